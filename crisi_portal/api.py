@@ -1,0 +1,11 @@
+"""The one API router: every app registers its viewsets here, under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
+
+router = DefaultRouter()
+router.register("procedures", ProcedureViewSet, basename="procedure")
+router.register("units", UnitViewSet, basename="unit")
+router.register("companies", CompanyViewSet, basename="company")
+router.register("meetings", MeetingViewSet, basename="meeting")
