@@ -1,0 +1,45 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "position"]
+    ordering = ["position"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # reference data the reports rely on
+
+
+@admin.register(Company)
+class CompanyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "tax_code", "ateco_code", "kind"]
+    search_fields = ["name", "tax_code"]
+    list_filter = ["kind"]
+
+
+class ProductionUnitInline(admin.TabularInline):
+    model = ProductionUnit
+    extra = 0
+    fields = ["external_id", "name", "comune", "province", "workers_involved"]
+
+
+@admin.register(CrisisProcedure)
+class CrisisProcedureAdmin(SimpleHistoryAdmin):
+    list_display = ["external_id", "company", "family", "status", "lead_province", "opened_on"]
+    list_filter = ["family", "status", "lead_province", "high_complexity"]
+    search_fields = ["external_id", "company__name", "company__tax_code"]
+    list_select_related = ["company", "lead_province"]
+    autocomplete_fields = ["company"]
+    date_hierarchy = "opened_on"
+    inlines = [ProductionUnitInline]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "kind", "province"]
+    list_filter = ["kind", "province"]
+    filter_horizontal = ["procedures"]
+    date_hierarchy = "date"

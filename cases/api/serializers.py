@@ -1,0 +1,167 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.validators import normalise_tax_code, validate_company_tax_code
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "tax_code", "ateco_code", "kind", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+        # Uniqueness is an upsert key here, checked by the service, not a refusal.
+        extra_kwargs = {"tax_code": {"validators": [validate_company_tax_code]}}
+
+    def validate_tax_code(self, value: str) -> str:
+        return normalise_tax_code(value)
+
+
+class UnitInlineSerializer(serializers.ModelSerializer):
+    province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
+
+    class Meta:
+        model = ProductionUnit
+        fields = ["id", "external_id", "name", "address", "comune", "province", "workers_involved"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"external_id": {"required": False, "allow_blank": True}}
+
+
+class UnitSerializer(UnitInlineSerializer):
+    procedure = serializers.PrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
+    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+
+    class Meta(UnitInlineSerializer.Meta):
+        fields = [
+            "id",
+            "procedure",
+            "procedure_external_id",
+            *UnitInlineSerializer.Meta.fields[1:],
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A unit can only be attached to a procedure the client can see.
+            self.fields["procedure"].queryset = CrisisProcedure.objects.visible_to(request.user)
+
+
+class ProcedureSerializer(serializers.ModelSerializer):
+    company = CompanySerializer()
+    lead_province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
+    units = UnitInlineSerializer(many=True, required=False)
+    guideline = serializers.CharField(read_only=True)
+    total_workers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CrisisProcedure
+        fields = [
+            "id",
+            "external_id",
+            "company",
+            "family",
+            "guideline",
+            "cause",
+            "concession_kind",
+            "opened_on",
+            "start_date",
+            "end_date",
+            "union_agreement_date",
+            "status",
+            "lead_province",
+            "high_complexity",
+            "complexity_note",
+            "notes",
+            "units",
+            "total_workers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"required": False, "allow_blank": True, "validators": []}}
+
+    def get_total_workers(self, obj) -> int:
+        annotated = getattr(obj, "total_workers", None)
+        if annotated is not None:
+            return annotated
+        return sum(unit.workers_involved for unit in obj.units.all())
+
+    def validate(self, attrs):
+        if self.instance is not None and "units" in attrs:
+            raise serializers.ValidationError(
+                {"units": "Units are changed through /api/v1/units/ once the procedure exists."}
+            )
+        if self.instance is not None and "company" in attrs:
+            tax_code = attrs["company"].get("tax_code")
+            if tax_code and tax_code != self.instance.company.tax_code:
+                raise serializers.ValidationError(
+                    {"company": "A procedure cannot be moved to another company."}
+                )
+        return attrs
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    province = serializers.SlugRelatedField(
+        slug_field="code", queryset=Province.objects.all(), allow_null=True, required=False
+    )
+    procedures = serializers.PrimaryKeyRelatedField(
+        queryset=CrisisProcedure.objects.all(), many=True
+    )
+    minutes = serializers.FileField(required=False, allow_null=True, write_only=True)
+    minutes_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "kind",
+            "date",
+            "province",
+            "procedures",
+            "participants",
+            "notes",
+            "minutes",
+            "minutes_url",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["procedures"].child_relation.queryset = CrisisProcedure.objects.visible_to(
+                request.user
+            )
+
+    def get_minutes_url(self, obj) -> str | None:
+        if not obj.minutes:
+            return None
+        url = reverse("cases:meeting_minutes", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The interchange CSV (UTF-8).")
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check and preview the changes without saving anything."
+    )
+
+
+class ImportChangeSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged"])
+    kind = serializers.ChoiceField(choices=["procedure", "unit"])
+    external_id = serializers.CharField()
+    label = serializers.CharField()
+    changed_fields = serializers.ListField(child=serializers.CharField())
+
+
+class ImportResultSerializer(serializers.Serializer):
+    applied = serializers.BooleanField()
+    summary = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+    changes = ImportChangeSerializer(many=True)
+    errors = serializers.ListField(child=serializers.DictField())

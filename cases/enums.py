@@ -1,0 +1,59 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Family(models.TextChoices):
+    CIGS_MINISTERIALE = "cigs_ministeriale", _("Ministerial CIGS (guideline A)")
+    CIGS_REGIONALE = "cigs_regionale", _("Regional CIGS (guidelines B, C)")
+    LICENZIAMENTO_COLLETTIVO = "licenziamento_collettivo", _("Collective dismissal (guideline D)")
+
+
+GUIDELINE_LETTERS = {
+    Family.CIGS_MINISTERIALE: "A",
+    Family.CIGS_REGIONALE: "B, C",
+    Family.LICENZIAMENTO_COLLETTIVO: "D",
+}
+
+
+class Cause(models.TextChoices):
+    RIORGANIZZAZIONE = "riorganizzazione", _("Reorganisation")
+    CRISI_AZIENDALE = "crisi_aziendale", _("Company crisis")
+    CONTRATTO_SOLIDARIETA = "contratto_solidarieta", _("Solidarity contract")
+    CESSAZIONE = "cessazione", _("Cessation of activity")
+    ALTRO = "altro", _("Other")
+
+
+class ConcessionKind(models.TextChoices):
+    PRIMA_CONCESSIONE = "prima_concessione", _("First concession")
+    PRIMA_PROROGA = "prima_proroga", _("First extension")
+    SECONDA_PROROGA = "seconda_proroga", _("Second extension")
+    PROROGA_SUCCESSIVA = "proroga_successiva", _("Further extension")
+
+
+class Status(models.TextChoices):
+    APERTA = "aperta", _("Open")
+    IN_CORSO = "in_corso", _("In progress")
+    CHIUSA = "chiusa", _("Closed")
+
+
+class CompanyKind(models.TextChoices):
+    ARTIGIANA = "artigiana", _("Craft business")
+    INDUSTRIALE_FINO_15 = "industriale_fino_15", _("Industrial, up to 15 employees")
+    INDUSTRIALE_OLTRE_15 = "industriale_oltre_15", _("Industrial, over 15 employees")
+    SERVIZI = "servizi", _("Services")
+    ALTRO = "altro", _("Other")
+
+
+class MeetingKind(models.TextChoices):
+    REGIONALE = "regionale", _("Regional table")
+    BILATERALE = "bilaterale", _("Bilateral table")
+    SINDACALE = "sindacale", _("Union meeting")
+    MINISTERIALE = "ministeriale", _("Ministry meeting")
+    INCONTRO_LAVORATORI = "incontro_lavoratori", _("Meeting with the workers")
+
+
+FAMILY_SHORT_LABELS = {
+    Family.CIGS_MINISTERIALE: _("CIGS min. (A)"),
+    Family.CIGS_REGIONALE: _("CIGS reg. (B, C)"),
+    Family.LICENZIAMENTO_COLLETTIVO: _("Dismissal (D)"),
+}

@@ -1,0 +1,169 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases.enums import CompanyKind
+from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.forms import DateInput, StyledFormMixin
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class CompanyForm(StyledFormMixin, forms.Form):
+    """The company is found by its tax code, or created; its name is kept up to date."""
+
+    company_tax_code = forms.CharField(
+        label=_("Company tax code"),
+        max_length=16,
+        validators=[validate_company_tax_code],
+        help_text=_("Partita IVA (11 digits) or the fiscal code of a sole trader."),
+    )
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    company_ateco_code = forms.CharField(label=_("ATECO code"), max_length=8, required=False)
+    company_kind = forms.ChoiceField(
+        label=_("Company kind"), choices=[("", "—"), *CompanyKind.choices], required=False
+    )
+
+    def clean_company_tax_code(self) -> str:
+        return normalise_tax_code(self.cleaned_data["company_tax_code"])
+
+    def company_data(self) -> dict:
+        return {
+            "tax_code": self.cleaned_data["company_tax_code"],
+            "name": self.cleaned_data["company_name"],
+            "ateco_code": self.cleaned_data["company_ateco_code"],
+            "kind": self.cleaned_data["company_kind"],
+        }
+
+
+PROCEDURE_FORM_FIELDS = [
+    "external_id",
+    "family",
+    "cause",
+    "concession_kind",
+    "lead_province",
+    "opened_on",
+    "start_date",
+    "end_date",
+    "union_agreement_date",
+    "status",
+    "high_complexity",
+    "complexity_note",
+    "notes",
+]
+DATE_WIDGETS = {
+    name: DateInput() for name in ("opened_on", "start_date", "end_date", "union_agreement_date")
+}
+
+
+class ProcedureForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = CrisisProcedure
+        fields = PROCEDURE_FORM_FIELDS
+        widgets = {
+            **DATE_WIDGETS,
+            "complexity_note": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["external_id"].required = False
+        if user is not None and not user.is_admin:
+            # Staff lead procedures only in their own provinces.
+            self.fields["lead_province"].queryset = Province.objects.filter(
+                code__in=user.province_codes
+            )
+        if self.instance.pk:
+            self.fields["external_id"].disabled = True
+
+    def _post_clean(self):
+        # The model is validated by the service (full_clean), with the company attached.
+        pass
+
+
+class UnitForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ProductionUnit
+        fields = ["external_id", "name", "address", "comune", "province", "workers_involved"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["external_id"].required = False
+
+    def _post_clean(self):
+        pass
+
+
+class BaseUnitFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        ids = [
+            f.cleaned_data.get("external_id")
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        filled = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not filled:
+            raise ValidationError(_("Add at least one production unit."))
+        named = [i for i in ids if i]
+        if len(named) != len(set(named)):
+            raise ValidationError(_("Two units have the same external id."))
+
+
+UnitFormSet = forms.formset_factory(
+    UnitForm, formset=BaseUnitFormSet, extra=0, min_num=1, max_num=50, can_delete=True
+)
+
+
+class MeetingForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["kind", "date", "province", "procedures", "participants", "notes", "minutes"]
+        widgets = {
+            "date": DateInput(),
+            "participants": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "procedures": forms.SelectMultiple(attrs={"size": 8}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["procedures"].queryset = (
+                CrisisProcedure.objects.visible_to(user)
+                .select_related("company")
+                .order_by("company__name")
+            )
+            if user.is_region_official:
+                # Tables convened by the Region have no convening province.
+                del self.fields["province"]
+            elif not user.is_admin:
+                self.fields["province"].queryset = Province.objects.filter(
+                    code__in=user.province_codes
+                )
+                self.fields["province"].required = True
+
+    def clean_minutes(self):
+        minutes = self.cleaned_data.get("minutes")
+        if minutes and hasattr(minutes, "size") and minutes.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The minutes file is larger than 5 MB."))
+        return minutes
+
+    def _post_clean(self):
+        pass
+
+
+class ImportForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Interchange CSV file"),
+        help_text=_("UTF-8, comma-separated, with the interchange header row."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 5 MB."))
+        return upload

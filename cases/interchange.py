@@ -1,0 +1,472 @@
+"""The procedures interchange CSV of §2: parse, plan, apply (import) and write (export).
+
+Import is all-or-nothing: every row is checked, every problem is reported with its
+line and column, and the database is touched only when the whole file is clean.
+Applying the same file twice changes nothing the second time.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.enums import Family
+from cases.models import Company, CrisisProcedure, ProductionUnit, Province
+from cases.services import (
+    company_upsert,
+    procedure_create,
+    procedure_update,
+    unit_create,
+    unit_update,
+    user_may_act_in,
+)
+from cases.validators import normalise_tax_code, validate_company_tax_code
+
+HEADER = [
+    "external_id",
+    "family",
+    "company_name",
+    "company_tax_code",
+    "opened_on",
+    "start_date",
+    "end_date",
+    "unit_external_id",
+    "unit_province",
+    "unit_comune",
+    "workers_involved",
+]
+PROCEDURE_COLUMNS = ("family", "company_tax_code", "opened_on", "start_date", "end_date")
+UNIT_COLUMNS = ("unit_province", "unit_comune", "workers_involved")
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = _("line %(line)d") % {"line": self.line}
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Change:
+    """What importing one procedure or unit would do."""
+
+    action: str  # "create", "update" or "unchanged"
+    kind: str  # "procedure" or "unit"
+    external_id: str
+    label: str
+    changed_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, kind: str, action: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind and c.action == action)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {
+            kind: {action: self.count(kind, action) for action in ("create", "update", "unchanged")}
+            for kind in ("procedure", "unit")
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "summary": self.summary(),
+            "changes": [vars(c) for c in self.changes if c.action != "unchanged"],
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+class RowForm(forms.Form):
+    """One CSV row; field names are the column names, so errors name the column."""
+
+    external_id = forms.CharField(max_length=64)
+    family = forms.ChoiceField(choices=Family.choices)
+    company_name = forms.CharField(max_length=200)
+    company_tax_code = forms.CharField(max_length=16, validators=[validate_company_tax_code])
+    opened_on = forms.DateField(input_formats=["%Y-%m-%d"])
+    start_date = forms.DateField(input_formats=["%Y-%m-%d"])
+    end_date = forms.DateField(input_formats=["%Y-%m-%d"], required=False)
+    unit_external_id = forms.CharField(max_length=64, required=False)
+    unit_province = forms.CharField(max_length=2, required=False)
+    unit_comune = forms.CharField(max_length=80, required=False)
+    workers_involved = forms.IntegerField(min_value=0, required=False)
+
+    def __init__(self, *args, province_codes: frozenset[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.province_codes = province_codes
+
+    def clean_company_tax_code(self) -> str:
+        return normalise_tax_code(self.cleaned_data["company_tax_code"])
+
+    def clean_unit_province(self) -> str:
+        code = self.cleaned_data["unit_province"].strip().upper()
+        if code and code not in self.province_codes:
+            raise ValidationError(_("%(code)s is not a Lombardy province code.") % {"code": code})
+        return code
+
+    def clean_opened_on(self) -> date:
+        opened_on = self.cleaned_data["opened_on"]
+        if opened_on > timezone.localdate():
+            raise ValidationError(_("The opening date cannot be in the future."))
+        return opened_on
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date precedes the start date."))
+        unit_values = [data.get(c) for c in ("unit_external_id", "unit_province", "unit_comune")]
+        has_unit = any(v not in (None, "") for v in [*unit_values, data.get("workers_involved")])
+        if has_unit:
+            for column in ("unit_external_id", "unit_province", "unit_comune", "workers_involved"):
+                if column not in self.errors and data.get(column) in (None, ""):
+                    self.add_error(column, _("Required when the row describes a unit."))
+        data["has_unit"] = has_unit
+        return data
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw.removeprefix("\ufeff")
+    return raw.decode("utf-8-sig")
+
+
+def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """Validate each row on its own. Returns (line, cleaned row) pairs and the errors."""
+    try:
+        text = _decode(raw)
+    except UnicodeDecodeError as exc:
+        # Name the line holding the unreadable byte, not just the file.
+        line = raw.count(b"\n", 0, exc.start) + 1
+        message = _("The file is not UTF-8 (byte %(pos)d cannot be read).") % {"pos": exc.start}
+        return [], [RowError(line, None, message)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        return [], [RowError(1, None, _("The file is empty."))]
+    if [h.strip() for h in header] != HEADER:
+        expected = ",".join(HEADER)
+        return [], [
+            RowError(1, None, _("The header must be exactly: %(header)s") % {"header": expected})
+        ]
+    province_codes = frozenset(Province.objects.values_list("code", flat=True))
+    rows, errors = [], []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) + len(errors) >= MAX_ROWS:
+            errors.append(RowError(line, None, _("Too many rows (at most %d).") % MAX_ROWS))
+            break
+        if len(values) != len(HEADER):
+            errors.append(
+                RowError(
+                    line,
+                    None,
+                    _("Expected %(expected)d columns, found %(found)d.")
+                    % {"expected": len(HEADER), "found": len(values)},
+                )
+            )
+            continue
+        form = RowForm(
+            dict(zip(HEADER, (v.strip() for v in values), strict=True)),
+            province_codes=province_codes,
+        )
+        if form.is_valid():
+            rows.append((line, form.cleaned_data))
+        else:
+            for column, messages in form.errors.items():
+                for message in messages:
+                    errors.append(RowError(line, None if column == "__all__" else column, message))
+    if not rows and not errors:
+        errors.append(RowError(2, None, _("The file has a header but no rows.")))
+    return rows, errors
+
+
+@dataclass
+class _ProcedurePlan:
+    line: int
+    row: dict[str, Any]
+    units: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+
+def _group(rows, errors) -> dict[str, _ProcedurePlan]:
+    """Rows of one external_id must agree on the procedure-level columns."""
+    plans: dict[str, _ProcedurePlan] = {}
+    for line, row in rows:
+        plan = plans.get(row["external_id"])
+        if plan is None:
+            plan = plans[row["external_id"]] = _ProcedurePlan(line, row)
+        else:
+            for column in ("company_name", *PROCEDURE_COLUMNS):
+                if row[column] != plan.row[column]:
+                    errors.append(
+                        RowError(
+                            line,
+                            column,
+                            _("Differs from line %(line)d for the same procedure.")
+                            % {"line": plan.line},
+                        )
+                    )
+        if row["has_unit"]:
+            if row["unit_external_id"] in plan.units:
+                first = plan.units[row["unit_external_id"]][0]
+                errors.append(
+                    RowError(
+                        line,
+                        "unit_external_id",
+                        _("Unit already listed at line %(line)d.") % {"line": first},
+                    )
+                )
+            else:
+                plan.units[row["unit_external_id"]] = (line, row)
+    return plans
+
+
+def _procedure_values(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "family": row["family"],
+        "opened_on": row["opened_on"],
+        "start_date": row["start_date"],
+        "end_date": row["end_date"],
+    }
+
+
+def _unit_values(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "province_id": row["unit_province"],
+        "comune": row["unit_comune"],
+        "workers_involved": row["workers_involved"],
+    }
+
+
+def _diff(instance, values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if getattr(instance, name) != value]
+
+
+def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
+    """Check the whole file against itself, the database and the user's provinces."""
+    rows, errors = parse(raw)
+    result = ImportResult(errors=errors)
+    plans = _group(rows, result.errors)
+    existing = {
+        p.external_id: p
+        for p in CrisisProcedure.objects.filter(external_id__in=plans).select_related("company")
+    }
+    existing_units = {
+        (u.procedure_id, u.external_id): u
+        for u in ProductionUnit.objects.filter(procedure__in=existing.values())
+    }
+    companies = {
+        c.tax_code: c
+        for c in Company.objects.filter(
+            tax_code__in={p.row["company_tax_code"] for p in plans.values()}
+        )
+    }
+    for external_id, plan in plans.items():
+        row, line = plan.row, plan.line
+        procedure = existing.get(external_id)
+        if procedure is None:
+            lead = next(iter(plan.units.values()), (None, {}))[1].get("unit_province")
+            if not lead:
+                result.errors.append(
+                    RowError(line, "unit_province", _("A new procedure needs at least one unit."))
+                )
+                continue
+            if not user_may_act_in(user, lead):
+                result.errors.append(
+                    RowError(
+                        line,
+                        "unit_province",
+                        _("You cannot open procedures in province %(code)s.") % {"code": lead},
+                    )
+                )
+            result.changes.append(Change("create", "procedure", external_id, row["company_name"]))
+        else:
+            if procedure.company.tax_code != row["company_tax_code"]:
+                result.errors.append(
+                    RowError(
+                        line,
+                        "company_tax_code",
+                        _(
+                            "Procedure %(id)s belongs to %(company)s (%(tax)s): "
+                            "a file cannot move it to another company."
+                        )
+                        % {
+                            "id": external_id,
+                            "company": procedure.company.name,
+                            "tax": procedure.company.tax_code,
+                        },
+                    )
+                )
+                continue
+            changed = _diff(procedure, _procedure_values(row))
+            company = companies.get(row["company_tax_code"])
+            if company and company.name != row["company_name"]:
+                changed.append("company_name")
+            if changed and not (
+                user is None
+                or procedure.__class__.objects.editable_by(user).filter(pk=procedure.pk).exists()
+            ):
+                result.errors.append(
+                    RowError(
+                        line,
+                        changed[0],
+                        _("Only the lead province (%(code)s) can change procedure %(id)s.")
+                        % {"code": procedure.lead_province_id, "id": external_id},
+                    )
+                )
+            result.changes.append(
+                Change(
+                    "update" if changed else "unchanged",
+                    "procedure",
+                    external_id,
+                    row["company_name"],
+                    changed,
+                )
+            )
+        for unit_id, (unit_line, unit_row) in plan.units.items():
+            unit = existing_units.get((procedure.pk, unit_id)) if procedure else None
+            values = _unit_values(unit_row)
+            if not user_may_act_in(user, values["province_id"]):
+                result.errors.append(
+                    RowError(
+                        unit_line,
+                        "unit_province",
+                        _("You cannot import units in province %(code)s.")
+                        % {"code": values["province_id"]},
+                    )
+                )
+                continue
+            if unit is not None and not user_may_act_in(user, unit.province_id):
+                result.errors.append(
+                    RowError(
+                        unit_line,
+                        "unit_province",
+                        _("Unit %(id)s is in province %(code)s, which is not yours.")
+                        % {"id": unit_id, "code": unit.province_id},
+                    )
+                )
+                continue
+            label = f"{values['comune']} ({values['province_id']})"
+            if unit is None:
+                result.changes.append(Change("create", "unit", unit_id, label))
+            else:
+                changed = _diff(unit, values)
+                result.changes.append(
+                    Change("update" if changed else "unchanged", "unit", unit_id, label, changed)
+                )
+    result.errors.sort(key=lambda e: (e.line, e.column or ""))
+    return result, {"plans": plans, "existing": existing, "existing_units": existing_units}
+
+
+def import_procedures(raw: bytes | str, *, user=None, dry_run: bool = False) -> ImportResult:
+    """Plan the file and, when it is clean and not a dry run, apply it in one transaction."""
+    with transaction.atomic():
+        result, state = plan_import(raw, user=user)
+        if not result.ok or dry_run:
+            return result
+        if not any(c.action != "unchanged" for c in result.changes):
+            result.applied = True
+            return result
+        _apply(state, user=user)
+        result.applied = True
+    return result
+
+
+def _apply(state: dict, *, user) -> None:
+    existing, existing_units = state["existing"], state["existing_units"]
+    for external_id, plan in state["plans"].items():
+        row = plan.row
+        company = company_upsert(
+            user=user, tax_code=row["company_tax_code"], name=row["company_name"]
+        )
+        procedure = existing.get(external_id)
+        values = _procedure_values(row)
+        if procedure is None:
+            first_unit = next(iter(plan.units.values()))[1]
+            procedure = procedure_create(
+                user=user,
+                company=company,
+                data={
+                    **values,
+                    "external_id": external_id,
+                    "lead_province_id": first_unit["unit_province"],
+                },
+            )
+        elif _diff(procedure, values):
+            procedure = procedure_update(user=user, procedure=procedure, data=values)
+        for unit_id, (_line, unit_row) in plan.units.items():
+            unit = existing_units.get((procedure.pk, unit_id))
+            unit_values = _unit_values(unit_row)
+            if unit is None:
+                unit_create(
+                    user=user,
+                    procedure=procedure,
+                    data={**unit_values, "external_id": unit_id},
+                    _lead_checked=True,
+                )
+            elif _diff(unit, unit_values):
+                unit_update(user=user, unit=unit, data=unit_values)
+
+
+def export_procedures(queryset, out: IO[str]) -> int:
+    """Write the interchange CSV for the procedures in ``queryset``; returns the row count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    procedures = (
+        queryset.select_related("company").prefetch_related("units").order_by("external_id")
+    )
+    count = 0
+    for procedure in procedures:
+        common = [
+            procedure.external_id,
+            procedure.family,
+            procedure.company.name,
+            procedure.company.tax_code,
+            procedure.opened_on.isoformat(),
+            procedure.start_date.isoformat(),
+            procedure.end_date.isoformat() if procedure.end_date else "",
+        ]
+        units = sorted(procedure.units.all(), key=lambda u: u.external_id)
+        for unit in units or [None]:
+            if unit is None:
+                writer.writerow([*common, "", "", "", ""])
+            else:
+                writer.writerow(
+                    [
+                        *common,
+                        unit.external_id,
+                        unit.province_id,
+                        unit.comune,
+                        unit.workers_involved,
+                    ]
+                )
+            count += 1
+    return count

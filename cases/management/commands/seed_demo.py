@@ -1,0 +1,59 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from cases import demo
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.models import User
+from pal.models import Operator
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data (only with DEBUG on): the Region's 2024 figures as procedures and "
+        "production units, a few current procedures and meetings, accredited operators and one "
+        f"user per role (password '{demo.DEMO_PASSWORD}'). Safe to run again: procedures are "
+        "loaded once, operators and users are brought up to date and their passwords reset."
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo loads fake data and demo accounts with a known password: it only runs "
+                "with DEBUG on (set DJANGO_DEBUG=1). Refusing to touch this database."
+            )
+        started = time.monotonic()
+        result = demo.seed()
+        if result.procedures_skipped:
+            self.stdout.write(
+                "Demo procedures already present: procedures, companies and meetings left as is."
+            )
+        else:
+            self.stdout.write(f"Loaded {result.procedures_created} demo procedures.")
+        self.stdout.write(
+            "Operators: {created} created, {updated} updated. ".format(**result.operators)
+            + "Users: {created} created, {updated} updated (password reset).".format(**result.users)
+        )
+        demo_procedures = CrisisProcedure.objects.filter(external_id__startswith=demo.DEMO_PREFIX)
+        units = ProductionUnit.objects.filter(procedure__in=demo_procedures)
+        counts = {
+            "procedures": demo_procedures.count(),
+            "  opened in 2024": demo_procedures.filter(opened_on__year=2024).count(),
+            "production units": units.count(),
+            "companies": Company.objects.filter(procedures__in=demo_procedures).distinct().count(),
+            "meetings": Meeting.objects.filter(procedures__in=demo_procedures).distinct().count(),
+            "operators": Operator.objects.filter(
+                accreditation_number__in=[row[0] for row in demo.OPERATORS]
+            ).count(),
+            "users": User.objects.filter(username__in=[row[0] for row in demo.USERS]).count(),
+        }
+        for label, count in counts.items():
+            self.stdout.write(f"  {label}: {count}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready in {time.monotonic() - started:.1f}s. Accounts: "
+                + ", ".join(row[0] for row in demo.USERS)
+                + f" (password: {demo.DEMO_PASSWORD})."
+            )
+        )

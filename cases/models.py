@@ -1,0 +1,315 @@
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cases.enums import (
+    FAMILY_SHORT_LABELS,
+    GUIDELINE_LETTERS,
+    Cause,
+    CompanyKind,
+    ConcessionKind,
+    Family,
+    MeetingKind,
+    Status,
+)
+from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.scoping import ScopedQuerySet
+
+
+class Province(models.Model):
+    """One of Lombardy's twelve provinces (reference data shipped with the migrations)."""
+
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=60)
+    position = models.PositiveSmallIntegerField(
+        _("position"), unique=True, help_text=_("Order used by the official tables.")
+    )
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class CompanyQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        procedures = CrisisProcedure.objects.in_provinces(codes).filter(company=OuterRef("pk"))
+        return self.filter(Exists(procedures))
+
+
+class Company(models.Model):
+    name = models.CharField(_("company name"), max_length=200)
+    tax_code = models.CharField(
+        _("tax code"),
+        max_length=16,
+        unique=True,
+        validators=[validate_company_tax_code],
+        help_text=_("Partita IVA (11 digits) or, for sole traders, the owner's fiscal code."),
+    )
+    ateco_code = models.CharField(
+        _("ATECO code"), max_length=8, blank=True, help_text=_("Sector code, e.g. 25.62.00")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=CompanyKind, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[*CompanyKind.values, ""]), name="company_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tax_code})"
+
+    def clean(self) -> None:
+        self.tax_code = normalise_tax_code(self.tax_code or "")
+        self.name = " ".join((self.name or "").split())
+
+
+class CrisisProcedureQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        codes = list(codes)
+        units = ProductionUnit.objects.filter(procedure=OuterRef("pk"), province__in=codes)
+        return self.filter(Q(lead_province__in=codes) | Exists(units))
+
+    def editable_in_provinces(self, codes):
+        # Procedure-level fields belong to the lead province.
+        return self.filter(lead_province__in=list(codes))
+
+    def with_totals(self):
+        # Aggregating drops Meta.ordering (GROUP BY), so the order is restated.
+        return self.annotate(
+            unit_count=models.Count("units", distinct=True),
+            total_workers=models.Sum("units__workers_involved"),
+        ).order_by(*self.model._meta.ordering)
+
+
+class CrisisProcedure(models.Model):
+    external_id = models.CharField(
+        _("external id"),
+        max_length=64,
+        unique=True,
+        help_text=_("Identifier shared with other regional systems; generated when left empty."),
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="procedures"
+    )
+    family = models.CharField(_("family"), max_length=32, choices=Family)
+    cause = models.CharField(_("cause"), max_length=32, choices=Cause, blank=True)
+    concession_kind = models.CharField(
+        _("concession"), max_length=32, choices=ConcessionKind, blank=True
+    )
+    opened_on = models.DateField(
+        _("opened on"),
+        help_text=_("The day the Nucleo took the case; the annual report counts by it."),
+    )
+    start_date = models.DateField(_("income support from"))
+    end_date = models.DateField(_("income support until"), null=True, blank=True)
+    union_agreement_date = models.DateField(_("union agreement date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.APERTA)
+    lead_province = models.ForeignKey(
+        Province,
+        verbose_name=_("lead province"),
+        on_delete=models.PROTECT,
+        related_name="led_procedures",
+    )
+    high_complexity = models.BooleanField(_("high complexity"), default=False)
+    complexity_note = models.TextField(_("complexity note"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = CrisisProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        verbose_name = _("crisis procedure")
+        verbose_name_plural = _("crisis procedures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(family__in=Family.values), name="procedure_family_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="procedure_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="procedure_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["family", "opened_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} – {self.company.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:procedure_detail", args=[self.pk])
+
+    @property
+    def family_short(self) -> str:
+        return FAMILY_SHORT_LABELS[Family(self.family)]
+
+    @property
+    def guideline(self) -> str:
+        return GUIDELINE_LETTERS[Family(self.family)]
+
+    def clean(self) -> None:
+        errors = {}
+        today = timezone.localdate()
+        if self.opened_on and self.opened_on > today:
+            errors["opened_on"] = _("The opening date cannot be in the future.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("The end of income support cannot precede its start.")
+        if self.high_complexity and not self.complexity_note.strip():
+            errors["complexity_note"] = _("Say why the procedure is highly complex.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProductionUnitQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        codes = list(codes)
+        # Staff of the lead province see all the procedure's units; others their own.
+        return self.filter(Q(province__in=codes) | Q(procedure__lead_province__in=codes))
+
+    def editable_in_provinces(self, codes):
+        return self.filter(province__in=list(codes))
+
+
+class ProductionUnit(models.Model):
+    """A production site (sede operativa) of the company involved in the procedure."""
+
+    procedure = models.ForeignKey(
+        CrisisProcedure,
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="units",
+    )
+    external_id = models.CharField(
+        _("unit external id"),
+        max_length=64,
+        help_text=_("Identifier of the unit in other systems; generated when left empty."),
+    )
+    name = models.CharField(
+        _("name"), max_length=120, blank=True, help_text=_("e.g. Stabilimento di Dalmine")
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    comune = models.CharField(_("municipality"), max_length=80)
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), on_delete=models.PROTECT, related_name="units"
+    )
+    workers_involved = models.PositiveIntegerField(
+        _("workers involved"),
+        default=0,
+        help_text=_("Entered before the worker lists arrive; the reports count it."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = ProductionUnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["procedure", "province__position", "comune", "id"]
+        verbose_name = _("production unit")
+        verbose_name_plural = _("production units")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "external_id"], name="unit_external_id_unique_in_procedure"
+            ),
+            models.CheckConstraint(
+                condition=Q(workers_involved__gte=0), name="unit_workers_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.name or self.comune
+        return f"{label} ({self.province_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:procedure_detail", args=[self.procedure_id]) + f"#unit-{self.pk}"
+
+
+class MeetingQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        codes = list(codes)
+        procedures = CrisisProcedure.objects.in_provinces(codes).filter(meetings=OuterRef("pk"))
+        return self.filter(Q(province__in=codes) | Exists(procedures))
+
+    def editable_in_provinces(self, codes):
+        return self.filter(province__in=list(codes))
+
+    def editable_by_region(self):
+        # Region officials keep the record of the regional tables they convene.
+        return self.filter(province__isnull=True)
+
+
+def minutes_upload_to(instance: "Meeting", filename: str) -> str:
+    return f"minutes/{instance.date:%Y/%m}/{PurePath(filename).name}"
+
+
+class Meeting(models.Model):
+    """A table (tavolo) where procedures are discussed."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=MeetingKind)
+    date = models.DateField(_("date"))
+    province = models.ForeignKey(
+        Province,
+        verbose_name=_("convened by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        help_text=_("The Nucleo that convened it; empty for tables convened by the Region."),
+    )
+    procedures = models.ManyToManyField(
+        CrisisProcedure, verbose_name=_("procedures discussed"), related_name="meetings"
+    )
+    participants = models.TextField(_("participants"), blank=True)
+    minutes = models.FileField(
+        _("minutes"),
+        upload_to=minutes_upload_to,
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "odt", "docx", "doc", "txt"])],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords(m2m_fields=[procedures])
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MeetingKind.values), name="meeting_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:meeting_detail", args=[self.pk])

@@ -1,0 +1,239 @@
+"""Writes on crisis procedures: the only code that creates or changes them."""
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.validators import normalise_tax_code
+from crisi_portal.scoping import ensure_editable
+from crisi_portal.services import save_validated
+
+PROCEDURE_FIELDS = (
+    "external_id",
+    "family",
+    "cause",
+    "concession_kind",
+    "opened_on",
+    "start_date",
+    "end_date",
+    "union_agreement_date",
+    "status",
+    "lead_province",
+    "high_complexity",
+    "complexity_note",
+    "notes",
+)
+UNIT_FIELDS = ("external_id", "name", "address", "comune", "province", "workers_involved")
+COMPANY_FIELDS = ("name", "tax_code", "ateco_code", "kind")
+
+
+def user_may_act_in(user, province: Province | str) -> bool:
+    """Whether ``user`` may create or change things located in ``province``."""
+    code = province.code if isinstance(province, Province) else province
+    if user is None:  # management commands run as the system
+        return True
+    if user.is_admin:
+        return True
+    if user.is_province_staff:
+        return code in user.province_codes
+    if user.role == "api_client":
+        return not user.province_codes or code in user.province_codes
+    return False
+
+
+def _require_province(user, province: Province | str, field: str) -> None:
+    if not user_may_act_in(user, province):
+        code = province.code if isinstance(province, Province) else province
+        raise PermissionDenied(
+            _("You cannot act on %(field)s in province %(code)s.") % {"field": field, "code": code}
+        )
+
+
+def _assign(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
+    """Copy the named fields from ``data``; foreign keys may be given as ``<name>_id``."""
+    for field in fields:
+        if field in data:
+            setattr(instance, field, data[field])
+        elif f"{field}_id" in data:
+            setattr(instance, f"{field}_id", data[f"{field}_id"])
+
+
+def new_external_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+@transaction.atomic
+def company_upsert(
+    *, user, tax_code: str, name: str, ateco_code: str = "", kind: str = ""
+) -> Company:
+    """The company with this tax code, created or with its name and details brought up to date."""
+    code = normalise_tax_code(tax_code)
+    company = Company.objects.select_for_update().filter(tax_code=code).first()
+    if company is None:
+        company = Company(tax_code=code)
+    changed = company.pk is None
+    for field, value in (("name", name), ("ateco_code", ateco_code), ("kind", kind)):
+        if value and getattr(company, field) != value:
+            setattr(company, field, value)
+            changed = True
+    if changed:
+        try:
+            save_validated(company, user=user)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    f"company_{key}" if key != "__all__" else key: value
+                    for key, value in exc.message_dict.items()
+                }
+            ) from exc
+    return company
+
+
+@transaction.atomic
+def procedure_create(
+    *,
+    user,
+    company: Company,
+    data: dict[str, Any],
+    units: list[dict[str, Any]] = (),
+) -> CrisisProcedure:
+    """Open a procedure with its production units; the lead province must be the user's."""
+    procedure = CrisisProcedure(company=company)
+    _assign(procedure, data, PROCEDURE_FIELDS)
+    if procedure.lead_province_id:
+        _require_province(user, procedure.lead_province_id, _("the lead province"))
+    if not procedure.external_id:
+        procedure.external_id = new_external_id(procedure.lead_province_id or "NC")
+    save_validated(procedure, user=user)
+    for unit_data in units:
+        unit_create(user=user, procedure=procedure, data=unit_data, _lead_checked=True)
+    return procedure
+
+
+@transaction.atomic
+def procedure_update(*, user, procedure: CrisisProcedure, data: dict[str, Any]) -> CrisisProcedure:
+    """Change procedure-level fields: only the lead province's staff (or an admin) may."""
+    procedure = CrisisProcedure.objects.select_for_update().get(pk=procedure.pk)
+    if user is not None:
+        ensure_editable(procedure, user)
+    _assign(procedure, data, PROCEDURE_FIELDS)
+    if "lead_province" in data and user is not None:
+        _require_province(user, procedure.lead_province_id, _("the lead province"))
+    save_validated(procedure, user=user)
+    return procedure
+
+
+@transaction.atomic
+def unit_create(
+    *, user, procedure: CrisisProcedure, data: dict[str, Any], _lead_checked: bool = False
+) -> ProductionUnit:
+    """Add a production unit. The lead province adds units anywhere; others in their own."""
+    unit = ProductionUnit(procedure=procedure)
+    _assign(unit, data, UNIT_FIELDS)
+    is_lead = user is None or user_may_act_in(user, procedure.lead_province_id)
+    if not (_lead_checked or is_lead) and unit.province_id:
+        _require_province(user, unit.province_id, _("a production unit"))
+    if not unit.external_id:
+        unit.external_id = new_external_id("U")
+    save_validated(unit, user=user)
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, user, unit: ProductionUnit, data: dict[str, Any]) -> ProductionUnit:
+    """Change a unit: staff of the unit's province (before and after the change)."""
+    unit = ProductionUnit.objects.select_for_update().get(pk=unit.pk)
+    if user is not None:
+        ensure_editable(unit, user)
+    data = {key: value for key, value in data.items() if key != "procedure"}
+    _assign(unit, data, UNIT_FIELDS)
+    if user is not None and unit.province_id:
+        _require_province(user, unit.province_id, _("a production unit"))
+    save_validated(unit, user=user)
+    return unit
+
+
+@transaction.atomic
+def unit_delete(*, user, unit: ProductionUnit) -> None:
+    if user is not None:
+        ensure_editable(unit, user)
+    unit._history_user = user
+    unit.delete()
+
+
+def _check_meeting_procedures(user, procedures: Iterable[CrisisProcedure]) -> list:
+    procedures = list(procedures)
+    if not procedures:
+        raise ValidationError({"procedures": _("Choose at least one procedure.")})
+    if user is not None:
+        visible = set(
+            CrisisProcedure.objects.visible_to(user)
+            .filter(pk__in=[p.pk for p in procedures])
+            .values_list("pk", flat=True)
+        )
+        if len(visible) != len({p.pk for p in procedures}):
+            raise ValidationError({"procedures": _("Some procedures are not in your provinces.")})
+    return procedures
+
+
+def _check_meeting_convener(user, meeting: Meeting) -> None:
+    """Province staff record their Nucleo's meetings; Region officials the regional tables."""
+    if user is None or user.is_admin:
+        return
+    if user.is_region_official:
+        if meeting.province_id is not None:
+            raise ValidationError(
+                {"province": _("Region officials record the tables convened by the Region.")}
+            )
+        return
+    if meeting.province_id is None:
+        raise ValidationError({"province": _("Say which Nucleo convened the meeting.")})
+    _require_province(user, meeting.province_id, _("a meeting"))
+
+
+@transaction.atomic
+def meeting_create(*, user, data: dict[str, Any], procedures: Iterable[CrisisProcedure]) -> Meeting:
+    meeting = Meeting()
+    _assign(meeting, data, ("kind", "date", "province", "participants", "notes", "minutes"))
+    procedures = _check_meeting_procedures(user, procedures)
+    _check_meeting_convener(user, meeting)
+    save_validated(meeting, user=user)
+    meeting.procedures.set(procedures)
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *, user, meeting: Meeting, data: dict[str, Any], procedures: Iterable[CrisisProcedure] | None
+) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if user is not None:
+        ensure_editable(meeting, user)
+    _assign(meeting, data, ("kind", "date", "province", "participants", "notes", "minutes"))
+    _check_meeting_convener(user, meeting)
+    save_validated(meeting, user=user)
+    if procedures is not None:
+        meeting.procedures.set(_check_meeting_procedures(user, procedures))
+    return meeting
+
+
+@transaction.atomic
+def meeting_delete(*, user, meeting: Meeting) -> None:
+    if user is not None:
+        ensure_editable(meeting, user)
+    meeting._history_user = user
+    meeting.delete()
+
+
+@transaction.atomic
+def create_procedure_with_company(
+    *, user, company_data: dict[str, Any], data: dict[str, Any], units: list[dict[str, Any]]
+) -> CrisisProcedure:
+    """The browser's "new procedure": find or create the company, then open the procedure."""
+    company = company_upsert(user=user, **company_data)
+    return procedure_create(user=user, company=company, data=data, units=units)

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.ProcedureListView.as_view(), name="procedure_list"),
+    path("new/", views.ProcedureCreateView.as_view(), name="procedure_create"),
+    path("import/", views.ProcedureImportView.as_view(), name="procedure_import"),
+    path("export.csv", views.ProcedureExportView.as_view(), name="procedure_export"),
+    path("<int:pk>/", views.ProcedureDetailView.as_view(), name="procedure_detail"),
+    path("<int:pk>/edit/", views.ProcedureUpdateView.as_view(), name="procedure_update"),
+    path("<int:pk>/units/new/", views.UnitCreateView.as_view(), name="unit_create"),
+    path("units/<int:pk>/edit/", views.UnitUpdateView.as_view(), name="unit_update"),
+    path(
+        "by-id/<str:external_id>/", views.procedure_detail_redirect, name="procedure_by_external_id"
+    ),
+    path("meetings/", views.MeetingListView.as_view(), name="meeting_list"),
+    path("meetings/new/", views.MeetingFormView.as_view(), name="meeting_create"),
+    path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", views.MeetingFormView.as_view(), name="meeting_update"),
+    path("meetings/<int:pk>/minutes/", views.MeetingMinutesView.as_view(), name="meeting_minutes"),
+]

@@ -1,0 +1,483 @@
+"""Staff pages for crisis procedures and meetings: fetch in scope, call a service, show."""
+
+import io
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from cases import interchange, services
+from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
+from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
+from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from cases.selectors import procedure_history
+from crisi_portal.forms import add_service_errors
+from crisi_portal.roles import Role
+from crisi_portal.scoping import ScopedViewMixin
+
+STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
+STAFF = frozenset({Role.PROVINCE_STAFF})
+PROCEDURE_FIELD_MAP = {"company": "company_tax_code"}
+
+
+class FilteredListView(ScopedViewMixin, ListView):
+    """A list filtered by the same FilterSet the API uses; htmx gets just the results."""
+
+    filterset_class = None
+    paginate_by = 25
+    partial_template_name = None
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=super().get_queryset(), request=self.request
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filterset"] = self.filterset
+        context["current_ordering"] = self.request.GET.get("ordering", "")
+        return context
+
+    def get_template_names(self):
+        if self.request.htmx and self.partial_template_name:
+            return [self.partial_template_name]
+        return super().get_template_names()
+
+
+class ProcedureListView(FilteredListView):
+    roles = STAFF_AND_REGION
+    model = CrisisProcedure
+    filterset_class = ProcedureFilterSet
+    template_name = "cases/procedure_list.html"
+    partial_template_name = "cases/_procedure_table.html"
+
+    def base_queryset(self):
+        return (
+            CrisisProcedure.objects.select_related("company", "lead_province")
+            .prefetch_related(
+                Prefetch(
+                    "units", queryset=ProductionUnit.objects.only("procedure_id", "province_id")
+                )
+            )
+            .with_totals()
+        )
+
+
+class ProcedureDetailView(ScopedViewMixin, DetailView):
+    roles = STAFF_AND_REGION
+    model = CrisisProcedure
+    template_name = "cases/procedure_detail.html"
+    context_object_name = "procedure"
+
+    def base_queryset(self):
+        return CrisisProcedure.objects.select_related("company", "lead_province").with_totals()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        procedure = self.object
+        user = self.request.user
+        units = list(procedure.units.select_related("province"))
+        editable_units = set(
+            ProductionUnit.objects.filter(procedure=procedure)
+            .editable_by(user)
+            .values_list("pk", flat=True)
+        )
+        context.update(
+            units=units,
+            editable_units=editable_units,
+            can_edit=CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists(),
+            can_add_unit=user.can_manage_procedures,
+            meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
+            history=procedure_history(procedure),
+        )
+        return context
+
+
+def _render_procedure_form(request, context, status=200):
+    return render(request, "cases/procedure_form.html", context, status=status)
+
+
+class ProcedureCreateView(ScopedViewMixin, View):
+    roles = STAFF
+
+    def get(self, request):
+        initial = {"opened_on": timezone.localdate()}
+        if len(request.user.province_codes) == 1:
+            initial["lead_province"] = next(iter(request.user.province_codes))
+        return _render_procedure_form(
+            request,
+            {
+                "company_form": CompanyForm(),
+                "form": ProcedureForm(initial=initial, user=request.user),
+                "unit_formset": UnitFormSet(
+                    prefix="units", initial=[{"province": initial.get("lead_province")}]
+                ),
+                "creating": True,
+            },
+        )
+
+    def post(self, request):
+        company_form = CompanyForm(request.POST)
+        form = ProcedureForm(request.POST, user=request.user)
+        unit_formset = UnitFormSet(request.POST, prefix="units")
+        context = {
+            "company_form": company_form,
+            "form": form,
+            "unit_formset": unit_formset,
+            "creating": True,
+        }
+        if not (company_form.is_valid() and form.is_valid() and unit_formset.is_valid()):
+            return _render_procedure_form(request, context, status=422)
+        units = [
+            f.cleaned_data
+            for f in unit_formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        for unit in units:
+            unit.pop("DELETE", None)
+        try:
+            procedure = services.create_procedure_with_company(
+                user=request.user,
+                company_data=company_form.company_data(),
+                data=form.cleaned_data,
+                units=units,
+            )
+        except ValidationError as exc:
+            _spread_errors(exc, company_form, form, unit_formset)
+            return _render_procedure_form(request, context, status=422)
+        except PermissionDenied as exc:
+            form.add_error("lead_province", str(exc) or _("Not allowed."))
+            return _render_procedure_form(request, context, status=422)
+        messages.success(request, _("Procedure %(id)s created.") % {"id": procedure.external_id})
+        return redirect(procedure)
+
+
+def _spread_errors(exc, company_form, form, unit_formset=None):
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        if field.startswith("company_") and field in company_form.fields:
+            company_form.add_error(field, errors)
+        elif field in form.fields:
+            form.add_error(field, errors)
+        elif (
+            unit_formset is not None
+            and unit_formset.forms
+            and field in unit_formset.forms[0].fields
+        ):
+            unit_formset.forms[0].add_error(field, errors)
+        else:
+            form.add_error(None, errors)
+
+
+class ProcedureUpdateView(ScopedViewMixin, View):
+    roles = STAFF
+    model = CrisisProcedure
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def get(self, request, pk):
+        procedure = self.get_object()
+        return _render_procedure_form(
+            request,
+            {
+                "procedure": procedure,
+                "form": ProcedureForm(instance=procedure, user=request.user),
+                "creating": False,
+            },
+        )
+
+    def post(self, request, pk):
+        procedure = self.get_object()
+        form = ProcedureForm(request.POST, instance=procedure, user=request.user)
+        context = {"procedure": procedure, "form": form, "creating": False}
+        if not form.is_valid():
+            return _render_procedure_form(request, context, status=422)
+        data = {k: v for k, v in form.cleaned_data.items() if k != "external_id"}
+        try:
+            services.procedure_update(user=request.user, procedure=procedure, data=data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return _render_procedure_form(request, context, status=422)
+        messages.success(request, _("Procedure updated."))
+        return redirect(procedure)
+
+
+class UnitCreateView(ScopedViewMixin, View):
+    roles = STAFF
+    model = CrisisProcedure
+    pk_url_kwarg = "pk"
+
+    def _render(self, request, procedure, form, status=200):
+        return render(
+            request,
+            "cases/unit_form.html",
+            {"procedure": procedure, "form": form, "unit": None},
+            status=status,
+        )
+
+    def get(self, request, pk):
+        procedure = self.get_object()
+        initial = {}
+        if len(request.user.province_codes) == 1:
+            initial["province"] = next(iter(request.user.province_codes))
+        return self._render(request, procedure, UnitForm(initial=initial))
+
+    def post(self, request, pk):
+        procedure = self.get_object()
+        form = UnitForm(request.POST)
+        if form.is_valid():
+            try:
+                services.unit_create(user=request.user, procedure=procedure, data=form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("province", str(exc))
+            else:
+                messages.success(request, _("Production unit added."))
+                return redirect(procedure)
+        return self._render(request, procedure, form, status=422)
+
+
+class UnitUpdateView(ScopedViewMixin, View):
+    roles = STAFF
+    model = ProductionUnit
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def base_queryset(self):
+        return ProductionUnit.objects.select_related("procedure__company")
+
+    def _render(self, request, unit, form, status=200):
+        return render(
+            request,
+            "cases/unit_form.html",
+            {"procedure": unit.procedure, "form": form, "unit": unit},
+            status=status,
+        )
+
+    def get(self, request, pk):
+        unit = self.get_object()
+        return self._render(request, unit, UnitForm(instance=unit))
+
+    def post(self, request, pk):
+        unit = self.get_object()
+        form = UnitForm(request.POST, instance=unit)
+        if form.is_valid():
+            try:
+                services.unit_update(user=request.user, unit=unit, data=form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("province", str(exc))
+            else:
+                messages.success(request, _("Production unit updated."))
+                return redirect(unit.procedure)
+        return self._render(request, unit, form, status=422)
+
+
+class ProcedureExportView(ScopedViewMixin, View):
+    """The filtered list as the interchange CSV."""
+
+    roles = STAFF_AND_REGION
+    model = CrisisProcedure
+
+    def get(self, request):
+        filterset = ProcedureFilterSet(request.GET or None, queryset=self.get_queryset())
+        queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        buffer = io.StringIO()
+        interchange.export_procedures(queryset, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="procedure-{stamp}.csv"'
+        return response
+
+
+def _import_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class ProcedureImportView(ScopedViewMixin, View):
+    """Upload → preview of what would change (nothing saved) → confirm."""
+
+    roles = STAFF
+    template_name = "cases/procedure_import.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": ImportForm()})
+
+    def post(self, request):
+        token = request.POST.get("token")
+        if token:
+            return self._confirm(request, token)
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=422)
+        raw = form.cleaned_data["file"].read()
+        result = interchange.import_procedures(raw, user=request.user, dry_run=True)
+        context = {
+            "form": ImportForm(),
+            "result": result,
+            "filename": form.cleaned_data["file"].name,
+        }
+        if result.ok:
+            token = uuid.uuid4().hex
+            (_import_dir() / f"{token}.csv").write_bytes(raw)
+            request.session[f"import-{token}"] = request.user.pk
+            context["token"] = token
+        return render(request, self.template_name, context, status=200 if result.ok else 422)
+
+    def _confirm(self, request, token: str):
+        if not token.isalnum() or request.session.pop(f"import-{token}", None) != request.user.pk:
+            raise Http404
+        path = _import_dir() / f"{token}.csv"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        finally:
+            path.unlink(missing_ok=True)
+        # Re-checked against the database as it is now: it may have changed since the preview.
+        result = interchange.import_procedures(raw, user=request.user)
+        if not result.ok:
+            return render(
+                request, self.template_name, {"form": ImportForm(), "result": result}, status=422
+            )
+        summary = result.summary()
+        messages.success(
+            request,
+            _(
+                "Import done: %(pc)d procedures created, %(pu)d updated; "
+                "%(uc)d units created, %(uu)d updated."
+            )
+            % {
+                "pc": summary["procedure"]["create"],
+                "pu": summary["procedure"]["update"],
+                "uc": summary["unit"]["create"],
+                "uu": summary["unit"]["update"],
+            },
+        )
+        return redirect("cases:procedure_list")
+
+
+class MeetingListView(FilteredListView):
+    roles = STAFF_AND_REGION
+    model = Meeting
+    filterset_class = MeetingFilterSet
+    template_name = "cases/meeting_list.html"
+    partial_template_name = "cases/_meeting_table.html"
+
+    def base_queryset(self):
+        return Meeting.objects.select_related("province").prefetch_related("procedures__company")
+
+
+class MeetingDetailView(ScopedViewMixin, DetailView):
+    roles = STAFF_AND_REGION
+    model = Meeting
+    template_name = "cases/meeting_detail.html"
+    context_object_name = "meeting"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["procedures"] = self.object.procedures.visible_to(user).select_related(
+            "company", "lead_province"
+        )
+        context["can_edit"] = Meeting.objects.editable_by(user).filter(pk=self.object.pk).exists()
+        return context
+
+
+class MeetingFormView(ScopedViewMixin, View):
+    roles = STAFF_AND_REGION
+    model = Meeting
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def _render(self, request, form, meeting=None, status=200):
+        return render(
+            request, "cases/meeting_form.html", {"form": form, "meeting": meeting}, status=status
+        )
+
+    def get(self, request, pk=None):
+        meeting = self.get_object() if pk else None
+        initial = {}
+        if meeting is None:
+            initial["date"] = timezone.localdate()
+            if len(request.user.province_codes) == 1:
+                initial["province"] = next(iter(request.user.province_codes))
+            if procedure_id := request.GET.get("procedure"):
+                initial["procedures"] = [procedure_id]
+        form = MeetingForm(instance=meeting, initial=initial, user=request.user)
+        return self._render(request, form, meeting)
+
+    def post(self, request, pk=None):
+        meeting = self.get_object() if pk else None
+        form = MeetingForm(request.POST, request.FILES, instance=meeting, user=request.user)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            procedures = data.pop("procedures")
+            if data.get("minutes") is None:
+                data.pop("minutes", None)  # no new upload: keep the current file
+            elif data.get("minutes") is False:
+                data["minutes"] = None  # "clear" ticked
+            try:
+                if meeting is None:
+                    meeting = services.meeting_create(
+                        user=request.user, data=data, procedures=procedures
+                    )
+                else:
+                    meeting = services.meeting_update(
+                        user=request.user, meeting=meeting, data=data, procedures=procedures
+                    )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("province", str(exc))
+            else:
+                messages.success(request, _("Meeting saved."))
+                return redirect(meeting)
+        return self._render(request, form, meeting, status=422)
+
+
+class MeetingMinutesView(ScopedViewMixin, View):
+    """Minutes are downloaded through here, in scope, never straight from MEDIA_ROOT."""
+
+    roles = STAFF_AND_REGION
+    model = Meeting
+    pk_url_kwarg = "pk"
+
+    def get(self, request, pk):
+        meeting = self.get_object()
+        if not meeting.minutes:
+            raise Http404
+        return FileResponse(
+            meeting.minutes.open("rb"),
+            as_attachment=True,
+            filename=Path(meeting.minutes.name).name,
+        )
+
+
+@login_required
+def procedure_detail_redirect(request, external_id):
+    """Stable links by external id, e.g. from other regional systems."""
+    procedure = get_object_or_404(
+        CrisisProcedure.objects.visible_to(request.user), external_id=external_id
+    )
+    return redirect(reverse("cases:procedure_detail", args=[procedure.pk]))
