@@ -1,0 +1,121 @@
+"""Factories for crisis procedures (§2) and accredited operators (§4)."""
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from cases.enums import CompanyKind, Family, MeetingKind, Status
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from pal.models import Operator
+
+
+def partita_iva(base: int) -> str:
+    """Ten digits from ``base`` followed by the partita IVA check digit."""
+    digits = f"{base:010d}"[-10:]
+    total = 0
+    for index, char in enumerate(digits):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return digits + str((10 - total % 10) % 10)
+
+
+def province(code: str) -> Province:
+    return Province.objects.get(code=code)
+
+
+class CompanyFactory(DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Officine Lombarde {n} S.p.A.")
+    tax_code = factory.Sequence(lambda n: partita_iva(1_234_560 + n))
+    ateco_code = "25.62.00"
+    kind = CompanyKind.INDUSTRIALE_OLTRE_15
+
+
+class CrisisProcedureFactory(DjangoModelFactory):
+    """``CrisisProcedureFactory(lead="MI", with_unit=True)``."""
+
+    class Meta:
+        model = CrisisProcedure
+        skip_postgeneration_save = True
+
+    class Params:
+        lead = "BG"
+        with_unit = factory.Trait(
+            unit=factory.RelatedFactory(
+                "tests.cases.factories.ProductionUnitFactory", factory_related_name="procedure"
+            )
+        )
+        highly_complex = factory.Trait(
+            high_complexity=True, complexity_note="Oltre 500 lavoratori su tre province."
+        )
+        closed = factory.Trait(status=Status.CHIUSA)
+        open_ended = factory.Trait(end_date=None)
+
+    external_id = factory.Sequence(lambda n: f"PROC-{n:05d}")
+    company = factory.SubFactory(CompanyFactory)
+    family = Family.CIGS_MINISTERIALE
+    opened_on = datetime.date(2025, 3, 10)
+    start_date = datetime.date(2025, 4, 1)
+    end_date = datetime.date(2026, 3, 31)
+    status = Status.IN_CORSO
+    lead_province = factory.LazyAttribute(lambda o: province(o.lead))
+
+
+class ProductionUnitFactory(DjangoModelFactory):
+    """In the procedure's lead province unless ``in_province="MI"`` says otherwise."""
+
+    class Meta:
+        model = ProductionUnit
+
+    class Params:
+        in_province = None
+
+    procedure = factory.SubFactory(CrisisProcedureFactory)
+    external_id = factory.Sequence(lambda n: f"UNIT-{n:05d}")
+    name = "Stabilimento"
+    comune = "Dalmine"
+    province = factory.LazyAttribute(
+        lambda o: province(o.in_province) if o.in_province else o.procedure.lead_province
+    )
+    workers_involved = 40
+
+
+class MeetingFactory(DjangoModelFactory):
+    """``MeetingFactory(convened_by="BG", procedures=[procedure])``."""
+
+    class Meta:
+        model = Meeting
+        skip_postgeneration_save = True
+
+    class Params:
+        convened_by = "BG"
+        regional = factory.Trait(kind=MeetingKind.REGIONALE, convened_by=None)
+
+    kind = MeetingKind.BILATERALE
+    date = datetime.date(2025, 5, 6)
+    province = factory.LazyAttribute(lambda o: province(o.convened_by) if o.convened_by else None)
+    participants = "Nucleo Crisi, RSU, Confindustria"
+
+    @factory.post_generation
+    def procedures(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.procedures.set(extracted)
+
+
+class OperatorFactory(DjangoModelFactory):
+    class Meta:
+        model = Operator
+
+    class Params:
+        cpi = factory.Trait(is_public=True, name=factory.Sequence(lambda n: f"CPI {n}"))
+
+    name = factory.Sequence(lambda n: f"Ente accreditato {n}")
+    accreditation_number = factory.Sequence(lambda n: f"ACC-{n:05d}")
+    accredited_for_labour = True

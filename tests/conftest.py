@@ -1,0 +1,51 @@
+"""One user per role of §1, and API clients authenticated with a real token."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def staff_bg(db):
+    return UserFactory(username="staff_bg", province_staff=True, provinces=["BG"])
+
+
+@pytest.fixture
+def staff_mi(db):
+    return UserFactory(username="staff_mi", province_staff=True, provinces=["MI"])
+
+
+@pytest.fixture
+def region(db):
+    return UserFactory(username="region", region_official=True)
+
+
+@pytest.fixture
+def operator_user(db):
+    return UserFactory(username="operator", operator=True)
+
+
+@pytest.fixture
+def api_client(db):
+    """A user with the api_client role (another regional system), unrestricted."""
+    return UserFactory(username="api_system", api_client=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", admin=True)
+
+
+@pytest.fixture
+def api_client_for(db):
+    """``api_client_for(user)``: a DRF client sending ``Authorization: Token <key>``."""
+
+    def make(user) -> APIClient:
+        token, _created = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

@@ -1,0 +1,214 @@
+"""Consistency checks between the deployment files and the code they start.
+
+No Docker engine is available where the tests run, so docker-compose.yml and the
+Dockerfile are parsed as text/YAML and every name they mention (Celery app, WSGI
+callable, management commands, environment variables, service hosts) is checked
+against the project itself.
+"""
+
+import importlib
+import json
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+MAKEFILE = ROOT / "Makefile"
+CI_RUN = ROOT / ".ci" / "run"
+SETTINGS_BASE = ROOT / "crisi_portal" / "settings" / "base.py"
+PYPROJECT = ROOT / "pyproject.toml"
+
+APP_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def common_env(compose):
+    env = compose.get("x-common-env")
+    assert isinstance(env, dict) and env, "docker-compose.yml has no x-common-env mapping"
+    return env
+
+
+def command_words(service):
+    """The service's command as a flat list of words (``sh -c "..."`` unwrapped)."""
+    command = service.get("command")
+    assert command, "service has no command"
+    words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
+    flat = []
+    for i, word in enumerate(words):
+        if i > 0 and words[i - 1] == "-c" and words[0] in ("sh", "bash", "/bin/sh"):
+            flat.extend(shlex.split(word))
+        else:
+            flat.append(word)
+    return flat
+
+
+def dockerfile_cmd():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    matches = re.findall(r"^CMD\s+(\[.*\])\s*$", text, flags=re.MULTILINE)
+    assert matches, "Dockerfile has no exec-form CMD [...]"
+    return json.loads(matches[-1])
+
+
+def gunicorn_target(words):
+    assert "gunicorn" in words, f"no gunicorn in {words}"
+    after = words[words.index("gunicorn") + 1 :]
+    targets = [w for w in after if re.fullmatch(r"[\w.]+:\w+", w)]
+    assert targets, f"no module:callable after gunicorn in {words}"
+    return targets[0]
+
+
+def import_target(target):
+    module_name, attr = target.split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def test_compose_has_exactly_the_expected_services(compose):
+    assert set(compose["services"]) == {"web", "worker", "beat", "db", "redis"}
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_celery_app_named_in_compose_is_importable(compose, name):
+    from celery import Celery
+    from celery.app.utils import find_app
+
+    words = command_words(compose["services"][name])
+    assert words[0] == "celery", words
+    assert name in words, f"{name} service does not run `celery ... {name}`: {words}"
+    app_name = words[words.index("-A") + 1]
+
+    app = find_app(app_name)  # what `celery -A <app_name>` itself does
+    assert isinstance(app, Celery)
+
+    from crisi_portal.celery import app as project_app
+
+    assert app is project_app
+
+
+def test_beat_schedule_file_is_writable_location(compose):
+    words = command_words(compose["services"]["beat"])
+    assert "--schedule" in words or any(w.startswith("--schedule=") for w in words), (
+        "beat needs a writable --schedule file (the image's /app is not writable)"
+    )
+
+
+# Building the WSGI handler instantiates WhiteNoise, which warns while STATIC_ROOT
+# has not been filled by collectstatic yet; that is expected outside the image.
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
+def test_gunicorn_targets_are_importable_and_agree(compose):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    web_target = gunicorn_target(command_words(compose["services"]["web"]))
+    image_target = gunicorn_target(dockerfile_cmd())
+    assert web_target == image_target == "crisi_portal.wsgi:application"
+    assert isinstance(import_target(web_target), WSGIHandler)
+
+
+def test_common_env_is_shared_by_app_services(compose, common_env):
+    for name in APP_SERVICES:
+        assert compose["services"][name]["environment"] == common_env, name
+
+
+def test_every_compose_env_var_is_read_by_the_settings(common_env):
+    settings_text = SETTINGS_BASE.read_text(encoding="utf-8")
+    unread = [
+        name
+        for name in common_env
+        if not re.search(rf"""["']{re.escape(name)}["']""", settings_text)
+    ]
+    assert not unread, f"set in docker-compose.yml but never read by settings/base.py: {unread}"
+
+
+def test_compose_database_and_broker_point_at_their_services(compose, common_env):
+    services = compose["services"]
+
+    db_url = urlsplit(common_env["DATABASE_URL"])
+    assert db_url.scheme in ("postgres", "postgresql", "pgsql")
+    assert db_url.hostname == "db"
+    db_env = services["db"]["environment"]
+    assert db_url.username == db_env["POSTGRES_USER"]
+    assert db_url.password == db_env["POSTGRES_PASSWORD"]
+    assert db_url.path.lstrip("/") == db_env["POSTGRES_DB"]
+
+    broker = urlsplit(common_env["CELERY_BROKER_URL"])
+    assert broker.scheme == "redis"
+    assert broker.hostname == "redis"
+    assert services["redis"]["image"].startswith("redis")
+
+
+def test_app_services_wait_for_healthy_db_and_redis(compose):
+    for name in APP_SERVICES:
+        depends = compose["services"][name]["depends_on"]
+        for dep in ("db", "redis"):
+            assert depends[dep]["condition"] == "service_healthy", (name, dep)
+    for name in ("web", "db", "redis"):
+        assert compose["services"][name].get("healthcheck"), f"{name} has no healthcheck"
+    web_check = " ".join(map(str, compose["services"]["web"]["healthcheck"]["test"]))
+    assert "/healthz" in web_check
+
+
+def test_web_and_worker_share_the_media_volume(compose, common_env):
+    media_root = common_env["MEDIA_ROOT"]
+    mounts = {}
+    for name in ("web", "worker"):
+        mounts[name] = {
+            v.split(":")[0]
+            for v in compose["services"][name].get("volumes", [])
+            if v.split(":")[1] == media_root
+        }
+    assert mounts["web"] and mounts["web"] == mounts["worker"]
+
+
+def test_docker_image_python_satisfies_requires_python():
+    requires = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["requires-python"]
+    match = re.search(r"^FROM\s+python:(\d+\.\d+)", DOCKERFILE.read_text(encoding="utf-8"), re.M)
+    assert match, "Dockerfile does not start FROM python:X.Y"
+    assert SpecifierSet(requires).contains(match.group(1)), (match.group(1), requires)
+
+
+def test_management_commands_in_compose_exist(compose):
+    from django.core.management import get_commands
+
+    known = get_commands()
+    named = []
+    for service in compose["services"].values():
+        if "command" not in service:
+            continue
+        words = command_words(service)
+        named += [words[i + 1] for i, w in enumerate(words[:-1]) if w.endswith("manage.py")]
+    assert named, "no `manage.py <command>` found in docker-compose.yml"
+    missing = [c for c in named if c not in known]
+    assert not missing, f"unknown management commands: {missing}"
+
+
+def test_makefile_test_target_runs_pytest():
+    text = MAKEFILE.read_text(encoding="utf-8")
+    match = re.search(r"^test:[^\n]*\n((?:\t[^\n]*\n)+)", text, re.M)
+    assert match, "Makefile has no `test:` rule with a recipe"
+    assert re.search(r"-m pytest\b.*\$\(PYTEST_ARGS\)", match.group(1)), match.group(1)
+
+
+def test_ci_runs_make_test_on_sqlite_and_on_postgres_with_redis():
+    lines = [
+        line
+        for line in CI_RUN.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\bmake test\b", line) and not line.lstrip().startswith("#")
+    ]
+    assert len(lines) == 2, lines
+    server = [ln for ln in lines if re.search(r"DATABASE_URL=postgres(ql)?://", ln)]
+    assert len(server) == 1 and re.search(r"CELERY_BROKER_URL=redis://", server[0]), lines
+    sqlite = [ln for ln in lines if ln not in server]
+    assert len(sqlite) == 1 and "-u DATABASE_URL" in sqlite[0], lines
