@@ -1,16 +1,25 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crisi_portal import health, views
 from crisi_portal.api import router
 from crisi_portal.forms import LoginForm
 
+# Swagger UI sets inline styles from its own (self-hosted) bundle; only this page allows
+# them (no nonce in the list: a nonce would make browsers ignore unsafe-inline).
+api_docs_view = csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
+
 api_v1 = [
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", api_docs_view, name="api-docs"),
 ]
 
 urlpatterns = [
