@@ -1,0 +1,59 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Step(models.TextChoices):
+    STEP_1 = "STEP_1", _("STEP 1 – taken in charge")
+    STEP_2 = "STEP_2", _("STEP 2 – instruments chosen")
+    STEP_3 = "STEP_3", _("STEP 3 – PAL explained")
+    STEP_4 = "STEP_4", _("STEP 4 – PAL activated")
+    NO_PAL = "NO_PAL", _("NO PAL – exempted")
+
+
+STEP_SHORT_LABELS = {
+    Step.STEP_1: "STEP 1",
+    Step.STEP_2: "STEP 2",
+    Step.STEP_3: "STEP 3",
+    Step.STEP_4: "STEP 4",
+    Step.NO_PAL: "NO PAL",
+}
+
+
+class IncomeSupport(models.TextChoices):
+    CIGS = "cigs", _("CIGS")
+    CIGO = "cigo", _("CIGO")
+    FIS = "fis", _("FIS")
+    SOLIDARIETA = "solidarieta", _("Solidarity contract")
+    NASPI = "naspi", _("NASpI")
+    MOBILITA = "mobilita", _("Mobility")
+    ALTRO = "altro", _("Other")
+
+
+class Sex(models.TextChoices):
+    F = "F", _("Female")
+    M = "M", _("Male")
+
+
+class EducationLevel(models.TextChoices):
+    NONE = "nessuno", _("No qualification")
+    LOWER_SECONDARY = "licenza_media", _("Lower secondary school")
+    VOCATIONAL = "qualifica_professionale", _("Vocational qualification")
+    UPPER_SECONDARY = "diploma", _("Upper secondary diploma")
+    BACHELOR = "laurea_triennale", _("Bachelor's degree")
+    MASTER = "laurea_magistrale", _("Master's degree or higher")
+
+
+class OutcomeKind(models.TextChoices):
+    RICOLLOCATO = "ricollocato", _("Re-employed with a new employer")
+    REINTEGRATO = "reintegrato", _("Back in the original company")
+    AUTOIMPIEGO = "autoimpiego", _("Self-employment (incl. workers buy-out)")
+    PENSIONAMENTO = "pensionamento", _("Retirement")
+    ALTRO_ESITO = "altro_esito", _("Other outcome")
+
+
+class ContractKind(models.TextChoices):
+    INDETERMINATO = "indeterminato", _("Permanent")
+    DETERMINATO = "determinato", _("Fixed-term")
+    APPRENDISTATO = "apprendistato", _("Apprenticeship")
+    SOMMINISTRAZIONE = "somministrazione", _("Agency work")
+    AUTONOMO = "autonomo", _("Self-employed")

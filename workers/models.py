@@ -1,0 +1,410 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crisi_portal.scoping import ScopedQuerySet
+from workers.enums import (
+    STEP_SHORT_LABELS,
+    ContractKind,
+    EducationLevel,
+    IncomeSupport,
+    OutcomeKind,
+    Sex,
+    Step,
+)
+from workers.validators import normalise_fiscal_code, validate_fiscal_code
+
+
+class MoveKind(models.TextChoices):
+    START = "start", _("Taken in charge")
+    FORWARD = "forward", _("Step forward")
+    EXEMPTION = "exemption", _("Exemption from PAL")
+    CORRECTION = "correction", _("Correction")
+
+
+# The step model as one table: (from, to) → kind of move. Anything not here is refused.
+# Forward moves go one step at a time; NO_PAL is reachable from any step; moving back is
+# a correction (needs a reason and province staff or higher).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("", Step.STEP_1): MoveKind.START,
+    (Step.STEP_1, Step.STEP_2): MoveKind.FORWARD,
+    (Step.STEP_2, Step.STEP_3): MoveKind.FORWARD,
+    (Step.STEP_3, Step.STEP_4): MoveKind.FORWARD,
+    (Step.STEP_1, Step.NO_PAL): MoveKind.EXEMPTION,
+    (Step.STEP_2, Step.NO_PAL): MoveKind.EXEMPTION,
+    (Step.STEP_3, Step.NO_PAL): MoveKind.EXEMPTION,
+    (Step.STEP_4, Step.NO_PAL): MoveKind.EXEMPTION,
+    (Step.STEP_2, Step.STEP_1): MoveKind.CORRECTION,
+    (Step.STEP_3, Step.STEP_1): MoveKind.CORRECTION,
+    (Step.STEP_3, Step.STEP_2): MoveKind.CORRECTION,
+    (Step.STEP_4, Step.STEP_1): MoveKind.CORRECTION,
+    (Step.STEP_4, Step.STEP_2): MoveKind.CORRECTION,
+    (Step.STEP_4, Step.STEP_3): MoveKind.CORRECTION,
+    (Step.NO_PAL, Step.STEP_1): MoveKind.CORRECTION,
+    (Step.NO_PAL, Step.STEP_2): MoveKind.CORRECTION,
+    (Step.NO_PAL, Step.STEP_3): MoveKind.CORRECTION,
+    (Step.NO_PAL, Step.STEP_4): MoveKind.CORRECTION,
+}
+
+
+def allowed_targets(current: str) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == current]
+
+
+class ExemptionReason(models.Model):
+    """Why a worker is exempted from PAL (NO_PAL); the list is managed in the admin."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+        verbose_name = _("exemption reason")
+        verbose_name_plural = _("exemption reasons")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WorkerQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        involvements = Involvement.objects.filter(
+            worker=OuterRef("pk"), unit__province__in=list(codes)
+        )
+        return self.filter(Exists(involvements))
+
+
+class Worker(models.Model):
+    fiscal_code = models.CharField(
+        _("fiscal code"), max_length=16, unique=True, validators=[validate_fiscal_code]
+    )
+    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex)
+    citizenship = models.CharField(_("citizenship"), max_length=60, blank=True, default="")
+    education_level = models.CharField(
+        _("education level"), max_length=32, choices=EducationLevel, blank=True
+    )
+    residence_province = models.ForeignKey(
+        "cases.Province",
+        verbose_name=_("province of residence"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = WorkerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="worker_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(fiscal_code__regex=r"^[A-Z0-9]{16}$"), name="worker_fiscal_code_form"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workers:worker_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        self.fiscal_code = normalise_fiscal_code(self.fiscal_code or "")
+
+    @property
+    def masked_fiscal_code(self) -> str:
+        return f"{self.fiscal_code[:3]}{'*' * 12}{self.fiscal_code[-1:]}"
+
+    @property
+    def initials(self) -> str:
+        return f"{self.last_name[:1]}. {self.first_name[:1]}."
+
+
+class CohortQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        codes = list(codes)
+        return self.filter(
+            Q(unit__province__in=codes) | Q(unit__isnull=True, procedure__lead_province__in=codes)
+        )
+
+
+class Cohort(models.Model):
+    """A group of workers of one procedure (usually one unit) handled together."""
+
+    procedure = models.ForeignKey(
+        "cases.CrisisProcedure",
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="cohorts",
+    )
+    unit = models.ForeignKey(
+        "cases.ProductionUnit",
+        verbose_name=_("production unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cohorts",
+    )
+    name = models.CharField(_("name"), max_length=120)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = CohortQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["procedure", "name"]
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "name"], name="cohort_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.unit_id and self.procedure_id and self.unit.procedure_id != self.procedure_id:
+            raise ValidationError({"unit": _("The unit belongs to another procedure.")})
+
+
+class InvolvementQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(unit__province__in=list(codes))
+
+    def step_counts(self) -> dict[str, int]:
+        """Workers per current step, counted in the database."""
+        rows = self.order_by().values("current_step").annotate(n=models.Count("id"))
+        counts = dict.fromkeys(Step.values, 0)
+        counts.update({row["current_step"]: row["n"] for row in rows})
+        return counts
+
+
+class Involvement(models.Model):
+    """A worker in a crisis procedure, and where they stand in the step model."""
+
+    worker = models.ForeignKey(
+        Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="involvements"
+    )
+    procedure = models.ForeignKey(
+        "cases.CrisisProcedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="involvements",
+    )
+    unit = models.ForeignKey(
+        "cases.ProductionUnit",
+        verbose_name=_("production unit"),
+        on_delete=models.PROTECT,
+        related_name="involvements",
+    )
+    cohort = models.ForeignKey(
+        Cohort,
+        verbose_name=_("cohort"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="involvements",
+    )
+    income_support = models.CharField(
+        _("income support"), max_length=16, choices=IncomeSupport, default=IncomeSupport.CIGS
+    )
+    hours_reduction_pct = models.PositiveSmallIntegerField(
+        _("hours reduction (%)"),
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    period_start = models.DateField(_("support from"), null=True, blank=True)
+    period_end = models.DateField(_("support until"), null=True, blank=True)
+    current_step = models.CharField(
+        _("current step"), max_length=8, choices=Step, default=Step.STEP_1, editable=False
+    )
+    current_step_since = models.DateField(_("in this step since"), null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = InvolvementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["worker__last_name", "worker__first_name", "id"]
+        verbose_name = _("involvement")
+        verbose_name_plural = _("involvements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "procedure"], name="involvement_worker_once_per_procedure"
+            ),
+            models.CheckConstraint(
+                condition=Q(current_step__in=Step.values), name="involvement_step_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_reduction_pct__gte=0) & Q(hours_reduction_pct__lte=100),
+                name="involvement_hours_reduction_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True)
+                | Q(period_start__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="involvement_period_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["procedure", "current_step"])]
+
+    def __str__(self) -> str:
+        return f"{self.worker} – {self.procedure.external_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workers:worker_detail", args=[self.worker_id]) + f"#involvement-{self.pk}"
+
+    @property
+    def step_label(self) -> str:
+        return STEP_SHORT_LABELS[Step(self.current_step)]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.unit_id and self.procedure_id and self.unit.procedure_id != self.procedure_id:
+            errors["unit"] = _("The unit belongs to another procedure.")
+        if self.cohort_id and self.procedure_id and self.cohort.procedure_id != self.procedure_id:
+            errors["cohort"] = _("The cohort belongs to another procedure.")
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = _("The end of the period precedes its start.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class StepTransitionQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(involvement__unit__province__in=list(codes))
+
+
+class StepTransition(models.Model):
+    """One move in the step model; the involvement's current step is the last of these."""
+
+    involvement = models.ForeignKey(
+        Involvement, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_step = models.CharField(_("from"), max_length=8, choices=Step, blank=True, default="")
+    to_step = models.CharField(_("to"), max_length=8, choices=Step)
+    kind = models.CharField(_("kind"), max_length=12, choices=MoveKind)
+    effective_date = models.DateField(_("effective date"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    exemption_reason = models.ForeignKey(
+        ExemptionReason,
+        verbose_name=_("exemption reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transitions",
+    )
+    measure = models.ForeignKey(
+        "pal.Measure",
+        verbose_name=_("measure activated"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transitions",
+    )
+
+    objects = StepTransitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_date", "id"]
+        verbose_name = _("step transition")
+        verbose_name_plural = _("step transitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_step__in=Step.values), name="transition_to_step_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(to_step=Step.NO_PAL) | Q(exemption_reason__isnull=False),
+                name="transition_exemption_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=MoveKind.CORRECTION) | ~Q(reason=""),
+                name="transition_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_step or '—'} → {self.to_step} ({self.effective_date})"
+
+
+class OutcomeQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(involvement__unit__province__in=list(codes))
+
+
+class Outcome(models.Model):
+    """Where the worker ended up, after or without PAL."""
+
+    involvement = models.OneToOneField(
+        Involvement, on_delete=models.CASCADE, related_name="outcome"
+    )
+    kind = models.CharField(_("outcome"), max_length=16, choices=OutcomeKind)
+    date = models.DateField(_("date"))
+    contract_kind = models.CharField(_("contract"), max_length=20, choices=ContractKind, blank=True)
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OutcomeKind.values), name="outcome_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class PersonalDataAccess(models.Model):
+    """A read of a worker's identity by someone outside the worker's province or operator."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="identity_reads")
+    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.worker_id} ({self.accessed_at:%Y-%m-%d %H:%M})"

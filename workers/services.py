@@ -1,0 +1,318 @@
+"""Writes on workers and the step model. The only way to change a step is involvement_move."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisi_portal.problems import ConflictError, DomainError
+from crisi_portal.scoping import ensure_editable
+from crisi_portal.services import save_validated
+from workers.enums import STEP_SHORT_LABELS, Step
+from workers.models import (
+    TRANSITIONS,
+    Cohort,
+    ExemptionReason,
+    Involvement,
+    MoveKind,
+    Outcome,
+    StepTransition,
+    Worker,
+)
+
+
+class StepMoveRefused(DomainError):
+    """A move the step table or its rules do not allow."""
+
+    code = "step_move_refused"
+
+
+class StepConflict(ConflictError):
+    """Someone else moved the worker in the meantime."""
+
+    code = "step_conflict"
+
+
+@dataclass
+class BulkFailure:
+    involvement: Involvement
+    message: str
+
+
+class BulkMoveRefused(DomainError):
+    code = "bulk_move_refused"
+
+    def __init__(self, failures: list[BulkFailure]):
+        self.failures = failures
+        super().__init__(
+            _("%(n)d workers could not be moved: nobody was moved.") % {"n": len(failures)},
+            errors=[
+                {
+                    "involvement": f.involvement.pk,
+                    "worker": str(f.involvement.worker),
+                    "message": f.message,
+                }
+                for f in failures
+            ],
+        )
+
+
+def _label(step: str) -> str:
+    return STEP_SHORT_LABELS[Step(step)] if step else "—"
+
+
+def _may_correct(user) -> bool:
+    return user is None or user.is_admin or user.is_province_staff
+
+
+@transaction.atomic
+def involvement_move(
+    *,
+    user,
+    involvement: Involvement,
+    to: str,
+    effective_date: date,
+    reason: str = "",
+    exemption_reason: ExemptionReason | None = None,
+    measure=None,
+    expected_from: str | None = None,
+) -> StepTransition:
+    """Move one worker in the step model, or refuse with the rule that forbids it.
+
+    The involvement row is locked, so of two concurrent moves of the same worker one waits
+    for the other and then finds the step changed (``expected_from``): a conflict.
+    """
+    locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
+    if user is not None:
+        ensure_editable(locked, user)
+    current = locked.current_step
+    if expected_from is not None and expected_from != current:
+        raise StepConflict(
+            _("The worker is now at %(now)s, not %(expected)s: someone else moved them. Reload.")
+            % {"now": _label(current), "expected": _label(expected_from)}
+        )
+    if to not in Step.values:
+        raise StepMoveRefused(_("Unknown step %(to)s.") % {"to": to}, field="to")
+    kind = TRANSITIONS.get((current, to))
+    if kind is None:
+        raise StepMoveRefused(
+            _("A worker at %(frm)s cannot move to %(to)s.")
+            % {"frm": _label(current), "to": _label(to)},
+            field="to",
+        )
+    reason = (reason or "").strip()
+    today = timezone.localdate()
+    if effective_date > today:
+        raise StepMoveRefused(
+            _("The effective date cannot be in the future."), field="effective_date"
+        )
+    last = locked.transitions.order_by("-effective_date", "-id").first()
+    if last is not None and effective_date < last.effective_date:
+        raise StepMoveRefused(
+            _("The effective date cannot precede the previous move (%(date)s).")
+            % {"date": last.effective_date.strftime("%d/%m/%Y")},
+            field="effective_date",
+        )
+    if kind == MoveKind.EXEMPTION and exemption_reason is None:
+        raise StepMoveRefused(
+            _("Exempting a worker from PAL needs a reason."), field="exemption_reason"
+        )
+    if (
+        exemption_reason is not None
+        and not exemption_reason.is_active
+        and kind == MoveKind.EXEMPTION
+    ):
+        raise StepMoveRefused(
+            _("That exemption reason is no longer in use."), field="exemption_reason"
+        )
+    if kind == MoveKind.CORRECTION:
+        if not _may_correct(user):
+            raise PermissionDenied(_("Only province staff can move a worker back."))
+        if not reason:
+            raise StepMoveRefused(_("Moving a worker back needs a reason."), field="reason")
+    if to == Step.STEP_4 and measure is None:
+        raise StepMoveRefused(_("Activating a PAL (STEP 4) names the measure."), field="measure")
+
+    transition = StepTransition(
+        involvement=locked,
+        from_step=current,
+        to_step=to,
+        kind=kind,
+        effective_date=effective_date,
+        recorded_by=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+        exemption_reason=exemption_reason if to == Step.NO_PAL else None,
+        measure=measure if to == Step.STEP_4 else None,
+    )
+    transition.full_clean()
+    transition.save()
+    locked.current_step = to
+    locked.current_step_since = effective_date
+    locked._change_reason = f"{_label(current)} → {_label(to)}"
+    if user is not None and user.is_authenticated:
+        locked._history_user = user
+    locked.save(update_fields=["current_step", "current_step_since", "updated_at"])
+    involvement.current_step = to
+    involvement.current_step_since = effective_date
+    return transition
+
+
+def involvements_move(
+    *,
+    user,
+    involvements: list[Involvement],
+    to: str,
+    effective_date: date,
+    reason: str = "",
+    exemption_reason: ExemptionReason | None = None,
+    measure=None,
+) -> list[StepTransition]:
+    """Move many workers at once (e.g. after a group meeting): all of them or none.
+
+    Every worker that cannot move is listed with the reason; then nothing is saved.
+    """
+    if not involvements:
+        raise StepMoveRefused(_("Select at least one worker."), field="involvements")
+    failures: list[BulkFailure] = []
+    transitions: list[StepTransition] = []
+    with transaction.atomic():
+        for involvement in involvements:
+            try:
+                with transaction.atomic():
+                    transitions.append(
+                        involvement_move(
+                            user=user,
+                            involvement=involvement,
+                            to=to,
+                            effective_date=effective_date,
+                            reason=reason,
+                            exemption_reason=exemption_reason,
+                            measure=measure,
+                        )
+                    )
+            except (DomainError, ValidationError, PermissionDenied) as exc:
+                message = getattr(exc, "message", None) or "; ".join(
+                    getattr(exc, "messages", [str(exc)])
+                )
+                failures.append(BulkFailure(involvement, str(message)))
+        if failures:
+            transaction.set_rollback(True)
+    if failures:
+        raise BulkMoveRefused(failures)
+    return transitions
+
+
+@transaction.atomic
+def involvement_create(
+    *,
+    user,
+    worker: Worker,
+    procedure,
+    unit,
+    cohort: Cohort | None = None,
+    data: dict[str, Any] | None = None,
+    taken_in_charge_on: date | None = None,
+) -> Involvement:
+    """A worker taken in charge: the involvement starts at STEP_1 with its first transition."""
+    if user is not None and not user.is_admin:
+        from cases.services import user_may_act_in
+
+        if not user_may_act_in(user, unit.province_id):
+            raise PermissionDenied(
+                _("You cannot take in charge workers of a unit in province %(code)s.")
+                % {"code": unit.province_id}
+            )
+    involvement = Involvement(worker=worker, procedure=procedure, unit=unit, cohort=cohort)
+    for field, value in (data or {}).items():
+        setattr(involvement, field, value)
+    start = taken_in_charge_on or timezone.localdate()
+    involvement.current_step = Step.STEP_1
+    involvement.current_step_since = start
+    save_validated(involvement, user=user)
+    StepTransition.objects.create(
+        involvement=involvement,
+        from_step="",
+        to_step=Step.STEP_1,
+        kind=MoveKind.START,
+        effective_date=start,
+        recorded_by=user if user is not None and user.is_authenticated else None,
+    )
+    return involvement
+
+
+@transaction.atomic
+def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) -> Involvement:
+    locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
+    if user is not None:
+        ensure_editable(locked, user)
+    for field in (
+        "unit",
+        "cohort",
+        "income_support",
+        "hours_reduction_pct",
+        "period_start",
+        "period_end",
+    ):
+        if field in data:
+            setattr(locked, field, data[field])
+    save_validated(locked, user=user)
+    return locked
+
+
+@transaction.atomic
+def cohort_create(*, user, procedure, name: str, unit=None, notes: str = "") -> Cohort:
+    if user is not None and not user.is_admin:
+        from cases.services import user_may_act_in
+
+        province = unit.province_id if unit is not None else procedure.lead_province_id
+        if not user_may_act_in(user, province):
+            raise PermissionDenied(
+                _("You cannot create cohorts in province %(code)s.") % {"code": province}
+            )
+    cohort = Cohort(procedure=procedure, unit=unit, name=name.strip(), notes=notes)
+    save_validated(cohort, user=user)
+    return cohort
+
+
+@transaction.atomic
+def cohort_assign(*, user, cohort: Cohort, involvements: list[Involvement]) -> int:
+    """Put workers into a cohort of their own procedure."""
+    if user is not None:
+        ensure_editable(cohort, user)
+    wrong = [i for i in involvements if i.procedure_id != cohort.procedure_id]
+    if wrong:
+        raise ValidationError(
+            {"cohort": _("%(n)d workers belong to another procedure.") % {"n": len(wrong)}}
+        )
+    ids = [i.pk for i in involvements]
+    editable = Involvement.objects.filter(pk__in=ids)
+    if user is not None:
+        editable = editable.editable_by(user)
+    if editable.count() != len(ids):
+        raise PermissionDenied(_("Some of these workers are not in your provinces."))
+    for involvement in Involvement.objects.filter(pk__in=ids):
+        involvement.cohort = cohort
+        if user is not None and user.is_authenticated:
+            involvement._history_user = user
+        involvement.save(update_fields=["cohort", "updated_at"])
+    return len(ids)
+
+
+@transaction.atomic
+def outcome_record(*, user, involvement: Involvement, data: dict[str, Any]) -> Outcome:
+    """Record (or correct) where the worker ended up."""
+    locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
+    if user is not None:
+        ensure_editable(locked, user)
+    outcome = Outcome.objects.filter(involvement=locked).first() or Outcome(involvement=locked)
+    for field in ("kind", "date", "contract_kind", "employer", "notes"):
+        if field in data:
+            setattr(outcome, field, data[field])
+    if outcome.date and outcome.date > timezone.localdate():
+        raise ValidationError({"date": _("The outcome date cannot be in the future.")})
+    save_validated(outcome, user=user)
+    return outcome
