@@ -103,8 +103,18 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
             history=procedure_history(procedure),
+            step_counts=_step_counts(procedure, user),
         )
         return context
+
+
+def _step_counts(procedure: CrisisProcedure, user) -> list[tuple[str, str, int]]:
+    """Workers of the procedure the user sees, per current step (counted in the database)."""
+    from workers.enums import STEP_SHORT_LABELS, Step
+    from workers.models import Involvement
+
+    counts = Involvement.objects.visible_to(user).filter(procedure=procedure).step_counts()
+    return [(step, STEP_SHORT_LABELS[step], counts[step]) for step in Step]
 
 
 def _render_procedure_form(request, context, status=200):

@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("procedures/", include("cases.urls")),
+    path("", include("workers.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

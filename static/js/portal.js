@@ -120,4 +120,18 @@ window.VIDEOJS_NO_DYNAMIC_STYLE = true;
       first.focus();
     }
   });
+
+  // data-clear-target="#id": empties that element instead of following the link
+  // (closes an htmx panel; without JavaScript the link still leads somewhere sensible).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-clear-target]");
+    if (!link) {
+      return;
+    }
+    var target = document.querySelector(link.getAttribute("data-clear-target"));
+    if (target) {
+      event.preventDefault();
+      target.innerHTML = "";
+    }
+  });
 })();

@@ -1,0 +1,100 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crisi_portal.forms import DateInput, StyledFormMixin
+from pal.models import Measure
+from workers.enums import Step
+from workers.models import Cohort, ExemptionReason, Involvement, Outcome, allowed_targets
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class MoveFieldsMixin(forms.Form):
+    """What a step move needs; which fields matter depends on the target step."""
+
+    to = forms.ChoiceField(label=_("Move to"), choices=Step.choices)
+    effective_date = forms.DateField(label=_("Effective date"), widget=DateInput())
+    exemption_reason = forms.ModelChoiceField(
+        label=_("Exemption reason"),
+        queryset=ExemptionReason.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Required for NO PAL."),
+    )
+    measure = forms.ModelChoiceField(
+        label=_("Measure activated"),
+        queryset=Measure.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Required for STEP 4."),
+    )
+    reason = forms.CharField(
+        label=_("Reason / note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to move a worker back (a correction)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].initial = timezone.localdate()
+
+
+class MoveForm(StyledFormMixin, MoveFieldsMixin):
+    expected_from = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, involvement: Involvement, **kwargs):
+        super().__init__(*args, **kwargs)
+        targets = allowed_targets(involvement.current_step)
+        self.fields["to"].choices = [(s, label) for s, label in Step.choices if s in targets]
+        self.fields["expected_from"].initial = involvement.current_step
+
+
+class BulkMoveForm(StyledFormMixin, MoveFieldsMixin):
+    involvements = forms.ModelMultipleChoiceField(
+        queryset=Involvement.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Select at least one worker.")},
+    )
+
+    def __init__(self, *args, involvements_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["involvements"].queryset = involvements_queryset
+
+
+class OutcomeForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Outcome
+        fields = ["kind", "date", "contract_kind", "employer", "notes"]
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def _post_clean(self):
+        pass  # validated by the service
+
+
+class CohortForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["name", "unit", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, procedure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = procedure.units.all()
+
+    def _post_clean(self):
+        pass
+
+
+class WorkerImportForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Worker list (CSV or XLSX)"),
+        help_text=_(
+            "As the company sent it: Italian headers, ';' or ',' separated, dates as dd/mm/yyyy."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

@@ -1,0 +1,34 @@
+"""Reads about workers: who may see identities, and the log of those reads (§6)."""
+
+from collections.abc import Iterable
+
+from crisi_portal.roles import Role
+from workers.models import PersonalDataAccess, Worker
+
+
+def can_see_identity(user) -> bool:
+    """Whether ``user`` sees fiscal codes and names of the workers in their scope.
+
+    Province staff and operators see their own workers; Region officials only with the
+    ``view_personal_data`` permission, and every such read is logged.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_admin or user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT, Role.OPERATOR):
+        return True
+    return user.is_region_official and user.has_perm("crisi_portal.view_personal_data")
+
+
+def identity_reads_are_logged(user) -> bool:
+    """Reads by someone outside the worker's province staff or operator are logged."""
+    return user.is_authenticated and user.is_region_official
+
+
+def log_identity_reads(user, workers: Iterable[Worker], *, purpose: str, path: str = "") -> None:
+    """Record who read which workers' identities, when and why (one row per worker)."""
+    if not (can_see_identity(user) and identity_reads_are_logged(user)):
+        return
+    PersonalDataAccess.objects.bulk_create(
+        PersonalDataAccess(user=user, worker=worker, purpose=purpose[:200], path=path[:300])
+        for worker in {w.pk: w for w in workers}.values()
+    )

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from workers import views
+
+app_name = "workers"
+
+urlpatterns = [
+    path(
+        "procedures/<int:pk>/workers/",
+        views.ProcedureWorkersView.as_view(),
+        name="procedure_workers",
+    ),
+    path(
+        "procedures/<int:pk>/workers/import/",
+        views.WorkerImportView.as_view(),
+        name="worker_import",
+    ),
+    path(
+        "procedures/<int:pk>/cohorts/new/", views.CohortCreateView.as_view(), name="cohort_create"
+    ),
+    path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker_detail"),
+    path(
+        "workers/involvements/<int:pk>/move/",
+        views.InvolvementMoveView.as_view(),
+        name="involvement_move",
+    ),
+    path(
+        "workers/involvements/<int:pk>/outcome/",
+        views.OutcomeView.as_view(),
+        name="outcome_record",
+    ),
+]

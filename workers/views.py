@@ -1,0 +1,448 @@
+"""Province staff's daily work on workers: lists per procedure, step moves, timelines."""
+
+import uuid
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView
+
+from cases.models import CrisisProcedure
+from crisi_portal.forms import add_service_errors
+from crisi_portal.problems import DomainError
+from crisi_portal.roles import Role
+from crisi_portal.scoping import ScopedViewMixin
+from workers import services
+from workers.enums import STEP_SHORT_LABELS, Step
+from workers.filtersets import InvolvementFilterSet
+from workers.forms import BulkMoveForm, CohortForm, MoveForm, OutcomeForm, WorkerImportForm
+from workers.models import Involvement, StepTransition, Worker
+from workers.selectors import can_see_identity, log_identity_reads
+
+STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
+STAFF = frozenset({Role.PROVINCE_STAFF})
+PAGE_SIZE = 50
+SIDEBAR_FILTERS = ("q", "step", "unit", "cohort", "income_support", "has_outcome")
+
+
+def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
+    """In the browser, units and cohorts are picked by name among the procedure's own."""
+    for name, label, options in (
+        ("unit", _("Production unit"), procedure.units.all()),
+        ("cohort", _("Cohort"), procedure.cohorts.all()),
+    ):
+        form.fields[name] = forms.TypedChoiceField(
+            label=label,
+            choices=[("", "—"), *((option.pk, str(option)) for option in options)],
+            coerce=int,
+            required=False,
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
+
+
+def _move_error_form(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+class ProcedureWorkersView(ScopedViewMixin, View):
+    """The workers of one procedure with their step, filters, and single and bulk moves."""
+
+    roles = STAFF_AND_REGION
+
+    def get_procedure(self) -> CrisisProcedure:
+        return get_object_or_404(
+            CrisisProcedure.objects.visible_to(self.request.user).select_related(
+                "company", "lead_province"
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+    def involvements(self, procedure):
+        return (
+            Involvement.objects.visible_to(self.request.user)
+            .filter(procedure=procedure)
+            .select_related("worker", "unit", "cohort")
+        )
+
+    def context(self, procedure, bulk_form=None, bulk_failures=None, selected=()):
+        request = self.request
+        base = self.involvements(procedure)
+        filterset = InvolvementFilterSet(request.GET or None, queryset=base, request=request)
+        _offer_procedure_choices(filterset.form, procedure)
+        rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
+        total = rows.count()
+        try:
+            page = max(1, int(request.GET.get("page", 1)))
+        except ValueError:
+            page = 1
+        page_rows = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        show_identity = can_see_identity(request.user)
+        if show_identity:
+            log_identity_reads(
+                request.user,
+                [i.worker for i in page_rows],
+                purpose=_("list of workers of procedure %(id)s") % {"id": procedure.external_id},
+                path=request.path,
+            )
+        counts = base.step_counts()
+        can_move = (
+            Involvement.objects.filter(procedure=procedure).editable_by(request.user).exists()
+        )
+        return {
+            "procedure": procedure,
+            "filterset": filterset,
+            "filter_fields": [filterset.form[name] for name in SIDEBAR_FILTERS],
+            "rows": page_rows,
+            "total": total,
+            "page": page,
+            "has_next": page * PAGE_SIZE < total,
+            "step_counts": [(step, STEP_SHORT_LABELS[step], counts[step]) for step in Step],
+            "all_count": sum(counts.values()),
+            "show_identity": show_identity,
+            "can_move": can_move,
+            "bulk_form": bulk_form or BulkMoveForm(involvements_queryset=base, prefix="bulk"),
+            "bulk_failures": bulk_failures,
+            "selected": {str(pk) for pk in selected},
+        }
+
+    def get(self, request, pk):
+        procedure = self.get_procedure()
+        template = (
+            "workers/_involvement_table.html"
+            if request.htmx and request.htmx.target == "workers-results"
+            else "workers/procedure_workers.html"
+        )
+        return render(request, template, self.context(procedure))
+
+    def post(self, request, pk):
+        """Bulk move of the selected workers: all of them or none."""
+        procedure = self.get_procedure()
+        base = self.involvements(procedure)
+        form = BulkMoveForm(request.POST, involvements_queryset=base, prefix="bulk")
+        failures = None
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                moved = services.involvements_move(
+                    user=request.user,
+                    involvements=list(data["involvements"]),
+                    to=data["to"],
+                    effective_date=data["effective_date"],
+                    reason=data["reason"],
+                    exemption_reason=data["exemption_reason"],
+                    measure=data["measure"],
+                )
+            except services.BulkMoveRefused as exc:
+                failures = exc.failures
+            except DomainError as exc:
+                _move_error_form(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You cannot move these workers."))
+            else:
+                messages.success(
+                    request,
+                    _("%(n)d workers moved to %(step)s.")
+                    % {"n": len(moved), "step": STEP_SHORT_LABELS[Step(data["to"])]},
+                )
+                if not request.htmx:
+                    return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
+                form = None
+                status = 200
+        template = (
+            "workers/_involvement_table.html" if request.htmx else "workers/procedure_workers.html"
+        )
+        return render(
+            request,
+            template,
+            self.context(
+                procedure,
+                bulk_form=form,
+                bulk_failures=failures,
+                # After a refusal the selection stays, so the user can fix and retry.
+                selected=request.POST.getlist("bulk-involvements") if status == 422 else (),
+            ),
+            status=status,
+        )
+
+
+class InvolvementMoveView(ScopedViewMixin, View):
+    """One worker's move; in the list it is an htmx panel, alone it is a page."""
+
+    roles = STAFF
+    model = Involvement
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def base_queryset(self):
+        return Involvement.objects.select_related("worker", "procedure", "unit")
+
+    def _render(self, request, involvement, form, status=200):
+        template = "workers/_move_form.html" if request.htmx else "workers/move_page.html"
+        return render(
+            request,
+            template,
+            {
+                "involvement": involvement,
+                "form": form,
+                "show_identity": can_see_identity(request.user),
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        involvement = self.get_object()
+        return self._render(request, involvement, MoveForm(involvement=involvement))
+
+    def post(self, request, pk):
+        involvement = self.get_object()
+        form = MoveForm(request.POST, involvement=involvement)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.involvement_move(
+                    user=request.user,
+                    involvement=involvement,
+                    to=data["to"],
+                    effective_date=data["effective_date"],
+                    reason=data["reason"],
+                    exemption_reason=data["exemption_reason"],
+                    measure=data["measure"],
+                    expected_from=data["expected_from"],
+                )
+            except DomainError as exc:
+                _move_error_form(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You cannot move this worker."))
+            else:
+                text = _("%(worker)s moved to %(step)s.") % {
+                    "worker": involvement.worker
+                    if can_see_identity(request.user)
+                    else involvement.worker.initials,
+                    "step": STEP_SHORT_LABELS[Step(data["to"])],
+                }
+                if request.htmx:
+                    response = render(
+                        request, "workers/_move_done.html", {"message": text}, status=200
+                    )
+                    response["HX-Trigger"] = "workers-changed"
+                    return response
+                messages.success(request, text)
+                return redirect(
+                    reverse("workers:procedure_workers", args=[involvement.procedure_id])
+                )
+        return self._render(request, involvement, form, status=422)
+
+
+class WorkerDetailView(ScopedViewMixin, DetailView):
+    """A worker: identity (as the viewer may see it), involvements with their timelines."""
+
+    roles = STAFF_AND_REGION
+    model = Worker
+    template_name = "workers/worker_detail.html"
+    context_object_name = "worker"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        show_identity = can_see_identity(user)
+        if show_identity:
+            log_identity_reads(
+                user, [self.object], purpose=_("worker page"), path=self.request.path
+            )
+        involvements = (
+            Involvement.objects.visible_to(user)
+            .filter(worker=self.object)
+            .select_related("procedure__company", "unit", "cohort", "outcome")
+            .prefetch_related(
+                Prefetch(
+                    "transitions",
+                    queryset=StepTransition.objects.select_related(
+                        "recorded_by", "exemption_reason", "measure"
+                    ).order_by("effective_date", "id"),
+                )
+            )
+        )
+        editable = set(
+            Involvement.objects.filter(worker=self.object)
+            .editable_by(user)
+            .values_list("pk", flat=True)
+        )
+        context.update(show_identity=show_identity, involvements=involvements, editable=editable)
+        return context
+
+
+class OutcomeView(ScopedViewMixin, View):
+    roles = STAFF
+    model = Involvement
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def base_queryset(self):
+        return Involvement.objects.select_related("worker", "procedure")
+
+    def _render(self, request, involvement, form, status=200):
+        return render(
+            request,
+            "workers/outcome_form.html",
+            {
+                "involvement": involvement,
+                "form": form,
+                "show_identity": can_see_identity(request.user),
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        involvement = self.get_object()
+        instance = getattr(involvement, "outcome", None)
+        return self._render(request, involvement, OutcomeForm(instance=instance))
+
+    def post(self, request, pk):
+        involvement = self.get_object()
+        form = OutcomeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.outcome_record(
+                    user=request.user, involvement=involvement, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Outcome recorded."))
+                return redirect(involvement.worker)
+        return self._render(request, involvement, form, status=422)
+
+
+class CohortCreateView(ScopedViewMixin, View):
+    roles = STAFF
+
+    def get_procedure(self):
+        return get_object_or_404(
+            CrisisProcedure.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+
+    def _render(self, request, procedure, form, status=200):
+        return render(
+            request,
+            "workers/cohort_form.html",
+            {"procedure": procedure, "form": form},
+            status=status,
+        )
+
+    def get(self, request, pk):
+        procedure = self.get_procedure()
+        return self._render(request, procedure, CohortForm(procedure=procedure))
+
+    def post(self, request, pk):
+        procedure = self.get_procedure()
+        form = CohortForm(request.POST, procedure=procedure)
+        if form.is_valid():
+            try:
+                services.cohort_create(
+                    user=request.user,
+                    procedure=procedure,
+                    name=form.cleaned_data["name"],
+                    unit=form.cleaned_data["unit"],
+                    notes=form.cleaned_data["notes"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("unit", str(exc))
+            else:
+                messages.success(request, _("Cohort created."))
+                return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
+        return self._render(request, procedure, form, status=422)
+
+
+def _import_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class WorkerImportView(ScopedViewMixin, View):
+    """Upload a company's worker list → preview with the column mapping → confirm."""
+
+    roles = STAFF
+    template_name = "workers/worker_import.html"
+
+    def get_procedure(self):
+        return get_object_or_404(
+            CrisisProcedure.objects.visible_to(self.request.user).select_related("company"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get(self, request, pk):
+        procedure = self.get_procedure()
+        return render(
+            request, self.template_name, {"procedure": procedure, "form": WorkerImportForm()}
+        )
+
+    def post(self, request, pk):
+        from workers.importers import import_workers
+
+        procedure = self.get_procedure()
+        token = request.POST.get("token")
+        if token:
+            return self._confirm(request, procedure, token)
+        form = WorkerImportForm(request.POST, request.FILES)
+        context = {"procedure": procedure, "form": form}
+        if not form.is_valid():
+            return render(request, self.template_name, context, status=422)
+        upload = form.cleaned_data["file"]
+        raw = upload.read()
+        result = import_workers(
+            procedure, raw, filename=upload.name, user=request.user, dry_run=True
+        )
+        context.update(result=result, filename=upload.name, form=WorkerImportForm())
+        if result.ok:
+            token = uuid.uuid4().hex
+            suffix = Path(upload.name).suffix.lower() or ".csv"
+            (_import_dir() / f"{token}{suffix}").write_bytes(raw)
+            request.session[f"worker-import-{token}"] = [request.user.pk, procedure.pk, upload.name]
+            context["token"] = token
+        return render(request, self.template_name, context, status=200 if result.ok else 422)
+
+    def _confirm(self, request, procedure, token: str):
+        from workers.importers import import_workers
+
+        stored = request.session.pop(f"worker-import-{token}", None)
+        if not token.isalnum() or not stored or stored[:2] != [request.user.pk, procedure.pk]:
+            raise Http404
+        filename = stored[2]
+        path = _import_dir() / f"{token}{Path(filename).suffix.lower() or '.csv'}"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        finally:
+            path.unlink(missing_ok=True)
+        result = import_workers(procedure, raw, filename=filename, user=request.user)
+        if not result.ok:
+            return render(
+                request,
+                self.template_name,
+                {"procedure": procedure, "form": WorkerImportForm(), "result": result},
+                status=422,
+            )
+        summary = result.summary()
+        messages.success(
+            request,
+            _(
+                "Worker list imported: %(c)d workers taken in charge, "
+                "%(u)d updated, %(n)d unchanged."
+            )
+            % {"c": summary["create"], "u": summary["update"], "n": summary["unchanged"]},
+        )
+        return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
