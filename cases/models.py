@@ -187,9 +187,10 @@ class CrisisProcedure(models.Model):
 
 class ProductionUnitQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
-        codes = list(codes)
-        # Staff of the lead province see all the procedure's units; others their own.
-        return self.filter(Q(province__in=codes) | Q(procedure__lead_province__in=codes))
+        # A province that sees a procedure sees all its sites (no personal data, and the
+        # context every Nucleo needs); it changes only the units in its own province.
+        procedures = CrisisProcedure.objects.in_provinces(codes).filter(pk=OuterRef("procedure"))
+        return self.filter(Exists(procedures))
 
     def editable_in_provinces(self, codes):
         return self.filter(province__in=list(codes))

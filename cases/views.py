@@ -309,7 +309,10 @@ class ProcedureExportView(ScopedViewMixin, View):
 
     def get(self, request):
         filterset = ProcedureFilterSet(request.GET or None, queryset=self.get_queryset())
-        queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        if filterset.is_bound and not filterset.is_valid():
+            queryset = filterset.queryset.none()
+        else:
+            queryset = filterset.qs
         buffer = io.StringIO()
         interchange.export_procedures(queryset, buffer)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -1,0 +1,639 @@
+"""§1, §6: every URL pattern and API route × every role answers as the table below says.
+
+The walker enumerates the project's URLconf. A route without a row in ``EXPECTATIONS`` fails
+("route X has no access expectation in tests/test_access.py"), and so does a row whose route
+is gone. Scoping follows the NetBox habit (STYLE.md): an object outside the caller's scope
+answers **404**, an object they see but may not change answers **403**, a role that may not use
+a page at all answers 403 before any object is looked up.
+"""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from django.views import static
+from rest_framework.test import APIClient
+
+from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from tests.cases.factories import CrisisProcedureFactory, MeetingFactory, ProductionUnitFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "province_staff", "region_official", "operator", "api_client", "admin")
+# The user each role is played by: BG staff and an api_client restricted to BG, so that MI
+# data is out of their scope.
+ROLE_FIXTURES = {
+    "province_staff": "staff_bg",
+    "region_official": "region",
+    "operator": "operator_user",
+    "api_client": "api_client_bg",
+    "admin": "admin_user",
+}
+PROBLEM = "application/problem+json"
+
+
+# --- The walker ---------------------------------------------------------------------------
+
+# Django's admin has its own login and staff flag: TestAdmin covers it as a whole.
+EXCLUDED_NAMESPACES = frozenset({"admin"})
+# Django's i18n ``set_language``: stores a language choice, no data behind it, open to all.
+EXCLUDED_NAMES = frozenset({"set_language"})
+# ``django.conf.urls.static.static()`` patterns (DEBUG only) serve files, not data. Static
+# assets go through WhiteNoise and minutes through a scoped view, so none should exist.
+EXCLUDED_VIEWS = frozenset({static.serve})
+
+
+def walk(patterns, namespace="", prefix="", kwargs=()):
+    """Yield ``(name, kwarg names)`` for every URL pattern, recursing into includes."""
+    for entry in patterns:
+        names = kwargs + tuple(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            if entry.namespace in EXCLUDED_NAMESPACES:
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, inner, prefix + str(entry.pattern), names)
+            continue
+        if entry.callback in EXCLUDED_VIEWS:
+            continue
+        # DRF's format-suffix twins (``.json``, ``.api``) share name and view with the plain
+        # route, which is the one checked here.
+        if "format" in names:
+            continue
+        name = f"{namespace}{entry.name}" if entry.name else f"<unnamed {prefix}{entry.pattern}>"
+        if name not in EXCLUDED_NAMES:
+            yield name, names
+
+
+ROUTES: dict[str, tuple[str, ...]] = dict(walk(get_resolver().url_patterns))
+
+
+# --- The objects a route's kwargs point at --------------------------------------------------
+
+# What each object is to the BG officer and the BG-restricted API client.
+OBJECTS = {
+    "proc_bg": "procedure led by BG with a BG unit: in scope, editable",
+    "proc_mi": "procedure led by MI with only MI units: out of scope",
+    "proc_shared": "procedure led by MI with a BG unit: visible, not editable",
+    "unit_bg": "BG unit of the BG procedure: in scope, editable",
+    "unit_mi": "MI unit of the MI-only procedure: out of scope",
+    "unit_mi_of_bg": "MI unit of the BG-led procedure: visible (BG leads), not editable",
+    "unit_bg_of_shared": "BG unit of the MI-led procedure: in scope, editable",
+    "unit_mi_of_shared": "MI unit of the MI-led procedure BG sees: visible, not editable",
+    "meeting_bg": "convened by BG on the BG procedure: in scope, editable",
+    "meeting_mi": "convened by MI on the MI-only procedure: out of scope",
+    "meeting_shared": "convened by MI on the shared procedure: visible, not editable",
+    "meeting_regional": "convened by the Region on the BG procedure: visible, Region edits",
+    "company_bg": "company of the BG procedure: in scope",
+    "company_mi": "company of the MI-only procedure: out of scope",
+    "company_shared": "company of the shared procedure: in scope",
+}
+
+
+def minutes() -> SimpleUploadedFile:
+    return SimpleUploadedFile(
+        "verbale.pdf", b"%PDF-1.4\n% verbale del tavolo\n%%EOF\n", "application/pdf"
+    )
+
+
+@pytest.fixture
+def world(db) -> dict:
+    proc_bg = CrisisProcedureFactory(external_id="BG-LED", lead="BG")
+    proc_mi = CrisisProcedureFactory(external_id="MI-ONLY", lead="MI")
+    proc_shared = CrisisProcedureFactory(external_id="MI-LED-BG-UNIT", lead="MI")
+    objects = {
+        "proc_bg": proc_bg,
+        "proc_mi": proc_mi,
+        "proc_shared": proc_shared,
+        "unit_bg": ProductionUnitFactory(procedure=proc_bg, external_id="U-BG"),
+        "unit_mi": ProductionUnitFactory(procedure=proc_mi, external_id="U-MI"),
+        "unit_mi_of_bg": ProductionUnitFactory(
+            procedure=proc_bg, external_id="U-MI-OF-BG", in_province="MI"
+        ),
+        "unit_bg_of_shared": ProductionUnitFactory(
+            procedure=proc_shared, external_id="U-BG-OF-SHARED", in_province="BG"
+        ),
+        "unit_mi_of_shared": ProductionUnitFactory(
+            procedure=proc_shared,
+            external_id="U-MI-OF-SHARED",
+            in_province="MI",
+            comune="Sesto San Giovanni",
+        ),
+        "meeting_bg": MeetingFactory(convened_by="BG", procedures=[proc_bg], minutes=minutes()),
+        "meeting_mi": MeetingFactory(convened_by="MI", procedures=[proc_mi], minutes=minutes()),
+        "meeting_shared": MeetingFactory(
+            convened_by="MI", procedures=[proc_shared], minutes=minutes()
+        ),
+        "meeting_regional": MeetingFactory(regional=True, procedures=[proc_bg], minutes=minutes()),
+        "company_bg": proc_bg.company,
+        "company_mi": proc_mi.company,
+        "company_shared": proc_shared.company,
+    }
+    assert set(objects) == set(OBJECTS)
+    return objects
+
+
+@pytest.fixture
+def api_client_bg(db):
+    """Another regional system whose token is restricted to Bergamo."""
+    return UserFactory(username="api_bg", api_client=True, provinces=["BG"])
+
+
+# --- The table ------------------------------------------------------------------------------
+
+# A GET by each role, in the order of ROLES:
+#   anonymous, province_staff (BG), region_official, operator, api_client (BG), admin
+# Routes without kwargs have one row (key None); routes with kwargs one row per object.
+# HTML: 302 to the login page for anonymous; API: 401 for anonymous.
+OPEN = (200, 200, 200, 200, 200, 200)
+LOGGED_IN = (302, 200, 200, 200, 200, 200)
+HTML_STAFF_REGION = (302, 200, 200, 403, 403, 200)
+HTML_STAFF = (302, 200, 403, 403, 403, 200)
+API_READERS = (401, 200, 200, 403, 200, 200)
+# Out of scope for BG: 404 for the BG officer (and the BG api_client, where its role passes).
+HTML_STAFF_REGION_OUT = (302, 404, 200, 403, 403, 200)
+HTML_STAFF_OUT = (302, 404, 403, 403, 403, 200)
+HTML_STAFF_READONLY = (302, 403, 403, 403, 403, 200)
+API_READERS_OUT = (401, 404, 200, 403, 404, 200)
+
+EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
+    # --- portal
+    "home": {None: LOGGED_IN},
+    "healthz": {None: OPEN},
+    "readyz": {None: OPEN},
+    # A logged-in user is sent on to the home page.
+    "login": {None: (200, 302, 302, 302, 302, 302)},
+    # Logging out is a POST (CSRF-protected); GET is refused for everyone.
+    "logout": {None: (405, 405, 405, 405, 405, 405)},
+    # --- procedures (HTML)
+    "cases:procedure_list": {None: HTML_STAFF_REGION},
+    "cases:procedure_create": {None: HTML_STAFF},
+    "cases:procedure_import": {None: HTML_STAFF},
+    "cases:procedure_export": {None: HTML_STAFF_REGION},
+    "cases:procedure_detail": {
+        "proc_bg": HTML_STAFF_REGION,
+        "proc_mi": HTML_STAFF_REGION_OUT,
+        "proc_shared": HTML_STAFF_REGION,
+    },
+    "cases:procedure_update": {
+        "proc_bg": HTML_STAFF,
+        "proc_mi": HTML_STAFF_OUT,
+        "proc_shared": HTML_STAFF_READONLY,  # procedure-level fields belong to the lead (MI)
+    },
+    "cases:unit_create": {
+        # Any province the procedure reaches may add its own units to it.
+        "proc_bg": HTML_STAFF,
+        "proc_mi": HTML_STAFF_OUT,
+        "proc_shared": HTML_STAFF,
+    },
+    "cases:unit_update": {
+        "unit_bg": HTML_STAFF,
+        "unit_mi": HTML_STAFF_OUT,
+        "unit_mi_of_bg": HTML_STAFF_READONLY,
+        "unit_bg_of_shared": HTML_STAFF,
+        "unit_mi_of_shared": HTML_STAFF_READONLY,
+    },
+    # Stable links for other systems: login only, no role gate, so a role that sees nothing
+    # (operator) or a procedure out of scope gets 404; in scope redirects to the detail page.
+    "cases:procedure_by_external_id": {
+        "proc_bg": (302, 302, 302, 404, 302, 302),
+        "proc_mi": (302, 404, 302, 404, 404, 302),
+        "proc_shared": (302, 302, 302, 404, 302, 302),
+    },
+    # --- meetings (HTML)
+    "cases:meeting_list": {None: HTML_STAFF_REGION},
+    "cases:meeting_create": {None: HTML_STAFF_REGION},
+    "cases:meeting_detail": {
+        "meeting_bg": HTML_STAFF_REGION,
+        "meeting_mi": HTML_STAFF_REGION_OUT,
+        "meeting_shared": HTML_STAFF_REGION,
+        "meeting_regional": HTML_STAFF_REGION,
+    },
+    "cases:meeting_update": {
+        "meeting_bg": HTML_STAFF,
+        "meeting_mi": HTML_STAFF_OUT,
+        "meeting_shared": HTML_STAFF_READONLY,
+        # Region officials keep the record of the tables the Region convenes.
+        "meeting_regional": (302, 403, 200, 403, 403, 200),
+    },
+    "cases:meeting_minutes": {
+        "meeting_bg": HTML_STAFF_REGION,
+        "meeting_mi": HTML_STAFF_REGION_OUT,
+        "meeting_shared": HTML_STAFF_REGION,
+        "meeting_regional": HTML_STAFF_REGION,
+    },
+    # --- API
+    "api-root": {None: (401, 200, 200, 200, 200, 200)},
+    # The schema and its docs describe the interface, not data: public.
+    "api-schema": {None: OPEN},
+    "api-docs": {None: OPEN},
+    "procedure-list": {None: API_READERS},
+    "procedure-export-csv": {None: API_READERS},
+    # POST only: a GET that passes authentication and the read-role check is 405.
+    "procedure-import-csv": {None: (401, 405, 405, 403, 405, 405)},
+    "procedure-detail": {
+        "proc_bg": API_READERS,
+        "proc_mi": API_READERS_OUT,
+        "proc_shared": API_READERS,
+    },
+    "unit-list": {None: API_READERS},
+    "unit-detail": {
+        "unit_bg": API_READERS,
+        "unit_mi": API_READERS_OUT,
+        "unit_mi_of_bg": API_READERS,
+        "unit_bg_of_shared": API_READERS,
+        "unit_mi_of_shared": API_READERS,
+    },
+    "company-list": {None: API_READERS},
+    "company-detail": {
+        "company_bg": API_READERS,
+        "company_mi": API_READERS_OUT,
+        "company_shared": API_READERS,
+    },
+    "meeting-list": {None: API_READERS},
+    "meeting-detail": {
+        "meeting_bg": API_READERS,
+        "meeting_mi": API_READERS_OUT,
+        "meeting_shared": API_READERS,
+        "meeting_regional": API_READERS,
+    },
+}
+
+
+def access_cases():
+    """One case per (route, object, role); routes missing from the table still get a case."""
+    for route in sorted(ROUTES.keys() | EXPECTATIONS.keys()):
+        for obj in EXPECTATIONS.get(route, {None: None}):
+            for role in ROLES:
+                case_id = f"{route}-{obj}-{role}" if obj else f"{route}-{role}"
+                yield pytest.param(route, obj, role, id=case_id)
+
+
+# --- Clients --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_for(request, api_client_for):
+    """``client_for(role, path)``: token for the api_client on the API, a session otherwise."""
+
+    def make(role: str, path: str) -> Client:
+        is_api = path.startswith("/api/")
+        client = APIClient() if is_api else Client()
+        if role == "anonymous":
+            return client
+        user = request.getfixturevalue(ROLE_FIXTURES[role])
+        if role == "api_client" and is_api:
+            return api_client_for(user)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def url_for(route: str, obj: str | None, world: dict) -> str:
+    kwargs = {name: getattr(world[obj], name) for name in ROUTES[route]} if obj else {}
+    return reverse(route, kwargs=kwargs)
+
+
+def fetch(client: Client, method: str, path: str, data=None):
+    response = (
+        getattr(client, method)(path, data) if data is not None else (getattr(client, method)(path))
+    )
+    # File downloads stream from an open file: close it (ResourceWarning is an error here).
+    response.close()
+    return response
+
+
+# --- The walk × roles -----------------------------------------------------------------------
+
+
+class TestRouteTable:
+    @pytest.mark.parametrize("route", sorted(ROUTES))
+    def test_every_route_has_an_access_expectation(self, route):
+        assert route in EXPECTATIONS, (
+            f"route {route} has no access expectation in tests/test_access.py"
+        )
+
+    @pytest.mark.parametrize("route", sorted(EXPECTATIONS))
+    def test_every_expectation_names_a_live_route(self, route):
+        assert route in ROUTES, (
+            f"route {route} is in tests/test_access.py but no URL pattern has that name"
+        )
+
+    @pytest.mark.parametrize("route", sorted(EXPECTATIONS.keys() & ROUTES.keys()))
+    def test_routes_with_kwargs_are_checked_per_object(self, route):
+        rows = EXPECTATIONS[route]
+        if ROUTES[route]:
+            assert None not in rows and set(rows) <= set(OBJECTS), (
+                f"route {route} takes {ROUTES[route]}: give one row per object in OBJECTS"
+            )
+        else:
+            assert list(rows) == [None], f"route {route} takes no kwargs: one row, key None"
+        for row in rows.values():
+            assert len(row) == len(ROLES)
+
+    def test_the_walker_finds_html_and_router_routes(self):
+        # Guards the walker itself: includes, the app namespace and the DRF router's actions.
+        assert {"cases:procedure_detail", "procedure-list", "procedure-detail"} <= ROUTES.keys()
+        assert {"procedure-import-csv", "procedure-export-csv", "api-root"} <= ROUTES.keys()
+        assert ROUTES["cases:procedure_by_external_id"] == ("external_id",)
+        assert not any(name.startswith("admin:") for name in ROUTES)
+
+
+@pytest.mark.parametrize(("route", "obj", "role"), list(access_cases()))
+def test_get_answers_as_the_table_says(route, obj, role, world, client_for):
+    assert route in EXPECTATIONS, f"route {route} has no access expectation in tests/test_access.py"
+    assert route in ROUTES, f"route {route} is in tests/test_access.py but no longer exists"
+    expected = EXPECTATIONS[route][obj][ROLES.index(role)]
+    path = url_for(route, obj, world)
+
+    response = fetch(client_for(role, path), "get", path)
+
+    assert response.status_code == expected, (
+        f"GET {path} as {role}: {response.status_code}, expected {expected}"
+    )
+    if role == "anonymous" and expected == 302:
+        assert response["Location"].startswith(resolve_url("login") + "?next=")
+    if path.startswith("/api/") and expected in (401, 403, 404):
+        assert response["Content-Type"].startswith(PROBLEM)
+
+
+def test_the_external_id_link_redirects_to_the_detail_page(world, staff_bg):
+    client = Client()
+    client.force_login(staff_bg)
+    path = reverse("cases:procedure_by_external_id", args=["BG-LED"])
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == world["proc_bg"].get_absolute_url()
+
+
+# --- Writes by the BG officer and the BG api_client -----------------------------------------
+
+WRITE_PAYLOADS = {
+    "procedure-detail": {"notes": "Aggiornamento dal test di accesso."},
+    "unit-detail": {"workers_involved": 41},
+    "meeting-detail": {"participants": "Nucleo Crisi, RSU"},
+}
+
+API_WRITES = [
+    # (method, route, object, expected)
+    ("patch", "procedure-detail", "proc_bg", 200),
+    ("patch", "procedure-detail", "proc_mi", 404),
+    ("patch", "procedure-detail", "proc_shared", 403),
+    ("patch", "unit-detail", "unit_bg", 200),
+    ("patch", "unit-detail", "unit_mi", 404),
+    ("patch", "unit-detail", "unit_mi_of_bg", 403),
+    ("patch", "unit-detail", "unit_bg_of_shared", 200),
+    ("patch", "unit-detail", "unit_mi_of_shared", 403),
+    ("delete", "unit-detail", "unit_mi", 404),
+    ("delete", "unit-detail", "unit_mi_of_shared", 403),
+    ("delete", "unit-detail", "unit_mi_of_bg", 403),
+    ("patch", "meeting-detail", "meeting_bg", 200),
+    ("patch", "meeting-detail", "meeting_mi", 404),
+    ("patch", "meeting-detail", "meeting_shared", 403),
+    ("patch", "meeting-detail", "meeting_regional", 403),
+    ("delete", "meeting-detail", "meeting_mi", 404),
+    ("delete", "meeting-detail", "meeting_shared", 403),
+    ("delete", "meeting-detail", "meeting_regional", 403),
+]
+
+
+def snapshot(obj) -> dict | None:
+    """The row as stored, or None once deleted."""
+    row = type(obj)._default_manager.filter(pk=obj.pk).values().first()
+    if row is not None:
+        row.pop("updated_at", None)
+    return row
+
+
+@pytest.mark.parametrize("role", ["province_staff", "api_client"])
+@pytest.mark.parametrize(
+    ("method", "route", "obj", "expected"),
+    [pytest.param(*write, id="-".join(map(str, write))) for write in API_WRITES],
+)
+def test_api_writes_answer_404_out_of_scope_and_403_when_not_editable(
+    method, route, obj, expected, role, world, client_for
+):
+    path = url_for(route, obj, world)
+    before = snapshot(world[obj])
+
+    response = fetch(client_for(role, path), method, path, WRITE_PAYLOADS[route])
+
+    assert response.status_code == expected, (
+        f"{method.upper()} {path} as {role}: {response.status_code} {response.content!r}"
+    )
+    if expected >= 400:
+        assert response["Content-Type"].startswith(PROBLEM)
+        assert snapshot(world[obj]) == before, "a refused write changed the row"
+    else:
+        assert snapshot(world[obj]) != before
+
+
+@pytest.mark.parametrize("role", ["province_staff", "api_client"])
+@pytest.mark.parametrize("obj", ["proc_bg", "proc_mi", "proc_shared"])
+def test_procedures_cannot_be_deleted_through_the_api(obj, role, world, client_for):
+    path = url_for("procedure-detail", obj, world)
+    response = fetch(client_for(role, path), "delete", path)
+    assert response.status_code == 405
+    assert CrisisProcedure.objects.filter(pk=world[obj].pk).exists()
+
+
+@pytest.mark.parametrize("role", ["province_staff", "api_client"])
+def test_companies_are_read_only_through_the_api(role, world, client_for):
+    path = url_for("company-detail", "company_bg", world)
+    response = fetch(client_for(role, path), "patch", path, {"name": "Altro nome S.p.A."})
+    assert response.status_code == 405
+
+
+HTML_WRITES = [
+    ("cases:procedure_update", "proc_mi", 404),
+    ("cases:procedure_update", "proc_shared", 403),
+    ("cases:unit_create", "proc_mi", 404),
+    ("cases:unit_update", "unit_mi", 404),
+    ("cases:unit_update", "unit_mi_of_bg", 403),
+    ("cases:unit_update", "unit_mi_of_shared", 403),
+    ("cases:meeting_update", "meeting_mi", 404),
+    ("cases:meeting_update", "meeting_shared", 403),
+    ("cases:meeting_update", "meeting_regional", 403),
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "obj", "expected"),
+    [pytest.param(*write, id="-".join(map(str, write))) for write in HTML_WRITES],
+)
+def test_html_posts_answer_404_out_of_scope_and_403_when_not_editable(
+    route, obj, expected, world, staff_bg
+):
+    client = Client()
+    client.force_login(staff_bg)
+    before = snapshot(world[obj])
+
+    response = fetch(client, "post", url_for(route, obj, world), {})
+
+    assert response.status_code == expected
+    assert snapshot(world[obj]) == before
+    assert ProductionUnit.objects.count() == 5  # no unit added to the out-of-scope procedure
+
+
+# --- Lists and exports are scoped -----------------------------------------------------------
+
+ALL_PROCEDURES = {"BG-LED", "MI-ONLY", "MI-LED-BG-UNIT"}
+ALL_UNITS = {"U-BG", "U-MI", "U-MI-OF-BG", "U-BG-OF-SHARED", "U-MI-OF-SHARED"}
+ALL_MEETINGS = {"meeting_bg", "meeting_mi", "meeting_shared", "meeting_regional"}
+ALL_COMPANIES = {"company_bg", "company_mi", "company_shared"}
+# What BG sees: all but the MI-only procedure and what hangs from it.
+VISIBLE_TO = {
+    "province_staff": {
+        "procedures": ALL_PROCEDURES - {"MI-ONLY"},
+        "units": ALL_UNITS - {"U-MI"},
+        "meetings": ALL_MEETINGS - {"meeting_mi"},
+        "companies": ALL_COMPANIES - {"company_mi"},
+    },
+    "region_official": {
+        "procedures": ALL_PROCEDURES,
+        "units": ALL_UNITS,
+        "meetings": ALL_MEETINGS,
+        "companies": ALL_COMPANIES,
+    },
+}
+VISIBLE_TO["api_client"] = VISIBLE_TO["province_staff"]
+VISIBLE_TO["admin"] = VISIBLE_TO["region_official"]
+
+
+def csv_external_ids(response) -> set[str]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return {row["external_id"] for row in csv.DictReader(io.StringIO(response.content.decode()))}
+
+
+def api_results(response) -> list[dict]:
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def names_of(world: dict, names: set[str]) -> dict:
+    return {name: world[name] for name in names}
+
+
+class TestScopedLists:
+    @pytest.mark.parametrize("role", ["province_staff", "region_official", "admin"])
+    def test_html_procedure_list(self, role, world, client_for):
+        body = fetch(client_for(role, "/procedures/"), "get", "/procedures/").content.decode()
+        for external_id in ALL_PROCEDURES:
+            assert (f">{external_id}</a>" in body) == (
+                external_id in VISIBLE_TO[role]["procedures"]
+            ), external_id
+
+    @pytest.mark.parametrize("role", ["province_staff", "region_official", "admin"])
+    def test_html_meeting_list(self, role, world, client_for):
+        path = reverse("cases:meeting_list")
+        body = fetch(client_for(role, path), "get", path).content.decode()
+        for name in ALL_MEETINGS:
+            link = f'href="{world[name].get_absolute_url()}"'
+            assert (link in body) == (name in VISIBLE_TO[role]["meetings"]), name
+
+    @pytest.mark.parametrize("role", ["province_staff", "region_official", "admin"])
+    def test_html_csv_export(self, role, world, client_for):
+        # Bound with a filter parameter: see test_html_csv_export_without_filters.
+        path = reverse("cases:procedure_export") + "?ordering=external_id"
+        response = fetch(client_for(role, path), "get", path)
+        assert csv_external_ids(response) == VISIBLE_TO[role]["procedures"]
+
+    def test_html_csv_export_without_filters(self, world, client_for):
+        path = reverse("cases:procedure_export")
+        response = fetch(client_for("province_staff", path), "get", path)
+        assert csv_external_ids(response) == VISIBLE_TO["province_staff"]["procedures"]
+
+    @pytest.mark.parametrize("role", ["province_staff", "api_client", "region_official", "admin"])
+    def test_api_procedure_list(self, role, world, client_for):
+        path = reverse("procedure-list")
+        results = api_results(fetch(client_for(role, path), "get", path))
+        assert {p["external_id"] for p in results} == VISIBLE_TO[role]["procedures"]
+
+    @pytest.mark.parametrize("role", ["province_staff", "api_client", "region_official", "admin"])
+    def test_api_csv_export(self, role, world, client_for):
+        path = reverse("procedure-export-csv")
+        response = fetch(client_for(role, path), "get", path)
+        assert csv_external_ids(response) == VISIBLE_TO[role]["procedures"]
+
+    @pytest.mark.parametrize("role", ["province_staff", "api_client", "region_official", "admin"])
+    def test_api_unit_list(self, role, world, client_for):
+        path = reverse("unit-list")
+        results = api_results(fetch(client_for(role, path), "get", path))
+        assert {u["external_id"] for u in results} == VISIBLE_TO[role]["units"]
+
+    @pytest.mark.parametrize("role", ["province_staff", "api_client", "region_official", "admin"])
+    def test_api_meeting_list(self, role, world, client_for):
+        path = reverse("meeting-list")
+        results = api_results(fetch(client_for(role, path), "get", path))
+        expected = {m.pk for m in names_of(world, VISIBLE_TO[role]["meetings"]).values()}
+        assert {m["id"] for m in results} == expected
+
+    @pytest.mark.parametrize("role", ["province_staff", "api_client", "region_official", "admin"])
+    def test_api_company_list(self, role, world, client_for):
+        path = reverse("company-list")
+        results = api_results(fetch(client_for(role, path), "get", path))
+        expected = {c.tax_code for c in names_of(world, VISIBLE_TO[role]["companies"]).values()}
+        assert {c["tax_code"] for c in results} == expected
+
+
+# --- The Django admin -----------------------------------------------------------------------
+
+
+class TestAdmin:
+    @pytest.mark.parametrize("role", [role for role in ROLES if role != "admin"])
+    def test_everyone_but_admins_is_sent_to_the_admin_login(self, role, client_for):
+        response = fetch(client_for(role, "/admin/"), "get", "/admin/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login") + "?next=/admin/")
+
+    def test_admins_get_the_admin_index(self, client_for):
+        response = fetch(client_for("admin", "/admin/"), "get", "/admin/")
+        assert response.status_code == 200
+
+
+def test_meeting_fixture_has_minutes(world):
+    # The minutes route answers 404 without a file: every meeting here has one, so its rows
+    # measure scope, not the missing file.
+    assert all(world[name].minutes for name in ALL_MEETINGS)
+    assert Meeting.objects.exclude(minutes="").count() == len(ALL_MEETINGS)
+
+
+# --- Units of another province inside a procedure BG sees ----------------------------------
+
+
+def unit_ids_shown(surface: str, world: dict, client_for) -> set[str] | bool:
+    procedure = world["proc_shared"]
+    if surface == "api-procedure-detail":
+        path = reverse("procedure-detail", args=[procedure.pk])
+        response = fetch(client_for("province_staff", path), "get", path)
+        return {unit["external_id"] for unit in response.json()["units"]}
+    if surface == "api-csv-export":
+        path = reverse("procedure-export-csv")
+        response = fetch(client_for("province_staff", path), "get", path)
+    else:  # html-procedure-detail: units are shown by comune
+        path = procedure.get_absolute_url()
+        response = fetch(client_for("province_staff", path), "get", path)
+        return {"U-MI-OF-SHARED"} if "Sesto San Giovanni" in response.content.decode() else set()
+    rows = csv.DictReader(io.StringIO(response.content.decode()))
+    return {row["unit_external_id"] for row in rows if row["external_id"] == procedure.external_id}
+
+
+def test_a_unit_of_a_visible_procedure_is_visible_but_not_editable(world, client_for):
+    # Every province that sees a procedure sees all its sites; it edits only its own.
+    path = reverse("unit-detail", args=[world["unit_mi_of_shared"].pk])
+    client = client_for("province_staff", path)
+    assert fetch(client, "get", path).status_code == 200
+    assert fetch(client, "patch", path, {"workers_involved": 1}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "surface", ["api-procedure-detail", "html-procedure-detail", "api-csv-export"]
+)
+def test_a_procedure_shows_all_its_units_to_every_province_that_sees_it(surface, world, client_for):
+    assert "U-MI-OF-SHARED" in unit_ids_shown(surface, world, client_for)
