@@ -18,6 +18,7 @@ from cases.validators import partita_iva_is_valid
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from pal.models import Operator
+from workers.models import Involvement, StepTransition, Worker
 
 CSV_NAME = "annual_2024_lombardia.csv"
 CSV_COPY = Path(__file__).resolve().parent.parent / "data" / CSV_NAME
@@ -56,6 +57,9 @@ def counts() -> dict[str, int]:
         "users": User.objects.count(),
         "procedure_history": CrisisProcedure.history.count(),
         "unit_history": ProductionUnit.history.count(),
+        "worker_rows": Worker.objects.count(),
+        "involvements": Involvement.objects.count(),
+        "transitions": StepTransition.objects.count(),
     }
 
 
@@ -172,6 +176,7 @@ def test_running_twice_leaves_the_same_data(settings):
     call_command("seed_demo", stdout=io.StringIO())
     first = counts()
     assert first["procedures"] > 300
+    assert first["involvements"] > 2000
     call_command("seed_demo", stdout=io.StringIO())
     assert counts() == first
 

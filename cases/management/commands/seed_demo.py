@@ -2,19 +2,23 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
 
 from cases import demo
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.models import User
 from pal.models import Operator
+from workers import demo as workers_demo
 
 
 class Command(BaseCommand):
     help = (
         "Load demo data (only with DEBUG on): the Region's 2024 figures as procedures and "
-        "production units, a few current procedures and meetings, accredited operators and one "
-        f"user per role (password '{demo.DEMO_PASSWORD}'). Safe to run again: procedures are "
-        "loaded once, operators and users are brought up to date and their passwords reset."
+        "production units, a few current procedures and meetings, workers in the step model with "
+        "their moves and outcomes, accredited operators and one user per role (password "
+        f"'{demo.DEMO_PASSWORD}'). Safe to run again: procedures and workers are loaded once, "
+        "operators and users are brought up to date and their passwords reset."
     )
 
     def handle(self, *args, **options):
@@ -24,7 +28,11 @@ class Command(BaseCommand):
                 "with DEBUG on (set DJANGO_DEBUG=1). Refusing to touch this database."
             )
         started = time.monotonic()
-        result = demo.seed()
+        today = timezone.localdate()
+        with transaction.atomic():
+            result = demo.seed(today)
+            # After the users: the province officers are recorded as the authors of the moves.
+            workers = workers_demo.seed_workers(today)
         if result.procedures_skipped:
             self.stdout.write(
                 "Demo procedures already present: procedures, companies and meetings left as is."
@@ -50,6 +58,15 @@ class Command(BaseCommand):
         }
         for label, count in counts.items():
             self.stdout.write(f"  {label}: {count}")
+        if workers.skipped:
+            self.stdout.write("Demo workers already present: workers and their steps left as is.")
+        else:
+            self.stdout.write(
+                f"Loaded {workers.workers} demo workers in {workers.cohorts} cohorts (at most "
+                f"{workers.cap_per_unit} per unit): {workers.transitions} step moves, "
+                f"{workers.corrections} of them corrections, {workers.outcomes} outcomes."
+            )
+        self.stdout.write(workers.summary())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f}s. Accounts: "

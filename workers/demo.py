@@ -1,0 +1,1004 @@
+"""Demo workers for ``manage.py seed_demo``: the step model filled with real-looking data.
+
+Workers are put on the demo procedures that the step model follows today: those opened from 2025
+(the current cases) and the ministerial CIGS procedures of 2024 (the Region's 2025 figures: 4,377
+suspended workers of ministerial CIGS procedures, about 51 % of them brought to an activated PAL).
+Each unit gets ``min(workers_involved, cap)`` involvements, one cohort named after the unit, and a
+replayed history of step moves that ends about half of them at STEP_4, about one in eight at
+NO_PAL and the rest at STEP_1..STEP_3 (recent procedures less advanced), with a few corrections.
+Some 2024 involvements also get an outcome.
+
+The rows are bulk-created for speed, but they are the rows the services would write
+(``involvement_create``, ``involvement_move``, ``cohort_create``, ``outcome_record``): a "start"
+transition from "" to STEP_1, forward moves one step at a time, exemptions with a reason,
+corrections with a reason, the involvement's current step equal to its last transition, and the
+audit history of each involvement with one record per move.
+
+Generated from ``random.Random(4377)``; what depends on today's date (the current procedures,
+dates never in the future) changes with it.
+"""
+
+import random
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+
+from codicefiscale import codicefiscale
+from dateutil.relativedelta import relativedelta
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from cases import demo as cases_demo
+from cases.enums import Cause, Family
+from cases.models import ProductionUnit
+from crisi_portal.models import User
+from crisi_portal.roles import Role
+from pal.models import Measure
+from workers.enums import (
+    STEP_SHORT_LABELS,
+    ContractKind,
+    EducationLevel,
+    IncomeSupport,
+    OutcomeKind,
+    Sex,
+    Step,
+)
+from workers.models import (
+    TRANSITIONS,
+    Cohort,
+    ExemptionReason,
+    Involvement,
+    MoveKind,
+    Outcome,
+    StepTransition,
+    Worker,
+)
+
+CHANGE_REASON = cases_demo.CHANGE_REASON
+SEED = 4377
+
+# At most this many involvements in all: each unit gets min(workers_involved, cap), with the cap
+# the largest that keeps the total under this (seed_demo stays fast on SQLite).
+MAX_INVOLVEMENTS = 2500
+STEP_4_SHARE = 0.51  # the Region's 2025 figure
+NO_PAL_SHARE = 0.12
+STEP_4_MAX_PER_UNIT = 0.8
+NO_PAL_MAX_PER_UNIT = 0.25
+CORRECTION_SHARE = 0.03
+OUTCOME_SHARE_STEP_4 = 0.25
+
+# --- People -----------------------------------------------------------------------------------
+
+LOMBARD_SURNAMES = (
+    "Colombo Brambilla Ferrari Bianchi Villa Fumagalli Galli Sala Mariani Cattaneo Pozzi Riva "
+    "Bonfanti Locatelli Rota Gritti Zanetti Cortesi Beretta Ghezzi Mauri Crippa Pirovano "
+    "Maggioni Tagliabue Oldani Bertoni Gatti Redaelli Valsecchi Rossi Ravasi Sironi Monti "
+    "Longoni Radaelli Meroni Cazzaniga Mapelli Perego Molteni Frigerio Spreafico Panzeri "
+    "Bonacina Rusconi Vitali Magni Arrigoni Carminati Pesenti Previtali Belotti Bonomi "
+    "Lazzari Moretti Barbieri Fontana Ferrario Marelli Banfi Gerosa Tremolada Zappa Castelli "
+    "Agostoni Airoldi Bassi Bollini Cereda Corbetta Dossi Foglia Giussani Invernizzi Limonta "
+    "Mascheroni Negri Pagani Rigamonti Scotti Terraneo Vergani Zucchi Ronchi Cremonesi"
+).split()
+SOUTHERN_SURNAMES = (
+    "Esposito Russo Romano De Luca Greco Caruso Marino Rizzo Messina Lombardo Santoro "
+    "Amato Palumbo Coppola D'Angelo Vitale Cirillo Mancuso Parisi Leone"
+).split()
+FIRST_NAMES = {
+    Sex.M: (
+        "Giuseppe Giovanni Antonio Mario Luigi Francesco Angelo Roberto Paolo Marco Andrea "
+        "Stefano Luca Massimo Alberto Claudio Fabio Davide Simone Matteo Alessandro Daniele "
+        "Gianluca Maurizio Enrico Sergio Riccardo Federico Cristian Emanuele Nicola Pietro"
+    ).split(),
+    Sex.F: (
+        "Maria Anna Giuseppina Rosa Laura Paola Silvia Elena Francesca Chiara Barbara Monica "
+        "Cristina Federica Valentina Sara Elisa Roberta Daniela Simona Manuela Alessandra "
+        "Patrizia Raffaella Giovanna Lucia Marta Sabrina Claudia Serena Ilaria Michela"
+    ).split(),
+}
+# Birthplaces in the rest of Italy (many Lombard workers born before the 1990s came from there).
+ITALIAN_BIRTHPLACES = [
+    "Napoli",
+    "Palermo",
+    "Bari",
+    "Foggia",
+    "Reggio di Calabria",
+    "Catania",
+    "Salerno",
+    "Taranto",
+    "Cosenza",
+    "Lecce",
+    "Torino",
+    "Piacenza",
+    "Verona",
+]
+# Country (as the fiscal code knows it), citizenship, surnames, male names, female names.
+FOREIGN = [
+    (
+        "Romania",
+        "romena",
+        ["Popescu", "Ionescu", "Popa", "Stan", "Dumitru", "Munteanu"],
+        ["Ion", "Andrei", "Mihai", "Gheorghe", "Florin"],
+        ["Maria", "Elena", "Ioana", "Andreea", "Mihaela"],
+    ),
+    (
+        "Albania",
+        "albanese",
+        ["Hoxha", "Shehu", "Leka", "Kola", "Dervishi", "Gjoka"],
+        ["Arben", "Ilir", "Gentian", "Besnik", "Erion"],
+        ["Elira", "Anila", "Mirela", "Blerina", "Eriola"],
+    ),
+    (
+        "Marocco",
+        "marocchina",
+        ["El Amrani", "Benali", "Bouzid", "El Idrissi", "Chraibi", "Ouali"],
+        ["Youssef", "Mohamed", "Rachid", "Karim", "Said"],
+        ["Fatima", "Khadija", "Amina", "Nadia", "Samira"],
+    ),
+    (
+        "Perù",
+        "peruviana",
+        ["Quispe", "Flores", "Mamani", "Huaman", "Rojas"],
+        ["Luis", "Jorge", "Carlos", "Javier"],
+        ["Rosa", "Carmen", "Maribel", "Lucia"],
+    ),
+    (
+        "India",
+        "indiana",
+        ["Singh", "Kumar", "Sharma", "Gill"],
+        ["Harpreet", "Gurpreet", "Rajesh", "Sandeep"],
+        ["Manpreet", "Simran", "Priya", "Jasleen"],
+    ),
+    (
+        "Senegal",
+        "senegalese",
+        ["Diop", "Ndiaye", "Fall", "Sow", "Gueye"],
+        ["Mamadou", "Cheikh", "Ousmane", "Ibrahima"],
+        ["Fatou", "Awa", "Aminata", "Mariama"],
+    ),
+    (
+        "Egitto",
+        "egiziana",
+        ["Hassan", "Mahmoud", "Ibrahim", "Abdelrahman"],
+        ["Ahmed", "Mostafa", "Tarek", "Mahmoud"],
+        ["Mona", "Heba", "Yasmin", "Nour"],
+    ),
+]
+FOREIGN_WEIGHTS = [30, 22, 20, 8, 8, 7, 5]
+EDUCATION = [
+    (EducationLevel.NONE, 2),
+    (EducationLevel.LOWER_SECONDARY, 30),
+    (EducationLevel.VOCATIONAL, 22),
+    (EducationLevel.UPPER_SECONDARY, 35),
+    (EducationLevel.BACHELOR, 6),
+    (EducationLevel.MASTER, 5),
+]
+NEIGHBOURS = {
+    "BG": ["MI", "BS", "LC", "CR"],
+    "BS": ["BG", "CR", "MN"],
+    "CO": ["VA", "LC", "MB"],
+    "CR": ["LO", "BS", "BG", "MN"],
+    "LC": ["CO", "BG", "MB", "SO"],
+    "LO": ["MI", "CR", "PV"],
+    "MN": ["CR", "BS"],
+    "MI": ["MB", "PV", "LO", "VA", "BG"],
+    "MB": ["MI", "CO", "LC"],
+    "PV": ["MI", "LO"],
+    "SO": ["LC", "CO"],
+    "VA": ["CO", "MI"],
+}
+
+# --- The step model ---------------------------------------------------------------------------
+
+# Measures named when a PAL is activated; dismissed workers more often get relocation measures,
+# suspended ones with a partial hours reduction training measures.
+MEASURE_WEIGHTS = {
+    "cigs": {
+        "gol-percorso-3": 30,
+        "dote-unica-lavoro": 24,
+        "formazione-continua": 18,
+        "azioni-di-rete": 12,
+        "dote-lavoro-ammortizzatori": 8,
+        "fondo-nuove-competenze": 5,
+        "gol-percorso-5": 3,
+    },
+    "cigs_partial": {
+        "formazione-continua": 30,
+        "gol-percorso-3": 22,
+        "dote-unica-lavoro": 18,
+        "fondo-nuove-competenze": 14,
+        "azioni-di-rete": 8,
+        "dote-lavoro-ammortizzatori": 8,
+    },
+    "dismissal": {
+        "gol-percorso-3": 30,
+        "azioni-di-rete": 25,
+        "dote-unica-lavoro": 22,
+        "gol-percorso-5": 12,
+        "formazione-continua": 6,
+        "dote-lavoro-ammortizzatori": 5,
+    },
+}
+EXEMPTION_WEIGHTS = {
+    "pensionamento_imminente": 10,
+    "rientro_in_azienda": 18,
+    "riduzione_orario_limitata": 0,  # only with a limited hours reduction, see below
+    "malattia_maternita": 8,
+    "gia_in_percorso": 9,
+    "nuova_occupazione": 14,
+    "dimissioni": 8,
+    "irreperibile": 7,
+    "rifiuto": 3,
+    "altro": 3,
+}
+EXEMPTION_NOTES = {
+    "pensionamento_imminente": [
+        "Requisiti per la pensione anticipata maturati entro il periodo di sostegno.",
+        "Pensione di vecchiaia prevista entro dodici mesi: estratto contributivo INPS acquisito.",
+    ],
+    "rientro_in_azienda": [
+        "L'azienda ha comunicato il rientro al lavoro dal mese prossimo.",
+        "Richiamato in servizio a tempo pieno sulla linea di produzione.",
+    ],
+    "riduzione_orario_limitata": [
+        "Riduzione d'orario sotto la soglia che fa scattare l'obbligo di PAL.",
+        "Sospensione limitata a pochi giorni al mese.",
+    ],
+    "malattia_maternita": [
+        "Congedo di maternità in corso: da ricontattare al rientro.",
+        "Malattia certificata di lunga durata.",
+    ],
+    "gia_in_percorso": [
+        "Già inserito in un percorso GOL avviato in precedenza presso il CPI.",
+        "Frequenta un corso di riqualificazione finanziato dal fondo interprofessionale.",
+    ],
+    "nuova_occupazione": [
+        "Assunto da un'altra azienda del territorio: comunicazione obbligatoria ricevuta.",
+        "Ha trovato lavoro autonomamente con un contratto a termine.",
+    ],
+    "dimissioni": [
+        "Dimissioni con incentivo all'esodo previste dall'accordo sindacale.",
+        "Risoluzione consensuale firmata in sede protetta.",
+    ],
+    "irreperibile": [
+        "Non risponde a tre convocazioni (telefono, e-mail, raccomandata).",
+        "Recapiti non più validi; segnalato all'azienda.",
+    ],
+    "rifiuto": [
+        "Ha rifiutato il PAL per iscritto: segnalazione inviata all'INPS.",
+        "Non intende partecipare al percorso; informato delle conseguenze sul sostegno al reddito.",
+    ],
+    "altro": [
+        "Trasferito a un'altra sede dell'azienda fuori regione.",
+        "Caso valutato dal Nucleo: vedi il verbale dell'incontro.",
+    ],
+}
+DEFAULT_EXEMPTION_NOTE = "Esonero valutato dal Nucleo provinciale."
+# Exemptions that are later revoked (a correction back into the path), with the reason.
+REVOCABLE = {
+    "rientro_in_azienda": "Rientro in azienda non confermato: l'azienda ha prorogato la CIGS.",
+    "irreperibile": "Il lavoratore si è presentato al Centro per l'Impiego: riprende il percorso.",
+    "malattia_maternita": "Rientrato dal congedo prima del previsto: riprende il percorso.",
+}
+CORRECTION_REASONS = {
+    Step.STEP_1: [
+        "Strumenti da ridefinire: il lavoratore è stato spostato in un'altra unità produttiva.",
+        "Passaggio registrato per errore prima del colloquio individuale.",
+    ],
+    Step.STEP_2: [
+        "Il lavoratore non era presente all'incontro di gruppo: da riconvocare.",
+        "Incontro registrato per errore sul gruppo sbagliato.",
+    ],
+    Step.STEP_3: [
+        "PAL attivato con la misura sbagliata: annullato e riattivato con quella corretta.",
+        "Dote non ancora validata dall'operatore: PAL da riattivare.",
+    ],
+}
+FORWARD = [Step.STEP_1, Step.STEP_2, Step.STEP_3, Step.STEP_4]
+
+# --- Outcomes ---------------------------------------------------------------------------------
+
+OUTCOMES_AFTER_PAL = [
+    (OutcomeKind.RICOLLOCATO, 60),
+    (OutcomeKind.REINTEGRATO, 22),
+    (OutcomeKind.AUTOIMPIEGO, 10),
+    (OutcomeKind.ALTRO_ESITO, 8),
+]
+NEW_CONTRACTS = [
+    (ContractKind.INDETERMINATO, 32),
+    (ContractKind.DETERMINATO, 36),
+    (ContractKind.SOMMINISTRAZIONE, 24),
+    (ContractKind.APPRENDISTATO, 8),  # only under 30, see below
+]
+# For NO_PAL involvements: the exemption reason → (outcome, how often).
+OUTCOMES_WITHOUT_PAL = {
+    "pensionamento_imminente": (OutcomeKind.PENSIONAMENTO, 0.8),
+    "nuova_occupazione": (OutcomeKind.RICOLLOCATO, 0.7),
+    "rientro_in_azienda": (OutcomeKind.REINTEGRATO, 0.6),
+}
+OTHER_OUTCOME_NOTES = [
+    "Trasferito in un'altra regione: seguito dal CPI di residenza.",
+    "Percorso concluso senza collocazione: iscritto al CPI.",
+    "Tirocinio extracurricolare in corso.",
+]
+SELF_EMPLOYMENT = [
+    "Ditta individuale (impiantistica)",
+    "Cooperativa di lavoratori (workers buy-out)",
+    "Partita IVA come consulente tecnico",
+    "Bar in gestione",
+]
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+@cache
+def _birthplace_code(place: str) -> str:
+    """The cadastral code of a comune or country (all used here existed from 1960 to 2000)."""
+    return codicefiscale.encode_birthplace(place, "01/07/1980")
+
+
+def fiscal_code(last_name: str, first_name: str, sex: str, birth: date, place: str) -> str:
+    """``codicefiscale.encode(...)`` for these arguments, without its slow date parsing.
+
+    ``encode`` parses every date of the comuni table with dateutil and decodes the result again
+    (about 2 ms a code); the birthplace code is looked up once per place instead.
+    """
+    code = (
+        codicefiscale.encode_lastname(last_name)
+        + codicefiscale.encode_firstname(first_name)
+        + codicefiscale.encode_birthdate(
+            datetime(birth.year, birth.month, birth.day, tzinfo=UTC), sex
+        )
+        + _birthplace_code(place)
+    )
+    return code + codicefiscale.encode_cin(code)
+
+
+def ascii_slug(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in value.lower() if ch.isalnum())
+
+
+def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
+    return max(low, min(high, value))
+
+
+def cap_per_unit(sizes: list[int], limit: int) -> int:
+    """The largest ``cap`` with ``sum(min(size, cap)) <= limit``."""
+    if sum(sizes) <= limit:
+        return max(sizes, default=0)
+    low, high = 0, max(sizes)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(size, middle) for size in sizes) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def solve_factor(weights: list[tuple[int, float]], target: float, ceiling: float) -> float:
+    """``k`` such that ``sum(n * min(ceiling, k * f)) ≈ target`` over ``(n, f)`` (bisection)."""
+    low, high = 0.0, 100.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if sum(n * min(ceiling, middle * f) for n, f in weights) < target:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def split_counts(total: int, shares: dict[str, float]) -> dict[str, int]:
+    """``total`` split by ``shares`` (largest remainders)."""
+    norm = sum(shares.values()) or 1
+    exact = {key: total * share / norm for key, share in shares.items()}
+    counts = {key: int(value) for key, value in exact.items()}
+    order = sorted(exact, key=lambda key: exact[key] - counts[key], reverse=True)
+    for key in order[: total - sum(counts.values())]:
+        counts[key] += 1
+    return counts
+
+
+def weighted(rng: random.Random, choices):
+    return cases_demo.weighted(rng, choices)
+
+
+# --- Plans ------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitPlan:
+    unit: ProductionUnit
+    size: int
+    age: int  # days from the procedure's opening to today
+    start: date  # the province takes the workers in charge
+    end: date  # last day a move can happen
+    offsets: dict[str, int]  # days from start to the cohort's STEP_2, STEP_3 and STEP_4
+    officer: User | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Move:
+    to: str
+    day: date
+    reason: str = ""
+    exemption_reason: ExemptionReason | None = None
+    measure: Measure | None = None
+
+
+@dataclass
+class WorkersResult:
+    skipped: bool = False
+    workers: int = 0
+    involvements: int = 0
+    cohorts: int = 0
+    transitions: int = 0
+    corrections: int = 0
+    outcomes: int = 0
+    cap_per_unit: int = 0
+    steps: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        total = sum(self.steps.values()) or 1
+        parts = []
+        for step in Step.values:
+            share = f" ({100 * self.steps.get(step, 0) / total:.1f}%)"
+            extra = share if step in (Step.STEP_4, Step.NO_PAL) else ""
+            parts.append(f"{STEP_SHORT_LABELS[Step(step)]}: {self.steps.get(step, 0)}{extra}")
+        return f"Workers per step ({sum(self.steps.values())} involvements): " + ", ".join(parts)
+
+
+def demo_units():
+    """The units the step model follows: current procedures and 2024 ministerial CIGS."""
+    return (
+        ProductionUnit.objects.filter(procedure__external_id__startswith=cases_demo.DEMO_PREFIX)
+        .filter(
+            Q(procedure__opened_on__year__gte=2025)
+            | Q(procedure__opened_on__year=2024, procedure__family=Family.CIGS_MINISTERIALE)
+        )
+        .select_related("procedure", "procedure__company")
+        .order_by("procedure__opened_on", "procedure__external_id", "external_id")
+    )
+
+
+def demo_involvements():
+    return Involvement.objects.filter(procedure__external_id__startswith=cases_demo.DEMO_PREFIX)
+
+
+def province_officers() -> dict[str, User]:
+    """The demo province officers (nucleo.bg, nucleo.mi) by province, when they exist."""
+    usernames = [row[0] for row in cases_demo.USERS if row[4] == Role.PROVINCE_STAFF]
+    officers: dict[str, User] = {}
+    users = User.objects.filter(username__in=usernames, is_active=True).order_by("username")
+    for user in users.prefetch_related("provinces"):
+        for province in user.provinces.all():
+            officers.setdefault(province.pk, user)
+    return officers
+
+
+def plan_units(rng: random.Random, today: date) -> tuple[list[UnitPlan], int]:
+    units = list(demo_units())
+    cap = cap_per_unit([unit.workers_involved for unit in units], MAX_INVOLVEMENTS)
+    officers = province_officers()
+    plans = []
+    for unit in units:
+        procedure = unit.procedure
+        size = min(unit.workers_involved, cap)
+        if size <= 0:
+            continue
+        start = min(procedure.opened_on + timedelta(days=rng.randint(2, 21)), today)
+        end = min(today, procedure.end_date or today)
+        end = max(end, start)
+        # The cohort's moves: individual interview, group meeting, PAL activations; squeezed
+        # into the time there is.
+        o2 = rng.randint(7, 30)
+        o3 = o2 + rng.randint(10, 35)
+        o4 = o3 + rng.randint(7, 30)
+        needed = o4 + 45
+        available = (end - start).days
+        scale = min(1.0, available / needed)
+        offsets = {
+            Step.STEP_2: round(o2 * scale),
+            Step.STEP_3: round(o3 * scale),
+            Step.STEP_4: round(o4 * scale),
+            "spread": round(45 * scale),
+        }
+        plans.append(
+            UnitPlan(
+                unit=unit,
+                size=size,
+                age=(today - procedure.opened_on).days,
+                start=start,
+                end=end,
+                offsets=offsets,
+                officer=officers.get(unit.province_id),
+            )
+        )
+    distribute_end_states(plans)
+    return plans, cap
+
+
+def _maturity(age: int) -> float:
+    """How far the step model can have gone: 0 for a new procedure, 1 after about nine months."""
+    return clamp((age - 45) / 240)
+
+
+def distribute_end_states(plans: list[UnitPlan]) -> None:
+    """Per unit, how many workers end at each step; overall ≈ 51 % STEP_4 and 12 % NO_PAL."""
+    total = sum(plan.size for plan in plans)
+    k4 = solve_factor(
+        [(plan.size, _maturity(plan.age)) for plan in plans],
+        STEP_4_SHARE * total,
+        STEP_4_MAX_PER_UNIT,
+    )
+
+    def no_pal_weight(age: int) -> float:
+        return 0.0 if age < 14 else clamp(age / 150, 0.1, 1.0)
+
+    k_no = solve_factor(
+        [(plan.size, no_pal_weight(plan.age)) for plan in plans],
+        NO_PAL_SHARE * total,
+        NO_PAL_MAX_PER_UNIT,
+    )
+    for plan in plans:
+        if plan.age < 14:
+            plan.counts = {Step.STEP_1: plan.size}
+            continue
+        p4 = min(STEP_4_MAX_PER_UNIT, k4 * _maturity(plan.age))
+        p_no = min(NO_PAL_MAX_PER_UNIT, k_no * no_pal_weight(plan.age))
+        rest = max(0.0, 1 - p4 - p_no)
+        m = clamp(plan.age / 180)
+        w1, w2 = 1 - 0.75 * m, 0.5
+        w3 = 0.0 if plan.age < 30 else 0.2 + 0.8 * m
+        w = w1 + w2 + w3
+        plan.counts = split_counts(
+            plan.size,
+            {
+                Step.STEP_4: p4,
+                Step.NO_PAL: p_no,
+                Step.STEP_3: rest * w3 / w,
+                Step.STEP_2: rest * w2 / w,
+                Step.STEP_1: rest * w1 / w,
+            },
+        )
+    # Rounding unit by unit drifts from the target: even it out on the most mature units.
+    gap = round(STEP_4_SHARE * total) - sum(plan.counts.get(Step.STEP_4, 0) for plan in plans)
+    ordered = sorted(plans, key=lambda plan: -plan.age)
+    while gap:
+        moved = False
+        for plan in ordered if gap > 0 else reversed(ordered):
+            if not gap:
+                break
+            if _maturity(plan.age) == 0:
+                continue
+            source, target = (Step.STEP_3, Step.STEP_4) if gap > 0 else (Step.STEP_4, Step.STEP_3)
+            if plan.counts.get(source, 0) > 0:
+                plan.counts[source] -= 1
+                plan.counts[target] = plan.counts.get(target, 0) + 1
+                gap += -1 if gap > 0 else 1
+                moved = True
+        if not moved:
+            break
+
+
+# --- Building the rows ------------------------------------------------------------------------
+
+
+class Builder:
+    def __init__(self, rng: random.Random, today: date):
+        self.rng = rng
+        self.today = today
+        self.taken_codes = set(Worker.objects.values_list("fiscal_code", flat=True))
+        self.reasons = {r.code: r for r in ExemptionReason.objects.filter(is_active=True)}
+        if not self.reasons:
+            raise RuntimeError("No active exemption reasons: run the migrations first.")
+        self.measures = list(Measure.objects.filter(is_active=True)) or list(Measure.objects.all())
+        if not self.measures:
+            raise RuntimeError("No PAL measures: run the migrations first.")
+        self.all_comuni = [c for comuni in cases_demo.COMUNI.values() for c in comuni]
+
+    # People
+
+    def worker(self, unit: ProductionUnit, officer: User | None) -> Worker:
+        rng = self.rng
+        sex = Sex.M if rng.random() < 0.62 else Sex.F
+        roll = rng.random()
+        if roll < 0.11:
+            country, citizenship, surnames, males, females = rng.choices(
+                FOREIGN, weights=FOREIGN_WEIGHTS
+            )[0]
+            last = rng.choice(surnames)
+            first = rng.choice(males if sex == Sex.M else females)
+            birth = cases_demo.random_day(rng, date(1966, 1, 1), date(2000, 12, 31))
+            place = country
+        else:
+            citizenship = "italiana"
+            birth = cases_demo.random_day(rng, date(1960, 1, 1), date(2000, 12, 31))
+            first = rng.choice(FIRST_NAMES[sex])
+            if roll < 0.25 and birth.year < 1990:
+                last, place = rng.choice(SOUTHERN_SURNAMES), rng.choice(ITALIAN_BIRTHPLACES)
+            else:
+                last = rng.choice(LOMBARD_SURNAMES)
+                local = cases_demo.COMUNI.get(unit.province_id, self.all_comuni)
+                place = rng.choice(local if rng.random() < 0.8 else self.all_comuni)
+        code = fiscal_code(last, first, sex, birth, place)
+        attempts = 0
+        while code in self.taken_codes:  # same person data: born a day later
+            attempts += 1
+            birth += timedelta(days=1)
+            if attempts > 20:
+                place = rng.choice(self.all_comuni)
+            code = fiscal_code(last, first, sex, birth, place)
+        self.taken_codes.add(code)
+        residence = unit.province_id
+        if rng.random() < 0.12:
+            residence = rng.choice(NEIGHBOURS.get(residence, [residence]))
+        worker = Worker(
+            fiscal_code=code,
+            last_name=last,
+            first_name=first,
+            birth_date=birth,
+            sex=sex,
+            citizenship=citizenship,
+            education_level=weighted(rng, EDUCATION),
+            residence_province_id=residence,
+            email=(
+                f"{ascii_slug(first)}.{ascii_slug(last)}{birth.year % 100:02d}@posta.example"
+                if rng.random() < 0.6
+                else ""
+            ),
+        )
+        if officer is not None:
+            worker._history_user = officer
+        return worker
+
+    def involvement(self, plan: UnitPlan, worker: Worker, cohort: Cohort) -> Involvement:
+        rng = self.rng
+        procedure = plan.unit.procedure
+        if procedure.family == Family.LICENZIAMENTO_COLLETTIVO:
+            support = IncomeSupport.MOBILITA if rng.random() < 0.05 else IncomeSupport.NASPI
+            hours = 100
+            base = procedure.union_agreement_date or procedure.start_date or procedure.opened_on
+            period_start = base + timedelta(days=rng.randint(15, 75))
+            months = rng.choice([12, 18, 24])
+            period_end = period_start + relativedelta(months=months) - timedelta(days=1)
+        else:
+            support = IncomeSupport.CIGS
+            if procedure.cause == Cause.CESSAZIONE:
+                hours = 100
+            else:
+                hours = weighted(rng, [(30, 15), (50, 25), (70, 20), (100, 40)])
+            period_start, period_end = procedure.start_date, procedure.end_date
+        involvement = Involvement(
+            worker=worker,
+            procedure=procedure,
+            unit=plan.unit,
+            cohort=cohort,
+            income_support=support,
+            hours_reduction_pct=hours,
+            period_start=period_start,
+            period_end=period_end,
+        )
+        if plan.officer is not None:
+            involvement._history_user = plan.officer
+        return involvement
+
+    # Steps
+
+    def measure(self, day: date, involvement: Involvement) -> Measure:
+        if involvement.procedure.family == Family.LICENZIAMENTO_COLLETTIVO:
+            table = MEASURE_WEIGHTS["dismissal"]
+        elif involvement.hours_reduction_pct < 100:
+            table = MEASURE_WEIGHTS["cigs_partial"]
+        else:
+            table = MEASURE_WEIGHTS["cigs"]
+        valid = [
+            m
+            for m in self.measures
+            if m.valid_from <= day and (m.valid_until is None or day <= m.valid_until)
+        ] or self.measures
+        weights = [table.get(m.code, 1) for m in valid]
+        return self.rng.choices(valid, weights=weights)[0]
+
+    def exemption(self, involvement: Involvement, worker: Worker, day: date):
+        rng = self.rng
+        weights = dict(EXEMPTION_WEIGHTS)
+        age = (day - worker.birth_date).days // 365
+        if age >= 60:
+            weights["pensionamento_imminente"] = 60
+        elif age < 57:
+            weights["pensionamento_imminente"] = 0
+        if involvement.procedure.family == Family.LICENZIAMENTO_COLLETTIVO:
+            weights["rientro_in_azienda"] = 0
+            weights["nuova_occupazione"] += 12
+        elif involvement.hours_reduction_pct <= 30:
+            weights["riduzione_orario_limitata"] = 45
+        if worker.sex == Sex.M or age > 45:
+            weights["malattia_maternita"] = 3
+        choices = [(r, weights.get(code, 2)) for code, r in self.reasons.items()]
+        choices = [(r, w) for r, w in choices if w > 0] or [(r, 1) for r in self.reasons.values()]
+        reason = weighted(rng, choices)
+        return reason, self.exemption_note(reason, worker)
+
+    def exemption_note(self, reason: ExemptionReason, worker: Worker) -> str:
+        notes = EXEMPTION_NOTES.get(reason.code, [DEFAULT_EXEMPTION_NOTE])
+        if worker.sex == Sex.M:
+            notes = [note for note in notes if "maternità" not in note] or notes
+        return self.rng.choice(notes)
+
+    def moves(self, plan: UnitPlan, final: str, involvement: Involvement, worker: Worker):
+        """The moves of one worker, from taking in charge to ``final``, dated within the plan."""
+        rng = self.rng
+        spread = plan.offsets["spread"]
+        nominal = {Step.STEP_1: plan.start}
+        if rng.random() < 0.25:  # added to the list a few days later
+            nominal[Step.STEP_1] += timedelta(days=rng.randint(0, max(1, spread // 6)))
+        for step in (Step.STEP_2, Step.STEP_3):
+            day = plan.start + timedelta(days=plan.offsets[step])
+            if rng.random() < 0.25:  # not at the cohort's interview / group meeting
+                day += timedelta(days=rng.randint(1, max(1, spread // 3)))
+            nominal[step] = day
+        nominal[Step.STEP_4] = plan.start + timedelta(
+            days=plan.offsets[Step.STEP_4] + rng.randint(0, spread)
+        )
+
+        if final == Step.NO_PAL:
+            # Exempted at the first interview mostly, sometimes later (even after the PAL).
+            reachable = 1 if plan.age < 14 else 2 if plan.age < 30 else 3 if plan.age < 46 else 4
+            top = weighted(
+                rng, [(n, w) for n, w in ((1, 40), (2, 25), (3, 25), (4, 10)) if n <= reachable]
+            )
+        else:
+            top = FORWARD.index(final) + 1
+        path = FORWARD[:top]
+
+        # A few corrections: a step taken back and done again, or an exemption revoked.
+        correction = None
+        if rng.random() < CORRECTION_SHARE * 1.6:
+            if final != Step.NO_PAL and rng.random() < 0.35:
+                dismissed = involvement.procedure.family == Family.LICENZIAMENTO_COLLETTIVO
+                revocable = [
+                    self.reasons[code]
+                    for code in REVOCABLE
+                    if code in self.reasons and not (dismissed and code == "rientro_in_azienda")
+                ]
+                if revocable:
+                    correction = ("revoke", rng.randint(1, top), rng.choice(revocable))
+            elif top >= 2:
+                correction = ("back", rng.randint(2, top), None)
+
+        moves: list[Move] = []
+        last = plan.start
+        shift = timedelta(0)
+
+        def add(move: Move) -> None:
+            nonlocal last
+            move.day = max(last, min(move.day, plan.end))
+            last = move.day
+            moves.append(move)
+
+        for index, step in enumerate(path, start=1):
+            move = Move(step, nominal[step] + shift)
+            if step == Step.STEP_4:
+                move.measure = self.measure(max(last, min(move.day, plan.end)), involvement)
+            add(move)
+            if correction and correction[1] == index:
+                kind, _index, reason = correction
+                pause = timedelta(days=rng.randint(3, 25))
+                if kind == "back":
+                    back = FORWARD[index - 2]
+                    add(Move(back, last + pause, reason=rng.choice(CORRECTION_REASONS[back])))
+                    again = Move(step, last + timedelta(days=rng.randint(5, 30)))
+                    if step == Step.STEP_4:
+                        again.measure = self.measure(
+                            max(last, min(again.day, plan.end)), involvement
+                        )
+                    add(again)
+                else:
+                    note = self.exemption_note(reason, worker)
+                    add(Move(Step.NO_PAL, last + pause, reason=note, exemption_reason=reason))
+                    # Back where the worker was; a PAL back in force names its measure again.
+                    add(
+                        Move(
+                            step,
+                            last + timedelta(days=rng.randint(7, 40)),
+                            reason=REVOCABLE[reason.code],
+                            measure=move.measure,
+                        )
+                    )
+                shift = last - nominal[step]
+        if final == Step.NO_PAL:
+            day = last + timedelta(days=rng.randint(3, max(3, spread)))
+            reason, note = self.exemption(involvement, worker, max(last, min(day, plan.end)))
+            add(Move(Step.NO_PAL, day, reason=note, exemption_reason=reason))
+        return moves
+
+    def transitions(self, involvement: Involvement, moves: list[Move], officer) -> list:
+        rows = []
+        current = ""
+        for move in moves:
+            kind = TRANSITIONS[(current, move.to)]
+            rows.append(
+                StepTransition(
+                    involvement=involvement,
+                    from_step=current,
+                    to_step=move.to,
+                    kind=kind,
+                    effective_date=move.day,
+                    recorded_by=officer,
+                    reason=move.reason,
+                    exemption_reason=move.exemption_reason if move.to == Step.NO_PAL else None,
+                    measure=move.measure if move.to == Step.STEP_4 else None,
+                )
+            )
+            current = move.to
+        return rows
+
+    # Outcomes
+
+    def outcome(self, involvement: Involvement, worker: Worker, last: StepTransition):
+        rng = self.rng
+        if involvement.procedure.opened_on.year != 2024:
+            return None
+        if last.to_step == Step.STEP_4:
+            if rng.random() >= OUTCOME_SHARE_STEP_4:
+                return None
+            kind = weighted(rng, OUTCOMES_AFTER_PAL)
+        elif last.to_step == Step.NO_PAL:
+            code = last.exemption_reason.code if last.exemption_reason else ""
+            kind, share = OUTCOMES_WITHOUT_PAL.get(code, (None, 0))
+            if kind is None or rng.random() >= share:
+                return None
+        else:
+            return None
+        if kind == OutcomeKind.REINTEGRATO and (
+            involvement.procedure.family == Family.LICENZIAMENTO_COLLETTIVO
+        ):
+            kind = OutcomeKind.RICOLLOCATO
+        day = min(self.today, last.effective_date + timedelta(days=rng.randint(20, 240)))
+        outcome = Outcome(involvement=involvement, kind=kind, date=day)
+        if kind == OutcomeKind.RICOLLOCATO:
+            young = (day - worker.birth_date).days < 30 * 365
+            contracts = [(c, w) for c, w in NEW_CONTRACTS if young or c != "apprendistato"]
+            outcome.contract_kind = weighted(rng, contracts)
+            sector = rng.choice(cases_demo.SECTORS)
+            outcome.employer = (
+                f"{sector.noun} {rng.choice(LOMBARD_SURNAMES)} {rng.choice(['S.r.l.', 'S.p.A.'])}"
+            )
+        elif kind == OutcomeKind.REINTEGRATO:
+            outcome.contract_kind = ContractKind.INDETERMINATO
+            outcome.employer = involvement.procedure.company.name
+        elif kind == OutcomeKind.AUTOIMPIEGO:
+            outcome.contract_kind = ContractKind.AUTONOMO
+            outcome.employer = rng.choice(SELF_EMPLOYMENT)
+        elif kind == OutcomeKind.PENSIONAMENTO:
+            outcome.notes = "Pensione decorrente dal primo giorno del mese successivo."
+        else:
+            outcome.notes = rng.choice(OTHER_OUTCOME_NOTES)
+        return outcome
+
+
+def _validate(objects, exclude) -> None:
+    """Model validation without the per-object queries (the database checks the rest)."""
+    for obj in objects:
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def _label(step: str) -> str:
+    return STEP_SHORT_LABELS[Step(step)] if step else "—"
+
+
+def seed_workers(today: date | None = None) -> WorkersResult:
+    """Workers, cohorts, step histories and outcomes on the demo procedures; once only.
+
+    Call it inside the transaction of the rest of the demo data.
+    """
+    today = today or timezone.localdate()
+    result = WorkersResult()
+    if demo_involvements().exists():
+        result.skipped = True
+        result.steps = demo_involvements().step_counts()
+        return result
+
+    rng = random.Random(SEED)
+    plans, result.cap_per_unit = plan_units(rng, today)
+    builder = Builder(rng, today)
+
+    taken_names = set(
+        Cohort.objects.filter(procedure__in={plan.unit.procedure_id for plan in plans}).values_list(
+            "procedure_id", "name"
+        )
+    )
+    cohorts, workers, involvements, histories = [], [], [], []
+    for plan in plans:
+        unit = plan.unit
+        name = unit.name
+        for candidate in (unit.name, f"{unit.name} ({unit.province_id})", unit.external_id):
+            if (unit.procedure_id, candidate) not in taken_names:
+                name = candidate
+                break
+        taken_names.add((unit.procedure_id, name))
+        cohort = Cohort(
+            procedure=unit.procedure,
+            unit=unit,
+            name=name,
+            notes=f"Lavoratori di {unit.name} ({unit.comune}), presi in carico dal Nucleo "
+            f"{unit.province_id}.",
+        )
+        if plan.officer is not None:
+            cohort._history_user = plan.officer
+        cohorts.append(cohort)
+        finals = [step for step, count in plan.counts.items() for _ in range(count)]
+        rng.shuffle(finals)
+        for final in finals:
+            worker = builder.worker(unit, plan.officer)
+            involvement = builder.involvement(plan, worker, cohort)
+            moves = builder.moves(plan, final, involvement, worker)
+            # The step the last move leaves it at (kept in sync as involvement_move does).
+            involvement.current_step = moves[-1].to
+            involvement.current_step_since = moves[-1].day
+            workers.append(worker)
+            involvements.append(involvement)
+            histories.append((plan, moves))
+
+    _validate(workers, exclude=["fiscal_code", "residence_province"])
+    _validate(cohorts, exclude=["procedure", "unit"])
+    _validate(involvements, exclude=["worker", "procedure", "unit", "cohort"])
+
+    history = {"default_change_reason": CHANGE_REASON, "batch_size": 500}
+    bulk_create_with_history(workers, Worker, **history)
+    bulk_create_with_history(cohorts, Cohort, **history)
+    # The involvements' audit history is written below, one record per move: created at STEP_1
+    # (involvement_create), then one change per involvement_move.
+    Involvement.objects.bulk_create(involvements, batch_size=500)
+
+    transitions, outcomes, records = [], [], []
+    historical = Involvement.history.model
+    tracked = [f.attname for f in historical.tracked_fields]
+    now = timezone.now()
+    for involvement, (plan, moves) in zip(involvements, histories, strict=True):
+        rows = builder.transitions(involvement, moves, plan.officer)
+        transitions.extend(rows)
+        result.corrections += sum(1 for row in rows if row.kind == MoveKind.CORRECTION)
+        state = {attname: getattr(involvement, attname) for attname in tracked}
+        for row in rows:
+            state["current_step"] = row.to_step
+            state["current_step_since"] = row.effective_date
+            start = row.kind == MoveKind.START
+            records.append(
+                historical(
+                    history_date=now,
+                    history_user=plan.officer,
+                    history_change_reason=(
+                        CHANGE_REASON
+                        if start
+                        else f"{_label(row.from_step)} → {_label(row.to_step)}"
+                    ),
+                    history_type="+" if start else "~",
+                    **state,
+                )
+            )
+        outcome = builder.outcome(involvement, involvement.worker, rows[-1])
+        if outcome is not None:
+            if plan.officer is not None:
+                outcome._history_user = plan.officer
+            outcomes.append(outcome)
+
+    _validate(transitions, exclude=["involvement", "recorded_by", "exemption_reason", "measure"])
+    _validate(outcomes, exclude=["involvement"])
+    StepTransition.objects.bulk_create(transitions, batch_size=500)
+    historical.objects.bulk_create(records, batch_size=500)
+    bulk_create_with_history(outcomes, Outcome, **history)
+
+    result.workers = len(workers)
+    result.involvements = len(involvements)
+    result.cohorts = len(cohorts)
+    result.transitions = len(transitions)
+    result.outcomes = len(outcomes)
+    result.steps = dict(Counter(involvement.current_step for involvement in involvements))
+    return result
