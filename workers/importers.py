@@ -1,0 +1,1056 @@
+"""Worker lists as companies send them (§3): CSV or XLSX, Italian headers, mapped by name.
+
+Like the procedures interchange: every row is checked, every problem is reported with the
+line the user sees in the file and the column as headed in the file, and the database is
+touched only when the whole file is clean, in one transaction. Importing the same file
+twice changes nothing the second time.
+
+Nothing is guessed: a column is mapped only by a known name or synonym, two columns meaning
+the same thing are an error, an identity that differs from the stored worker is an error,
+and hours that are not a whole percentage are an error rather than rounded.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from codicefiscale import codicefiscale
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.interchange import RowError
+from cases.services import user_may_act_in
+from crisi_portal.services import save_validated
+from workers.enums import IncomeSupport, Sex
+from workers.models import Cohort, Involvement, Worker
+from workers.services import cohort_create, involvement_create, involvement_update
+from workers.validators import normalise_fiscal_code, validate_fiscal_code
+
+__all__ = [
+    "COLUMN_SYNONYMS",
+    "REQUIRED_FIELDS",
+    "RowError",
+    "WorkerChange",
+    "WorkerImportResult",
+    "import_workers",
+]
+
+MAX_ROWS = 20_000
+HEADER_SEARCH_ROWS = 15
+MIN_KNOWN_HEADERS = 3
+CSV_DELIMITERS = ";,\t"
+
+# field → the headers that mean it (compared case-, accent- and space-insensitively).
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "fiscal_code": ("Codice Fiscale", "CF", "Cod. Fiscale", "codice_fiscale"),
+    "last_name": ("Cognome",),
+    "first_name": ("Nome",),
+    "birth_date": ("Data di nascita", "Data nascita", "data_nascita"),
+    "sex": ("Sesso", "Genere"),
+    "unit": (
+        "Unità produttiva",
+        "Unita produttiva",
+        "Sede",
+        "Sede operativa",
+        "Stabilimento",
+    ),
+    "income_support": ("Tipo ammortizzatore", "Ammortizzatore"),
+    "hours_reduction_pct": (
+        "% riduzione orario",
+        "Riduzione orario",
+        "% riduzione",
+        "Percentuale riduzione",
+    ),
+    "period_start": ("Data inizio", "Inizio"),
+    "period_end": ("Data fine", "Fine"),
+    "citizenship": ("Cittadinanza",),
+    "email": ("Email", "E-mail"),
+    "phone": ("Telefono", "Cellulare"),
+    "cohort": ("Gruppo", "Coorte"),
+}
+REQUIRED_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", "unit")
+FIELD_LABELS = {
+    "fiscal_code": gettext_lazy("fiscal code"),
+    "last_name": gettext_lazy("last name"),
+    "first_name": gettext_lazy("first name"),
+    "birth_date": gettext_lazy("birth date"),
+    "sex": gettext_lazy("sex"),
+    "unit": gettext_lazy("production unit"),
+    "income_support": gettext_lazy("income support"),
+    "hours_reduction_pct": gettext_lazy("hours reduction (%)"),
+    "period_start": gettext_lazy("support from"),
+    "period_end": gettext_lazy("support until"),
+    "citizenship": gettext_lazy("citizenship"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone"),
+    "cohort": gettext_lazy("cohort"),
+}
+MAX_LENGTHS = {
+    "last_name": 100,
+    "first_name": 100,
+    "citizenship": 60,
+    "phone": 30,
+    "cohort": 120,
+}
+CONTACT_FIELDS = ("citizenship", "email", "phone")
+INVOLVEMENT_FIELDS = ("income_support", "hours_reduction_pct", "period_start", "period_end")
+
+
+def _normalise_header(value: str) -> str:
+    """'  Unità   PRODUTTIVA ' → 'unita produttiva'; 'codice_fiscale' → 'codice fiscale'."""
+    text = unicodedata.normalize("NFKD", str(value))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.replace("_", " ").casefold().split())
+
+
+HEADER_INDEX: dict[str, str] = {
+    _normalise_header(synonym): name
+    for name, synonyms in COLUMN_SYNONYMS.items()
+    for synonym in synonyms
+}
+
+
+def _accepted_income_support() -> dict[str, str]:
+    accepted = {}
+    for choice in IncomeSupport:
+        accepted[_normalise_header(choice.value)] = choice.value
+        accepted[_normalise_header(str(choice.label))] = choice.value
+    accepted.update(
+        {
+            "solidarieta": IncomeSupport.SOLIDARIETA,
+            "contratto di solidarieta": IncomeSupport.SOLIDARIETA,
+            "contratti di solidarieta": IncomeSupport.SOLIDARIETA,
+            "mobilita": IncomeSupport.MOBILITA,
+            "altro": IncomeSupport.ALTRO,
+        }
+    )
+    return accepted
+
+
+SEX_VALUES = {"m": Sex.M, "maschio": Sex.M, "f": Sex.F, "femmina": Sex.F}
+
+
+# ---------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass
+class WorkerChange:
+    """What importing one row does to the worker's involvement in the procedure."""
+
+    line: int
+    action: str  # "create", "update" or "unchanged"
+    fiscal_code: str
+    worker: str  # "Fumagalli Chiara"
+    unit: str  # str(unit): "Stabilimento di Dalmine (BG)"
+    new_worker: bool = False
+    cohort: str = ""
+    changed_fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "action": self.action,
+            "fiscal_code": self.fiscal_code,
+            "worker": self.worker,
+            "unit": self.unit,
+            "new_worker": self.new_worker,
+            "cohort": self.cohort,
+            "changed_fields": list(self.changed_fields),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class WorkerImportResult:
+    filename: str = ""
+    format: str = ""  # "csv" or "xlsx"
+    encoding: str = ""  # CSV only: "utf-8", "utf-8-sig" or "cp1252"
+    delimiter: str = ""  # CSV only
+    sheet: str = ""  # XLSX only
+    header_line: int | None = None
+    mapping: list[tuple[str, str | None]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    missing_optional: list[str] = field(default_factory=list)
+    changes: list[WorkerChange] = field(default_factory=list)
+    new_cohorts: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "rows": len(self.changes),
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "unchanged": self.count("unchanged"),
+            "new_workers": sum(1 for c in self.changes if c.new_worker),
+            "new_cohorts": len(self.new_cohorts),
+            "errors": len(self.errors),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "ok": self.ok,
+            "filename": self.filename,
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "sheet": self.sheet,
+            "header_line": self.header_line,
+            "mapping": [{"column": column, "field": name} for column, name in self.mapping],
+            "ignored_columns": list(self.ignored_columns),
+            "missing_optional": list(self.missing_optional),
+            "summary": self.summary(),
+            "new_cohorts": list(self.new_cohorts),
+            "changes": [c.as_dict() for c in self.changes],
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+class _FileRefused(Exception):
+    def __init__(self, line: int, message: str, column: str | None = None):
+        super().__init__(message)
+        self.error = RowError(line, column, message)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the file: (line, cells) pairs, whatever the format
+
+
+@dataclass
+class _Table:
+    rows: list[tuple[int, list[Any]]]  # every non-header row after the header
+    header: list[str]
+    header_line: int
+    xlsx_cells: bool = False
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split()) if isinstance(value, str) else str(value).strip()
+
+
+def _known_headers(cells: list[Any]) -> int:
+    return sum(1 for c in cells if _normalise_header(_cell_text(c)) in HEADER_INDEX)
+
+
+def _find_header(rows: list[tuple[int, list[Any]]]) -> int | None:
+    """Index (in ``rows``) of the first of the first 15 rows with ≥ 3 known column names."""
+    for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if _known_headers(cells) >= MIN_KNOWN_HEADERS:
+            return index
+    return None
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    try:
+        encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+        return raw.decode(encoding), encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _FileRefused(
+            line,
+            _(
+                "The file is neither UTF-8 nor Windows-1252 (byte %(pos)d cannot be read): "
+                "save it again as CSV UTF-8."
+            )
+            % {"pos": exc.start},
+        ) from exc
+
+
+def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _FileRefused(start, _("The CSV cannot be read here: %(e)s") % {"e": exc}) from exc
+        rows.append((start, cells))
+        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            break
+    return rows
+
+
+def _delimiter_candidates(text: str) -> list[str]:
+    """The sniffed separator first, then the others by how often they occur in line one."""
+    sample = text[:8192]
+    first_line = next((line for line in sample.splitlines() if line.strip()), "")
+    by_count = sorted(CSV_DELIMITERS, key=lambda d: -first_line.count(d))
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return by_count
+    return [sniffed, *(d for d in by_count if d != sniffed)]
+
+
+def _read_csv(raw: bytes, result: WorkerImportResult) -> _Table:
+    text, result.encoding = _decode(raw)
+    if not text.strip():
+        raise _FileRefused(1, _("The file is empty."))
+    for delimiter in _delimiter_candidates(text):
+        rows = _csv_rows(text, delimiter)
+        index = _find_header(rows)
+        if index is not None:
+            result.delimiter = delimiter
+            header_line, header = rows[index]
+            return _Table(rows[index + 1 :], [_cell_text(h) for h in header], header_line)
+    raise _no_header()
+
+
+def _no_header() -> _FileRefused:
+    return _FileRefused(
+        1,
+        _(
+            "No header row found in the first %(n)d rows: the header must name at least "
+            "%(k)d of these columns: %(columns)s."
+        )
+        % {
+            "n": HEADER_SEARCH_ROWS,
+            "k": MIN_KNOWN_HEADERS,
+            "columns": ", ".join(COLUMN_SYNONYMS[f][0] for f in REQUIRED_FIELDS),
+        },
+    )
+
+
+class _PercentCell:
+    """A number in a cell formatted as a percentage: 0.3 shown as 30 %."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"{round(self.value * 100, 6):g}%"
+
+
+def _xlsx_value(cell) -> Any:
+    value = cell.value
+    number_format = getattr(cell, "number_format", "") or ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
+        return _PercentCell(value)
+    return value
+
+
+def _read_xlsx(raw: bytes, result: WorkerImportResult) -> _Table:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            # Files from other programs trigger openpyxl's style warnings: irrelevant here.
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise _FileRefused(
+            1, _("The file is not a readable XLSX workbook (%(e)s).") % {"e": exc}
+        ) from exc
+    try:
+        for sheet in workbook.worksheets:
+            rows: list[tuple[int, list[Any]]] = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for number, cells in enumerate(sheet.iter_rows(), start=1):
+                    rows.append((number, [_xlsx_value(c) for c in cells]))
+                    if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                        break
+            index = _find_header(rows)
+            if index is not None:
+                result.sheet = sheet.title
+                header_line, header = rows[index]
+                return _Table(rows[index + 1 :], [_cell_text(h) for h in header], header_line, True)
+    finally:
+        workbook.close()
+    raise _no_header()
+
+
+def _read(raw: bytes, filename: str, result: WorkerImportResult) -> _Table:
+    name = (filename or "").lower()
+    is_zip = raw.startswith(b"PK")
+    if name.endswith(".xlsx"):
+        if not is_zip:
+            raise _FileRefused(
+                1, _("%(name)s is named .xlsx but is not an XLSX workbook.") % {"name": filename}
+            )
+        result.format = "xlsx"
+        return _read_xlsx(raw, result)
+    if name.endswith((".csv", ".txt")):
+        if is_zip:
+            raise _FileRefused(
+                1,
+                _("%(name)s is named .csv but is an Excel workbook: rename it to .xlsx.")
+                % {"name": filename},
+            )
+        result.format = "csv"
+        return _read_csv(raw, result)
+    if name.endswith(".xls") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _FileRefused(
+            1, _("Old Excel files (.xls) are not accepted: save the list as .xlsx or CSV.")
+        )
+    raise _FileRefused(
+        1,
+        _("%(name)s: only .csv, .txt and .xlsx files are accepted.")
+        % {"name": filename or _("the file")},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Mapping the header
+
+
+def _map_header(table: _Table, result: WorkerImportResult) -> dict[str, int]:
+    """field → column index; errors for missing required and doubly mapped fields."""
+    columns: dict[str, int] = {}
+    for index, header in enumerate(table.header):
+        if not header:
+            continue
+        name = HEADER_INDEX.get(_normalise_header(header))
+        result.mapping.append((header, name))
+        if name is None:
+            result.ignored_columns.append(header)
+        elif name in columns:
+            first = table.header[columns[name]]
+            result.errors.append(
+                RowError(
+                    table.header_line,
+                    header,
+                    _(
+                        "Columns '%(first)s' and '%(second)s' both mean %(field)s: "
+                        "keep only one of them."
+                    )
+                    % {"first": first, "second": header, "field": FIELD_LABELS[name]},
+                )
+            )
+        else:
+            columns[name] = index
+    for name in REQUIRED_FIELDS:
+        if name not in columns:
+            result.errors.append(
+                RowError(
+                    table.header_line,
+                    None,
+                    _("Missing column %(column)s (%(field)s); accepted names: %(names)s.")
+                    % {
+                        "column": COLUMN_SYNONYMS[name][0],
+                        "field": FIELD_LABELS[name],
+                        "names": ", ".join(COLUMN_SYNONYMS[name]),
+                    },
+                )
+            )
+    result.missing_optional = [
+        name for name in COLUMN_SYNONYMS if name not in REQUIRED_FIELDS and name not in columns
+    ]
+    return columns
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+
+
+def proper_case(value: str) -> str:
+    """Names written all in capitals (or all in lower case) → 'Fumagalli', 'De Luca',
+    "D'Angelo", 'Nicolò'. Names already in mixed case are kept as written ('McDonald').
+    """
+    value = " ".join(value.split())
+    if value not in (value.upper(), value.lower()):
+        return value
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), value)
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell_text(value)
+    formats = ((r"\d{1,2}/\d{1,2}/\d{4}", "%d/%m/%Y"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"))
+    for pattern, fmt in formats:
+        if re.fullmatch(pattern, text):
+            try:
+                return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+            except ValueError as exc:
+                raise ValueError(
+                    _("%(value)s is not a date of the calendar.") % {"value": text}
+                ) from exc
+    # Also a time part from spreadsheets saved as text: "03/03/2025 00:00:00".
+    match = re.fullmatch(r"(\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})[ T]00:00(:00)?", text)
+    if match:
+        return _parse_date(match.group(1))
+    raise ValueError(
+        _("'%(value)s' is not a date: write dd/mm/yyyy (e.g. 03/03/2025).") % {"value": text}
+    )
+
+
+def _parse_hours(value: Any) -> int:
+    if isinstance(value, _PercentCell):
+        number = round(value.value * 100, 6)
+        shown = str(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number, shown = float(value), _cell_text(value)
+    else:
+        shown = _cell_text(value)
+        text = shown.removesuffix("%").strip().replace(",", ".")
+        if not re.fullmatch(r"\d+(\.\d+)?", text):
+            raise ValueError(
+                _("'%(value)s' is not a percentage: write a whole number from 0 to 100.")
+                % {"value": shown}
+            )
+        number = float(text)
+    if not number.is_integer():
+        raise ValueError(
+            _("'%(value)s' is not a whole percentage: write a whole number from 0 to 100.")
+            % {"value": shown}
+        )
+    if not 0 <= number <= 100:
+        raise ValueError(_("%(value)s is not between 0 and 100.") % {"value": shown})
+    return int(number)
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]  # cleaned values of the fields present and not blank
+    unit: Any = None
+
+
+class _RowParser:
+    def __init__(self, table: _Table, columns: dict[str, int], result: WorkerImportResult):
+        self.table = table
+        self.columns = columns
+        self.result = result
+        self.income_support = _accepted_income_support()
+
+    def column(self, name: str) -> str:
+        index = self.columns.get(name)
+        return self.table.header[index] if index is not None else COLUMN_SYNONYMS[name][0]
+
+    def error(self, line: int, name: str | None, message: str) -> None:
+        self.result.errors.append(RowError(line, self.column(name) if name else None, str(message)))
+
+    def rows(self) -> Iterator[_Row]:
+        width = len(self.table.header)
+        count = 0
+        for line, cells in self.table.rows:
+            if not any(_cell_text(c) for c in cells):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                self.error(line, None, _("Too many rows (at most %d).") % MAX_ROWS)
+                return
+            extra = [c for c in cells[width:] if _cell_text(c)]
+            if extra:
+                self.error(
+                    line,
+                    None,
+                    _("This row has values beyond the last column of the header: %(v)s")
+                    % {"v": ", ".join(_cell_text(c) for c in extra)},
+                )
+                continue
+            for index, header in enumerate(self.table.header):
+                if not header and index < len(cells) and _cell_text(cells[index]):
+                    label = _("(unnamed column %(n)d)") % {"n": index + 1}
+                    if label not in self.result.ignored_columns:
+                        self.result.ignored_columns.append(label)
+            row = self.parse(line, cells)
+            if row is not None:
+                yield row
+
+    def parse(self, line: int, cells: list[Any]) -> _Row | None:
+        raw: dict[str, Any] = {}
+        for name, index in self.columns.items():
+            value = cells[index] if index < len(cells) else None
+            if _cell_text(value):
+                raw[name] = value
+        errors_before = len(self.result.errors)
+        values: dict[str, Any] = {}
+        for name in REQUIRED_FIELDS:
+            if name not in raw:
+                self.error(line, name, _("Required: this cell is empty."))
+        for name, value in raw.items():
+            try:
+                values[name] = self.clean(name, value)
+            except ValueError as exc:
+                self.error(line, name, str(exc))
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.error(line, name, message)
+        self.check_against_fiscal_code(line, values)
+        start, end = values.get("period_start"), values.get("period_end")
+        if start and end and end < start:
+            self.error(line, "period_end", _("The end of the period precedes its start."))
+        if len(self.result.errors) > errors_before:
+            return None
+        return _Row(line, values)
+
+    def clean(self, name: str, value: Any) -> Any:
+        if name in ("birth_date", "period_start", "period_end"):
+            parsed = _parse_date(value)
+            if name == "birth_date" and parsed > timezone.localdate():
+                raise ValueError(_("A birth date cannot be in the future."))
+            return parsed
+        if name == "hours_reduction_pct":
+            return _parse_hours(value)
+        text = _cell_text(value)
+        if name in MAX_LENGTHS and len(text) > MAX_LENGTHS[name]:
+            raise ValueError(
+                _("At most %(n)d characters (this has %(m)d).")
+                % {"n": MAX_LENGTHS[name], "m": len(text)}
+            )
+        if name == "fiscal_code":
+            code = normalise_fiscal_code(text)
+            validate_fiscal_code(code)
+            return code
+        if name in ("last_name", "first_name"):
+            return proper_case(text)
+        if name == "sex":
+            sex = SEX_VALUES.get(_normalise_header(text))
+            if sex is None:
+                raise ValueError(_("'%(v)s' is not a sex: write M or F.") % {"v": text})
+            return sex
+        if name == "income_support":
+            code = self.income_support.get(_normalise_header(text))
+            if code is None:
+                accepted = ", ".join(f"{c.label} ({c.value})" for c in IncomeSupport)
+                raise ValueError(
+                    _("'%(v)s' is not a known income support; accepted: %(accepted)s.")
+                    % {"v": text, "accepted": accepted}
+                )
+            return code
+        if name == "email":
+            validate_email(text)
+            return text.lower()
+        return text
+
+    def check_against_fiscal_code(self, line: int, values: dict[str, Any]) -> None:
+        code = values.get("fiscal_code")
+        if not code:
+            return
+        try:
+            decoded = codicefiscale.decode(code)
+        except ValueError:
+            return  # already reported by validate_fiscal_code
+        born = decoded["birthdate"].date()
+        sex = decoded.get("sex") or decoded.get("gender")
+        birth_date = values.get("birth_date")
+        # The code holds only two digits of the year: compare those, not the guessed century.
+        if birth_date and (born.day, born.month, born.year % 100) != (
+            birth_date.day,
+            birth_date.month,
+            birth_date.year % 100,
+        ):
+            self.error(
+                line,
+                "birth_date",
+                _("The fiscal code %(code)s says born on %(cf)s, the file says %(file)s.")
+                % {
+                    "code": code,
+                    "cf": born.strftime("%d/%m/%y"),
+                    "file": birth_date.strftime("%d/%m/%Y"),
+                },
+            )
+        if values.get("sex") and sex and values["sex"] != sex:
+            self.error(
+                line,
+                "sex",
+                _("The fiscal code %(code)s is of a person of sex %(cf)s, the file says %(file)s.")
+                % {"code": code, "cf": sex, "file": values["sex"]},
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# Planning against the database
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+class _UnitMatcher:
+    def __init__(self, procedure):
+        self.procedure = procedure
+        self.units = list(procedure.units.select_related("province").order_by("id"))
+        self.by_external_id = {u.external_id: u for u in self.units}
+        self.by_name: dict[str, list] = {}
+        self.by_comune: dict[str, list] = {}
+        for unit in self.units:
+            if unit.name:
+                self.by_name.setdefault(_fold(unit.name), []).append(unit)
+            self.by_comune.setdefault(_fold(unit.comune), []).append(unit)
+
+    def match(self, text: str):
+        """The unit named by ``text``, or a message saying why there is none."""
+        if text in self.by_external_id:
+            return self.by_external_id[text], None
+        named = self.by_name.get(_fold(text), [])
+        if len(named) == 1:
+            return named[0], None
+        if not named:
+            in_comune = self.by_comune.get(_fold(text), [])
+            if len(in_comune) == 1:
+                return in_comune[0], None
+            if len(in_comune) > 1:
+                named = in_comune
+        if named:
+            return None, _(
+                "'%(v)s' matches %(n)d units of procedure %(p)s: write the unit's identifier "
+                "(%(ids)s)."
+            ) % {
+                "v": text,
+                "n": len(named),
+                "p": self.procedure.external_id,
+                "ids": ", ".join(u.external_id for u in named),
+            }
+        listing = "; ".join(
+            f"{u.name or u.comune} ({u.external_id}, {u.comune} {u.province_id})"
+            for u in self.units
+        )
+        message = _("unit '%(v)s' is not a unit of procedure %(p)s; its units are: %(units)s")
+        return None, message % {
+            "v": text,
+            "p": self.procedure.external_id,
+            "units": listing or _("none"),
+        }
+
+
+def _default_cohort_name(unit) -> str:
+    return (unit.name or unit.comune).strip()
+
+
+@dataclass
+class _Plan:
+    rows: list[_Row]
+    workers: dict[str, Worker]
+    involvements: dict[int, Involvement]  # worker pk → involvement in the procedure
+    cohorts: dict[str, Cohort]  # folded name → cohort
+    new_cohorts: dict[str, tuple[str, Any, int]]  # folded name → (name, unit or None, line)
+
+
+def _describe(last_name: str, first_name: str, birth_date: date) -> str:
+    return f"{last_name} {first_name} " + _("born %(d)s") % {"d": birth_date.strftime("%d/%m/%Y")}
+
+
+def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
+    result = parser.result
+    matcher = _UnitMatcher(procedure)
+    may_act: dict[str, bool] = {}
+
+    def allowed(province_id: str) -> bool:
+        if province_id not in may_act:
+            may_act[province_id] = user_may_act_in(user, province_id)
+        return may_act[province_id]
+
+    first_line: dict[str, int] = {}
+    clean_rows: list[_Row] = []
+    for row in rows:
+        code = row.values["fiscal_code"]
+        failed = False
+        if code in first_line:
+            parser.error(
+                row.line,
+                "fiscal_code",
+                _("Fiscal code %(code)s is already at line %(line)d.")
+                % {"code": code, "line": first_line[code]},
+            )
+            failed = True
+        else:
+            first_line[code] = row.line
+        unit, message = matcher.match(_cell_text(row.values["unit"]))
+        if unit is None:
+            parser.error(row.line, "unit", message)
+            failed = True
+        elif not allowed(unit.province_id):
+            parser.error(
+                row.line,
+                "unit",
+                _(
+                    "You cannot take in charge workers of unit '%(unit)s' in province "
+                    "%(code)s: it is not one of yours."
+                )
+                % {"unit": unit.name or unit.comune, "code": unit.province_id},
+            )
+            failed = True
+        row.unit = unit
+        if not failed:
+            clean_rows.append(row)
+
+    workers = {w.fiscal_code: w for w in Worker.objects.filter(fiscal_code__in=list(first_line))}
+    involvements = {
+        i.worker_id: i
+        for i in Involvement.objects.filter(
+            procedure=procedure, worker__in=list(workers.values())
+        ).select_related("unit", "cohort")
+    }
+    cohorts = {_fold(c.name): c for c in Cohort.objects.filter(procedure=procedure)}
+    new_cohorts: dict[str, tuple[str, Any, int]] = {}
+
+    planned: list[_Row] = []
+    for row in clean_rows:
+        values, unit = row.values, row.unit
+        worker = workers.get(values["fiscal_code"])
+        if worker is not None and not _same_identity(worker, values, parser, row.line):
+            continue
+        involvement = involvements.get(worker.pk) if worker is not None else None
+        if (
+            involvement is not None
+            and involvement.unit_id != unit.pk
+            and not allowed(involvement.unit.province_id)
+        ):
+            parser.error(
+                row.line,
+                "unit",
+                _("The worker is in unit '%(unit)s' of province %(code)s, which is not yours.")
+                % {
+                    "unit": involvement.unit.name or involvement.unit.comune,
+                    "code": involvement.unit.province_id,
+                },
+            )
+            continue
+        cohort_name = values.get("cohort") or (
+            _default_cohort_name(unit) if involvement is None else ""
+        )
+        if cohort_name:
+            key = _fold(cohort_name)
+            if key not in cohorts:
+                if key not in new_cohorts:
+                    new_cohorts[key] = (cohort_name, unit, row.line)
+                elif new_cohorts[key][1] is not None and new_cohorts[key][1] != unit:
+                    # One new cohort for workers of several units: it belongs to none.
+                    new_cohorts[key] = (new_cohorts[key][0], None, new_cohorts[key][2])
+        planned.append(row)
+        result.changes.append(_change(row, worker, involvement, cohort_name))
+
+    for name, unit, line in new_cohorts.values():
+        province = unit.province_id if unit is not None else procedure.lead_province_id
+        if not allowed(province):
+            parser.error(
+                line,
+                "cohort",
+                _("You cannot create cohort '%(name)s' in province %(code)s.")
+                % {"name": name, "code": province},
+            )
+    result.new_cohorts = [name for name, _unit, _line in new_cohorts.values()]
+    return _Plan(planned, workers, involvements, cohorts, new_cohorts)
+
+
+def _same_identity(worker: Worker, values: dict[str, Any], parser: _RowParser, line: int) -> bool:
+    differing = [
+        name
+        for name in ("last_name", "first_name", "birth_date", "sex")
+        if (
+            _fold(getattr(worker, name)) != _fold(values[name])
+            if isinstance(values[name], str)
+            else getattr(worker, name) != values[name]
+        )
+    ]
+    if not differing:
+        return True
+    parser.error(
+        line,
+        differing[0],
+        _("fiscal code %(code)s belongs to %(stored)s: the file says %(file)s; not overwritten.")
+        % {
+            "code": worker.fiscal_code,
+            "stored": _describe(worker.last_name, worker.first_name, worker.birth_date)
+            + ("" if "sex" not in differing else f" ({worker.sex})"),
+            "file": _describe(values["last_name"], values["first_name"], values["birth_date"])
+            + ("" if "sex" not in differing else f" ({values['sex']})"),
+        },
+    )
+    return False
+
+
+def _worker_fills(worker: Worker, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Contacts the file adds to a stored worker (blank ones only), and the ones it would change."""
+    fills, kept = {}, []
+    for name in CONTACT_FIELDS:
+        value = values.get(name)
+        if not value:
+            continue
+        stored = getattr(worker, name)
+        if not stored:
+            fills[name] = value
+        elif _fold(stored) != _fold(value):
+            kept.append(name)
+    return fills, kept
+
+
+def _involvement_changes(involvement: Involvement, row: _Row, cohort_name: str) -> dict[str, Any]:
+    changes = {}
+    if involvement.unit_id != row.unit.pk:
+        changes["unit"] = row.unit
+    for name in INVOLVEMENT_FIELDS:
+        if name in row.values and getattr(involvement, name) != row.values[name]:
+            changes[name] = row.values[name]
+    if cohort_name and (
+        involvement.cohort is None or _fold(involvement.cohort.name) != _fold(cohort_name)
+    ):
+        changes["cohort"] = cohort_name
+    return changes
+
+
+def _change(row: _Row, worker: Worker | None, involvement, cohort_name: str) -> WorkerChange:
+    values = row.values
+    change = WorkerChange(
+        line=row.line,
+        action="create",
+        fiscal_code=values["fiscal_code"],
+        worker=f"{values['last_name']} {values['first_name']}",
+        unit=str(row.unit),
+        new_worker=worker is None,
+        cohort=cohort_name
+        or (involvement.cohort.name if involvement is not None and involvement.cohort else ""),
+    )
+    if worker is not None:
+        change.worker = str(worker)
+        fills, kept = _worker_fills(worker, values)
+        change.changed_fields.extend(fills)
+        change.notes.extend(
+            _("%(field)s differs from the stored one, which is kept.") % {"field": FIELD_LABELS[n]}
+            for n in kept
+        )
+    if involvement is not None:
+        change.changed_fields.extend(_involvement_changes(involvement, row, cohort_name))
+        change.action = "update" if change.changed_fields else "unchanged"
+    return change
+
+
+# ---------------------------------------------------------------------------------------
+# Applying
+
+
+WORKER_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", *CONTACT_FIELDS)
+
+
+def _report(parser: _RowParser, line: int, exc: Exception) -> None:
+    """A refusal met while saving (a race, a rule of the model): reported on its line."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                parser.error(line, name if name in COLUMN_SYNONYMS else None, message)
+    elif isinstance(exc, ValidationError):
+        for message in exc.messages:
+            parser.error(line, None, message)
+    else:
+        parser.error(line, None, str(exc) or _("You may not change this worker's involvement."))
+
+
+def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
+    today = timezone.localdate()
+    reason = _("Imported from a worker list")
+    cohorts = dict(plan.cohorts)
+    for key, (name, unit, line) in plan.new_cohorts.items():
+        try:
+            with transaction.atomic():
+                cohorts[key] = cohort_create(user=user, procedure=procedure, name=name, unit=unit)
+        except (ValidationError, PermissionDenied, DatabaseError) as exc:
+            _report(parser, line, exc)
+    for row, change in zip(plan.rows, parser.result.changes, strict=True):
+        if change.action == "unchanged":
+            continue
+        values = row.values
+        try:
+            with transaction.atomic():
+                worker = plan.workers.get(values["fiscal_code"])
+                if worker is None:
+                    worker = Worker(**{n: values[n] for n in WORKER_FIELDS if n in values})
+                    save_validated(worker, user=user, reason=reason)
+                    plan.workers[worker.fiscal_code] = worker
+                else:
+                    fills, _kept = _worker_fills(worker, values)
+                    if fills:
+                        for name, value in fills.items():
+                            setattr(worker, name, value)
+                        save_validated(worker, user=user, reason=reason)
+                cohort = cohorts.get(_fold(change.cohort)) if change.cohort else None
+                involvement = plan.involvements.get(worker.pk)
+                if involvement is None:
+                    involvement_create(
+                        user=user,
+                        worker=worker,
+                        procedure=procedure,
+                        unit=row.unit,
+                        cohort=cohort,
+                        data={n: values[n] for n in INVOLVEMENT_FIELDS if n in values},
+                        taken_in_charge_on=today,
+                    )
+                else:
+                    changes = _involvement_changes(involvement, row, change.cohort)
+                    if "cohort" in changes:
+                        changes["cohort"] = cohort
+                    if changes:
+                        involvement_update(user=user, involvement=involvement, data=changes)
+        except (ValidationError, PermissionDenied, DatabaseError) as exc:
+            _report(parser, row.line, exc)
+
+
+# ---------------------------------------------------------------------------------------
+# The entry point
+
+
+def import_workers(
+    procedure, raw: bytes, *, filename: str, user=None, dry_run: bool = False
+) -> WorkerImportResult:
+    """Check a worker list for ``procedure`` and, when clean and not a dry run, apply it.
+
+    All or nothing, in one transaction; ``result.applied`` says whether it was applied.
+    ``user=None`` means the system (management commands): no province restriction.
+    """
+    result = WorkerImportResult(filename=filename)
+    try:
+        table = _read(raw, filename, result)
+    except _FileRefused as refused:
+        result.errors.append(refused.error)
+        return result
+    result.header_line = table.header_line
+    columns = _map_header(table, result)
+    if not result.ok:
+        return result
+    parser = _RowParser(table, columns, result)
+    rows = list(parser.rows())
+    if not rows and result.ok:
+        result.errors.append(
+            RowError(table.header_line + 1, None, _("The file has a header but no workers."))
+        )
+    with transaction.atomic():
+        plan = _plan(procedure, rows, parser, user=user)
+        result.errors.sort(key=lambda e: (e.line, e.column or ""))
+        if not result.ok or dry_run:
+            return result
+        if all(c.action == "unchanged" for c in result.changes) and not plan.new_cohorts:
+            result.applied = True
+            return result
+        _apply(procedure, plan, parser, user=user)
+        if not result.ok:
+            result.errors.sort(key=lambda e: (e.line, e.column or ""))
+            transaction.set_rollback(True)
+            return result
+        result.applied = True
+    return result
