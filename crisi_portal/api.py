@@ -3,9 +3,13 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
+from workers.api.views import CohortViewSet, InvolvementViewSet, WorkerViewSet
 
 router = DefaultRouter()
 router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("units", UnitViewSet, basename="unit")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("workers", WorkerViewSet, basename="worker")
+router.register("cohorts", CohortViewSet, basename="cohort")
+router.register("involvements", InvolvementViewSet, basename="involvement")

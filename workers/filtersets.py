@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crisi_portal.filtersets import BaseFilterSet
 from workers.enums import IncomeSupport, Step
 from workers.models import Cohort, Involvement, Worker
+from workers.selectors import can_see_identity
 
 # Steps in the order of the step model (NO_PAL last), not alphabetically.
 STEP_RANK = Case(
@@ -41,19 +42,16 @@ class OrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "pk")
 
 
-def _user_sees_identities(request) -> bool:
-    from workers.api.serializers import can_see_identity
-
-    return request is not None and can_see_identity(request.user)
-
-
 class IdentitySearchMixin:
-    """Searching by name is reading identities: only for those who may see them."""
+    """Searching by name is reading identities: disabled for those who may not see them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not _user_sees_identities(self.request):
-            self.filters.pop("q", None)
+        if self.request is None or not can_see_identity(self.request.user):
+            # Disabled, not removed: the sidebar still shows it, and a value sent is ignored.
+            self.filters["q"].extra.update(
+                disabled=True, help_text=_("Searching by name needs access to identities.")
+            )
 
 
 class InvolvementFilterSet(IdentitySearchMixin, BaseFilterSet):

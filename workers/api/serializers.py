@@ -1,0 +1,343 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import CrisisProcedure, ProductionUnit
+from pal.models import Measure
+from workers import services
+from workers.enums import Step
+from workers.models import (
+    TRANSITIONS,
+    Cohort,
+    ExemptionReason,
+    Involvement,
+    MoveKind,
+    Outcome,
+    StepTransition,
+    Worker,
+    allowed_targets,
+)
+from workers.selectors import can_see_identity
+from workers.validators import normalise_fiscal_code, validate_fiscal_code
+
+
+class StepField(serializers.ChoiceField):
+    """A step of the model; ``null`` stands for "none yet" (before the first move)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Step.choices, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class StepFieldSchema(OpenApiSerializerFieldExtension):
+    """Every step field refers to one ``StepEnum`` component, whatever the field is called."""
+
+    target_class = StepField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="StepEnum",
+            type=ResolvedComponent.SCHEMA,
+            object="StepEnum",
+            schema={
+                "type": "string",
+                "enum": Step.values,
+                "description": "\n".join(f"* `{value}` - {label}" for value, label in Step.choices),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class WorkerSummarySerializer(serializers.ModelSerializer):
+    """A worker as shown inside other resources; identity masked for those who may not see it."""
+
+    fiscal_code = serializers.CharField(
+        read_only=True,
+        help_text=_("Masked (e.g. RSS************X) for users who may not see identities."),
+    )
+    last_name = serializers.CharField(read_only=True, help_text=_("The initial when masked."))
+    first_name = serializers.CharField(read_only=True, help_text=_("The initial when masked."))
+    birth_date = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Null when masked.")
+    )
+    identity_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Worker
+        fields = ["id", "fiscal_code", "last_name", "first_name", "birth_date", "identity_masked"]
+        read_only_fields = fields
+
+    def _sees_identity(self) -> bool:
+        if "sees_identity" not in self.context:
+            request = self.context.get("request")
+            self.context["sees_identity"] = can_see_identity(request and request.user)
+        return self.context["sees_identity"]
+
+    def get_identity_masked(self, obj) -> bool:
+        return not self._sees_identity()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._sees_identity():
+            data.update(
+                fiscal_code=instance.masked_fiscal_code,
+                last_name=f"{instance.last_name[:1]}.",
+                first_name=f"{instance.first_name[:1]}.",
+                birth_date=None,
+            )
+            for field in ("email", "phone"):
+                if field in data:
+                    data[field] = ""
+        else:
+            # The view logs the workers shown, when §6 asks for it.
+            reads = self.context.get("identity_reads")
+            if reads is not None:
+                reads[instance.pk] = instance
+        return data
+
+
+class WorkerInvolvementSerializer(serializers.ModelSerializer):
+    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    step = StepField(source="current_step", read_only=True)
+    step_since = serializers.DateField(source="current_step_since", read_only=True)
+
+    class Meta:
+        model = Involvement
+        fields = [
+            "id",
+            "procedure",
+            "procedure_external_id",
+            "unit",
+            "cohort",
+            "step",
+            "step_since",
+        ]
+        read_only_fields = fields
+
+
+class WorkerSerializer(WorkerSummarySerializer):
+    residence_province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    involvements = WorkerInvolvementSerializer(
+        many=True,
+        read_only=True,
+        help_text=_("The worker's involvements the caller can see."),
+    )
+
+    class Meta(WorkerSummarySerializer.Meta):
+        fields = [
+            *WorkerSummarySerializer.Meta.fields,
+            "sex",
+            "citizenship",
+            "education_level",
+            "residence_province",
+            "email",
+            "phone",
+            "involvements",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WorkerSearchSerializer(serializers.Serializer):
+    fiscal_code = serializers.CharField(
+        max_length=20, help_text=_("The worker's fiscal code (exact match).")
+    )
+
+    def validate_fiscal_code(self, value: str) -> str:
+        validate_fiscal_code(value)
+        return normalise_fiscal_code(value)
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Outcome
+        fields = ["kind", "date", "contract_kind", "employer", "notes", "updated_at"]
+        read_only_fields = ["updated_at"]
+        # PUT replaces the outcome: what is left out is cleared.
+        extra_kwargs = {
+            "contract_kind": {"default": ""},
+            "employer": {"default": ""},
+            "notes": {"default": ""},
+        }
+
+
+class AllowedMoveSerializer(serializers.Serializer):
+    to = StepField()
+    kind = serializers.CharField(
+        help_text=_("forward, exemption (needs exemption_reason) or correction (needs reason).")
+    )
+
+
+class InvolvementSerializer(serializers.ModelSerializer):
+    worker = WorkerSummarySerializer(read_only=True)
+    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    step = StepField(source="current_step", read_only=True)
+    step_since = serializers.DateField(source="current_step_since", read_only=True)
+    allowed_moves = serializers.SerializerMethodField()
+    outcome = OutcomeSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Involvement
+        fields = [
+            "id",
+            "worker",
+            "procedure",
+            "procedure_external_id",
+            "unit",
+            "cohort",
+            "income_support",
+            "hours_reduction_pct",
+            "period_start",
+            "period_end",
+            "step",
+            "step_since",
+            "allowed_moves",
+            "outcome",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "worker", "procedure", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Units and cohorts only among those the client can see.
+            self.fields["unit"].queryset = ProductionUnit.objects.visible_to(request.user)
+            self.fields["cohort"].queryset = Cohort.objects.visible_to(request.user)
+
+    @extend_schema_field(AllowedMoveSerializer(many=True))
+    def get_allowed_moves(self, obj) -> list[dict]:
+        request = self.context.get("request")
+        may_correct = request is None or services._may_correct(request.user)
+        moves = []
+        for target in allowed_targets(obj.current_step):
+            kind = TRANSITIONS[(obj.current_step, target)]
+            if kind == MoveKind.CORRECTION and not may_correct:
+                continue
+            moves.append({"to": target, "kind": kind})
+        return moves
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    from_step = StepField(read_only=True, allow_null=True, help_text=_("Null for the first move."))
+    to_step = StepField(read_only=True)
+    recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    exemption_reason = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    measure = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = StepTransition
+        fields = [
+            "id",
+            "involvement",
+            "from_step",
+            "to_step",
+            "kind",
+            "effective_date",
+            "recorded_at",
+            "recorded_by",
+            "reason",
+            "exemption_reason",
+            "measure",
+        ]
+        read_only_fields = fields
+
+
+class MoveSerializer(serializers.Serializer):
+    to = StepField()
+    effective_date = serializers.DateField()
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required for a correction (moving back)."),
+    )
+    exemption_reason = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ExemptionReason.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Code of the exemption reason; required to move to NO_PAL."),
+    )
+    measure = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Measure.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Code of the measure; required to move to STEP_4."),
+    )
+
+
+class InvolvementMoveSerializer(MoveSerializer):
+    expected_from = StepField(
+        required=False,
+        help_text=_(
+            "The step the client last saw; if the worker has moved since, the move is refused "
+            "with 409."
+        ),
+    )
+
+
+class CohortMoveSerializer(MoveSerializer):
+    involvements = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        allow_empty=False,
+        help_text=_("Move only these involvements of the cohort (default: all of them)."),
+    )
+
+
+class CohortMoveResultSerializer(serializers.Serializer):
+    moved = serializers.IntegerField()
+    to = StepField()
+
+
+class CohortAssignSerializer(serializers.Serializer):
+    involvements = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class CohortAssignResultSerializer(serializers.Serializer):
+    assigned = serializers.IntegerField()
+
+
+class CohortSerializer(serializers.ModelSerializer):
+    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    workers = serializers.SerializerMethodField(help_text=_("Workers in the cohort."))
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "id",
+            "procedure",
+            "procedure_external_id",
+            "unit",
+            "name",
+            "notes",
+            "workers",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["procedure"].queryset = CrisisProcedure.objects.visible_to(request.user)
+            self.fields["unit"].queryset = ProductionUnit.objects.visible_to(request.user)
+
+    def get_workers(self, obj) -> int:
+        annotated = getattr(obj, "involvement_count", None)
+        if annotated is not None:
+            return annotated
+        return obj.involvements.count()

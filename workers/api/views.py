@@ -1,0 +1,313 @@
+import re
+
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crisi_portal.problems import DomainError
+from crisi_portal.roles import Role
+from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from workers import services
+from workers.api.serializers import (
+    CohortAssignResultSerializer,
+    CohortAssignSerializer,
+    CohortMoveResultSerializer,
+    CohortMoveSerializer,
+    CohortSerializer,
+    InvolvementMoveSerializer,
+    InvolvementSerializer,
+    OutcomeSerializer,
+    TransitionSerializer,
+    WorkerSearchSerializer,
+    WorkerSerializer,
+)
+from workers.filtersets import CohortFilterSet, InvolvementFilterSet, WorkerFilterSet
+from workers.models import Cohort, Involvement, Outcome, Worker
+from workers.selectors import identity_reads_are_logged, log_identity_reads
+
+READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
+WRITERS = frozenset({Role.PROVINCE_STAFF, Role.API_CLIENT})
+
+FISCAL_CODE_PARAMS = frozenset({"fiscal_code", "codice_fiscale", "cf"})
+FISCAL_CODE_SHAPE = re.compile(
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$",
+    re.IGNORECASE,
+)
+
+
+class FiscalCodeInQueryString(DomainError):
+    """Fiscal codes never travel in a URL: they would be written to every access log."""
+
+    status = 400
+    code = "fiscal_code_in_query_string"
+
+
+def problem_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(description=f"{description} (application/problem+json)")
+
+
+class ReadActionRolePermission(RolePermission):
+    """``RolePermission`` where the viewset's ``read_actions`` count as reads even when POSTed."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) in getattr(view, "read_actions", ()):
+            user = request.user
+            if not (user and user.is_authenticated and user.is_active):
+                return False
+            return user.is_admin or user.role in view.read_roles
+        return super().has_permission(request, view)
+
+
+class WorkersViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    """Scoped like every API viewset, plus the personal-data rules of §6."""
+
+    permission_classes = [ReadActionRolePermission]
+    read_roles = READERS
+    write_roles = WRITERS
+    read_actions: frozenset[str] = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.identity_reads: dict[int, Worker] = {}
+        for name, values in request.query_params.lists():
+            if name.lower() in FISCAL_CODE_PARAMS or any(
+                FISCAL_CODE_SHAPE.match(value.strip()) for value in values
+            ):
+                raise FiscalCodeInQueryString(
+                    _("Fiscal codes never go in a URL: search with POST /api/v1/workers/search/."),
+                    field=name,
+                )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        reads = getattr(self, "identity_reads", None)  # None outside a request (schema)
+        if reads is not None and identity_reads_are_logged(self.request.user):
+            context["identity_reads"] = reads
+        return context
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # One row per worker whose identity was shown, written in one query.
+        reads = getattr(self, "identity_reads", None)
+        if reads and response.status_code < 400:
+            log_identity_reads(request.user, reads.values(), purpose="api", path=request.path)
+            reads.clear()
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersViewSet):
+    """Workers with an involvement in the caller's provinces. Written through imports.
+
+    Identities (fiscal code, names, birth date, contacts) are masked for Region officials
+    without the personal-data permission; with it, every worker shown is logged.
+    """
+
+    queryset = Worker.objects.select_related("residence_province")
+    serializer_class = WorkerSerializer
+    filterset_class = WorkerFilterSet
+    read_actions = frozenset({"search"})
+
+    def get_queryset(self):
+        involvements = Involvement.objects.visible_to(self.request.user).select_related("procedure")
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(Prefetch("involvements", queryset=involvements.order_by("pk")))
+        )
+
+    @extend_schema(
+        request=WorkerSearchSerializer,
+        responses={
+            200: WorkerSerializer,
+            404: problem_response("No worker with that fiscal code in your scope"),
+            422: problem_response("Not a valid fiscal code"),
+        },
+        summary="Find a worker by fiscal code (exact match, in the caller's scope)",
+        description="Fiscal codes are searched with POST so they never appear in a URL.",
+    )
+    @action(detail=False, methods=["post"], url_path="search", filterset_class=None)
+    def search(self, request):
+        params = WorkerSearchSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        worker = self.get_queryset().filter(fiscal_code=params.validated_data["fiscal_code"])
+        worker = worker.first()
+        if worker is None:
+            raise Http404
+        return Response(self.get_serializer(worker).data)
+
+
+class CohortViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, WorkersViewSet
+):
+    """Cohorts (gruppi omogenei): workers of one procedure handled, and moved, together."""
+
+    queryset = Cohort.objects.select_related("procedure", "unit")
+    serializer_class = CohortSerializer
+    filterset_class = CohortFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(involvement_count=Count("involvements"))
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        cohort = services.cohort_create(
+            user=self.request.user,
+            procedure=data["procedure"],
+            unit=data.get("unit"),
+            name=data["name"],
+            notes=data.get("notes", ""),
+        )
+        serializer.instance = self.get_queryset().get(pk=cohort.pk)
+
+    def _involvements_of(self, cohort: Cohort, ids: list[int] | None):
+        involvements = cohort.involvements.select_related("worker").order_by("pk")
+        if ids is None:
+            return list(involvements)
+        found = list(involvements.filter(pk__in=ids))
+        missing = sorted(set(ids) - {i.pk for i in found})
+        if missing:
+            raise DomainError(
+                _("Some involvements are not in this cohort: %(ids)s.")
+                % {"ids": ", ".join(map(str, missing))},
+                field="involvements",
+            )
+        return found
+
+    @extend_schema(
+        request=CohortMoveSerializer,
+        responses={
+            200: CohortMoveResultSerializer,
+            403: problem_response("Not allowed to move these workers"),
+            422: problem_response("Some workers cannot move; errors lists each, nobody moved"),
+        },
+        summary="Move the cohort's workers (or some of them) to a step, all or nothing",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def move(self, request, pk=None):
+        cohort = self.get_object()
+        params = CohortMoveSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        transitions = services.involvements_move(
+            user=request.user,
+            involvements=self._involvements_of(cohort, data.get("involvements")),
+            to=data["to"],
+            effective_date=data["effective_date"],
+            reason=data["reason"],
+            exemption_reason=data["exemption_reason"],
+            measure=data["measure"],
+        )
+        return Response({"moved": len(transitions), "to": data["to"]})
+
+    @extend_schema(
+        request=CohortAssignSerializer,
+        responses={
+            200: CohortAssignResultSerializer,
+            403: problem_response("Some workers are not in your provinces"),
+            422: problem_response("Unknown involvements, or of another procedure"),
+        },
+        summary="Put workers (their involvements) into this cohort",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def assign(self, request, pk=None):
+        cohort = self.get_object()
+        params = CohortAssignSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        ids = set(params.validated_data["involvements"])
+        involvements = list(Involvement.objects.visible_to(request.user).filter(pk__in=ids))
+        missing = sorted(ids - {i.pk for i in involvements})
+        if missing:
+            raise DomainError(
+                _("Unknown involvements: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+                field="involvements",
+            )
+        assigned = services.cohort_assign(
+            user=request.user, cohort=cohort, involvements=involvements
+        )
+        return Response({"assigned": assigned})
+
+
+class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersViewSet):
+    """Workers in procedures and where they stand in the step model (§3).
+
+    Steps change only through ``move``; every move is a transition of the timeline.
+    """
+
+    queryset = Involvement.objects.select_related(
+        "worker", "procedure", "unit", "cohort", "outcome"
+    )
+    serializer_class = InvolvementSerializer
+    filterset_class = InvolvementFilterSet
+
+    @extend_schema(
+        request=InvolvementSerializer,
+        responses={200: InvolvementSerializer, 403: problem_response("Not in your provinces")},
+        summary="Change income support, hours reduction, period, unit or cohort",
+    )
+    def partial_update(self, request, pk=None):
+        involvement = self.get_object()
+        serializer = self.get_serializer(involvement, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.involvement_update(
+            user=request.user, involvement=involvement, data=serializer.validated_data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=involvement.pk)).data)
+
+    @extend_schema(
+        request=InvolvementMoveSerializer,
+        responses={
+            201: TransitionSerializer,
+            403: problem_response("Not allowed (e.g. a correction by someone not province staff)"),
+            409: problem_response("The worker was moved by someone else (expected_from)"),
+            422: problem_response("The step model or its rules refuse the move"),
+        },
+        summary="Move the worker to another step",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def move(self, request, pk=None):
+        involvement = self.get_object()
+        params = InvolvementMoveSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        transition = services.involvement_move(
+            user=request.user, involvement=involvement, **params.validated_data
+        )
+        return Response(TransitionSerializer(transition).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: TransitionSerializer(many=True)},
+        summary="The worker's timeline in the step model, oldest move first",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def transitions(self, request, pk=None):
+        involvement = self.get_object()
+        transitions = involvement.transitions.select_related(
+            "recorded_by", "exemption_reason", "measure"
+        )
+        return Response(TransitionSerializer(transitions, many=True).data)
+
+    @extend_schema(
+        request=OutcomeSerializer,
+        responses={
+            200: OutcomeSerializer,
+            201: OutcomeSerializer,
+            403: problem_response("Not in your provinces"),
+            422: problem_response("Not a valid outcome (e.g. a date in the future)"),
+        },
+        summary="Record (201) or replace (200) where the worker ended up",
+    )
+    @action(detail=True, methods=["put"], filterset_class=None)
+    def outcome(self, request, pk=None):
+        involvement = self.get_object()
+        params = OutcomeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        existed = Outcome.objects.filter(involvement=involvement).exists()
+        outcome = services.outcome_record(
+            user=request.user, involvement=involvement, data=params.validated_data
+        )
+        return Response(
+            OutcomeSerializer(outcome).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
