@@ -341,3 +341,21 @@ class CohortSerializer(serializers.ModelSerializer):
         if annotated is not None:
             return annotated
         return obj.involvements.count()
+
+
+class WorkerImportRequestSerializer(serializers.Serializer):
+    procedure = serializers.IntegerField(required=False, help_text="Procedure id.")
+    procedure_external_id = serializers.CharField(
+        required=False, help_text="Or the procedure's external id."
+    )
+    file = serializers.FileField(help_text="The worker list, CSV or XLSX, as the company sent it.")
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check and preview without saving anything."
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("procedure") and not attrs.get("procedure_external_id"):
+            raise serializers.ValidationError(
+                {"procedure": "Give the procedure id or procedure_external_id."}
+            )
+        return attrs

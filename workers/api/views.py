@@ -3,11 +3,14 @@ import re
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from cases.models import CrisisProcedure
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
@@ -22,10 +25,12 @@ from workers.api.serializers import (
     InvolvementSerializer,
     OutcomeSerializer,
     TransitionSerializer,
+    WorkerImportRequestSerializer,
     WorkerSearchSerializer,
     WorkerSerializer,
 )
 from workers.filtersets import CohortFilterSet, InvolvementFilterSet, WorkerFilterSet
+from workers.importers import import_workers
 from workers.models import Cohort, Involvement, Outcome, Worker
 from workers.selectors import identity_reads_are_logged, log_identity_reads
 
@@ -137,6 +142,57 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         if worker is None:
             raise Http404
         return Response(self.get_serializer(worker).data)
+
+    @extend_schema(
+        request={"multipart/form-data": WorkerImportRequestSerializer},
+        responses={
+            200: OpenApiResponse(description="What was (or, with dry_run, would be) imported"),
+            404: problem_response("No such procedure in your scope"),
+            422: problem_response("The file has bad rows: every bad line is listed"),
+        },
+        summary="Import a company's worker list (CSV or XLSX) into a procedure",
+        description=(
+            "Idempotent on fiscal code + procedure; a file with any bad row imports nothing "
+            "and the problem lists every bad line with its column."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        filterset_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_list(self, request):
+        params = WorkerImportRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        procedures = CrisisProcedure.objects.visible_to(request.user)
+        if data.get("procedure"):
+            procedure = procedures.filter(pk=data["procedure"]).first()
+        else:
+            procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
+        if procedure is None:
+            raise Http404
+        upload = data["file"]
+        result = import_workers(
+            procedure,
+            upload.read(),
+            filename=upload.name,
+            user=request.user,
+            dry_run=data["dry_run"],
+        )
+        if not result.ok:
+            raise DomainError(
+                ngettext(
+                    "The file has %(n)d problem: nothing was imported.",
+                    "The file has %(n)d problems: nothing was imported.",
+                    len(result.errors),
+                )
+                % {"n": len(result.errors)},
+                errors=[error.as_dict() for error in result.errors],
+            )
+        return Response(result.as_dict())
 
 
 class CohortViewSet(
