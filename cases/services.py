@@ -46,12 +46,23 @@ def user_may_act_in(user, province: Province | str) -> bool:
     return False
 
 
-def _require_province(user, province: Province | str, field: str) -> None:
+def _require_province(user, province: Province | str, message: str) -> None:
+    """Refuse with ``message`` (a sentence with %(code)s) unless the user acts there."""
     if not user_may_act_in(user, province):
         code = province.code if isinstance(province, Province) else province
-        raise PermissionDenied(
-            _("You cannot act on %(field)s in province %(code)s.") % {"field": field, "code": code}
-        )
+        raise PermissionDenied(message % {"code": code})
+
+
+def _lead_message() -> str:
+    return _("You can lead procedures only in your own provinces, not in %(code)s.")
+
+
+def _unit_message() -> str:
+    return _("You can add or change production units only in your own provinces, not in %(code)s.")
+
+
+def _meeting_message() -> str:
+    return _("You can record only the meetings your own Nucleo convened, not %(code)s's.")
 
 
 def _assign(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
@@ -106,7 +117,7 @@ def procedure_create(
     procedure = CrisisProcedure(company=company)
     _assign(procedure, data, PROCEDURE_FIELDS)
     if procedure.lead_province_id:
-        _require_province(user, procedure.lead_province_id, _("the lead province"))
+        _require_province(user, procedure.lead_province_id, _lead_message())
     if not procedure.external_id:
         procedure.external_id = new_external_id(procedure.lead_province_id or "NC")
     save_validated(procedure, user=user)
@@ -123,7 +134,7 @@ def procedure_update(*, user, procedure: CrisisProcedure, data: dict[str, Any]) 
         ensure_editable(procedure, user)
     _assign(procedure, data, PROCEDURE_FIELDS)
     if "lead_province" in data and user is not None:
-        _require_province(user, procedure.lead_province_id, _("the lead province"))
+        _require_province(user, procedure.lead_province_id, _lead_message())
     save_validated(procedure, user=user)
     return procedure
 
@@ -137,7 +148,7 @@ def unit_create(
     _assign(unit, data, UNIT_FIELDS)
     is_lead = user is None or user_may_act_in(user, procedure.lead_province_id)
     if not (_lead_checked or is_lead) and unit.province_id:
-        _require_province(user, unit.province_id, _("a production unit"))
+        _require_province(user, unit.province_id, _unit_message())
     if not unit.external_id:
         unit.external_id = new_external_id("U")
     save_validated(unit, user=user)
@@ -153,7 +164,7 @@ def unit_update(*, user, unit: ProductionUnit, data: dict[str, Any]) -> Producti
     data = {key: value for key, value in data.items() if key != "procedure"}
     _assign(unit, data, UNIT_FIELDS)
     if user is not None and unit.province_id:
-        _require_province(user, unit.province_id, _("a production unit"))
+        _require_province(user, unit.province_id, _unit_message())
     save_validated(unit, user=user)
     return unit
 
@@ -193,7 +204,7 @@ def _check_meeting_convener(user, meeting: Meeting) -> None:
         return
     if meeting.province_id is None:
         raise ValidationError({"province": _("Say which Nucleo convened the meeting.")})
-    _require_province(user, meeting.province_id, _("a meeting"))
+    _require_province(user, meeting.province_id, _meeting_message())
 
 
 @transaction.atomic

@@ -377,8 +377,8 @@ class ProcedureImportView(ScopedViewMixin, View):
         messages.success(
             request,
             _(
-                "Import done: %(pc)d procedures created, %(pu)d updated; "
-                "%(uc)d units created, %(uu)d updated."
+                "Import done. Procedures: %(pc)d new, %(pu)d changed. "
+                "Production units: %(uc)d new, %(uu)d changed."
             )
             % {
                 "pc": summary["procedure"]["create"],

@@ -3,7 +3,7 @@ import io
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -98,7 +98,12 @@ class ProcedureViewSet(CasesViewSet):
         )
         if not result.ok:
             raise DomainError(
-                _("The file has %(n)d problems: nothing was imported.") % {"n": len(result.errors)},
+                ngettext(
+                    "The file has %(n)d problem: nothing was imported.",
+                    "The file has %(n)d problems: nothing was imported.",
+                    len(result.errors),
+                )
+                % {"n": len(result.errors)},
                 errors=[e.as_dict() for e in result.errors],
             )
         return Response(result.as_dict(), status=status.HTTP_200_OK)

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.interchange import import_procedures
 
@@ -28,15 +28,21 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(f"{file}:{error}")
             raise CommandError(
-                _("%(n)d problems found: nothing was imported.") % {"n": len(result.errors)}
+                ngettext(
+                    "%(n)d problem found: nothing was imported.",
+                    "%(n)d problems found: nothing was imported.",
+                    len(result.errors),
+                )
+                % {"n": len(result.errors)}
             )
         summary = result.summary()
-        verb = _("would be") if dry_run else _("were")
         for kind in ("procedure", "unit"):
             counts = summary[kind]
+            # Operators' output: plain English, like Django's own management commands.
             self.stdout.write(
                 f"{kind}s: {counts['create']} created, {counts['update']} updated, "
-                f"{counts['unchanged']} unchanged ({verb} applied)"
+                f"{counts['unchanged']} unchanged"
+                + (" (dry run: nothing saved)" if dry_run else "")
             )
         for change in result.changes:
             if change.action == "update":
