@@ -1,0 +1,208 @@
+"""Playwright harness: Debian's Chromium against pytest-django's live server.
+
+* The browser is the system ``chromium`` (Playwright's own download is not used). When it is
+  missing the browser tests are skipped, unless ``CRISI_REQUIRE_BROWSER=1`` (CI sets it), in
+  which case they fail.
+* Playwright's sync API keeps an asyncio loop "running" in the test thread for as long as
+  Playwright is started, and Django then refuses ORM calls there (SynchronousOnlyOperation).
+  So Playwright lives only while this package's tests run (package-scoped fixtures below,
+  overriding pytest-playwright's session-scoped ones), and ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set
+  for exactly that span: the rest of the suite keeps Django's safety check.
+* Every test that drives a page is marked ``browser`` and uses a transactional database with
+  serialized rollback: the live server thread sees the rows the test creates, and the provinces
+  loaded by the data migration come back after each flush.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+REQUIRE_ENV = "CRISI_REQUIRE_BROWSER"
+MISSING_MESSAGE = "Chromium not found (apt-get install chromium); browser tests skipped"
+REQUIRED_MESSAGE = (
+    f"Chromium not found (apt-get install chromium) and {REQUIRE_ENV}=1: "
+    "the browser tests must run here"
+)
+PASSWORD = "demo-password"
+BROWSER_DIR = Path(__file__).resolve().parent
+
+
+def browser_executable() -> str | None:
+    """Path of the system Chromium, or None when it is not installed."""
+    return shutil.which("chromium")
+
+
+def require_browser() -> bool:
+    """True when a missing browser must fail the run instead of skipping (CI)."""
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def uses_browser(item: pytest.Item) -> bool:
+    return "page" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    # Called with the whole session's items: only this package's page-driving tests get marked.
+    for item in items:
+        if BROWSER_DIR in Path(str(item.path)).parents and uses_browser(item):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's server, started only once the test database exists.
+
+    Otherwise the server may start first, while ``default`` still names the on-disk database,
+    and not share the in-memory SQLite test connection: each request thread then opens its
+    own connection, never closed (ResourceWarning, an error under ``filterwarnings=error``).
+    """
+    return live_server
+
+
+# --- Playwright lifetime: this package only ------------------------------------------------
+
+
+@pytest.fixture(scope="package")
+def _allow_async_unsafe():
+    """ORM calls in the test thread while Playwright's loop is running (see module docstring)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, headless; skip (or, in CI, fail) when it is not installed."""
+    executable = browser_executable()
+    if executable is None:
+        if require_browser():
+            pytest.fail(REQUIRED_MESSAGE, pytrace=False)
+        pytest.skip(MISSING_MESSAGE)
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+        "headless": browser_type_launch_args.get("headless", True),
+    }
+
+
+@pytest.fixture(scope="package")
+def playwright(_allow_async_unsafe, browser_type_launch_args, _pw_api_request_contexts):
+    # browser_type_launch_args first: without Chromium, skip before starting Playwright at all.
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Django keeps connections in thread-critical asgiref Locals: with an event loop running
+    # they are looked up in a context variable, not the thread-local, so the test thread would
+    # get fresh connection objects — not the test database's (no serialized rollback data; on
+    # SQLite not the in-memory connection shared with the live server). Keep the same ones.
+    originals = {alias: connections[alias] for alias in connections}
+    pw = sync_playwright().start()
+    for alias, connection in originals.items():
+        connections[alias] = connection
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    for alias in originals:
+        del connections[alias]
+    pw.stop()
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="package")
+def launch_browser(browser_type_launch_args, browser_type):
+    def launch(**kwargs):
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser):
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser_context_args(playwright):
+    # English pages (the templates' own strings) whatever the machine's locale; Italian time.
+    return {
+        "locale": "en-GB",
+        "timezone_id": "Europe/Rome",
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.set_default_navigation_timeout(15_000)
+    return page
+
+
+# --- Helpers for the journeys --------------------------------------------------------------
+
+
+@pytest.fixture
+def make_officer(transactional_db):
+    """``make_officer("nucleo.bg", "BG")``: a province officer with the demo password."""
+    from tests.factories import UserFactory
+
+    def make(username: str, province: str):
+        user = UserFactory(username=username, province_staff=True, provinces=[province])
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(page, live_server):
+    """``login("nucleo.bg")``: through the login form, as a person would."""
+
+    def do_login(username: str, password: str = PASSWORD):
+        page.goto(f"{live_server.url}/")
+        page.get_by_role("link", name="Log in").click()
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.locator("form.portal-form").get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log out").wait_for()
+
+    return do_login
+
+
+@pytest.fixture
+def screenshot(page, pytestconfig):
+    """``screenshot("journey-1")`` → test-results/browser/journey-1.png, for humans."""
+    folder = pytestconfig.rootpath / pytestconfig.getoption("--output") / "browser"
+
+    def take(name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
