@@ -20,11 +20,14 @@ class ProvinceFilter(django_filters.ModelChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", Province.objects.all())
         kwargs.setdefault("label", _("Province"))
+        kwargs.setdefault("empty_label", _("All provinces"))
         super().__init__(*args, **kwargs)
 
 
 class ProcedureFilterSet(BaseFilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(
+        method="search", label=_("Search"), widget=forms.TextInput(attrs={"type": "search"})
+    )
     external_id = django_filters.CharFilter(label=_("External id"))
     family = django_filters.MultipleChoiceFilter(
         choices=Family.choices, label=_("Family"), widget=forms.CheckboxSelectMultiple

@@ -42,3 +42,27 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map=Non
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
     pass
+
+
+def error_summary(*forms_and_formsets) -> list[dict]:
+    """Every error of the given forms as {label, id, message}, for the summary on top."""
+    items = []
+    for item in forms_and_formsets:
+        if not isinstance(item, forms.BaseForm | forms.BaseFormSet):
+            continue  # a form the page does not have (the template passes "")
+        if isinstance(item, forms.BaseFormSet):
+            items.extend({"label": "", "id": "", "message": e} for e in item.non_form_errors())
+            for form in item.forms:
+                items.extend(error_summary(form))
+            continue
+        for name, errors in item.errors.items():
+            field = item.fields.get(name)
+            for message in errors:
+                items.append(
+                    {
+                        "label": field.label if field else "",
+                        "id": item[name].id_for_label if field else "",
+                        "message": message,
+                    }
+                )
+    return items

@@ -879,14 +879,6 @@ def test_worker_search_is_scoped(worker, expected, role, world, client_for):
         assert response["Content-Type"].startswith(PROBLEM)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app bug: InvolvementSerializer offers every visible unit (workers/api/serializers.py"
-        ":210) and involvement_update (workers/services.py:251) never checks that the new unit"
-        " is in the user's provinces: the change is saved, then the re-read answers 500"
-    ),
-)
 @pytest.mark.parametrize("role", ["province_staff", "api_client"])
 @pytest.mark.parametrize("unit", ["unit_mi_of_bg"])
 def test_an_involvement_cannot_be_moved_to_a_unit_of_another_province(

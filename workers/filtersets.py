@@ -56,7 +56,10 @@ class IdentitySearchMixin:
 
 class InvolvementFilterSet(IdentitySearchMixin, BaseFilterSet):
     q = django_filters.CharFilter(
-        method="search", label=_("Search"), help_text=_("Worker's last or first name.")
+        method="search",
+        label=_("Search"),
+        help_text=_("Worker's last or first name."),
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
     step = django_filters.MultipleChoiceFilter(
         field_name="current_step",

@@ -126,6 +126,11 @@ class Worker(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("workers:worker_detail", args=[self.pk])
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the field validators run, or max_length refuses "rss chr …".
+        self.fiscal_code = normalise_fiscal_code(self.fiscal_code or "")
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         self.fiscal_code = normalise_fiscal_code(self.fiscal_code or "")
 
@@ -302,8 +307,8 @@ class StepTransition(models.Model):
     involvement = models.ForeignKey(
         Involvement, on_delete=models.CASCADE, related_name="transitions"
     )
-    from_step = models.CharField(_("from"), max_length=8, choices=Step, blank=True, default="")
-    to_step = models.CharField(_("to"), max_length=8, choices=Step)
+    from_step = models.CharField(_("from step"), max_length=8, choices=Step, blank=True, default="")
+    to_step = models.CharField(_("to step"), max_length=8, choices=Step)
     kind = models.CharField(_("kind"), max_length=12, choices=MoveKind)
     effective_date = models.DateField(_("effective date"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

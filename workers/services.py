@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import ensure_editable
@@ -49,7 +50,12 @@ class BulkMoveRefused(DomainError):
     def __init__(self, failures: list[BulkFailure]):
         self.failures = failures
         super().__init__(
-            _("%(n)d workers could not be moved: nobody was moved.") % {"n": len(failures)},
+            ngettext(
+                "%(n)d worker could not be moved: nobody was moved.",
+                "%(n)d workers could not be moved: nobody was moved.",
+                len(failures),
+            )
+            % {"n": len(failures)},
             errors=[
                 {
                     "involvement": f.involvement.pk,
@@ -134,8 +140,20 @@ def involvement_move(
             raise PermissionDenied(_("Only province staff can move a worker back."))
         if not reason:
             raise StepMoveRefused(_("Moving a worker back needs a reason."), field="reason")
-    if to == Step.STEP_4 and measure is None:
-        raise StepMoveRefused(_("Activating a PAL (STEP 4) names the measure."), field="measure")
+    if to == Step.STEP_4:
+        if measure is None:
+            raise StepMoveRefused(
+                _("Activating a PAL (STEP 4) requires the measure."), field="measure"
+            )
+        if not measure.is_active or not (
+            measure.valid_from <= effective_date
+            and (measure.valid_until is None or effective_date <= measure.valid_until)
+        ):
+            raise StepMoveRefused(
+                _("The measure %(measure)s is not in force on %(date)s.")
+                % {"measure": measure.name, "date": effective_date.strftime("%d/%m/%Y")},
+                field="measure",
+            )
 
     transition = StepTransition(
         involvement=locked,
@@ -198,7 +216,10 @@ def involvements_move(
                 message = getattr(exc, "message", None) or "; ".join(
                     getattr(exc, "messages", [str(exc)])
                 )
-                failures.append(BulkFailure(involvement, str(message)))
+                # ensure_editable's PermissionDenied carries no text: still say why.
+                failures.append(
+                    BulkFailure(involvement, str(message) or _("You cannot move this worker."))
+                )
         if failures:
             transaction.set_rollback(True)
     if failures:
@@ -249,6 +270,16 @@ def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) 
     locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
     if user is not None:
         ensure_editable(locked, user)
+    new_unit = data.get("unit")
+    if user is not None and new_unit is not None and new_unit.pk != locked.unit_id:
+        from cases.services import user_may_act_in
+
+        # Moving a worker to another unit must not hand them to a province one doesn't serve.
+        if not user_may_act_in(user, new_unit.province_id):
+            raise PermissionDenied(
+                _("You cannot move workers to a unit in province %(code)s.")
+                % {"code": new_unit.province_id}
+            )
     for field in (
         "unit",
         "cohort",
@@ -314,5 +345,14 @@ def outcome_record(*, user, involvement: Involvement, data: dict[str, Any]) -> O
             setattr(outcome, field, data[field])
     if outcome.date and outcome.date > timezone.localdate():
         raise ValidationError({"date": _("The outcome date cannot be in the future.")})
+    taken_on = (
+        locked.transitions.order_by("effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+    if outcome.date and taken_on and outcome.date < taken_on:
+        raise ValidationError(
+            {"date": _("The outcome cannot precede the day the worker was taken in charge.")}
+        )
     save_validated(outcome, user=user)
     return outcome

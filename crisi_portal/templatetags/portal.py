@@ -4,6 +4,8 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
+from crisi_portal.forms import error_summary
+
 register = template.Library()
 
 
@@ -17,16 +19,16 @@ def sort_header(context, key: str, label: str) -> str:
     elif current == f"-{key}":
         target, icon, aria = key, "it-arrow-down-triangle", "descending"
     else:
-        target, icon, aria = key, "it-arrow-up-triangle", "none"
+        target, icon, aria = key, None, "none"
     params = request.GET.copy()
     params["ordering"] = target
     params.pop("page", None)
+    if icon is None:  # not the sort column: no arrow, so the active one stands out
+        return format_html('<a class="sort-link" href="?{}">{}</a>', params.urlencode(), label)
     sprite = static("vendor/bootstrap-italia/svg/sprites.svg")
-    active = " sort-active" if aria != "none" else ""
     return format_html(
-        '<a class="sort-link{}" href="?{}" aria-sort="{}">{}'
+        '<a class="sort-link sort-active" href="?{}" aria-sort="{}">{}'
         '<svg class="icon icon-xs" aria-hidden="true"><use href="{}#{}"></use></svg></a>',
-        active,
         params.urlencode(),
         aria,
         label,
@@ -44,3 +46,9 @@ def icon(name: str, extra: str = "") -> str:
         sprite,
         name,
     )
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary_for(*forms_and_formsets) -> dict:
+    """``{% error_summary_for form formset %}``: the list of errors on top of a refused form."""
+    return {"error_summary": error_summary(*forms_and_formsets)}

@@ -134,4 +134,20 @@ window.VIDEOJS_NO_DYNAMIC_STYLE = true;
       target.innerHTML = "";
     }
   });
+
+  // A refused form puts its error summary first and moves the focus there, so the user
+  // (and a screen reader) learns at once that nothing was saved and why.
+  function focusSummary(root) {
+    var summary = (root || document).querySelector("[data-focus-on-load]");
+    if (summary) {
+      summary.focus();
+      summary.scrollIntoView({ block: "start" });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    focusSummary(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    focusSummary(event.target);
+  });
 })();
