@@ -37,6 +37,10 @@ class ScopedQuerySet(models.QuerySet):
         """Rows Region officials may change (by default none: they read and report)."""
         return self.none()
 
+    def editable_by_operator(self, operator_id: int) -> Self:
+        """Rows an operator's staff may change (by default none)."""
+        return self.none()
+
     def visible_to(self, user) -> Self:
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
@@ -57,6 +61,8 @@ class ScopedQuerySet(models.QuerySet):
             return self.editable_in_provinces(user.province_codes)
         if user.role == Role.REGION_OFFICIAL:
             return self.editable_by_region()
+        if user.role == Role.OPERATOR and user.operator_id:
+            return self.editable_by_operator(user.operator_id)
         if user.role == Role.API_CLIENT:
             # Another regional system upserts within its province restriction, if any.
             if not user.province_codes:

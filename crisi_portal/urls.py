@@ -37,6 +37,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("procedures/", include("cases.urls")),
     path("", include("workers.urls")),
+    path("pal/", include("pal.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,42 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from crisi_portal.scoping import ScopedQuerySet
+from pal.enums import (
+    COMMITTING_PIP_STATUSES,
+    Delivery,
+    DoteStatus,
+    MemberKind,
+    PIPStatus,
+    ServiceKind,
+)
+
+ZERO = models.Value(
+    Decimal("0.00"), output_field=models.DecimalField(max_digits=12, decimal_places=2)
+)
+
+
+class ReferenceQuerySet(ScopedQuerySet):
+    """Reference data every role reads and the Region manages."""
+
+    def in_provinces(self, codes):
+        return self.all()
+
+    def for_operator(self, operator_id):
+        return self.all()
+
+    def editable_in_provinces(self, codes):
+        return self.none()
+
+    def editable_by_region(self):
+        return self.all()
 
 
 class Operator(models.Model):
@@ -14,6 +50,8 @@ class Operator(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords()
+
+    objects = ReferenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +97,8 @@ class Measure(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords()
 
+    objects = ReferenceQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("measure")
@@ -77,3 +117,390 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def in_force_on(self, day) -> bool:
+        return (
+            self.is_active
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+class OperatorOffice(models.Model):
+    """An office (sede) of an operator; its province says where the operator works."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="offices")
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    comune = models.CharField(_("municipality"), max_length=80)
+    province = models.ForeignKey(
+        "cases.Province", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["operator", "province__position", "comune"]
+        verbose_name = _("operator office")
+        verbose_name_plural = _("operator offices")
+
+    def __str__(self) -> str:
+        return f"{self.operator} – {self.comune} ({self.province_id})"
+
+
+class DoteQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(involvement__unit__province__in=list(codes))
+
+    def editable_in_provinces(self, codes):
+        return self.none()  # Doti belong to the operator the worker chose
+
+    def for_operator(self, operator_id):
+        return self.filter(operator_id=operator_id)
+
+    def editable_by_operator(self, operator_id):
+        return self.filter(operator_id=operator_id)
+
+    def with_ledger(self):
+        """Committed (by living PIPs) and delivered amounts, computed in the database."""
+        committed = PIPService.objects.filter(
+            pip__dote=OuterRef("pk"), pip__status__in=COMMITTING_PIP_STATUSES
+        )
+        delivered = PIPService.objects.filter(pip__dote=OuterRef("pk"))
+        return self.annotate(
+            committed_amount=Coalesce(
+                Subquery(
+                    committed.values("pip__dote").annotate(total=Sum("cost")).values("total")[:1]
+                ),
+                ZERO,
+            ),
+            delivered_amount=Coalesce(
+                Subquery(
+                    delivered.values("pip__dote")
+                    .annotate(total=Sum("delivered_cost"))
+                    .values("total")[:1]
+                ),
+                ZERO,
+            ),
+        ).annotate(remaining_amount=F("value") - F("committed_amount"))
+
+
+class Dote(models.Model):
+    """A worker's budget under one measure, with the operator the worker chose."""
+
+    involvement = models.ForeignKey(
+        "workers.Involvement",
+        verbose_name=_("worker in procedure"),
+        on_delete=models.PROTECT,
+        related_name="doti",
+    )
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("measure"), on_delete=models.PROTECT, related_name="doti"
+    )
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="doti"
+    )
+    value = models.DecimalField(_("value (€)"), max_digits=10, decimal_places=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=DoteStatus, default=DoteStatus.ASSEGNATA
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = DoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        verbose_name = _("Dote")
+        verbose_name_plural = _("Doti")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="dote_value_positive"),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")), name="dote_validity_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DoteStatus.values), name="dote_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} – {self.operator}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pal:dote_detail", args=[self.pk])
+
+
+class PIPQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(dote__involvement__unit__province__in=list(codes))
+
+    def editable_in_provinces(self, codes):
+        return self.none()  # staff review PIPs (reviewable_by), operators write them
+
+    def for_operator(self, operator_id):
+        return self.filter(dote__operator_id=operator_id)
+
+    def editable_by_operator(self, operator_id):
+        return self.filter(dote__operator_id=operator_id)
+
+    def reviewable_by(self, user):
+        """PIPs whose approval belongs to the user: staff of the worker's province."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        if user.is_province_staff:
+            return self.in_provinces(user.province_codes)
+        return self.none()
+
+    def with_total(self):
+        return self.annotate(total_cost=Coalesce(Sum("services__cost"), ZERO))
+
+
+class PIP(models.Model):
+    """Piano di Intervento Personalizzato: the services planned for a worker on a Dote."""
+
+    dote = models.ForeignKey(
+        Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="pips"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=PIPStatus, default=PIPStatus.BOZZA
+    )
+    objectives = models.TextField(_("objectives"), blank=True)
+    return_note = models.TextField(_("note from the province"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = PIPQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("PIP")
+        verbose_name_plural = _("PIPs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PIPStatus.values), name="pip_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PIPStatus.RESTITUITO) | ~Q(return_note=""),
+                name="pip_return_has_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIP {self.pk} – {self.dote}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pal:pip_detail", args=[self.pk])
+
+
+class PIPService(models.Model):
+    """One service of the catalogue planned in a PIP, and what was delivered of it."""
+
+    pip = models.ForeignKey(PIP, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(_("service"), max_length=32, choices=ServiceKind)
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
+    cost = models.DecimalField(_("cost (€)"), max_digits=10, decimal_places=2)
+    delivery = models.CharField(
+        _("delivery"), max_length=12, choices=Delivery, default=Delivery.INDIVIDUALE
+    )
+    planned_start = models.DateField(_("planned start"))
+    planned_end = models.DateField(_("planned end"))
+    delivered_hours = models.DecimalField(
+        _("hours delivered"), max_digits=6, decimal_places=1, default=0
+    )
+    delivered_cost = models.DecimalField(
+        _("amount reported (€)"), max_digits=10, decimal_places=2, default=0
+    )
+    delivered_on = models.DateField(_("reported on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["planned_start", "id"]
+        verbose_name = _("PIP service")
+        verbose_name_plural = _("PIP services")
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="pip_service_hours_positive"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="pip_service_cost_not_negative"),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=F("planned_start")), name="pip_service_dates_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_cost__lte=F("cost")) & Q(delivered_hours__lte=F("hours")),
+                name="pip_service_delivered_within_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class PIPTransition(models.Model):
+    """Every move of a PIP through its workflow: who, when, from, to, and the note."""
+
+    pip = models.ForeignKey(PIP, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(_("from status"), max_length=12, choices=PIPStatus)
+    to_status = models.CharField(_("to status"), max_length=12, choices=PIPStatus)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("PIP transition")
+        verbose_name_plural = _("PIP transitions")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class CertificationQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(worker__involvements__unit__province__in=list(codes)).distinct()
+
+    def for_operator(self, operator_id):
+        return self.filter(operator_id=operator_id)
+
+    def editable_by_operator(self, operator_id):
+        return self.filter(operator_id=operator_id)
+
+
+class CompetenceCertification(models.Model):
+    """Competences certified at the end of a training path."""
+
+    worker = models.ForeignKey(
+        "workers.Worker", on_delete=models.PROTECT, related_name="certifications"
+    )
+    pip = models.ForeignKey(
+        PIP, on_delete=models.SET_NULL, null=True, blank=True, related_name="certifications"
+    )
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("qualification or path"), max_length=200)
+    competences = models.TextField(_("competences certified"))
+    certified_on = models.DateField(_("certified on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = CertificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-certified_on", "-id"]
+        verbose_name = _("competence certification")
+        verbose_name_plural = _("competence certifications")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NetworkQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(province__in=list(codes))
+
+    def editable_in_provinces(self, codes):
+        return self.none()  # the Region manages networks
+
+    def editable_by_region(self):
+        return self.all()
+
+    def for_operator(self, operator_id):
+        members = NetworkMember.objects.filter(network=OuterRef("pk"), operator_id=operator_id)
+        return self.filter(Q(lead_id=operator_id) | Exists(members))
+
+
+class Network(models.Model):
+    """A network for collective relocation and requalification (rete), led by a capofila."""
+
+    name = models.CharField(_("name"), max_length=200)
+    lead = models.ForeignKey(
+        Operator,
+        verbose_name=_("lead (capofila)"),
+        on_delete=models.PROTECT,
+        related_name="led_networks",
+    )
+    province = models.ForeignKey(
+        "cases.Province", verbose_name=_("territory"), on_delete=models.PROTECT, related_name="+"
+    )
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("measure"),
+        on_delete=models.PROTECT,
+        related_name="networks",
+        help_text=_("The exclusive measure the network's workers are enrolled in."),
+    )
+    procedures = models.ManyToManyField(
+        "cases.CrisisProcedure",
+        verbose_name=_("procedures served"),
+        blank=True,
+        related_name="networks",
+    )
+    cohorts = models.ManyToManyField(
+        "workers.Cohort", verbose_name=_("cohorts served"), blank=True, related_name="networks"
+    )
+    valid_from = models.DateField(_("active from"))
+    valid_until = models.DateField(_("active until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords(m2m_fields=[procedures, cohorts])
+
+    objects = NetworkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("pal:network_detail", args=[self.pk])
+
+
+class NetworkMember(models.Model):
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="members")
+    kind = models.CharField(_("kind"), max_length=32, choices=MemberKind)
+    name = models.CharField(_("name"), max_length=200)
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("accredited operator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="network_memberships",
+    )
+    province = models.ForeignKey(
+        "cases.Province",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("For the Province member and the CPI: which one."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["network", "kind", "name"]
+        verbose_name = _("network member")
+        verbose_name_plural = _("network members")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MemberKind.values), name="member_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

@@ -80,6 +80,11 @@ class WorkerQuerySet(ScopedQuerySet):
         )
         return self.filter(Exists(involvements))
 
+    def for_operator(self, operator_id):
+        # An operator sees the workers who chose it: those with one of its Doti.
+        involvements = Involvement.objects.for_operator(operator_id).filter(worker=OuterRef("pk"))
+        return self.filter(Exists(involvements))
+
 
 class Worker(models.Model):
     fiscal_code = models.CharField(
@@ -196,6 +201,17 @@ class InvolvementQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         return self.filter(unit__province__in=list(codes))
 
+    def for_operator(self, operator_id):
+        from pal.models import Dote
+
+        return self.filter(
+            Exists(Dote.objects.filter(involvement=OuterRef("pk"), operator_id=operator_id))
+        )
+
+    def editable_by_operator(self, operator_id):
+        # Operators record outcomes of the workers who chose them; steps stay with the province.
+        return self.for_operator(operator_id)
+
     def step_counts(self) -> dict[str, int]:
         """Workers per current step, counted in the database."""
         rows = self.order_by().values("current_step").annotate(n=models.Count("id"))
@@ -300,6 +316,9 @@ class StepTransitionQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         return self.filter(involvement__unit__province__in=list(codes))
 
+    def for_operator(self, operator_id):
+        return self.filter(involvement__in=Involvement.objects.for_operator(operator_id))
+
 
 class StepTransition(models.Model):
     """One move in the step model; the involvement's current step is the last of these."""
@@ -365,6 +384,12 @@ class StepTransition(models.Model):
 class OutcomeQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         return self.filter(involvement__unit__province__in=list(codes))
+
+    def for_operator(self, operator_id):
+        return self.filter(involvement__in=Involvement.objects.for_operator(operator_id))
+
+    def editable_by_operator(self, operator_id):
+        return self.for_operator(operator_id)
 
 
 class Outcome(models.Model):

@@ -71,6 +71,13 @@ def _label(step: str) -> str:
     return STEP_SHORT_LABELS[Step(step)] if step else "—"
 
 
+def _refuse_operators(user) -> None:
+    """Operators see their workers' involvements (and record outcomes) but the step model
+    and the procedure data belong to the province's crisis unit."""
+    if user.is_operator:
+        raise PermissionDenied(_("Only the province's crisis unit moves workers between steps."))
+
+
 def _may_correct(user) -> bool:
     return user is None or user.is_admin or user.is_province_staff
 
@@ -94,6 +101,7 @@ def involvement_move(
     """
     locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
     if user is not None:
+        _refuse_operators(user)
         ensure_editable(locked, user)
     current = locked.current_step
     if expected_from is not None and expected_from != current:
@@ -269,6 +277,7 @@ def involvement_create(
 def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) -> Involvement:
     locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
     if user is not None:
+        _refuse_operators(user)
         ensure_editable(locked, user)
     new_unit = data.get("unit")
     if user is not None and new_unit is not None and new_unit.pk != locked.unit_id:
