@@ -1,7 +1,23 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from pal.models import Operator
+from pal.models import (
+    PIP,
+    CompetenceCertification,
+    Dote,
+    Measure,
+    Network,
+    NetworkMember,
+    Operator,
+    OperatorOffice,
+    PIPService,
+    PIPTransition,
+)
+
+
+class OperatorOfficeInline(admin.TabularInline):
+    model = OperatorOffice
+    extra = 0
 
 
 @admin.register(Operator)
@@ -9,3 +25,66 @@ class OperatorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "accreditation_number", "is_public", "accredited_for_labour"]
     list_filter = ["is_public", "accredited_for_labour", "accredited_for_training"]
     search_fields = ["name", "accreditation_number"]
+    inlines = [OperatorOfficeInline]
+
+
+@admin.register(Measure)
+class MeasureAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "funding_source",
+        "valid_from",
+        "valid_until",
+        "max_per_worker",
+        "max_per_company",
+        "exclusive",
+        "is_active",
+    ]
+    list_filter = ["funding_source", "exclusive", "is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Dote)
+class DoteAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "measure", "operator", "value", "status", "valid_from", "valid_until"]
+    list_filter = ["status", "measure", "operator"]
+    raw_id_fields = ["involvement"]
+
+
+class PIPServiceInline(admin.TabularInline):
+    model = PIPService
+    extra = 0
+
+
+class PIPTransitionInline(admin.TabularInline):
+    model = PIPTransition
+    extra = 0
+    readonly_fields = ["from_status", "to_status", "at", "by", "note"]
+    can_delete = False
+
+
+@admin.register(PIP)
+class PIPAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "dote", "status", "submitted_at", "decided_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["dote"]
+    inlines = [PIPServiceInline, PIPTransitionInline]
+
+
+class NetworkMemberInline(admin.TabularInline):
+    model = NetworkMember
+    extra = 0
+
+
+@admin.register(Network)
+class NetworkAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "lead", "province", "measure", "valid_from", "valid_until"]
+    list_filter = ["province", "measure"]
+    inlines = [NetworkMemberInline]
+    filter_horizontal = ["procedures", "cohorts"]
+
+
+@admin.register(CompetenceCertification)
+class CompetenceCertificationAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "worker", "operator", "certified_on"]
+    raw_id_fields = ["worker", "pip"]

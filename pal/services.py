@@ -631,3 +631,77 @@ def network_save(
         item.full_clean()
         item.save()
     return network
+
+
+# --- Reference data and certifications --------------------------------------------------------
+
+
+def _require_region(user) -> None:
+    if user is not None and not (user.is_admin or user.is_region_official):
+        raise PermissionDenied(_("Measures and operators are managed by the Region."))
+
+
+@transaction.atomic
+def measure_save(*, user, data: dict[str, Any], measure: Measure | None = None) -> Measure:
+    """Create or change a measure (Region officials)."""
+    _require_region(user)
+    measure = (
+        Measure.objects.select_for_update().get(pk=measure.pk) if measure is not None else Measure()
+    )
+    for field, value in data.items():
+        setattr(measure, field, value)
+    save_validated(measure, user=user)
+    return measure
+
+
+@transaction.atomic
+def operator_save(
+    *,
+    user,
+    data: dict[str, Any],
+    offices: list[dict[str, Any]] | None = None,
+    operator: Operator | None = None,
+) -> Operator:
+    """Create or change an accredited operator and, when given, its offices (Region)."""
+    from pal.models import OperatorOffice
+
+    _require_region(user)
+    operator = (
+        Operator.objects.select_for_update().get(pk=operator.pk)
+        if operator is not None
+        else Operator()
+    )
+    for field, value in data.items():
+        setattr(operator, field, value)
+    save_validated(operator, user=user)
+    if offices is not None:
+        operator.offices.all().delete()
+        for office in offices:
+            item = OperatorOffice(operator=operator, **office)
+            item.full_clean()
+            item.save()
+    return operator
+
+
+@transaction.atomic
+def certification_record(*, user, pip: PIP, title: str, competences: str, certified_on: date):
+    """Competences certified at the end of a PIP's training, by the PIP's operator."""
+    from pal.models import CompetenceCertification
+
+    _require_operator_staff(user, pip.dote.operator)
+    if certified_on > timezone.localdate():
+        raise PALRuleRefused(
+            "certification_date",
+            _("The certification date cannot be in the future."),
+            field="certified_on",
+        )
+    certification = CompetenceCertification(
+        worker=pip.dote.involvement.worker,
+        pip=pip,
+        operator=pip.dote.operator,
+        title=title,
+        competences=competences,
+        certified_on=certified_on,
+    )
+    save_validated(certification, user=user)
+    return certification
