@@ -59,6 +59,8 @@ class BulkMoveForm(StyledFormMixin, MoveFieldsMixin):
     def __init__(self, *args, involvements_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["involvements"].queryset = involvements_queryset
+        # No default target: a bulk move must be chosen, never happen by accident.
+        self.fields["to"].choices = [("", "—"), *Step.choices]
 
 
 class OutcomeForm(StyledFormMixin, forms.ModelForm):

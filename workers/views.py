@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from cases.models import CrisisProcedure
+from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal.forms import add_service_errors
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
@@ -35,6 +35,11 @@ SIDEBAR_FILTERS = ("q", "step", "unit", "cohort", "income_support", "has_outcome
 
 def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
     """In the browser, units and cohorts are picked by name among the procedure's own."""
+    form.fields["has_outcome"].widget.choices = [
+        ("", "—"),
+        ("true", _("With an outcome")),
+        ("false", _("Without an outcome")),
+    ]
     for name, label, options in (
         ("unit", _("Production unit"), procedure.units.all()),
         ("cohort", _("Cohort"), procedure.cohorts.all()),
@@ -97,6 +102,13 @@ class ProcedureWorkersView(ScopedViewMixin, View):
         can_move = (
             Involvement.objects.filter(procedure=procedure).editable_by(request.user).exists()
         )
+        # Importing and grouping need a unit of one's own, not workers already in charge.
+        can_take_in_charge = (
+            request.user.can_manage_procedures
+            and ProductionUnit.objects.filter(procedure=procedure)
+            .editable_by(request.user)
+            .exists()
+        )
         return {
             "procedure": procedure,
             "filterset": filterset,
@@ -109,6 +121,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             "all_count": sum(counts.values()),
             "show_identity": show_identity,
             "can_move": can_move,
+            "can_take_in_charge": can_take_in_charge,
             "bulk_form": bulk_form or BulkMoveForm(involvements_queryset=base, prefix="bulk"),
             "bulk_failures": bulk_failures,
             "selected": {str(pk) for pk in selected},
@@ -390,7 +403,7 @@ class WorkerImportView(ScopedViewMixin, View):
         )
 
     def post(self, request, pk):
-        from workers.importers import import_workers
+        from workers.importers import FIELD_LABELS, import_workers
 
         procedure = self.get_procedure()
         token = request.POST.get("token")
@@ -405,7 +418,15 @@ class WorkerImportView(ScopedViewMixin, View):
         result = import_workers(
             procedure, raw, filename=upload.name, user=request.user, dry_run=True
         )
-        context.update(result=result, filename=upload.name, form=WorkerImportForm())
+        context.update(
+            result=result,
+            filename=upload.name,
+            form=WorkerImportForm(),
+            mapping_labels=[
+                (source, FIELD_LABELS.get(field) if field else None)
+                for source, field in result.mapping
+            ],
+        )
         if result.ok:
             token = uuid.uuid4().hex
             suffix = Path(upload.name).suffix.lower() or ".csv"

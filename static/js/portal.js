@@ -150,4 +150,16 @@ window.VIDEOJS_NO_DYNAMIC_STYLE = true;
   document.addEventListener("htmx:afterSwap", function (event) {
     focusSummary(event.target);
   });
+
+  // data-select-all="name": a header checkbox that ticks every checkbox with that name.
+  document.addEventListener("change", function (event) {
+    var master = event.target.closest("[data-select-all]");
+    if (!master) {
+      return;
+    }
+    var name = master.getAttribute("data-select-all");
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      box.checked = master.checked;
+    });
+  });
 })();

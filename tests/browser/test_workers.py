@@ -1,0 +1,368 @@
+"""End-to-end journey through the workers pages, in headless Chromium (§3).
+
+An officer imports a company's worker list into a procedure, moves one cohort two steps
+forward in bulk, exempts one worker from PAL, is refused a STEP 4 without a measure, and reads
+the exempted worker's timeline. Every move goes through the UI; the database is checked after.
+Screenshots of each stage land in ``test-results/browser/workers-*.png``.
+"""
+
+import datetime
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cases.enums import Family
+from tests.cases.factories import CompanyFactory, CrisisProcedureFactory, ProductionUnitFactory
+from tests.workers.factories import CohortFactory, InvolvementFactory
+from workers.enums import Step
+from workers.models import Cohort, ExemptionReason, Involvement, MoveKind, StepTransition
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "lista_lavoratori_sample.csv"
+COMPANY = "Acciaierie Bergamasche Browser S.p.A."
+DALMINE = "Stabilimento di Dalmine"
+TREVIGLIO = "Sede di Treviglio"
+EXEMPTED_CF = "FMGCHR66A61G273Z"  # Fumagalli Chiara, Dalmine (first line of the sample)
+EXEMPTED_NAME = "Fumagalli Chiara"
+REFUSED_CF = "RSSLSS64D57I628P"  # Rossi Alessia, Dalmine
+EXEMPTION_CODE = "pensionamento_imminente"
+EXEMPTION_NOTE = "Requisiti per la pensione maturati a giugno 2025."
+
+# Column in the sample → the field it is read as: its code, its label.
+MAPPING_SAMPLE = [
+    ("Codice Fiscale", "fiscal_code", "Fiscal code"),
+    ("Unità produttiva", "unit", "Production unit"),
+    ("Data di nascita", "birth_date", "Birth date"),
+    ("Tipo ammortizzatore", "income_support", "Income support"),
+]
+
+# Scrubs what Playwright's screenshot leaves behind. With its default caret="hide" it styles
+# every input and then clears the style, leaving style="" attributes; htmx's settle step
+# (attributesToSettle includes "style") later copies them onto the swapped-in fields with
+# setAttribute, which the CSP (style-src without 'unsafe-inline') refuses: "Applying inline
+# style violates ...", hash of the empty string, logged from htmx.min.js. Not the app's doing:
+# the page carries no style attribute until a screenshot is taken.
+SCRUB_SCREENSHOT = (
+    "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
+)
+
+
+def _sample_counts() -> dict[str, int]:
+    lines = SAMPLE.read_text(encoding="cp1252").splitlines()
+    header = lines[0].split(";")
+    unit_column = header.index("Unità produttiva")
+    counts: dict[str, int] = {}
+    for line in lines[1:]:
+        if line.strip():
+            unit = line.split(";")[unit_column]
+            counts[unit] = counts.get(unit, 0) + 1
+    return counts
+
+
+def _tile(page, step: str):
+    return page.locator(f"ul.step-counts .step-count-{step} .step-count-n")
+
+
+def _bulk_move(page, results, to_label: str, today: datetime.date | None, expected: int) -> None:
+    """Tick every row shown, then move them with the bulk form (htmx POST)."""
+    boxes = results.locator('input[name="bulk-involvements"]')
+    expect(boxes).to_have_count(expected)
+    for index in range(expected):
+        boxes.nth(index).check()
+    bulk = page.locator("#bulk-form")
+    bulk.get_by_label("Move to").select_option(label=to_label)
+    if today is not None:  # else the form's initial value (today)
+        bulk.get_by_label("Effective date").fill(today.isoformat())
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "/workers" in r.url
+    ) as posted:
+        bulk.get_by_role("button", name="Move selected").click()
+    assert posted.value.status == 200, posted.value.text()[:2000]
+
+
+def _procedure_with_two_units():
+    procedure = CrisisProcedureFactory(
+        lead="BG",
+        company=CompanyFactory(name=COMPANY),
+        family=Family.CIGS_MINISTERIALE,
+        opened_on=datetime.date(2025, 2, 10),
+    )
+    ProductionUnitFactory(procedure=procedure, name=DALMINE, comune="Dalmine")
+    ProductionUnitFactory(procedure=procedure, name=TREVIGLIO, comune="Treviglio")
+    return procedure
+
+
+def test_import_is_offered_before_the_first_worker(page, live_server, make_officer, login):
+    make_officer("nucleo.bg", "BG")
+    procedure = _procedure_with_two_units()
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{procedure.get_absolute_url()}")
+    page.get_by_role("link", name="Open the workers").click()
+    expect(page.get_by_role("heading", name=f"Workers – {COMPANY}", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Import worker list")).to_be_visible(timeout=2_000)
+
+
+def test_mapping_reads_in_words(page, live_server, make_officer, login):
+    make_officer("nucleo.bg", "BG")
+    procedure = _procedure_with_two_units()
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:worker_import', args=[procedure.pk])}")
+    page.get_by_label("Worker list (CSV or XLSX)").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Check the file").click()
+    mapping = page.get_by_role("table").filter(
+        has=page.get_by_role("columnheader", name="Column in the file")
+    )
+    for column, _code, label in MAPPING_SAMPLE:
+        cells = mapping.get_by_role("row").filter(has_text=column).get_by_role("cell")
+        expect(cells.nth(1)).to_have_text(label, timeout=2_000)
+
+
+def _two_workers_in_two_cohorts():
+    procedure = _procedure_with_two_units()
+    for unit in procedure.units.all():
+        cohort = CohortFactory(procedure=procedure, unit=unit, name=unit.name)
+        InvolvementFactory(unit=unit, cohort=cohort)
+    return procedure
+
+
+def test_step_tiles_follow_an_htmx_move(page, live_server, make_officer, login):
+    make_officer("nucleo.bg", "BG")
+    procedure = _two_workers_in_two_cohorts()
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:procedure_workers', args=[procedure.pk])}")
+    expect(_tile(page, Step.STEP_1)).to_have_text("2")
+    _bulk_move(page, page.locator("#workers-results"), "STEP 2 – instruments chosen", None, 2)
+    expect(page.locator("#workers-results .badge-step-STEP_2")).to_have_count(2)
+    expect(_tile(page, Step.STEP_2)).to_have_text("2", timeout=2_000)
+
+
+def test_single_move_keeps_the_filtered_list(page, live_server, make_officer, login):
+    make_officer("nucleo.bg", "BG")
+    procedure = _two_workers_in_two_cohorts()
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:procedure_workers', args=[procedure.pk])}")
+    results = page.locator("#workers-results")
+    expect(results.locator("tbody tr")).to_have_count(2)
+    with page.expect_response(lambda r: "cohort=" in r.url):
+        page.locator(".filters-sidebar").get_by_label("Cohort").select_option(label=DALMINE)
+    expect(results.locator("tbody tr")).to_have_count(1)
+    results.get_by_role("link", name="Move").click()
+    panel = page.locator("#move-panel")
+    panel.get_by_label("Move to").select_option(label="STEP 2 – instruments chosen")
+    with page.expect_response(lambda r: r.request.method == "GET" and "/workers" in r.url):
+        panel.get_by_role("button", name="Record the move").click()
+    expect(results.locator(".badge-step-STEP_2")).to_have_count(1)
+    expect(results.locator("tbody tr")).to_have_count(1, timeout=2_000)
+
+
+def test_officer_imports_moves_and_exempts_workers(
+    page, live_server, make_officer, login, screenshot: Callable[[str], Path]
+):
+    def shot(name: str) -> None:
+        screenshot(name)
+        page.evaluate(SCRUB_SCREENSHOT)
+
+    console: list[tuple[str, str, str]] = []
+    page_errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            console.append((m.type, m.text, m.location.get("url", "")))
+            if m.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+
+    counts = _sample_counts()
+    total, in_dalmine = sum(counts.values()), counts[DALMINE]
+    assert (total, in_dalmine, counts[TREVIGLIO]) == (24, 16, 8)
+    today = timezone.localdate()
+
+    officer = make_officer("nucleo.bg", "BG")
+    procedure = _procedure_with_two_units()
+    reason = ExemptionReason.objects.get(code=EXEMPTION_CODE)
+    login("nucleo.bg")
+
+    # --- 1. Procedure → workers → import the list ------------------------------------------
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Procedures"
+    ).click()
+    page.locator("#results").get_by_role("link", name=procedure.external_id).click()
+    expect(page.get_by_role("heading", name=COMPANY, level=1)).to_be_visible()
+    page.get_by_role("link", name="Open the workers").click()
+    expect(page.get_by_role("heading", name=f"Workers – {COMPANY}", level=1)).to_be_visible()
+    expect(page.locator("#workers-results")).to_contain_text("No worker matches these filters.")
+    shot("workers-0-empty-list")
+    page.get_by_role("link", name="Import worker list").click()
+    expect(page.get_by_role("heading", name=re.compile("^Import worker list"))).to_be_visible()
+    page.get_by_label("Worker list (CSV or XLSX)").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Check the file").click()
+
+    expect(page.get_by_role("heading", name="How the columns were read")).to_be_visible()
+    mapping = page.get_by_role("table").filter(
+        has=page.get_by_role("columnheader", name="Column in the file")
+    )
+    for column, _code, label in MAPPING_SAMPLE:
+        cells = mapping.get_by_role("row").filter(has_text=column).get_by_role("cell")
+        expect(cells.nth(1)).to_have_text(label)
+    expect(page.get_by_role("status")).to_contain_text(f"{total} workers to take in charge")
+    expect(page.get_by_role("status")).to_contain_text("Nothing has been saved yet.")
+    assert Involvement.objects.filter(procedure=procedure).count() == 0  # a dry run only
+    shot("workers-1-import-preview")
+
+    page.get_by_role("button", name="Confirm the import").click()
+    expect(page.get_by_role("heading", name=f"Workers – {COMPANY}", level=1)).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"Worker list imported: {total} workers taken in charge"
+    )
+    expect(_tile(page, Step.STEP_1)).to_have_text(str(total))
+    results = page.locator("#workers-results")
+    expect(results.locator(".list-count")).to_have_text(f"{total} workers")
+    expect(results.locator("tbody tr")).to_have_count(total)
+    shot("workers-2-imported")
+
+    # --- 2. Bulk: the Dalmine cohort to STEP 2, then to STEP 3 ------------------------------
+    cohort = Cohort.objects.get(procedure=procedure, name=DALMINE)
+    with page.expect_response(lambda r: "cohort=" in r.url):
+        page.locator(".filters-sidebar").get_by_label("Cohort").select_option(label=DALMINE)
+    expect(page).to_have_url(re.compile(rf"[?&]cohort={cohort.pk}\b"))
+    expect(results.locator("tbody tr")).to_have_count(in_dalmine)
+    expect(results.locator("tbody tr").filter(has_text=TREVIGLIO)).to_have_count(0)
+
+    _bulk_move(page, results, "STEP 2 – instruments chosen", today, in_dalmine)
+    expect(results.get_by_role("status")).to_contain_text(f"{in_dalmine} workers moved to STEP 2.")
+    expect(results.locator("tbody tr .badge-step-STEP_2")).to_have_count(in_dalmine)
+    shot("workers-3-bulk-step2")
+
+    _bulk_move(page, results, "STEP 3 – PAL explained", today, in_dalmine)
+    expect(results.get_by_role("status")).to_contain_text(f"{in_dalmine} workers moved to STEP 3.")
+    expect(results.locator("tbody tr .badge-step-STEP_3")).to_have_count(in_dalmine)
+    # The tiles sit outside the htmx target: reload the page to read them.
+    page.reload()
+    expect(_tile(page, Step.STEP_3)).to_have_text(str(in_dalmine))
+    expect(_tile(page, Step.STEP_1)).to_have_text(str(total - in_dalmine))
+    expect(_tile(page, Step.STEP_2)).to_have_text("0")
+    shot("workers-4-bulk-step3")
+
+    # --- 3. Exempt one worker through the htmx move panel ----------------------------------
+    exempted = Involvement.objects.get(procedure=procedure, worker__fiscal_code=EXEMPTED_CF)
+    refused = Involvement.objects.get(procedure=procedure, worker__fiscal_code=REFUSED_CF)
+    panel = page.locator("#move-panel")
+    row = results.locator(f"#involvement-{exempted.pk}")
+    expect(row).to_contain_text(EXEMPTED_NAME)
+    row.get_by_role("link", name="Move").click()
+    expect(panel.get_by_role("heading", name=re.compile(f"Move {EXEMPTED_NAME}"))).to_be_visible()
+    panel.get_by_label("Move to").select_option(label="NO PAL – exempted")
+    panel.get_by_label("Exemption reason").select_option(label=reason.label)
+    panel.get_by_label("Reason / note").fill(EXEMPTION_NOTE)
+    shot("workers-5-exemption-form")
+    with page.expect_response(
+        lambda r: "/workers" in r.url and r.request.method == "GET" and r.status == 200
+    ):  # HX-Trigger "workers-changed" refreshes the list
+        panel.get_by_role("button", name="Record the move").click()
+        expect(panel.get_by_role("status")).to_have_text(f"{EXEMPTED_NAME} moved to NO PAL.")
+    expect(row.locator(".badge-step")).to_have_text("NO PAL")
+    shot("workers-6-exempted")
+
+    # --- 4. A refused move: STEP 3 → STEP 4 without a measure -----------------------------
+    before = list(StepTransition.objects.order_by("pk").values_list("pk", flat=True))
+    refused_row = results.locator(f"#involvement-{refused.pk}")
+    refused_row.get_by_role("link", name="Move").click()
+    expect(panel.get_by_role("heading", name=re.compile("Move Rossi Alessia"))).to_be_visible()
+    panel.get_by_label("Move to").select_option(label="STEP 4 – PAL activated")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        panel.get_by_role("button", name="Record the move").click()
+    assert posted.value.status == 422
+    measure = panel.get_by_label("Measure activated")
+    expect(measure).to_have_attribute("aria-invalid", "true")
+    expect(
+        panel.locator(".portal-field.is-invalid")
+        .filter(has=page.get_by_label("Measure activated"))
+        .locator(".invalid-feedback")
+    ).to_have_text("Activating a PAL (STEP 4) requires the measure.")
+    expect(panel.get_by_label("Move to")).to_have_value(Step.STEP_4)  # the choice is kept
+    expect(refused_row.locator(".badge-step")).to_have_text("STEP 3")
+    refused.refresh_from_db()
+    assert refused.current_step == Step.STEP_3
+    assert list(StepTransition.objects.order_by("pk").values_list("pk", flat=True)) == before
+    shot("workers-7-refused")
+
+    # --- 5. The exempted worker's page and timeline ----------------------------------------
+    row.get_by_role("link", name=EXEMPTED_NAME).click()
+    expect(page.get_by_role("heading", name=EXEMPTED_NAME, level=1)).to_be_visible()
+    items = page.locator("ol.step-timeline > li")
+    expect(items).to_have_count(4)
+    expect(items.locator(".badge-step")).to_have_text(
+        [
+            "STEP 1 – taken in charge",
+            "STEP 2 – instruments chosen",
+            "STEP 3 – PAL explained",
+            "NO PAL – exempted",
+        ]
+    )
+    expect(items.nth(3)).to_contain_text(f"Exemption: {reason.label}")
+    expect(items.nth(3)).to_contain_text(EXEMPTION_NOTE)
+    expect(items.nth(3)).to_contain_text("Exemption from PAL")
+    expect(items.nth(3)).to_contain_text(today.strftime("%d/%m/%Y"))
+    shot("workers-8-timeline")
+
+    # --- 6. The database holds exactly the moves made -------------------------------------
+    involvements = Involvement.objects.filter(procedure=procedure)
+    assert involvements.count() == total
+    steps = {}
+    for involvement in involvements.select_related("unit"):
+        steps.setdefault((involvement.unit.name, involvement.current_step), 0)
+        steps[(involvement.unit.name, involvement.current_step)] += 1
+    assert steps == {
+        (TREVIGLIO, Step.STEP_1): total - in_dalmine,
+        (DALMINE, Step.STEP_3): in_dalmine - 1,
+        (DALMINE, Step.NO_PAL): 1,
+    }
+    start = (MoveKind.START, "", Step.STEP_1, None, None, "")
+    to_2 = (MoveKind.FORWARD, Step.STEP_1, Step.STEP_2, officer.pk, None, "")
+    to_3 = (MoveKind.FORWARD, Step.STEP_2, Step.STEP_3, officer.pk, None, "")
+    exemption = (
+        MoveKind.EXEMPTION,
+        Step.STEP_3,
+        Step.NO_PAL,
+        officer.pk,
+        reason.pk,
+        EXEMPTION_NOTE,
+    )
+    for involvement in involvements.select_related("unit", "worker"):
+        moves = list(
+            involvement.transitions.order_by("pk").values_list(
+                "kind", "from_step", "to_step", "recorded_by", "exemption_reason", "reason"
+            )
+        )
+        # Taken in charge by the import (recorded by the officer or by nobody).
+        assert moves[0][:3] == start[:3] and moves[0][3] in (None, officer.pk)
+        moves[0] = start
+        if involvement.unit.name == TREVIGLIO:
+            expected = [start]
+        elif involvement.pk == exempted.pk:
+            expected = [start, to_2, to_3, exemption]
+        else:
+            expected = [start, to_2, to_3]
+        assert moves == expected, involvement.worker.fiscal_code
+        dates = set(involvement.transitions.values_list("effective_date", flat=True))
+        assert dates == {today}
+        assert involvement.transitions.filter(measure__isnull=False).count() == 0
+    assert StepTransition.objects.filter(involvement__procedure=procedure).count() == (
+        total + 2 * in_dalmine + 1
+    )
+
+    # --- Console and page errors -----------------------------------------------------------
+    assert page_errors == []
+    # Chromium logs every 4xx response; the refused move's 422 is the one expected.
+    refused_url = reverse("workers:involvement_move", args=[refused.pk])
+    unexpected = [
+        (kind, text, url)
+        for kind, text, url in console
+        if not (url.endswith(refused_url) and "status of 422" in text)
+    ]
+    assert unexpected == [], "\n".join(f"{t}: {text} ({url})" for t, text, url in unexpected)
