@@ -28,7 +28,7 @@ from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Prov
 from cases.validators import partita_iva_is_valid
 from crisi_portal.models import User
 from crisi_portal.roles import Role
-from pal.models import Operator
+from pal.models import Operator, OperatorOffice
 
 DEMO_PREFIX = "DEMO-"
 DEMO_PASSWORD = "demo-password"
@@ -242,9 +242,27 @@ OPERATORS = [
     # accreditation number, name, labour, training, public
     ("DEMO-ACC-0001", "Lavoro & Futuro Soc. Coop.", True, True, False),
     ("DEMO-ACC-0002", "Formazione Lombarda S.r.l.", True, True, False),
-    ("DEMO-CPI-BG", "Centro per l'Impiego di Bergamo", True, False, True),
-    ("DEMO-CPI-MI", "Centro per l'Impiego di Milano", True, False, True),
+    # One public employment centre (CPI) per province, named after its chief town.
+    *(
+        (f"DEMO-CPI-{code}", f"Centro per l'Impiego di {COMUNI[code][0]}", True, False, True)
+        for code in PROVINCE_ORDER
+    ),
 ]
+# Offices (address, comune, province) by accreditation number: where each operator works.
+OPERATOR_OFFICES = {
+    "DEMO-ACC-0001": [
+        ("Via Camozzi 12", "Bergamo", "BG"),
+        ("Viale Monza 45", "Milano", "MI"),
+    ],
+    "DEMO-ACC-0002": [
+        ("Via Larga 8", "Milano", "MI"),
+        ("Via Italia 20", "Monza", "MB"),
+    ],
+    **{
+        f"DEMO-CPI-{code}": [(f"Via del Lavoro {index + 1}", COMUNI[code][0], code)]
+        for index, code in enumerate(PROVINCE_ORDER)
+    },
+}
 
 USERS = [
     # username, first, last, email, role, provinces, operator (accreditation no.)
@@ -432,8 +450,13 @@ def plan_current(rng: random.Random, today: date) -> list[ProcedurePlan]:
             if index < len(PROVINCE_ORDER)
             else weighted(rng, provinces_by_weight)
         )
-        year = years[index % len(years)]
-        opened_on = random_day(rng, date(year, 1, 1), min(date(year, 12, 20), today))
+        if index < len(PROVINCE_ORDER) and lead in ("BG", "MI"):
+            # The demo officers' provinces always have a case opened a few months ago,
+            # still open whatever day the demo is loaded.
+            opened_on = today - timedelta(days=rng.randint(60, 200))
+        else:
+            year = years[index % len(years)]
+            opened_on = random_day(rng, date(year, 1, 1), min(date(year, 12, 20), today))
         family = weighted(
             rng,
             [
@@ -737,12 +760,24 @@ def seed_operators(result: SeedResult) -> dict[str, Operator]:
             "is_public": public,
         }
         created = operator.pk is None
-        if created or any(getattr(operator, key) != value for key, value in values.items()):
+        changed = created or any(getattr(operator, key) != value for key, value in values.items())
+        if changed:
             for key, value in values.items():
                 setattr(operator, key, value)
             operator._change_reason = CHANGE_REASON
             operator.full_clean()
             operator.save()
+        offices = OPERATOR_OFFICES.get(number, [])
+        if sorted(offices) != sorted(operator.offices.values_list("address", "comune", "province")):
+            operator.offices.all().delete()
+            for address, comune, province in offices:
+                office = OperatorOffice(
+                    operator=operator, address=address, comune=comune, province_id=province
+                )
+                office.full_clean(exclude=["operator", "province"], validate_constraints=False)
+                office.save()
+            changed = True
+        if changed:
             result.operators["created" if created else "updated"] += 1
         operators[number] = operator
     return operators

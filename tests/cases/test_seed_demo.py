@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from cases.enums import Family
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import partita_iva_is_valid
 from crisi_portal.models import User
 from crisi_portal.roles import Role
@@ -224,7 +224,9 @@ def test_one_demo_user_per_role_can_log_in(seeded, client):
         client.logout()
 
 
-def test_operators_include_two_private_and_the_cpi_of_bergamo_and_milano(seeded):
+def test_operators_include_two_private_and_a_cpi_in_every_province(seeded):
     assert Operator.objects.filter(is_public=False).count() == 2
-    public = Operator.objects.filter(is_public=True).values_list("name", flat=True)
-    assert sorted(public) == ["Centro per l'Impiego di Bergamo", "Centro per l'Impiego di Milano"]
+    cpi_provinces = Operator.objects.filter(is_public=True).values_list(
+        "offices__province", flat=True
+    )
+    assert sorted(cpi_provinces) == sorted(Province.objects.values_list("code", flat=True))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases import demo
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.models import User
+from pal import demo as pal_demo
 from pal.models import Operator
 from workers import demo as workers_demo
 
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             result = demo.seed(today)
             # After the users: the province officers are recorded as the authors of the moves.
             workers = workers_demo.seed_workers(today)
+            # After the workers: Doti and PIPs on them, through the services, with the demo users.
+            pal = pal_demo.seed_pal(today)
         if result.procedures_skipped:
             self.stdout.write(
                 "Demo procedures already present: procedures, companies and meetings left as is."
@@ -67,6 +70,9 @@ class Command(BaseCommand):
                 f"{workers.corrections} of them corrections, {workers.outcomes} outcomes."
             )
         self.stdout.write(workers.summary())
+        if pal.skipped:
+            self.stdout.write("Demo Doti already present: Doti, PIPs and networks left as is.")
+        self.stdout.write(pal.summary())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f}s. Accounts: "
