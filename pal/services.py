@@ -689,6 +689,11 @@ def certification_record(*, user, pip: PIP, title: str, competences: str, certif
     from pal.models import CompetenceCertification
 
     _require_operator_staff(user, pip.dote.operator)
+    if pip.status not in (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO):
+        raise PALRuleRefused(
+            "certification_status",
+            _("Competences are certified once the PIP's training is under way or concluded."),
+        )
     if certified_on > timezone.localdate():
         raise PALRuleRefused(
             "certification_date",
