@@ -3,6 +3,13 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
+from pal.api.views import (
+    DoteViewSet,
+    MeasureViewSet,
+    NetworkViewSet,
+    OperatorViewSet,
+    PIPViewSet,
+)
 from workers.api.views import CohortViewSet, InvolvementViewSet, WorkerViewSet
 
 router = DefaultRouter()
@@ -13,3 +20,8 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("workers", WorkerViewSet, basename="worker")
 router.register("cohorts", CohortViewSet, basename="cohort")
 router.register("involvements", InvolvementViewSet, basename="involvement")
+router.register("operators", OperatorViewSet, basename="operator")
+router.register("measures", MeasureViewSet, basename="measure")
+router.register("doti", DoteViewSet, basename="dote")
+router.register("pips", PIPViewSet, basename="pip")
+router.register("networks", NetworkViewSet, basename="network")

@@ -1,0 +1,436 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import CrisisProcedure, Province
+from pal import services
+from pal.enums import DoteStatus, PIPStatus
+from pal.models import (
+    PIP,
+    Dote,
+    Measure,
+    Network,
+    NetworkMember,
+    Operator,
+    OperatorOffice,
+    PIPService,
+    PIPTransition,
+)
+from workers.api.serializers import WorkerSummarySerializer
+from workers.models import Cohort, Involvement
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field whose choices are one named enum component in the schema.
+
+    Dote, PIP and procedure statuses are all fields called ``status``: without a name of
+    their own the schema generator could only tell them apart by a hash.
+    """
+
+    enum_name = ""
+    enum = None
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=self.enum.choices, **kwargs)
+
+
+class PIPStatusField(NamedChoiceField):
+    enum_name = "PIPStatusEnum"
+    enum = PIPStatus
+
+
+class DoteStatusField(NamedChoiceField):
+    enum_name = "DoteStatusEnum"
+    enum = DoteStatus
+
+
+class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "type": "string",
+                "enum": field.enum.values,
+                "description": "\n".join(
+                    f"* `{value}` - {label}" for value, label in field.enum.choices
+                ),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# --- Reference data ----------------------------------------------------------------------------
+
+
+class OperatorOfficeSerializer(serializers.ModelSerializer):
+    province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
+
+    class Meta:
+        model = OperatorOffice
+        fields = ["id", "address", "comune", "province"]
+        read_only_fields = ["id"]
+
+
+class OperatorSerializer(serializers.ModelSerializer):
+    offices = OperatorOfficeSerializer(
+        many=True,
+        required=False,
+        help_text=_("When sent, replaces every office of the operator."),
+    )
+
+    class Meta:
+        model = Operator
+        fields = [
+            "id",
+            "name",
+            "accreditation_number",
+            "accredited_for_labour",
+            "accredited_for_training",
+            "is_public",
+            "offices",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measure
+        fields = [
+            "id",
+            "code",
+            "name",
+            "funding_source",
+            "valid_from",
+            "valid_until",
+            "max_per_worker",
+            "max_per_company",
+            "total_budget",
+            "exclusive",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class MeasureField(serializers.SlugRelatedField):
+    """A measure by its code (``"dote-unica-lavoro"``) or by its id."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Measure.objects.all())
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            measure = self.get_queryset().filter(pk=data).first()
+            if measure is None:
+                self.fail("does_not_exist", slug_name="id", value=data)
+            return measure
+        return super().to_internal_value(data)
+
+
+# --- Doti ----------------------------------------------------------------------------------
+
+
+class DoteSerializer(serializers.ModelSerializer):
+    involvement = serializers.PrimaryKeyRelatedField(
+        queryset=Involvement.objects.select_related("procedure"),
+        help_text=_("The worker in procedure who chose the operator."),
+    )
+    worker = WorkerSummarySerializer(source="involvement.worker", read_only=True)
+    procedure = serializers.IntegerField(source="involvement.procedure_id", read_only=True)
+    measure = MeasureField(help_text=_("The measure's code (or its id)."))
+    measure_name = serializers.CharField(source="measure.name", read_only=True)
+    operator = serializers.PrimaryKeyRelatedField(read_only=True)
+    operator_name = serializers.CharField(source="operator.name", read_only=True)
+    status = DoteStatusField(read_only=True)
+    committed_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Held by PIPs submitted, approved, in progress or concluded."),
+    )
+    delivered_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Reported as delivered (rendicontato)."),
+    )
+    remaining_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, help_text=_("Value less committed.")
+    )
+
+    class Meta:
+        model = Dote
+        fields = [
+            "id",
+            "involvement",
+            "worker",
+            "procedure",
+            "measure",
+            "measure_name",
+            "operator",
+            "operator_name",
+            "value",
+            "valid_from",
+            "valid_until",
+            "status",
+            "committed_amount",
+            "delivered_amount",
+            "remaining_amount",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        if attrs["valid_until"] < attrs["valid_from"]:
+            raise serializers.ValidationError(
+                {"valid_until": _("The Dote cannot end before it starts.")}
+            )
+        return attrs
+
+
+# --- PIPs ----------------------------------------------------------------------------------
+
+
+class PIPServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PIPService
+        fields = [
+            "id",
+            "kind",
+            "hours",
+            "cost",
+            "delivery",
+            "planned_start",
+            "planned_end",
+            "delivered_hours",
+            "delivered_cost",
+            "delivered_on",
+        ]
+        read_only_fields = ["id", "delivered_hours", "delivered_cost", "delivered_on"]
+
+
+class PIPTransitionSerializer(serializers.ModelSerializer):
+    from_status = PIPStatusField(read_only=True)
+    to_status = PIPStatusField(read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PIPTransition
+        fields = ["id", "from_status", "to_status", "at", "by", "note"]
+        read_only_fields = fields
+
+
+class PIPSerializer(serializers.ModelSerializer):
+    dote = serializers.PrimaryKeyRelatedField(queryset=Dote.objects.all())
+    worker = WorkerSummarySerializer(source="dote.involvement.worker", read_only=True)
+    measure = serializers.CharField(source="dote.measure.code", read_only=True)
+    operator = serializers.IntegerField(source="dote.operator_id", read_only=True)
+    status = PIPStatusField(read_only=True)
+    total_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, help_text=_("Sum of the services' costs.")
+    )
+    services = PIPServiceSerializer(
+        many=True, help_text=_("The planned services; when sent, they replace the previous ones.")
+    )
+    transitions = PIPTransitionSerializer(
+        many=True, read_only=True, help_text=_("The workflow so far, oldest move first.")
+    )
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = PIP
+        fields = [
+            "id",
+            "dote",
+            "worker",
+            "measure",
+            "operator",
+            "status",
+            "objectives",
+            "total_cost",
+            "services",
+            "return_note",
+            "submitted_at",
+            "decided_at",
+            "decided_by",
+            "transitions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "return_note",
+            "submitted_at",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"objectives": {"required": False}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["dote"].queryset = Dote.objects.visible_to(request.user)
+
+    def validate_dote(self, dote: Dote) -> Dote:
+        if self.instance is not None and dote.pk != self.instance.dote_id:
+            raise serializers.ValidationError(_("A PIP stays on the Dote it was filed on."))
+        return dote
+
+
+class PIPApprovalSerializer(PIPSerializer):
+    moved_to_step_4 = serializers.BooleanField(
+        read_only=True, help_text=_("Whether the approval moved the worker from STEP 3 to STEP 4.")
+    )
+    step_note = serializers.CharField(
+        read_only=True, help_text=_("Why the step was not changed, when it was not.")
+    )
+
+    class Meta(PIPSerializer.Meta):
+        fields = [*PIPSerializer.Meta.fields, "moved_to_step_4", "step_note"]
+
+
+class PIPApproveSerializer(serializers.Serializer):
+    activate_step_4 = serializers.BooleanField(
+        default=True,
+        help_text=_("Move the worker from STEP 3 to STEP 4 (PAL activated) with the approval."),
+    )
+
+
+class PIPReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        allow_blank=True, help_text=_("What the operator must fix (required).")
+    )
+
+
+class PIPWithdrawSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Networks --------------------------------------------------------------------------------
+
+
+class NetworkMemberSerializer(serializers.ModelSerializer):
+    province = serializers.SlugRelatedField(
+        slug_field="code", queryset=Province.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = NetworkMember
+        fields = ["id", "kind", "name", "operator", "province"]
+        read_only_fields = ["id"]
+
+
+class NetworkCheckSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    ok = serializers.BooleanField()
+
+
+class _PrefetchedMembers:
+    """The members prefetched with the list, offered to ``network_checks`` without new queries.
+
+    ``network_checks`` asks for ``network.members.select_related("operator")``, which would
+    query each network again; the list prefetches members with their operators instead.
+    """
+
+    def __init__(self, members):
+        self._members = members
+
+    def select_related(self, *fields):
+        return self
+
+    def __iter__(self):
+        return iter(self._members)
+
+
+class _NetworkForChecks:
+    def __init__(self, network: Network):
+        self._network = network
+        self.members = _PrefetchedMembers(list(network.members.all()))
+
+    def __getattr__(self, name):
+        return getattr(self._network, name)
+
+
+class NetworkSerializer(serializers.ModelSerializer):
+    lead = serializers.PrimaryKeyRelatedField(queryset=Operator.objects.all())
+    province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
+    measure = MeasureField(help_text=_("The measure's code (or its id)."))
+    procedures = serializers.PrimaryKeyRelatedField(
+        queryset=CrisisProcedure.objects.all(), many=True, required=False
+    )
+    cohorts = serializers.PrimaryKeyRelatedField(
+        queryset=Cohort.objects.all(), many=True, required=False
+    )
+    members = NetworkMemberSerializer(
+        many=True, help_text=_("The lead included; when sent, they replace the previous ones.")
+    )
+    checks = serializers.SerializerMethodField(
+        help_text=_("The validity checklist of the network.")
+    )
+    valid = serializers.SerializerMethodField(help_text=_("Whether every check is met."))
+
+    class Meta:
+        model = Network
+        fields = [
+            "id",
+            "name",
+            "lead",
+            "province",
+            "measure",
+            "procedures",
+            "cohorts",
+            "valid_from",
+            "valid_until",
+            "members",
+            "checks",
+            "valid",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            user = request.user
+            self.fields["procedures"].child_relation.queryset = CrisisProcedure.objects.visible_to(
+                user
+            )
+            self.fields["cohorts"].child_relation.queryset = Cohort.objects.visible_to(user)
+        self._checks: dict[int, list[services.Check]] = {}
+
+    def _checks_of(self, obj: Network) -> list[services.Check]:
+        if obj.pk not in self._checks:
+            self._checks[obj.pk] = services.network_checks(_NetworkForChecks(obj))
+        return self._checks[obj.pk]
+
+    @extend_schema_field(NetworkCheckSerializer(many=True))
+    def get_checks(self, obj) -> list[dict]:
+        return [
+            {"code": check.code, "label": str(check.label), "ok": check.ok}
+            for check in self._checks_of(obj)
+        ]
+
+    def get_valid(self, obj) -> bool:
+        return all(check.ok for check in self._checks_of(obj))
