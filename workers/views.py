@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
@@ -295,13 +296,25 @@ class WorkerDetailView(ScopedViewMixin, DetailView):
 
 
 class OutcomeView(ScopedViewMixin, View):
-    roles = STAFF
+    """Where the worker ended up: recorded by the province or by the worker's operator."""
+
+    roles = frozenset({Role.PROVINCE_STAFF, Role.OPERATOR})
     model = Involvement
     require_edit = True
     pk_url_kwarg = "pk"
 
     def base_queryset(self):
         return Involvement.objects.select_related("worker", "procedure")
+
+    def _return_url(self, request, involvement) -> str:
+        target = request.POST.get("next") or request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return target
+        if request.user.is_operator:
+            return reverse("pal:operator_home")
+        return involvement.worker.get_absolute_url()
 
     def _render(self, request, involvement, form, status=200):
         return render(
@@ -311,6 +324,8 @@ class OutcomeView(ScopedViewMixin, View):
                 "involvement": involvement,
                 "form": form,
                 "show_identity": can_see_identity(request.user),
+                "return_url": self._return_url(request, involvement),
+                "next": request.POST.get("next") or request.GET.get("next", ""),
             },
             status=status,
         )
@@ -332,7 +347,7 @@ class OutcomeView(ScopedViewMixin, View):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Outcome recorded."))
-                return redirect(involvement.worker)
+                return redirect(self._return_url(request, involvement))
         return self._render(request, involvement, form, status=422)
 
 

@@ -1,0 +1,64 @@
+"""Reads on active policies that need more than a queryset method."""
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+
+from cases.enums import Status as ProcedureStatus
+from pal.enums import DoteStatus, PIPStatus
+from pal.models import PIP, Dote
+from workers.models import Involvement, PersonalDataAccess, Worker
+from workers.validators import normalise_fiscal_code
+
+
+def active_involvements(worker: Worker) -> QuerySet[Involvement]:
+    """The worker's involvements in procedures that are not closed (a Dote can start there)."""
+    return (
+        Involvement.objects.filter(worker=worker)
+        .exclude(procedure__status=ProcedureStatus.CHIUSA)
+        .select_related("procedure__company", "unit")
+        .order_by("procedure__opened_on", "id")
+    )
+
+
+def find_worker_for_operator(fiscal_code: str) -> Worker | None:
+    """The worker with exactly this fiscal code, if they are in an active procedure.
+
+    This deliberately looks beyond ``Worker.objects.visible_to(operator)``: an operator sees
+    only the workers who already hold one of its Doti, but it is the worker who chooses the
+    operator, walking in with their fiscal code before any Dote exists. To keep it from being
+    a way to browse people, it answers only an exact, complete fiscal code (sent by POST,
+    never in a URL), only for workers a Dote could be opened for (an involvement in a
+    procedure that is not closed), and the view logs every hit (``log_operator_lookup``).
+    """
+    code = normalise_fiscal_code(fiscal_code or "")
+    if not code:
+        return None
+    open_involvements = Involvement.objects.filter(worker=OuterRef("pk")).exclude(
+        procedure__status=ProcedureStatus.CHIUSA
+    )
+    return Worker.objects.filter(fiscal_code=code).filter(Exists(open_involvements)).first()
+
+
+def log_operator_lookup(user, worker: Worker, *, path: str = "") -> None:
+    """§6: the worker is not (yet) the operator's, so reading their identity is logged."""
+    if Worker.objects.visible_to(user).filter(pk=worker.pk).exists():
+        return  # already one of the operator's workers: no more than its usual scope
+    PersonalDataAccess.objects.create(
+        user=user, worker=worker, purpose=_("operator lookup by fiscal code"), path=path[:300]
+    )
+
+
+def count_by_status(queryset: QuerySet, choices) -> list[tuple[str, str, int]]:
+    """(status, label, n) for every status of ``choices``, counted in the database."""
+    rows = queryset.order_by().values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    return [(value, label, counts.get(value, 0)) for value, label in choices.choices]
+
+
+def operator_overview(user) -> dict:
+    """Tiles of the operator's area: its workers, Doti and PIPs by status."""
+    return {
+        "workers": Worker.objects.visible_to(user).count(),
+        "doti_by_status": count_by_status(Dote.objects.visible_to(user), DoteStatus),
+        "pips_by_status": count_by_status(PIP.objects.visible_to(user), PIPStatus),
+    }
