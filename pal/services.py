@@ -545,7 +545,7 @@ class Check:
 
 def network_checks(network: Network) -> list[Check]:
     """The validity checklist of §4, each item true or false (shown as a checklist)."""
-    members = list(network.members.select_related("operator"))
+    members = list(network.members.all())  # callers prefetch members__operator
     lead = network.lead
     return [
         Check(

@@ -345,32 +345,6 @@ class NetworkCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
 
 
-class _PrefetchedMembers:
-    """The members prefetched with the list, offered to ``network_checks`` without new queries.
-
-    ``network_checks`` asks for ``network.members.select_related("operator")``, which would
-    query each network again; the list prefetches members with their operators instead.
-    """
-
-    def __init__(self, members):
-        self._members = members
-
-    def select_related(self, *fields):
-        return self
-
-    def __iter__(self):
-        return iter(self._members)
-
-
-class _NetworkForChecks:
-    def __init__(self, network: Network):
-        self._network = network
-        self.members = _PrefetchedMembers(list(network.members.all()))
-
-    def __getattr__(self, name):
-        return getattr(self._network, name)
-
-
 class NetworkSerializer(serializers.ModelSerializer):
     lead = serializers.PrimaryKeyRelatedField(queryset=Operator.objects.all())
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
@@ -422,7 +396,7 @@ class NetworkSerializer(serializers.ModelSerializer):
 
     def _checks_of(self, obj: Network) -> list[services.Check]:
         if obj.pk not in self._checks:
-            self._checks[obj.pk] = services.network_checks(_NetworkForChecks(obj))
+            self._checks[obj.pk] = services.network_checks(obj)
         return self._checks[obj.pk]
 
     @extend_schema_field(NetworkCheckSerializer(many=True))

@@ -1,0 +1,182 @@
+"""Province staff review PIPs: the queue of their province, approve, return with a note."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from pal.enums import PIPStatus
+from pal.models import PIP, Measure, PIPTransition
+from pal.services import pip_save, pip_submit
+from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
+from tests.pal.factories import DoteFactory, service
+from tests.workers.factories import InvolvementFactory
+from workers.enums import Step
+from workers.models import StepTransition
+from workers.services import involvement_move
+
+pytestmark = pytest.mark.django_db
+
+
+def submitted_pip(*, province: str = "BG", step: str = Step.STEP_3) -> PIP:
+    """A PIP submitted by the operator for a worker of ``province`` standing at ``step``."""
+    unit = ProductionUnitFactory(procedure=CrisisProcedureFactory(lead=province))
+    involvement = InvolvementFactory(unit=unit)
+    moves = {Step.STEP_2: [Step.STEP_2], Step.STEP_3: [Step.STEP_2, Step.STEP_3]}[step]
+    for day, to in enumerate(moves, start=10):
+        involvement_move(
+            user=None, involvement=involvement, to=to, effective_date=datetime.date(2025, 4, day)
+        )
+    dote = DoteFactory(involvement=involvement)
+    pip = pip_save(user=None, dote=dote, objectives="Ricollocazione", services=[service()])
+    return pip_submit(user=None, pip=pip)
+
+
+def approve(client, pip, **data):
+    return client.post(
+        reverse("pal:review_pip_approve", args=[pip.pk]),
+        {"approve-activate_step_4": "on", **data},
+        follow=True,
+    )
+
+
+def test_staff_see_only_the_pips_of_their_province_in_the_queue(client, staff_bg):
+    bg, mi = submitted_pip(province="BG"), submitted_pip(province="MI")
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_queue"))
+    assert response.status_code == 200
+    assert reverse("pal:review_pip", args=[bg.pk]) in response.text
+    assert reverse("pal:review_pip", args=[mi.pk]) not in response.text
+
+
+def test_the_queue_puts_submitted_pips_first_oldest_first(client, staff_bg):
+    returned, recent, oldest = submitted_pip(), submitted_pip(), submitted_pip()
+    PIP.objects.filter(pk=returned.pk).update(
+        status=PIPStatus.RESTITUITO,
+        return_note="x",
+        submitted_at=datetime.datetime(2025, 4, 1, tzinfo=datetime.UTC),
+    )
+    PIP.objects.filter(pk=oldest.pk).update(
+        submitted_at=datetime.datetime(2025, 5, 1, tzinfo=datetime.UTC)
+    )
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_queue"))
+    assert list(response.context["object_list"]) == [oldest, recent, returned]
+
+
+def test_the_queue_filters_by_status(client, staff_bg):
+    pip = submitted_pip()
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_queue"), {"status": PIPStatus.APPROVATO})
+    assert pip not in response.context["object_list"]
+
+
+def test_staff_of_another_province_get_404_on_the_pip(client, staff_mi):
+    pip = submitted_pip(province="BG")
+    client.force_login(staff_mi)
+    assert client.get(reverse("pal:review_pip", args=[pip.pk])).status_code == 404
+    assert approve(client, pip).status_code == 404
+    pip.refresh_from_db()
+    assert pip.status == PIPStatus.PRESENTATO
+
+
+def test_the_review_page_says_all_rules_are_satisfied(client, staff_bg):
+    pip = submitted_pip()
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_pip", args=[pip.pk]))
+    assert response.status_code == 200
+    assert "All rules are satisfied" in response.text
+    assert response.context["dote"].committed_amount == Decimal("500.00")
+
+
+def test_approving_moves_the_worker_at_step_3_to_step_4_naming_the_measure(client, staff_bg):
+    pip = submitted_pip(step=Step.STEP_3)
+    client.force_login(staff_bg)
+    response = approve(client, pip)
+    assert response.status_code == 200
+    pip.refresh_from_db()
+    involvement = pip.dote.involvement
+    involvement.refresh_from_db()
+    assert pip.status == PIPStatus.APPROVATO
+    assert involvement.current_step == Step.STEP_4
+    move = StepTransition.objects.filter(involvement=involvement).latest("id")
+    assert move.to_step == Step.STEP_4
+    assert move.measure == pip.dote.measure
+    logged = PIPTransition.objects.get(pip=pip, to_status=PIPStatus.APPROVATO)
+    assert (logged.from_status, logged.by) == (PIPStatus.PRESENTATO, staff_bg)
+
+
+def test_approving_without_the_step_box_leaves_the_step(client, staff_bg):
+    pip = submitted_pip(step=Step.STEP_3)
+    client.force_login(staff_bg)
+    client.post(reverse("pal:review_pip_approve", args=[pip.pk]), {})
+    involvement = pip.dote.involvement
+    involvement.refresh_from_db()
+    assert involvement.current_step == Step.STEP_3
+
+
+def test_approving_a_worker_at_step_2_leaves_the_step_and_says_why(client, staff_bg):
+    pip = submitted_pip(step=Step.STEP_2)
+    client.force_login(staff_bg)
+    response = approve(client, pip)
+    involvement = pip.dote.involvement
+    involvement.refresh_from_db()
+    assert involvement.current_step == Step.STEP_2
+    texts = [str(m) for m in response.context["messages"]]
+    assert any("STEP 4 is reached from STEP 3" in text for text in texts)
+
+
+def test_a_refused_approval_is_a_message_naming_the_rule(client, staff_bg):
+    pip = submitted_pip()
+    Measure.objects.filter(pk=pip.dote.measure_id).update(max_per_worker=Decimal("100"))
+    client.force_login(staff_bg)
+    page = client.get(reverse("pal:review_pip", args=[pip.pk]))
+    assert "Cap per worker" in page.text
+    response = approve(client, pip)
+    assert any("Cap per worker" in str(m) for m in response.context["messages"])
+    pip.refresh_from_db()
+    assert pip.status == PIPStatus.PRESENTATO
+
+
+def test_returning_without_a_note_is_refused(client, staff_bg):
+    pip = submitted_pip()
+    client.force_login(staff_bg)
+    response = client.post(reverse("pal:review_pip_return", args=[pip.pk]), {"return-note": " "})
+    assert response.status_code == 422
+    pip.refresh_from_db()
+    assert pip.status == PIPStatus.PRESENTATO
+
+
+def test_returning_with_a_note_keeps_the_note_for_the_operator(client, staff_bg):
+    pip = submitted_pip()
+    client.force_login(staff_bg)
+    response = client.post(
+        reverse("pal:review_pip_return", args=[pip.pk]),
+        {"return-note": "Il tirocinio supera la validità della Dote."},
+    )
+    assert response.status_code == 302
+    pip.refresh_from_db()
+    assert pip.status == PIPStatus.RESTITUITO
+    assert pip.return_note == "Il tirocinio supera la validità della Dote."
+    logged = PIPTransition.objects.get(pip=pip, to_status=PIPStatus.RESTITUITO)
+    assert logged.note == pip.return_note
+
+
+@pytest.mark.parametrize("name", ["review_queue", "review_pip"])
+def test_operators_and_region_officials_cannot_open_the_review_pages(
+    client, operator_user, region, name
+):
+    pip = submitted_pip()
+    args = [] if name == "review_queue" else [pip.pk]
+    for user in (operator_user, region):
+        client.force_login(user)
+        assert client.get(reverse(f"pal:{name}", args=args)).status_code == 403
+
+
+def test_the_queue_runs_a_fixed_number_of_queries(client, staff_bg, django_assert_max_num_queries):
+    for _ in range(4):
+        submitted_pip()
+    client.force_login(staff_bg)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("pal:review_queue"))
