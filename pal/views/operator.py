@@ -324,10 +324,11 @@ class PIPFormView(ScopedViewMixin, View):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(
-                    request,
-                    _("PIP saved as a draft. Submit it to the province when it is complete."),
-                )
+                if saved.status == PIPStatus.RESTITUITO:
+                    text = _("Changes saved. Submit the PIP again when the province's note is met.")
+                else:
+                    text = _("PIP saved as a draft. Submit it to the province when it is complete.")
+                messages.success(request, text)
                 return redirect(saved)
         return self._render(request, dote, pip, form, formset, status=422)
 
