@@ -20,8 +20,33 @@ from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from tests.cases.factories import CrisisProcedureFactory, MeetingFactory, ProductionUnitFactory
+from pal.enums import PIPStatus
+from pal.models import (
+    PIP,
+    CompetenceCertification,
+    Dote,
+    Measure,
+    Network,
+    NetworkMember,
+    Operator,
+    PIPService,
+    PIPTransition,
+)
+from tests.cases.factories import (
+    CrisisProcedureFactory,
+    MeetingFactory,
+    OperatorFactory,
+    ProductionUnitFactory,
+)
 from tests.factories import UserFactory
+from tests.pal.factories import (
+    DoteFactory,
+    NetworkFactory,
+    NetworkMemberFactory,
+    PIPFactory,
+    PIPServiceFactory,
+    measure,
+)
 from tests.workers.factories import CohortFactory, InvolvementFactory, WorkerFactory
 from workers.models import (
     Cohort,
@@ -112,6 +137,20 @@ OBJECTS = {
     "involvement_bg_of_shared": "worker_bg in proc_shared through unit_bg_of_shared: in scope",
     "involvement_mi": "worker_mi in proc_mi through unit_mi, in cohort_mi: out of scope",
     "involvement_shared_mi": "worker_shared_mi through unit_mi_of_shared: out of scope (404)",
+    # Active policies (pal). Doti and PIPs follow the worker's unit province for staff and the
+    # Dote's operator for operators; reference data (operators, measures) is read by all and
+    # managed by the Region; networks follow their territory (staff) or membership (operators).
+    "operator_op": "operator_user's organisation: reference data, everyone reads, Region edits",
+    "operator_other": "another accredited operator: reference data, everyone reads",
+    "measure_dul": "Dote Unica Lavoro: reference data, everyone reads, Region edits",
+    "dote_op": "operator_user's Dote on involvement_bg: BG's, the operator's",
+    "dote_other": "operator_other's Dote on involvement_mi: out of scope for BG and operator_user",
+    "pip_op": "draft PIP on dote_op: BG reviews it, operator_user files it",
+    "pip_other": "draft PIP on dote_other: out of scope for BG and operator_user",
+    "service_op": "service of pip_op",
+    "service_other": "service of pip_other",
+    "network_bg": "network on territory BG, operator_user a member: BG's, the operator's",
+    "network_mi": "network on territory MI led by operator_other: out of scope",
 }
 
 
@@ -122,7 +161,7 @@ def minutes() -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def world(db) -> dict:
+def world(db, operator_user) -> dict:
     proc_bg = CrisisProcedureFactory(external_id="BG-LED", lead="BG")
     proc_mi = CrisisProcedureFactory(external_id="MI-ONLY", lead="MI")
     proc_shared = CrisisProcedureFactory(external_id="MI-LED-BG-UNIT", lead="MI")
@@ -170,6 +209,25 @@ def world(db) -> dict:
             unit=objects[unit],
             cohort=objects[cohort] if cohort else None,
         )
+    # Active policies: operator_user's organisation on the BG worker, another on the MI one.
+    operator_op = operator_user.operator
+    operator_other = OperatorFactory()
+    objects["operator_op"] = operator_op
+    objects["operator_other"] = operator_other
+    objects["measure_dul"] = measure("dote-unica-lavoro")
+    objects["dote_op"] = DoteFactory(involvement=objects["involvement_bg"], operator=operator_op)
+    objects["dote_other"] = DoteFactory(
+        involvement=objects["involvement_mi"], operator=operator_other
+    )
+    objects["pip_op"] = PIPFactory(dote=objects["dote_op"])
+    objects["pip_other"] = PIPFactory(dote=objects["dote_other"])
+    objects["service_op"] = PIPServiceFactory(pip=objects["pip_op"])
+    objects["service_other"] = PIPServiceFactory(pip=objects["pip_other"])
+    objects["network_bg"] = NetworkFactory(territory="BG", complete=True)
+    NetworkMemberFactory(
+        network=objects["network_bg"], kind="operatore_lavoro", operator=operator_op
+    )
+    objects["network_mi"] = NetworkFactory(territory="MI", lead=operator_other, complete=True)
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -199,6 +257,17 @@ API_READERS_OUT = (401, 404, 200, 403, 404, 200)
 # POST/PUT-only API actions: a GET that passes authentication and the role check is 405
 # (before any object is looked up, so in and out of scope alike).
 API_NO_GET = (401, 405, 405, 403, 405, 405)
+# Active policies. The operator's area: operators (and admins) only.
+HTML_OPERATOR = (302, 403, 403, 200, 403, 200)
+HTML_OPERATOR_OUT = (302, 403, 403, 404, 403, 200)
+HTML_OPERATOR_NO_GET = (302, 403, 403, 405, 403, 405)
+HTML_REGION = (302, 403, 200, 403, 403, 200)
+HTML_STAFF_REDIRECT = (302, 302, 403, 403, 403, 302)
+HTML_STAFF_REDIRECT_OUT = (302, 404, 403, 403, 403, 302)
+# The pal API is read by every role, operators included.
+API_EVERYONE = (401, 200, 200, 200, 200, 200)
+API_EVERYONE_OUT = (401, 404, 200, 404, 404, 200)
+API_EVERYONE_NO_GET = (401, 405, 405, 405, 405, 405)
 
 EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # --- portal
@@ -296,12 +365,47 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "involvement_mi": HTML_STAFF_OUT,
         "involvement_shared_mi": HTML_STAFF_OUT,
     },
+    # Province staff, and the operator of a Dote of the worker (operator_user has one on
+    # involvement_bg only): the rest is out of the operator's scope.
     "workers:outcome_record": {
-        "involvement_bg": HTML_STAFF,
-        "involvement_bg_of_shared": HTML_STAFF,
-        "involvement_mi": HTML_STAFF_OUT,
-        "involvement_shared_mi": HTML_STAFF_OUT,
+        "involvement_bg": (302, 200, 403, 200, 403, 200),
+        "involvement_bg_of_shared": (302, 200, 403, 404, 403, 200),
+        "involvement_mi": (302, 404, 403, 404, 403, 200),
+        "involvement_shared_mi": (302, 404, 403, 404, 403, 200),
     },
+    # --- active policies: the operator's area (HTML)
+    "pal:operator_home": {None: HTML_OPERATOR},
+    "pal:worker_find": {None: HTML_OPERATOR},
+    "pal:dote_detail": {"dote_op": HTML_OPERATOR, "dote_other": HTML_OPERATOR_OUT},
+    "pal:pip_create": {"dote_op": HTML_OPERATOR, "dote_other": HTML_OPERATOR_OUT},
+    # htmx POST only: GET past the role gate is 405, before any lookup.
+    "pal:pip_budget": {"dote_op": HTML_OPERATOR_NO_GET, "dote_other": HTML_OPERATOR_NO_GET},
+    "pal:pip_detail": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
+    "pal:pip_update": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
+    "pal:certification_create": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
+    # POST only (EXTRA_KWARGS gives the action).
+    "pal:pip_action": {"pip_op": HTML_OPERATOR_NO_GET, "pip_other": HTML_OPERATOR_NO_GET},
+    "pal:service_report": {"service_op": HTML_OPERATOR, "service_other": HTML_OPERATOR_OUT},
+    # --- active policies: the province's review of PIPs (HTML)
+    "pal:review_queue": {None: HTML_STAFF},
+    "pal:review_pip": {"pip_op": HTML_STAFF, "pip_other": HTML_STAFF_OUT},
+    # A GET on a decision redirects to the review page of a PIP in scope (404 outside).
+    "pal:review_pip_approve": {"pip_op": HTML_STAFF_REDIRECT, "pip_other": HTML_STAFF_REDIRECT_OUT},
+    "pal:review_pip_return": {"pip_op": HTML_STAFF_REDIRECT, "pip_other": HTML_STAFF_REDIRECT_OUT},
+    # --- active policies: the Region's reference data and networks (HTML)
+    "pal:measure_list": {None: HTML_STAFF_REGION},
+    "pal:measure_create": {None: HTML_REGION},
+    "pal:measure_update": {"measure_dul": HTML_REGION},
+    "pal:operator_list": {None: HTML_STAFF_REGION},
+    "pal:operator_create": {None: HTML_REGION},
+    "pal:operator_update": {"operator_op": HTML_REGION, "operator_other": HTML_REGION},
+    "pal:network_list": {None: HTML_STAFF_REGION},
+    "pal:network_create": {None: HTML_REGION},
+    "pal:network_detail": {
+        "network_bg": HTML_STAFF_REGION,
+        "network_mi": HTML_STAFF_REGION_OUT,
+    },
+    "pal:network_update": {"network_bg": HTML_REGION, "network_mi": HTML_REGION},
     # --- API
     "api-root": {None: (401, 200, 200, 200, 200, 200)},
     # The schema and its docs describe the interface, not data: public.
@@ -377,6 +481,24 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "involvement_mi": API_NO_GET,
         "involvement_shared_mi": API_NO_GET,
     },
+    # --- active policies (API): reference data, everyone reads
+    "operator-list": {None: API_EVERYONE},
+    "operator-detail": {"operator_op": API_EVERYONE, "operator_other": API_EVERYONE},
+    "measure-list": {None: API_EVERYONE},
+    "measure-detail": {"measure_dul": API_EVERYONE},
+    # Doti and PIPs: staff and api_client by the worker's unit, operators by the Dote's operator.
+    "dote-list": {None: API_EVERYONE},
+    "dote-detail": {"dote_op": API_EVERYONE, "dote_other": API_EVERYONE_OUT},
+    "pip-list": {None: API_EVERYONE},
+    "pip-detail": {"pip_op": API_EVERYONE, "pip_other": API_EVERYONE_OUT},
+    # Workflow actions are POST only: a GET is 405 for every role, in and out of scope.
+    **{
+        f"pip-{action}": {"pip_op": API_EVERYONE_NO_GET, "pip_other": API_EVERYONE_NO_GET}
+        for action in ("submit", "approve", "return", "withdraw", "start", "conclude")
+    },
+    # Networks: staff and api_client by territory, operators as lead or member.
+    "network-list": {None: API_EVERYONE},
+    "network-detail": {"network_bg": API_EVERYONE, "network_mi": API_EVERYONE_OUT},
 }
 
 
@@ -410,8 +532,20 @@ def client_for(request, api_client_for):
     return make
 
 
-def url_for(route: str, obj: str | None, world: dict) -> str:
-    kwargs = {name: getattr(world[obj], name) for name in ROUTES[route]} if obj else {}
+# Route kwargs that are not an attribute of the object: ``pal:pip_action`` takes the action.
+EXTRA_KWARGS = {"action": "submit"}
+
+
+def url_for(route: str, obj: str | None, world: dict, **extra) -> str:
+    values = {**EXTRA_KWARGS, **extra}
+    kwargs = (
+        {
+            name: values[name] if name in values else getattr(world[obj], name)
+            for name in ROUTES[route]
+        }
+        if obj
+        else {}
+    )
     return reverse(route, kwargs=kwargs)
 
 
@@ -674,6 +808,203 @@ def test_html_posts_answer_404_out_of_scope_and_403_when_not_editable(
     assert workers_state() == before_workers
 
 
+# --- Active policies: writes by each role --------------------------------------------------
+
+
+def pal_state() -> tuple:
+    """Everything a refused active-policy write could have changed."""
+    return (
+        list(
+            PIP.objects.order_by("pk").values_list(
+                "pk", "dote_id", "status", "objectives", "return_note", "decided_by_id"
+            )
+        ),
+        list(
+            PIPService.objects.order_by("pk").values_list(
+                "pk", "pip_id", "hours", "cost", "delivered_hours", "delivered_cost"
+            )
+        ),
+        PIPTransition.objects.count(),
+        list(Dote.objects.order_by("pk").values_list("pk", "operator_id", "status", "value")),
+        list(Network.objects.order_by("pk").values_list("pk", "name", "lead_id", "province_id")),
+        list(NetworkMember.objects.order_by("pk").values_list("pk", "network_id", "operator_id")),
+        list(Measure.objects.order_by("pk").values_list("pk", "name", "is_active")),
+        list(Operator.objects.order_by("pk").values_list("pk", "name")),
+        CompetenceCertification.objects.count(),
+    )
+
+
+def network_payload(world: dict) -> dict:
+    return {
+        "name": "Rete non autorizzata",
+        "lead": world["operator_op"].pk,
+        "province": "BG",
+        "measure": "azioni-di-rete",
+        "valid_from": "2025-01-01",
+        "members": [
+            {"kind": "operatore_lavoro", "name": "Capofila", "operator": world["operator_op"].pk}
+        ],
+    }
+
+
+PAL_WRITE_PAYLOADS = {
+    "pip-detail": {"objectives": "Obiettivi riscritti dal test di accesso."},
+    "pip-approve": {"activate_step_4": False},
+    "pip-return": {"note": "Manca il calendario del tirocinio."},
+    "pip-withdraw": {"note": "Ritirato dal test di accesso."},
+    "pip-list": lambda world: {
+        "dote": world["dote_other"].pk,
+        "objectives": "PIP sulla Dote di un altro ente.",
+        "services": [
+            {
+                "kind": "orientamento",
+                "hours": "10",
+                "cost": "500.00",
+                "delivery": "individuale",
+                "planned_start": "2025-06-01",
+                "planned_end": "2025-07-31",
+            }
+        ],
+    },
+    "network-list": network_payload,
+    "network-detail": {"name": "Rete rinominata"},
+    "measure-detail": {"name": "Misura rinominata"},
+    "operator-detail": {"name": "Ente rinominato"},
+}
+
+PAL_API_WRITES = [
+    # (role, method, route, object, expected)
+    # operator_user on another operator's PIP: out of its scope.
+    ("operator", "post", "pip-submit", "pip_other", 404),
+    ("operator", "post", "pip-withdraw", "pip_other", 404),
+    ("operator", "patch", "pip-detail", "pip_other", 404),
+    ("operator", "post", "pip-list", None, 422),  # dote_other: not a Dote it sees
+    # Its own draft: the operator files and submits it.
+    ("operator", "patch", "pip-detail", "pip_op", 200),
+    ("operator", "post", "pip-submit", "pip_op", 200),
+    # Only province staff review, and only PIPs of their province's workers.
+    ("operator", "post", "pip-approve", "pip_op", 403),
+    ("region_official", "post", "pip-approve", "pip_op", 403),
+    ("api_client", "post", "pip-approve", "pip_op", 403),
+    ("province_staff", "post", "pip-approve", "pip_other", 404),
+    ("province_staff", "post", "pip-return", "pip_other", 404),
+    # Staff see the BG worker's PIP but do not write it.
+    ("province_staff", "patch", "pip-detail", "pip_op", 403),
+    ("province_staff", "post", "pip-submit", "pip_op", 403),
+    ("province_staff", "post", "pip-withdraw", "pip_op", 403),
+    # Networks and reference data are the Region's.
+    ("operator", "post", "network-list", None, 403),
+    ("operator", "patch", "network-detail", "network_bg", 403),
+    ("province_staff", "post", "network-list", None, 403),
+    ("province_staff", "patch", "network-detail", "network_bg", 403),
+    ("api_client", "patch", "network-detail", "network_bg", 403),
+    ("operator", "patch", "measure-detail", "measure_dul", 403),
+    ("province_staff", "patch", "measure-detail", "measure_dul", 403),
+    ("operator", "patch", "operator-detail", "operator_op", 403),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "route", "obj", "expected"),
+    [pytest.param(*write, id="-".join(map(str, write))) for write in PAL_API_WRITES],
+)
+def test_pal_api_writes_answer_404_out_of_scope_and_403_when_not_allowed(
+    role, method, route, obj, expected, world, client_for
+):
+    path = url_for(route, obj, world)
+    before = snapshot(world[obj]) if obj else None
+    before_pal, before_workers = pal_state(), workers_state()
+
+    response = fetch(
+        client_for(role, path), method, path, payload_for(PAL_WRITE_PAYLOADS, route, world)
+    )
+
+    assert response.status_code == expected, (
+        f"{method.upper()} {path} as {role}: {response.status_code} {response.content!r}"
+    )
+    if expected >= 400:
+        assert response["Content-Type"].startswith(PROBLEM)
+        if obj:
+            assert snapshot(world[obj]) == before, "a refused write changed the row"
+        assert pal_state() == before_pal, "a refused write changed active-policy data"
+        assert workers_state() == before_workers, "a refused write changed workers data"
+    else:
+        assert pal_state() != before_pal
+
+
+PAL_HTML_WRITE_PAYLOADS = {
+    "pal:pip_action": {"note": "Ritirato dal test di accesso."},
+    "pal:review_pip_approve": {"approve-activate_step_4": ""},
+    "pal:review_pip_return": {"return-note": "Manca il calendario del tirocinio."},
+    "pal:service_report": {
+        "delivered_hours": "10",
+        "delivered_cost": "500.00",
+        "delivered_on": "2025-07-31",
+    },
+    "pal:certification_create": {
+        "title": "Operatore di magazzino",
+        "competences": "Gestione delle scorte.",
+        "certified_on": "2025-07-31",
+    },
+    "pal:pip_update": {
+        "objectives": "Obiettivi riscritti.",
+        "services-TOTAL_FORMS": "1",
+        "services-INITIAL_FORMS": "0",
+        "services-MIN_NUM_FORMS": "1",
+        "services-MAX_NUM_FORMS": "1000",
+        "services-0-kind": "orientamento",
+        "services-0-delivery": "individuale",
+        "services-0-hours": "10",
+        "services-0-cost": "500.00",
+        "services-0-planned_start": "2025-06-01",
+        "services-0-planned_end": "2025-07-31",
+    },
+    "workers:outcome_record": {"kind": "ricollocato", "date": "2025-09-01"},
+}
+PAL_HTML_WRITE_PAYLOADS["pal:pip_create"] = PAL_HTML_WRITE_PAYLOADS["pal:pip_update"]
+
+PAL_HTML_WRITES = [
+    # (role, route, object, expected)
+    ("operator", "pal:pip_create", "dote_other", 404),
+    ("operator", "pal:pip_update", "pip_other", 404),
+    ("operator", "pal:pip_action", "pip_other", 404),
+    ("operator", "pal:service_report", "service_other", 404),
+    ("operator", "pal:certification_create", "pip_other", 404),
+    ("operator", "workers:outcome_record", "involvement_mi", 404),
+    ("operator", "workers:outcome_record", "involvement_bg_of_shared", 404),
+    ("operator", "pal:review_pip_approve", "pip_op", 403),
+    ("province_staff", "pal:review_pip_approve", "pip_other", 404),
+    ("province_staff", "pal:review_pip_return", "pip_other", 404),
+    ("province_staff", "pal:pip_action", "pip_op", 403),
+    ("province_staff", "pal:pip_update", "pip_op", 403),
+    ("province_staff", "pal:network_update", "network_bg", 403),
+    ("operator", "pal:network_create", None, 403),
+    ("operator", "pal:measure_update", "measure_dul", 403),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "route", "obj", "expected"),
+    [pytest.param(*write, id="-".join(map(str, write))) for write in PAL_HTML_WRITES],
+)
+def test_pal_html_posts_answer_404_out_of_scope_and_403_when_not_allowed(
+    role, route, obj, expected, world, client_for
+):
+    path = url_for(route, obj, world, action="withdraw")
+    before = snapshot(world[obj]) if obj else None
+    before_pal, before_workers = pal_state(), workers_state()
+
+    response = fetch(
+        client_for(role, path), "post", path, payload_for(PAL_HTML_WRITE_PAYLOADS, route, world)
+    )
+
+    assert response.status_code == expected
+    if obj:
+        assert snapshot(world[obj]) == before
+    assert pal_state() == before_pal
+    assert workers_state() == before_workers
+
+
 # --- Lists and exports are scoped -----------------------------------------------------------
 
 ALL_PROCEDURES = {"BG-LED", "MI-ONLY", "MI-LED-BG-UNIT"}
@@ -710,6 +1041,15 @@ VISIBLE_TO = {
         "involvements": ALL_INVOLVEMENTS,
     },
 }
+# Active policies: staff see the Doti and PIPs of their province's workers and the networks
+# of their territory; the operator its organisation's Doti and PIPs and the networks it is in.
+VISIBLE_TO["province_staff"].update(doti={"dote_op"}, pips={"pip_op"}, networks={"network_bg"})
+VISIBLE_TO["region_official"].update(
+    doti={"dote_op", "dote_other"},
+    pips={"pip_op", "pip_other"},
+    networks={"network_bg", "network_mi"},
+)
+VISIBLE_TO["operator"] = {"doti": {"dote_op"}, "pips": {"pip_op"}, "networks": {"network_bg"}}
 VISIBLE_TO["api_client"] = VISIBLE_TO["province_staff"]
 VISIBLE_TO["admin"] = VISIBLE_TO["region_official"]
 
@@ -804,6 +1144,52 @@ class TestScopedLists:
         results = api_results(fetch(client_for(role, path), "get", path))
         expected = {obj.pk for obj in names_of(world, VISIBLE_TO[role][kind]).values()}
         assert {row["id"] for row in results} == expected
+
+    @pytest.mark.parametrize(
+        "role", ["province_staff", "api_client", "region_official", "operator", "admin"]
+    )
+    @pytest.mark.parametrize(
+        ("route", "kind"),
+        [("dote-list", "doti"), ("pip-list", "pips"), ("network-list", "networks")],
+    )
+    def test_api_pal_lists(self, route, kind, role, world, client_for):
+        path = reverse(route)
+        results = api_results(fetch(client_for(role, path), "get", path))
+        expected = {obj.pk for obj in names_of(world, VISIBLE_TO[role][kind]).values()}
+        assert {row["id"] for row in results} == expected
+
+    @pytest.mark.parametrize("role", ["operator", "admin"])
+    def test_html_operator_home(self, role, world, client_for):
+        path = reverse("pal:operator_home")
+        response = fetch(client_for(role, path), "get", path)
+        assert response.status_code == 200
+        body = response.content.decode()
+        for kind, names in (("doti", {"dote_op", "dote_other"}), ("pips", {"pip_op", "pip_other"})):
+            for name in names:
+                link = f'href="{world[name].get_absolute_url()}"'
+                assert (link in body) == (name in VISIBLE_TO[role][kind]), name
+
+    @pytest.mark.parametrize("role", ["province_staff", "region_official", "admin"])
+    def test_html_network_list(self, role, world, client_for):
+        path = reverse("pal:network_list")
+        body = fetch(client_for(role, path), "get", path).content.decode()
+        for name in ("network_bg", "network_mi"):
+            link = f'href="{world[name].get_absolute_url()}"'
+            assert (link in body) == (name in VISIBLE_TO[role]["networks"]), name
+
+    @pytest.mark.parametrize("role", ["province_staff", "admin"])
+    def test_html_review_queue(self, role, world, client_for):
+        # Drafts never reach the queue: both PIPs are submitted here.
+        PIP.objects.filter(pk__in=[world["pip_op"].pk, world["pip_other"].pk]).update(
+            status=PIPStatus.PRESENTATO
+        )
+        path = reverse("pal:review_queue")
+        response = fetch(client_for(role, path), "get", path)
+        assert response.status_code == 200
+        body = response.content.decode()
+        for name in ("pip_op", "pip_other"):
+            link = f'href="{reverse("pal:review_pip", args=[world[name].pk])}"'
+            assert (link in body) == (name in VISIBLE_TO[role]["pips"]), name
 
     def test_html_procedure_workers_of_the_shared_procedure(self, world, client_for):
         # BG sees proc_shared and its own unit's workers there, nobody of the MI unit.
