@@ -1,10 +1,8 @@
 """Staff pages for crisis procedures and meetings: fetch in scope, call a service, show."""
 
 import io
-import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +23,7 @@ from cases.selectors import procedure_history
 from crisi_portal.forms import add_service_errors
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.uploads import stash_upload, take_upload
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
@@ -321,12 +320,6 @@ class ProcedureExportView(ScopedViewMixin, View):
         return response
 
 
-def _import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 class ProcedureImportView(ScopedViewMixin, View):
     """Upload → preview of what would change (nothing saved) → confirm."""
 
@@ -351,22 +344,11 @@ class ProcedureImportView(ScopedViewMixin, View):
             "filename": form.cleaned_data["file"].name,
         }
         if result.ok:
-            token = uuid.uuid4().hex
-            (_import_dir() / f"{token}.csv").write_bytes(raw)
-            request.session[f"import-{token}"] = request.user.pk
-            context["token"] = token
+            context["token"] = stash_upload(request, raw, purpose="procedures")
         return render(request, self.template_name, context, status=200 if result.ok else 422)
 
     def _confirm(self, request, token: str):
-        if not token.isalnum() or request.session.pop(f"import-{token}", None) != request.user.pk:
-            raise Http404
-        path = _import_dir() / f"{token}.csv"
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        finally:
-            path.unlink(missing_ok=True)
+        raw, _filename = take_upload(request, token, purpose="procedures")
         # Re-checked against the database as it is now: it may have changed since the preview.
         result = interchange.import_procedures(raw, user=request.user)
         if not result.ok:

@@ -1,14 +1,9 @@
 """Province staff's daily work on workers: lists per procedure, step moves, timelines."""
 
-import uuid
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +16,7 @@ from crisi_portal.forms import add_service_errors
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.uploads import stash_upload, take_upload
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.filtersets import InvolvementFilterSet
@@ -393,12 +389,6 @@ class CohortCreateView(ScopedViewMixin, View):
         return self._render(request, procedure, form, status=422)
 
 
-def _import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 class WorkerImportView(ScopedViewMixin, View):
     """Upload a company's worker list → preview with the column mapping → confirm."""
 
@@ -443,27 +433,15 @@ class WorkerImportView(ScopedViewMixin, View):
             ],
         )
         if result.ok:
-            token = uuid.uuid4().hex
-            suffix = Path(upload.name).suffix.lower() or ".csv"
-            (_import_dir() / f"{token}{suffix}").write_bytes(raw)
-            request.session[f"worker-import-{token}"] = [request.user.pk, procedure.pk, upload.name]
-            context["token"] = token
+            context["token"] = stash_upload(
+                request, raw, purpose=f"workers:{procedure.pk}", filename=upload.name
+            )
         return render(request, self.template_name, context, status=200 if result.ok else 422)
 
     def _confirm(self, request, procedure, token: str):
         from workers.importers import import_workers
 
-        stored = request.session.pop(f"worker-import-{token}", None)
-        if not token.isalnum() or not stored or stored[:2] != [request.user.pk, procedure.pk]:
-            raise Http404
-        filename = stored[2]
-        path = _import_dir() / f"{token}{Path(filename).suffix.lower() or '.csv'}"
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        finally:
-            path.unlink(missing_ok=True)
+        raw, filename = take_upload(request, token, purpose=f"workers:{procedure.pk}")
         result = import_workers(procedure, raw, filename=filename, user=request.user)
         if not result.ok:
             return render(
