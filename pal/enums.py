@@ -1,11 +1,12 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DoteStatus(models.TextChoices):
     ASSEGNATA = "assegnata", _("Assigned")
     ATTIVA = "attiva", _("Active")
-    CONCLUSA = "conclusa", _("Concluded")
+    CONCLUSA = "conclusa", pgettext_lazy("Dote status", "Concluded")
     REVOCATA = "revocata", _("Revoked")
 
 
@@ -15,7 +16,7 @@ class PIPStatus(models.TextChoices):
     RESTITUITO = "restituito", _("Returned")
     APPROVATO = "approvato", _("Approved")
     IN_CORSO = "in_corso", _("In progress")
-    CONCLUSO = "concluso", _("Concluded")
+    CONCLUSO = "concluso", pgettext_lazy("PIP status", "Concluded")
     RITIRATO = "ritirato", _("Withdrawn")
 
 

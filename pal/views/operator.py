@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from crisi_portal.forms import add_service_errors
@@ -48,10 +48,10 @@ ACTIONS = {
 }
 # A refusal says which move failed, then the rule (PALRuleRefused.message); nothing changed.
 REFUSED = {
-    "submit": _lazy("The PIP was not submitted. %(rule)s"),
-    "start": _lazy("Delivery was not started. %(rule)s"),
-    "conclude": _lazy("The PIP was not concluded. %(rule)s"),
-    "withdraw": _lazy("The PIP was not withdrawn. %(rule)s"),
+    "submit": gettext_lazy("The PIP was not submitted. %(rule)s"),
+    "start": gettext_lazy("Delivery was not started. %(rule)s"),
+    "conclude": gettext_lazy("The PIP was not concluded. %(rule)s"),
+    "withdraw": gettext_lazy("The PIP was not withdrawn. %(rule)s"),
 }
 REPORTABLE_PIP_STATUSES = (PIPStatus.APPROVATO, PIPStatus.IN_CORSO, PIPStatus.CONCLUSO)
 CERTIFIABLE_PIP_STATUSES = (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO)

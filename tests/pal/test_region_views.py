@@ -13,6 +13,13 @@ from tests.pal.factories import measure
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """These tests read the English messages; the portal's default language is Italian."""
+    settings.LANGUAGE_CODE = "en"
+
+
 CHECK = re.compile(r'data-check="(\w+)" data-ok="(true|false)"')
 
 

@@ -19,6 +19,12 @@ from workers.services import involvement_move
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """These tests read the English messages; the portal's default language is Italian."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def submitted_pip(*, province: str = "BG", step: str = Step.STEP_3) -> PIP:
     """A PIP submitted by the operator for a worker of ``province`` standing at ``step``."""
     unit = ProductionUnitFactory(procedure=CrisisProcedureFactory(lead=province))
