@@ -3,6 +3,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db.models.fields import BLANK_CHOICE_LABEL
+
+# Django's own blank labels; its "- Select an option -" has no Italian translation yet.
+DEFAULT_EMPTY_LABELS = ("", "---------", BLANK_CHOICE_LABEL)
 
 
 class StyledFormMixin:
@@ -11,6 +15,17 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            # A dash for "nothing chosen" reads the same in both languages.
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label in DEFAULT_EMPTY_LABELS:
+                    field.empty_label = "—"
+                    field.widget.choices = field.choices
+            elif isinstance(field, forms.ChoiceField) and not isinstance(
+                field, forms.MultipleChoiceField
+            ):
+                choices = list(field.choices)
+                if choices and choices[0][0] == "" and str(choices[0][1]) in DEFAULT_EMPTY_LABELS:
+                    field.choices = [("", "—"), *choices[1:]]
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
