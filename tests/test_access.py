@@ -13,6 +13,8 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
@@ -554,7 +556,14 @@ def fetch(client: Client, method: str, path: str, data=None):
         getattr(client, method)(path, data) if data is not None else (getattr(client, method)(path))
     )
     # File downloads stream from an open file: close it (ResourceWarning is an error here).
-    response.close()
+    # HttpResponse.close() also sends request_finished, whose close_old_connections would
+    # close the test's own database connection (PostgreSQL): keep it out, as the test client
+    # itself does while it handles a request.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return response
 
 
