@@ -108,12 +108,11 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
 
 
 def _step_counts(procedure: CrisisProcedure, user) -> list[tuple[str, str, int]]:
-    """Workers of the procedure the user sees, per current step (counted in the database)."""
-    from workers.enums import STEP_SHORT_LABELS, Step
+    """Workers of the procedure the user sees, per current step."""
     from workers.models import Involvement
+    from workers.selectors import step_tiles
 
-    counts = Involvement.objects.visible_to(user).filter(procedure=procedure).step_counts()
-    return [(step, STEP_SHORT_LABELS[step], counts[step]) for step in Step]
+    return step_tiles(Involvement.objects.visible_to(user).filter(procedure=procedure))
 
 
 def _render_procedure_form(request, context, status=200):

@@ -274,7 +274,10 @@ def pip_save(
     return pip
 
 
-def _total_of(pip: PIP) -> Decimal:
+def pip_total(pip: PIP | None) -> Decimal:
+    """What the PIP's services cost, summed in the database (zero for a PIP not yet saved)."""
+    if pip is None:
+        return ZERO
     return pip.services.aggregate(total=Sum("cost"))["total"] or ZERO
 
 
@@ -283,7 +286,7 @@ def check_pip_rules(pip: PIP) -> None:
     dote = pip.dote
     measure = dote.measure
     involvement = dote.involvement
-    total = _total_of(pip)
+    total = pip_total(pip)
     if total <= 0:
         raise PALRuleRefused("no_services", _("A PIP needs at least one service with a cost."))
     services = list(pip.services.values("planned_start", "planned_end", "cost"))

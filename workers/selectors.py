@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from crisi_portal.roles import Role
+from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import PersonalDataAccess, Worker
 
 
@@ -32,3 +33,9 @@ def log_identity_reads(user, workers: Iterable[Worker], *, purpose: str, path: s
         PersonalDataAccess(user=user, worker=worker, purpose=purpose[:200], path=path[:300])
         for worker in {w.pk: w for w in workers}.values()
     )
+
+
+def step_tiles(involvements) -> list[tuple[str, str, int]]:
+    """(step, short label, workers) for every step, counted in the database."""
+    counts = involvements.step_counts()
+    return [(step, STEP_SHORT_LABELS[step], counts[step]) for step in Step]

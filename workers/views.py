@@ -22,7 +22,7 @@ from workers.enums import STEP_SHORT_LABELS, Step
 from workers.filtersets import InvolvementFilterSet
 from workers.forms import BulkMoveForm, CohortForm, MoveForm, OutcomeForm, WorkerImportForm
 from workers.models import Involvement, StepTransition, Worker
-from workers.selectors import can_see_identity, log_identity_reads
+from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
@@ -95,7 +95,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
                 purpose=_("list of workers of procedure %(id)s") % {"id": procedure.external_id},
                 path=request.path,
             )
-        counts = base.step_counts()
+        tiles = step_tiles(base)
         can_move = (
             Involvement.objects.filter(procedure=procedure).editable_by(request.user).exists()
         )
@@ -114,8 +114,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             "total": total,
             "page": page,
             "has_next": page * PAGE_SIZE < total,
-            "step_counts": [(step, STEP_SHORT_LABELS[step], counts[step]) for step in Step],
-            "all_count": sum(counts.values()),
+            "step_counts": tiles,
+            "all_count": sum(n for _step, _label, n in tiles),
             "show_identity": show_identity,
             "can_move": can_move,
             "can_take_in_charge": can_take_in_charge,

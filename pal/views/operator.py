@@ -265,18 +265,12 @@ class PIPFormView(ScopedViewMixin, View):
             "form": form,
             "formset": formset,
             "budget": _budget(
-                dote, formset.posted_total() if formset.is_bound else self._total(pip)
+                dote, formset.posted_total() if formset.is_bound else services.pip_total(pip)
             ),
             "creating": self.creating,
             "show_identity": can_see_identity(request.user),
         }
         return render(request, self.template_name, context, status=status)
-
-    @staticmethod
-    def _total(pip: PIP | None) -> Decimal:
-        if pip is None:
-            return Decimal("0.00")
-        return pip.services.aggregate(total=Sum("cost"))["total"] or Decimal("0.00")
 
     def _initial_services(self, dote: Dote, pip: PIP | None) -> list[dict]:
         if pip is not None:
