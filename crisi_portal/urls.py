@@ -38,6 +38,7 @@ urlpatterns = [
     path("procedures/", include("cases.urls")),
     path("", include("workers.urls")),
     path("pal/", include("pal.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

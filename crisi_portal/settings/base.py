@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (used by later beat entries)
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -176,7 +176,40 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_TRACK_STARTED = True
+
+# Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
+# by the watchdog and queued again, up to REPORT_MAX_ATTEMPTS attempts in all.
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=15 * 60)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+REPORT_SCHEDULED_FORMATS = {
+    "annual": ["pdf", "xlsx", "csv", "json"],
+    "bimonthly": ["pdf", "xlsx"],
+    "quarterly": ["pdf", "xlsx"],
+}
+
+# Static schedule (celery beat), Europe/Rome. Each report covers the period just ended.
+CELERY_BEAT_SCHEDULE = {
+    "bimonthly-reports": {
+        "task": "monitoring.tasks.scheduled_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1, month_of_year="1,3,5,7,9,11"),
+        "args": ("bimonthly",),
+    },
+    "quarterly-reports": {
+        "task": "monitoring.tasks.scheduled_reports",
+        "schedule": crontab(minute=30, hour=6, day_of_month=1, month_of_year="1,4,7,10"),
+        "args": ("quarterly",),
+    },
+    "annual-report": {
+        "task": "monitoring.tasks.scheduled_reports",
+        "schedule": crontab(minute=0, hour=7, day_of_month=15, month_of_year=1),
+        "args": ("annual",),
+    },
+    "report-watchdog": {
+        "task": "monitoring.tasks.report_watchdog",
+        "schedule": crontab(minute="*/5"),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,107 @@
+"""Report periods: ``2025`` (year), ``2025-Q3`` (quarter), ``2025-B3`` (bimester, B1 = Jan–Feb).
+
+A period knows its first and last day, the period before it, and which period a scheduled run
+on a given day reports on (the one that has just ended).
+"""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from monitoring.enums import ReportKind
+
+# Bimonthly reports cover bimesters, quarterly reports quarters, annual reports years.
+MONTHS_PER_PART = {ReportKind.BIMONTHLY: 2, ReportKind.QUARTERLY: 3, ReportKind.ANNUAL: 12}
+PART_LETTER = {ReportKind.BIMONTHLY: "B", ReportKind.QUARTERLY: "Q"}
+PATTERNS = {
+    ReportKind.ANNUAL: re.compile(r"^(?P<year>\d{4})$"),
+    ReportKind.QUARTERLY: re.compile(r"^(?P<year>\d{4})-Q(?P<part>[1-4])$"),
+    ReportKind.BIMONTHLY: re.compile(r"^(?P<year>\d{4})-B(?P<part>[1-6])$"),
+}
+EXAMPLES = {
+    ReportKind.ANNUAL: "2025",
+    ReportKind.QUARTERLY: "2025-Q3",
+    ReportKind.BIMONTHLY: "2025-B3",
+}
+FIRST_YEAR = 2000
+
+
+class PeriodError(ValueError):
+    """A period that does not parse, or does not fit the report kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    kind: ReportKind
+    year: int
+    part: int = 1  # quarter 1–4, bimester 1–6; 1 for a year
+
+    @classmethod
+    def parse(cls, kind: str, text: str) -> "Period":
+        try:
+            kind = ReportKind(kind)
+        except ValueError as exc:
+            raise PeriodError(_("Unknown report kind “%(kind)s”.") % {"kind": kind}) from exc
+        match = PATTERNS[kind].match((text or "").strip().upper())
+        if not match:
+            raise PeriodError(
+                _("“%(text)s” is not a period of a %(kind)s report: write it like %(example)s.")
+                % {"text": text, "kind": kind.label, "example": EXAMPLES[kind]}
+            )
+        year = int(match["year"])
+        if year < FIRST_YEAR:
+            raise PeriodError(_("Reports start from %(year)s.") % {"year": FIRST_YEAR})
+        return cls(kind, year, int(match.groupdict().get("part") or 1))
+
+    @classmethod
+    def containing(cls, kind: str, day: date) -> "Period":
+        kind = ReportKind(kind)
+        return cls(kind, day.year, (day.month - 1) // MONTHS_PER_PART[kind] + 1)
+
+    @classmethod
+    def just_ended(cls, kind: str, today: date) -> "Period":
+        """The period a scheduled run on ``today`` reports on: the last one fully past."""
+        return cls.containing(kind, today).previous()
+
+    @property
+    def code(self) -> str:
+        if self.kind == ReportKind.ANNUAL:
+            return str(self.year)
+        return f"{self.year}-{PART_LETTER[self.kind]}{self.part}"
+
+    @property
+    def start(self) -> date:
+        month = (self.part - 1) * MONTHS_PER_PART[self.kind] + 1
+        return date(self.year, month, 1)
+
+    @property
+    def end(self) -> date:
+        month = self.part * MONTHS_PER_PART[self.kind]
+        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    def previous(self) -> "Period":
+        if self.part > 1:
+            return Period(self.kind, self.year, self.part - 1)
+        return Period(self.kind, self.year - 1, 12 // MONTHS_PER_PART[self.kind])
+
+    def is_over(self, today: date) -> bool:
+        return self.end < today
+
+    @property
+    def label(self) -> str:
+        """Human label in the active language, e.g. “Trimestre 3 2025 (1 luglio – 30 settembre)”."""
+        if self.kind == ReportKind.ANNUAL:
+            return _("Year %(year)s") % {"year": self.year}
+        span = "{} – {}".format(date_format(self.start, "j F"), date_format(self.end, "j F Y"))
+        if self.kind == ReportKind.QUARTERLY:
+            name = _("Quarter %(part)s %(year)s") % {"part": self.part, "year": self.year}
+        else:
+            name = _("Bimester %(part)s %(year)s") % {"part": self.part, "year": self.year}
+        return f"{name} ({span})"
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,351 @@
+"""The content of the three official reports (DOMAIN §5), as plain data with raw numbers.
+
+Every figure is aggregated by the database; Python only lays the aggregates out in the
+official order and computes percentages from them. The dicts returned here are the JSON
+format of the reports and what the PDF, XLSX and CSV renderers draw.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from cases.enums import Family, Status
+from cases.models import CrisisProcedure, ProductionUnit, Province
+from monitoring.enums import ReportKind
+from monitoring.periods import Period
+from workers.enums import Step
+from workers.models import Involvement, StepTransition
+
+FAMILIES = list(Family.values)
+CIGS_FAMILIES = [Family.CIGS_MINISTERIALE.value, Family.CIGS_REGIONALE.value]
+STEPS = list(Step.values)
+
+
+class ScopeError(ValueError):
+    """A report asked for a scope it does not have (e.g. the annual table of one province)."""
+
+
+def percentage(part: int, whole: int, places: str = "0.1") -> float:
+    """``part`` as a percentage of ``whole``, rounded half up (10.25 → 10.3); 0 when whole is 0."""
+    if not whole:
+        return 0.0
+    value = Decimal(part) * 100 / Decimal(whole)
+    return float(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def provinces() -> list[dict]:
+    return list(Province.objects.order_by("position").values("code", "name"))
+
+
+def build(kind: str, period: Period, province: str | None = None) -> dict:
+    builders = {
+        ReportKind.ANNUAL: annual,
+        ReportKind.BIMONTHLY: bimonthly,
+        ReportKind.QUARTERLY: quarterly,
+    }
+    return builders[ReportKind(kind)](period, province)
+
+
+# --- Annual table ------------------------------------------------------------------------------
+
+
+def annual(period: Period, province: str | None = None) -> dict:
+    """Per province and family: units and workers of procedures opened in the year, with % weights.
+
+    Units and workers count in the unit's province (sede operativa); workers are the units'
+    ``workers_involved``. The table is regional by definition: all twelve provinces, always.
+    """
+    if province is not None:
+        raise ScopeError("The annual table is regional: it has no single-province version.")
+    cells = (
+        ProductionUnit.objects.filter(
+            procedure__opened_on__gte=period.start, procedure__opened_on__lte=period.end
+        )
+        .values("province_id", "procedure__family")
+        .annotate(units=Count("id"), workers=Coalesce(Sum("workers_involved"), 0))
+        .order_by()
+    )
+    by_cell = {(c["province_id"], c["procedure__family"]): c for c in cells}
+    totals = {
+        family: {
+            "units": sum(c["units"] for (_, f), c in by_cell.items() if f == family),
+            "workers": sum(c["workers"] for (_, f), c in by_cell.items() if f == family),
+        }
+        for family in FAMILIES
+    }
+    rows = []
+    for prov in provinces():
+        row = {"province": prov["code"]}
+        for family in FAMILIES:
+            cell = by_cell.get((prov["code"], family), {"units": 0, "workers": 0})
+            row[family] = {
+                "units": cell["units"],
+                "units_pct": percentage(cell["units"], totals[family]["units"]),
+                "workers": cell["workers"],
+                "workers_pct": percentage(cell["workers"], totals[family]["workers"]),
+            }
+        row["total_workers"] = sum(row[family]["workers"] for family in FAMILIES)
+        rows.append(row)
+    total = {family: totals[family] for family in FAMILIES}
+    total["total_workers"] = sum(t["workers"] for t in totals.values())
+    return {
+        "kind": ReportKind.ANNUAL.value,
+        "period": period.code,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "scope": "LOM",
+        "rows": rows,
+        "total": total,
+    }
+
+
+# --- Bimonthly report --------------------------------------------------------------------------
+
+
+def in_progress_on(day):
+    """CIGS procedures whose income-support period covers ``day`` (opened by then)."""
+    return CrisisProcedure.objects.filter(
+        family__in=CIGS_FAMILIES,
+        opened_on__lte=day,
+        start_date__lte=day,
+    ).filter(
+        Q(end_date__gte=day) | (Q(end_date__isnull=True) & ~Q(status=Status.CHIUSA)),
+    )
+
+
+def bimonthly(period: Period, province: str | None = None) -> dict:
+    """The CIGS procedures in progress on the last day of the bimester.
+
+    A province's document lists each procedure with its units in that province; the regional
+    document summarises procedures, units and workers per province and family.
+    """
+    day = period.end
+    procedures = in_progress_on(day)
+    units = ProductionUnit.objects.filter(procedure__in=procedures)
+    data = {
+        "kind": ReportKind.BIMONTHLY.value,
+        "period": period.code,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "as_of": day.isoformat(),
+        "scope": province or "LOM",
+    }
+    if province is not None:
+        if not Province.objects.filter(code=province).exists():
+            raise ScopeError(f"Unknown province {province!r}.")
+        data["procedures"] = bimonthly_procedures(units.filter(province_id=province))
+    # The regional summary is in every document: a province reads itself against the others.
+    data["summary"], data["total"] = bimonthly_summary(units)
+    return data
+
+
+def bimonthly_procedures(units) -> list[dict]:
+    """One entry per procedure with its units (already restricted to one province)."""
+    rows = units.select_related("procedure__company").order_by(
+        "procedure__company__name", "procedure__external_id", "comune", "id"
+    )
+    procedures: dict[int, dict] = {}
+    for unit in rows.values(
+        "procedure_id",
+        "procedure__external_id",
+        "procedure__company__name",
+        "procedure__company__tax_code",
+        "procedure__family",
+        "procedure__status",
+        "procedure__opened_on",
+        "procedure__start_date",
+        "procedure__end_date",
+        "name",
+        "comune",
+        "workers_involved",
+    ):
+        entry = procedures.setdefault(
+            unit["procedure_id"],
+            {
+                "external_id": unit["procedure__external_id"],
+                "company": unit["procedure__company__name"],
+                "company_tax_code": unit["procedure__company__tax_code"],
+                "family": unit["procedure__family"],
+                "status": unit["procedure__status"],
+                "opened_on": unit["procedure__opened_on"].isoformat(),
+                "start_date": unit["procedure__start_date"].isoformat(),
+                "end_date": (
+                    unit["procedure__end_date"].isoformat() if unit["procedure__end_date"] else None
+                ),
+                "units": [],
+            },
+        )
+        entry["units"].append(
+            {"name": unit["name"], "comune": unit["comune"], "workers": unit["workers_involved"]}
+        )
+    # Workers per procedure in this province, summed by the database.
+    workers = dict(
+        units.values("procedure_id")
+        .annotate(n=Coalesce(Sum("workers_involved"), 0))
+        .order_by()
+        .values_list("procedure_id", "n")
+    )
+    for pk, entry in procedures.items():
+        entry["workers"] = workers.get(pk, 0)
+    return list(procedures.values())
+
+
+def bimonthly_summary(units) -> tuple[list[dict], dict]:
+    cells = (
+        units.values("province_id", "procedure__family")
+        .annotate(
+            procedures=Count("procedure", distinct=True),
+            units=Count("id"),
+            workers=Coalesce(Sum("workers_involved"), 0),
+        )
+        .order_by()
+    )
+    by_cell = {(c["province_id"], c["procedure__family"]): c for c in cells}
+    empty = {"procedures": 0, "units": 0, "workers": 0}
+    summary = []
+    for prov in provinces():
+        row = {"province": prov["code"], "name": prov["name"]}
+        for family in CIGS_FAMILIES:
+            cell = by_cell.get((prov["code"], family), empty)
+            row[family] = {key: cell[key] for key in empty}
+        row["procedures"] = sum(row[f]["procedures"] for f in CIGS_FAMILIES)
+        row["units"] = sum(row[f]["units"] for f in CIGS_FAMILIES)
+        row["workers"] = sum(row[f]["workers"] for f in CIGS_FAMILIES)
+        summary.append(row)
+    # Regional totals from the database too: a procedure spanning provinces counts once.
+    overall = units.aggregate(
+        procedures=Count("procedure", distinct=True),
+        units=Count("id"),
+        workers=Coalesce(Sum("workers_involved"), 0),
+        **{
+            f"{family}_procedures": Count(
+                "procedure", distinct=True, filter=Q(procedure__family=family)
+            )
+            for family in CIGS_FAMILIES
+        },
+    )
+    total = {
+        "procedures": overall["procedures"],
+        "units": overall["units"],
+        "workers": overall["workers"],
+    }
+    for family in CIGS_FAMILIES:
+        total[family] = {
+            "procedures": overall[f"{family}_procedures"],
+            "units": sum(row[family]["units"] for row in summary),
+            "workers": sum(row[family]["workers"] for row in summary),
+        }
+    return summary, total
+
+
+# --- Quarterly PAL monitoring -------------------------------------------------------------------
+
+
+def steps_on(day, province: str | None = None):
+    """Workers of ministerial-CIGS procedures per province and step as they stood on ``day``.
+
+    The step on a day is the arrival step of the involvement's latest transition effective by
+    then; workers not yet taken in charge by that day are not counted.
+    """
+    latest = (
+        StepTransition.objects.filter(involvement=OuterRef("pk"), effective_date__lte=day)
+        .order_by("-effective_date", "-id")
+        .values("to_step")[:1]
+    )
+    involvements = Involvement.objects.filter(procedure__family=Family.CIGS_MINISTERIALE)
+    if province is not None:
+        involvements = involvements.filter(unit__province_id=province)
+    rows = (
+        involvements.annotate(step=Subquery(latest))
+        .filter(step__isnull=False)
+        .values("unit__province_id", "step")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(r["unit__province_id"], r["step"]): r["n"] for r in rows}
+
+
+def step_block(counts: dict[str, int]) -> dict:
+    workers = sum(counts.values())
+    return {
+        "steps": counts,
+        "workers": workers,
+        "activation_rate": percentage(counts[Step.STEP_4], workers),
+    }
+
+
+def change(now: dict, before: dict) -> dict:
+    delta = {step: now["steps"][step] - before["steps"][step] for step in STEPS}
+    delta["workers"] = now["workers"] - before["workers"]
+    rate = Decimal(str(now["activation_rate"])) - Decimal(str(before["activation_rate"]))
+    delta["activation_rate"] = float(rate)
+    return delta
+
+
+def quarterly(period: Period, province: str | None = None) -> dict:
+    """Per province: ministerial-CIGS workers by step at the quarter's end, the activation rate
+    (STEP_4 share), measures activated in the quarter, and the change from the previous quarter."""
+    previous = period.previous()
+    now_cells = steps_on(period.end, province)
+    before_cells = steps_on(previous.end, province)
+    activated = (
+        StepTransition.objects.filter(
+            to_step=Step.STEP_4,
+            effective_date__gte=period.start,
+            effective_date__lte=period.end,
+            involvement__procedure__family=Family.CIGS_MINISTERIALE,
+        )
+        .filter(**({"involvement__unit__province_id": province} if province else {}))
+        .values("involvement__unit__province_id", "measure__code", "measure__name")
+        .annotate(n=Count("id"))
+        .order_by("measure__code")
+    )
+    measures: dict[str, dict] = {}
+    for cell in activated:
+        code = cell["measure__code"] or "-"
+        entry = measures.setdefault(
+            code, {"code": code, "name": cell["measure__name"] or "", "by_province": {}}
+        )
+        entry["by_province"][cell["involvement__unit__province_id"]] = cell["n"]
+    for entry in measures.values():
+        entry["total"] = sum(entry["by_province"].values())
+
+    scope = [p for p in provinces() if province is None or p["code"] == province]
+    if province is not None and not scope:
+        raise ScopeError(f"Unknown province {province!r}.")
+    rows = []
+    for prov in scope:
+        code = prov["code"]
+        now = step_block({s: now_cells.get((code, s), 0) for s in STEPS})
+        before = step_block({s: before_cells.get((code, s), 0) for s in STEPS})
+        rows.append(
+            {
+                "province": code,
+                "name": prov["name"],
+                **now,
+                "activated_in_quarter": sum(
+                    m["by_province"].get(code, 0) for m in measures.values()
+                ),
+                "previous": before,
+                "change": change(now, before),
+            }
+        )
+    total_now = step_block({s: sum(r["steps"][s] for r in rows) for s in STEPS})
+    total_before = step_block({s: sum(r["previous"]["steps"][s] for r in rows) for s in STEPS})
+    return {
+        "kind": ReportKind.QUARTERLY.value,
+        "period": period.code,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "previous_period": previous.code,
+        "scope": province or "LOM",
+        "rows": rows,
+        "total": {
+            **total_now,
+            "activated_in_quarter": sum(r["activated_in_quarter"] for r in rows),
+            "previous": total_before,
+            "change": change(total_now, total_before),
+        },
+        "measures": sorted(measures.values(), key=lambda m: (-m["total"], m["code"])),
+    }

@@ -1,0 +1,358 @@
+"""Report runs: requesting them, producing their documents, and keeping them honest.
+
+The ``ReportRun`` row is the source of truth. A request creates a queued row (the next version
+of its kind, period, scope and format) and enqueues the task once the transaction commits.
+The task claims the row with one conditional UPDATE, so a duplicate delivery does nothing;
+the document is written to a temporary file and moved into place, then the row is marked
+ready with its checksum. A run whose worker died stays ``running`` until the watchdog sees
+it past its time limit, marks the attempt failed and queues it again (or gives up).
+"""
+
+import hashlib
+import logging
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cases.models import Province
+from crisi_portal.problems import DomainError
+from crisi_portal.roles import Role
+from monitoring import reports
+from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
+from monitoring.models import ReportContact, ReportRun
+from monitoring.periods import Period, PeriodError
+from monitoring.renderers import render_document
+
+log = logging.getLogger(__name__)
+
+
+class ReportRequestRefused(DomainError):
+    """A run that cannot be requested; ``field`` names the offending input."""
+
+    code = "report_refused"
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message, field=field)
+
+
+# --- What may be asked -------------------------------------------------------------------------
+
+
+def validate_request(kind: str, period: str, province: str | None, fmt: str) -> Period:
+    if kind not in ReportKind.values:
+        raise ReportRequestRefused(
+            _("Unknown report “%(kind)s”: choose %(choices)s.")
+            % {"kind": kind, "choices": ", ".join(ReportKind.values)},
+            "kind",
+        )
+    if fmt not in ReportFormat.values:
+        raise ReportRequestRefused(
+            _("Unknown format “%(format)s”: choose %(choices)s.")
+            % {"format": fmt, "choices": ", ".join(ReportFormat.values)},
+            "format",
+        )
+    try:
+        parsed = Period.parse(kind, period)
+    except PeriodError as exc:
+        raise ReportRequestRefused(str(exc), "period") from exc
+    if parsed.start > timezone.localdate():
+        raise ReportRequestRefused(
+            _("The period %(period)s has not started yet.") % {"period": parsed.code}, "period"
+        )
+    if province is not None:
+        if kind == ReportKind.ANNUAL:
+            raise ReportRequestRefused(
+                _("The annual table is regional: leave the province empty."), "province"
+            )
+        if not Province.objects.filter(code=province).exists():
+            raise ReportRequestRefused(
+                _("Unknown province “%(code)s”.") % {"code": province}, "province"
+            )
+    return parsed
+
+
+def may_request(user, province: str | None) -> bool:
+    """Region officials and admins ask for any document; a Nucleo for its own province's;
+    an API client within its province restriction. Operators never."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_admin or user.role == Role.REGION_OFFICIAL:
+        return True
+    if user.role == Role.PROVINCE_STAFF:
+        return province is not None and province in user.province_codes
+    if user.role == Role.API_CLIENT:
+        return not user.province_codes or (province in user.province_codes)
+    return False
+
+
+# --- Requesting ----------------------------------------------------------------------------------
+
+
+def request_run(
+    *,
+    kind: str,
+    period: str,
+    fmt: str,
+    province: str | None = None,
+    trigger: str = Trigger.USER,
+    user=None,
+    parameters: dict | None = None,
+) -> ReportRun:
+    """Queue a new version of a document; the task starts when the transaction commits."""
+    province = province or None
+    parsed = validate_request(kind, period, province, fmt)
+    if trigger != Trigger.SCHEDULE and not may_request(user, province):
+        raise ReportRequestRefused(
+            _("You may not request this document for this scope."), "province"
+        )
+    run = create_version(
+        kind=kind,
+        period=parsed.code,
+        province_id=province,
+        format=fmt,
+        triggered_by=trigger,
+        requested_by=user if user is not None and user.is_authenticated else None,
+        parameters=parameters or {},
+    )
+    enqueue(run)
+    return run
+
+
+def create_version(**fields) -> ReportRun:
+    """Insert the next version; two concurrent requests both get a row (the loser retries)."""
+    same = ReportRun.objects.filter(
+        kind=fields["kind"],
+        period=fields["period"],
+        format=fields["format"],
+        province_id=fields["province_id"],
+    )
+    for _attempt in range(5):
+        version = (same.aggregate(v=Max("version"))["v"] or 0) + 1
+        try:
+            with transaction.atomic():
+                return ReportRun.objects.create(version=version, **fields)
+        except IntegrityError:
+            continue
+    raise IntegrityError("Could not allocate a report version after 5 attempts.")
+
+
+def enqueue(run: ReportRun, countdown: int | None = None) -> None:
+    from monitoring.tasks import generate_report
+
+    def send():
+        result = generate_report.apply_async(args=[run.pk], countdown=countdown)
+        ReportRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+# --- Producing -----------------------------------------------------------------------------------
+
+
+def claim(run_id: int) -> bool:
+    """Take a queued run for this worker; False if it is not queued (done, or someone has it)."""
+    return bool(
+        ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=timezone.now(),
+            finished_at=None,
+        )
+    )
+
+
+def produce(run_id: int) -> ReportRun | None:
+    """Produce the document of a queued run. Idempotent: anything but a queued run is left."""
+    if not claim(run_id):
+        log.info("report run %s is not queued; nothing to do", run_id)
+        return None
+    run = ReportRun.objects.select_related("province").get(pk=run_id)
+    started = time.monotonic()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            period = run.period_obj
+            data = reports.build(run.kind, period, run.province_id)
+            rendered = render_document(data, run.format, scope_label=run.scope_label, period=period)
+        name, digest = store(run, rendered.content)
+    except Exception as exc:
+        fail(run, f"{type(exc).__name__}: {exc}")
+        raise
+    with transaction.atomic():
+        updated = ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.SUCCEEDED,
+            file=name,
+            size=len(rendered.content),
+            sha256=digest,
+            pages=rendered.pages,
+            finished_at=timezone.now(),
+            error="",
+        )
+        if updated:
+            run.refresh_from_db()
+            transaction.on_commit(lambda: notify(run))
+    log.info(
+        "report run %s (%s) produced in %.2fs, %d bytes",
+        run.pk,
+        run.filename,
+        time.monotonic() - started,
+        len(rendered.content),
+    )
+    return run
+
+
+def store(run: ReportRun, content: bytes) -> tuple[str, str]:
+    """Write to a temporary file beside the target, then move it into place (atomic rename)."""
+    name = f"reports/{run.kind}/{run.period}/{run.filename}"
+    target = Path(default_storage.path(name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    with temporary.open("wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    return name, hashlib.sha256(content).hexdigest()
+
+
+def fail(run: ReportRun, error: str) -> None:
+    ReportRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
+    )
+
+
+def requeue_after_transient(run_id: int) -> None:
+    """After a passing database failure the task retries: let the retry claim the run again."""
+    ReportRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(status=RunStatus.QUEUED)
+
+
+def retry(run: ReportRun) -> ReportRun:
+    """A user's "try again" on a failed run: a new version, nothing overwritten."""
+    return request_run(
+        kind=run.kind,
+        period=run.period,
+        fmt=run.format,
+        province=run.province_id,
+        trigger=run.triggered_by,
+        parameters=run.parameters,
+    )
+
+
+# --- Watchdog ------------------------------------------------------------------------------------
+
+
+def time_limit() -> timedelta:
+    return timedelta(seconds=settings.REPORT_TIME_LIMIT)
+
+
+def watchdog(now=None) -> dict[str, int]:
+    """Runs left ``running`` past the time limit (a worker died): mark the attempt failed,
+    then queue them again while attempts remain; queued runs nobody took are sent again."""
+    now = now or timezone.now()
+    stuck = ReportRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - time_limit())
+    requeued = failed = 0
+    for run in stuck.only("pk", "attempts", "error"):
+        note = _("Attempt %(n)s did not finish within %(seconds)s s (worker lost).") % {
+            "n": run.attempts,
+            "seconds": settings.REPORT_TIME_LIMIT,
+        }
+        error = f"{run.error}\n{note}".strip()
+        if run.attempts < settings.REPORT_MAX_ATTEMPTS:
+            changed = ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.QUEUED, error=error
+            )
+            if changed:
+                requeued += 1
+                enqueue(run)
+        else:
+            changed = ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED, error=error, finished_at=now
+            )
+            failed += changed
+    # A message lost before any worker took it (broker restarted without persistence).
+    forgotten = ReportRun.objects.filter(
+        status=RunStatus.QUEUED, requested_at__lt=now - time_limit()
+    )
+    resent = 0
+    for run in forgotten.only("pk"):
+        enqueue(run)
+        resent += 1
+    return {"requeued": requeued, "failed": failed, "resent": resent}
+
+
+# --- Schedule ------------------------------------------------------------------------------------
+
+
+def scheduled_runs(kind: str, today: date | None = None) -> list[ReportRun]:
+    """What the schedule produces on ``today``: the period just ended, for every scope.
+
+    Bimonthly and quarterly: one document per province plus the regional one; annual: the
+    regional table. Formats come from ``REPORT_SCHEDULED_FORMATS``. Running twice on the same
+    day adds nothing (beat may fire twice around a restart).
+    """
+    today = today or timezone.localdate()
+    period = Period.just_ended(kind, today)
+    scopes: list[str | None] = [None]
+    if kind != ReportKind.ANNUAL:
+        scopes += list(Province.objects.order_by("position").values_list("code", flat=True))
+    created = []
+    with transaction.atomic():
+        for fmt in settings.REPORT_SCHEDULED_FORMATS[kind]:
+            for province in scopes:
+                exists = ReportRun.objects.filter(
+                    kind=kind,
+                    period=period.code,
+                    format=fmt,
+                    province_id=province,
+                    triggered_by=Trigger.SCHEDULE,
+                ).exists()
+                if not exists:
+                    created.append(
+                        request_run(
+                            kind=kind,
+                            period=period.code,
+                            fmt=fmt,
+                            province=province,
+                            trigger=Trigger.SCHEDULE,
+                        )
+                    )
+    return created
+
+
+# --- Notification --------------------------------------------------------------------------------
+
+
+def run_link(run: ReportRun) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("monitoring:report_detail", args=[run.pk])
+
+
+def recipients(run: ReportRun) -> list[str]:
+    """Scheduled documents go to the scope's contacts; requested ones to who asked."""
+    if run.triggered_by == Trigger.SCHEDULE:
+        emails = ReportContact.objects.for_scope(run.province_id).values_list("email", flat=True)
+        return sorted(set(emails))
+    if run.requested_by_id and run.requested_by.email:
+        return [run.requested_by.email]
+    return []
+
+
+def notify(run: ReportRun) -> int:
+    """Tell the recipients the document is ready: a link, never the document itself."""
+    to = recipients(run)
+    if not to:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"run": run, "link": run_link(run), "period": run.period_obj}
+        subject = render_to_string("monitoring/email/run_ready_subject.txt", context).strip()
+        body = render_to_string("monitoring/email/run_ready.txt", context)
+    return send_mail(subject, body, None, to)
