@@ -87,7 +87,9 @@ class ReportRun(models.Model):
     size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(
+        _("problems"), blank=True, help_text=_("Why an attempt failed; kept when a retry succeeds.")
+    )
     task_id = models.CharField(max_length=64, blank=True)
 
     objects = ReportRunQuerySet.as_manager()

@@ -196,7 +196,6 @@ def produce(run_id: int) -> ReportRun | None:
             sha256=digest,
             pages=rendered.pages,
             finished_at=timezone.now(),
-            error="",
         )
         if updated:
             run.refresh_from_db()
@@ -259,6 +258,12 @@ def watchdog(now=None) -> dict[str, int]:
     """Runs left ``running`` past the time limit (a worker died): mark the attempt failed,
     then queue them again while attempts remain; queued runs nobody took are sent again."""
     now = now or timezone.now()
+    # A message lost before any worker took it (broker restarted without persistence).
+    forgotten = list(
+        ReportRun.objects.filter(
+            status=RunStatus.QUEUED, requested_at__lt=now - time_limit()
+        ).values_list("pk", flat=True)
+    )
     stuck = ReportRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - time_limit())
     requeued = failed = 0
     for run in stuck.only("pk", "attempts", "error"):
@@ -279,15 +284,9 @@ def watchdog(now=None) -> dict[str, int]:
                 status=RunStatus.FAILED, error=error, finished_at=now
             )
             failed += changed
-    # A message lost before any worker took it (broker restarted without persistence).
-    forgotten = ReportRun.objects.filter(
-        status=RunStatus.QUEUED, requested_at__lt=now - time_limit()
-    )
-    resent = 0
-    for run in forgotten.only("pk"):
-        enqueue(run)
-        resent += 1
-    return {"requeued": requeued, "failed": failed, "resent": resent}
+    for pk in forgotten:
+        enqueue(ReportRun(pk=pk))
+    return {"requeued": requeued, "failed": failed, "resent": len(forgotten)}
 
 
 # --- Schedule ------------------------------------------------------------------------------------

@@ -17,3 +17,8 @@ STORAGES = {
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 WHITENOISE_AUTOREFRESH = True
 LANGUAGE_CODE = "it"
+
+# Tasks run in-process in tests, whatever the broker; tests/monitoring/test_worker.py turns this
+# off to drive a real Celery worker through the broker when CELERY_BROKER_URL is set.
+CELERY_TASK_ALWAYS_EAGER = True
+REPORT_SCHEDULED_FORMATS = {"annual": ["json"], "bimonthly": ["json"], "quarterly": ["json"]}

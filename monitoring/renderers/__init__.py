@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from monitoring.enums import ReportFormat
 from monitoring.periods import Period
@@ -30,14 +31,16 @@ def render_json(data: dict, context: Context) -> Rendered:
     return Rendered(text.encode("utf-8") + b"\n")
 
 
-def render_document(data: dict, fmt: str, *, scope_label: str, period: Period) -> Rendered:
-    from monitoring.renderers import pdf, tabular
+RENDERERS = {
+    ReportFormat.JSON: "monitoring.renderers.render_json",
+    ReportFormat.CSV: "monitoring.renderers.tabular.render_csv",
+    ReportFormat.XLSX: "monitoring.renderers.tabular.render_xlsx",
+    ReportFormat.PDF: "monitoring.renderers.pdf.render_pdf",
+}
 
+
+def render_document(data: dict, fmt: str, *, scope_label: str, period: Period) -> Rendered:
     context = Context(scope_label=scope_label, period=period, generated_at=timezone.now())
-    renderers = {
-        ReportFormat.JSON: render_json,
-        ReportFormat.CSV: tabular.render_csv,
-        ReportFormat.XLSX: tabular.render_xlsx,
-        ReportFormat.PDF: pdf.render_pdf,
-    }
-    return renderers[ReportFormat(fmt)](data, context)
+    # Imported on use: a JSON export needs neither WeasyPrint nor openpyxl loaded.
+    renderer = import_string(RENDERERS[ReportFormat(fmt)])
+    return renderer(data, context)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases import demo
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.models import User
+from monitoring import demo as monitoring_demo
 from pal import demo as pal_demo
 from pal.models import Operator
 from workers import demo as workers_demo
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             workers = workers_demo.seed_workers(today)
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
             pal = pal_demo.seed_pal(today)
+            contacts = monitoring_demo.seed_contacts()
         if result.procedures_skipped:
             self.stdout.write(
                 "Demo procedures already present: procedures, companies and meetings left as is."
@@ -73,6 +75,7 @@ class Command(BaseCommand):
         if pal.skipped:
             self.stdout.write("Demo Doti already present: Doti, PIPs and networks left as is.")
         self.stdout.write(pal.summary())
+        self.stdout.write(f"Report contacts: {contacts} created (one per Nucleo, one regional).")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f}s. Accounts: "
