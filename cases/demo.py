@@ -478,7 +478,13 @@ def plan_current(rng: random.Random, today: date) -> list[ProcedurePlan]:
         plan.external_id = f"{DEMO_PREFIX}{year}-{numbers[year]:04d}"
     # The complex ones among the recent cases, so that the cruscotto has open ones to show.
     recent = [plan for plan in plans if (today - plan.opened_on).days <= 300] or plans
-    for plan in sorted(recent, key=lambda plan: -plan.workers)[:HIGH_COMPLEXITY_CURRENT]:
+    flagged = sorted(recent, key=lambda plan: -plan.workers)[:HIGH_COMPLEXITY_CURRENT]
+    # The demo officers' provinces (BG, MI) each have an open complex case in their cruscotto.
+    for code in ("BG", "MI"):
+        own = [plan for plan in recent if plan.lead == code]
+        if own and not any(plan.lead == code for plan in flagged):
+            flagged.append(max(own, key=lambda plan: plan.workers))
+    for plan in flagged:
         plan.high_complexity = True
     return plans
 
