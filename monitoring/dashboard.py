@@ -1,0 +1,472 @@
+"""The dashboard of DOMAIN §5: what the Region and each province look at, as plain data.
+
+Every figure is aggregated by the database from the user's visible rows (``visible_to``);
+Python only lays the aggregates out and turns counts into percentages (one decimal, half
+up). The dict returned by :func:`dashboard_data` is JSON-serialisable and is both what the
+page draws and what ``GET /api/v1/dashboard/`` answers.
+
+Counting rules, as in the official tables: a procedure belongs to year Y when it was opened
+in Y; units, workers involved and workers taken in charge count in the province of the
+production unit. A province officer sees the figures of their own province(s) only, even for
+a procedure led elsewhere or spanning several provinces.
+"""
+
+import csv
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import IO, Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from cases.enums import FAMILY_SHORT_LABELS, Family
+from cases.models import CrisisProcedure, ProductionUnit, Province
+from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
+from workers.models import Involvement, MoveKind, Outcome, StepTransition
+
+FUNNEL_STEPS = [Step.STEP_1, Step.STEP_2, Step.STEP_3, Step.STEP_4]
+ALL_STEPS = [*FUNNEL_STEPS, Step.NO_PAL]
+# What the map can be coloured by (the GET parameter ``map`` of the page).
+MAP_MEASURES = ("workers_involved", "involvements", "activation_rate")
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole``, one decimal, half up (2 of 3 → 66.7); None of 0."""
+    if not whole:
+        return None
+    value = Decimal(part) * 100 / Decimal(whole)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _one_decimal(value) -> float | None:
+    if value is None:
+        return None
+    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first, computed by the database."""
+
+    arity = 2
+    output_field = IntegerField()
+    template = "(%(expressions)s)"  # PostgreSQL: date - date is an integer number of days
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def dashboard_provinces(user, province: str | None = None) -> list[str] | None:
+    """The provinces the figures are restricted to; None means the whole region, unrestricted.
+
+    Region officials (and admins, unrestricted API clients) see every province or the one
+    they pick; a province officer sees their own, and picking another leaves nothing.
+    """
+    if user.sees_all_provinces:
+        return None if province is None else [province]
+    codes = sorted(user.province_codes)
+    if province is not None:
+        codes = [code for code in codes if code == province]
+    return codes
+
+
+def _year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def _procedure_filters(prefix: str, *, year: int | None, family: str | None) -> Q:
+    q = Q()
+    if year is not None:
+        start, end = _year_bounds(year)
+        q &= Q(**{f"{prefix}opened_on__gte": start, f"{prefix}opened_on__lte": end})
+    if family:
+        q &= Q(**{f"{prefix}family": family})
+    return q
+
+
+def _months(year: int | None, today: datetime.date) -> list[datetime.date]:
+    """First days of the twelve months shown: the year's, or the last twelve up to today's."""
+    if year is not None:
+        return [datetime.date(year, month, 1) for month in range(1, 13)]
+    index = today.year * 12 + today.month - 1
+    return [datetime.date(i // 12, i % 12 + 1, 1) for i in range(index - 11, index + 1)]
+
+
+def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None, int]]:
+    """Median days from STEP_1 to STEP_4 per province (key None: all together), and how many.
+
+    For each worker now at STEP_4: from their first STEP_1 transition to their latest STEP_4
+    transition. PostgreSQL has ``percentile_cont``; SQLite has none, so there the median is
+    the average of the middle row(s) picked with window functions. One query either way.
+    """
+    first_step_1 = StepTransition.objects.filter(
+        involvement=OuterRef("pk"), to_step=Step.STEP_1
+    ).order_by("effective_date", "id")
+    last_step_4 = StepTransition.objects.filter(
+        involvement=OuterRef("pk"), to_step=Step.STEP_4
+    ).order_by("-effective_date", "-id")
+    per_worker = (
+        involvements.filter(current_step=Step.STEP_4)
+        .annotate(
+            started=Subquery(first_step_1.values("effective_date")[:1]),
+            activated=Subquery(last_step_4.values("effective_date")[:1]),
+        )
+        .filter(started__isnull=False, activated__isnull=False)
+        .order_by()
+        .values(province=F("unit__province"), days=DaysBetween("activated", "started"))
+    )
+    try:
+        inner, params = per_worker.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a province officer asking for another province
+        return {}
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT province, percentile_cont(0.5) WITHIN GROUP (ORDER BY days), COUNT(*) "
+            f"FROM ({inner}) AS d GROUP BY ROLLUP (province)"
+        )
+    else:
+        sql = (
+            f"WITH d AS ({inner}), ranked AS ("
+            " SELECT province, days,"
+            "  ROW_NUMBER() OVER (PARTITION BY province ORDER BY days) AS rn,"
+            "  COUNT(*) OVER (PARTITION BY province) AS n FROM d"
+            " UNION ALL"
+            " SELECT NULL, days, ROW_NUMBER() OVER (ORDER BY days), COUNT(*) OVER () FROM d)"
+            " SELECT province, AVG(days), MAX(n) FROM ranked"
+            " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY province"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {province: (_one_decimal(median), count) for province, median, count in rows}
+
+
+def dashboard_data(
+    user, *, year: int | None = None, province: str | None = None, family: str | None = None
+) -> dict[str, Any]:
+    """Every figure of the dashboard for ``user``, filtered by year opened, province, family."""
+    codes = dashboard_provinces(user, province)
+    in_codes = {} if codes is None else {"province__in": codes}
+
+    procedures = CrisisProcedure.objects.visible_to(user).filter(
+        _procedure_filters("", year=year, family=family)
+    )
+    if codes is not None:
+        procedures = procedures.filter(
+            Exists(ProductionUnit.objects.filter(procedure=OuterRef("pk"), province__in=codes))
+        )
+    units = ProductionUnit.objects.visible_to(user).filter(
+        _procedure_filters("procedure__", year=year, family=family), **in_codes
+    )
+    involvements = Involvement.objects.visible_to(user).filter(
+        _procedure_filters("procedure__", year=year, family=family),
+        **({} if codes is None else {"unit__province__in": codes}),
+    )
+
+    step_counts = {step: Count("pk", filter=Q(current_step=step)) for step in ALL_STEPS}
+    reached_counts = {
+        f"reached_{step}": Count("pk", filter=Q(current_step__in=FUNNEL_STEPS[i:]))
+        for i, step in enumerate(FUNNEL_STEPS)
+    }
+    unit_figures = {
+        "units": Count("pk"),
+        "workers_involved": Coalesce(Sum("workers_involved"), 0),
+    }
+
+    # --- totals
+    procedure_count = procedures.order_by().count()
+    unit_totals = units.order_by().aggregate(**unit_figures)
+    totals = involvements.order_by().aggregate(
+        involvements=Count("pk"),
+        with_outcome=Count("outcome"),
+        **step_counts,
+        **reached_counts,
+    )
+    workers = totals["involvements"]
+    medians = _median_days(involvements)
+    regional_median, activated_with_dates = medians.get(None, (None, 0))
+
+    kpis = {
+        "procedures": procedure_count,
+        "units": unit_totals["units"],
+        "workers_involved": unit_totals["workers_involved"],
+        "involvements": workers,
+        "step_4": totals[Step.STEP_4],
+        "activation_rate": share(totals[Step.STEP_4], workers),
+        "no_pal": totals[Step.NO_PAL],
+        "no_pal_share": share(totals[Step.NO_PAL], workers),
+        "with_outcome": totals["with_outcome"],
+        "with_outcome_share": share(totals["with_outcome"], workers),
+        "median_days_to_step_4": regional_median,
+        "median_days_sample": activated_with_dates,
+    }
+
+    funnel = [
+        {
+            "step": step.value,
+            "current": totals[step],
+            "current_pct": share(totals[step], workers),
+            "reached": totals[f"reached_{step}"] if step in FUNNEL_STEPS else totals[step],
+            "reached_pct": share(
+                totals[f"reached_{step}"] if step in FUNNEL_STEPS else totals[step], workers
+            ),
+        }
+        for step in ALL_STEPS
+    ]
+
+    # --- by province (all twelve in the official order, or the user's own)
+    provinces = Province.objects.order_by("position")
+    if codes is not None:
+        provinces = provinces.filter(code__in=codes)
+    units_by_province = {
+        row["province"]: row
+        for row in units.order_by()
+        .values("province")
+        .annotate(procedures=Count("procedure", distinct=True), **unit_figures)
+    }
+    involvements_by_province = {
+        row["unit__province"]: row
+        for row in involvements.order_by()
+        .values("unit__province")
+        .annotate(involvements=Count("pk"), step_4=Count("pk", filter=Q(current_step=Step.STEP_4)))
+    }
+    by_province = []
+    for prov in provinces.values("code", "name"):
+        unit_row = units_by_province.get(prov["code"], {})
+        inv_row = involvements_by_province.get(prov["code"], {})
+        median, sample = medians.get(prov["code"], (None, 0))
+        by_province.append(
+            {
+                "province": prov["code"],
+                "name": prov["name"],
+                "procedures": unit_row.get("procedures", 0),
+                "units": unit_row.get("units", 0),
+                "workers_involved": unit_row.get("workers_involved", 0),
+                "involvements": inv_row.get("involvements", 0),
+                "step_4": inv_row.get("step_4", 0),
+                "activation_rate": share(inv_row.get("step_4", 0), inv_row.get("involvements", 0)),
+                "median_days_to_step_4": median,
+            }
+        )
+
+    # --- by family (the three, always)
+    procedures_by_family = {
+        row["family"]: row["n"]
+        for row in procedures.order_by().values("family").annotate(n=Count("pk"))
+    }
+    units_by_family = {
+        row["procedure__family"]: row
+        for row in units.order_by().values("procedure__family").annotate(**unit_figures)
+    }
+    involvements_by_family = {
+        row["procedure__family"]: row
+        for row in involvements.order_by()
+        .values("procedure__family")
+        .annotate(involvements=Count("pk"), step_4=Count("pk", filter=Q(current_step=Step.STEP_4)))
+    }
+    by_family = []
+    for fam in Family:
+        if family and fam != family:
+            continue
+        unit_row = units_by_family.get(fam.value, {})
+        inv_row = involvements_by_family.get(fam.value, {})
+        by_family.append(
+            {
+                "family": fam.value,
+                "procedures": procedures_by_family.get(fam.value, 0),
+                "units": unit_row.get("units", 0),
+                "workers_involved": unit_row.get("workers_involved", 0),
+                "involvements": inv_row.get("involvements", 0),
+                "step_4": inv_row.get("step_4", 0),
+                "activation_rate": share(inv_row.get("step_4", 0), inv_row.get("involvements", 0)),
+            }
+        )
+
+    # --- taken in charge per month: by the date of the STEP_1 move, in the year's months (or
+    # the last twelve), whatever year the procedure was opened in.
+    months = _months(year, timezone.localdate())
+    starts = StepTransition.objects.visible_to(user).filter(
+        kind=MoveKind.START,
+        effective_date__gte=months[0],
+        effective_date__lt=_next_month(months[-1]),
+    )
+    if family:
+        starts = starts.filter(involvement__procedure__family=family)
+    if codes is not None:
+        starts = starts.filter(involvement__unit__province__in=codes)
+    per_month_counts = {
+        _as_date(row["month"]): row["n"]
+        for row in starts.annotate(month=TruncMonth("effective_date"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("involvement", distinct=True))
+    }
+    per_month = [
+        {"month": month.strftime("%Y-%m"), "taken_in_charge": per_month_counts.get(month, 0)}
+        for month in months
+    ]
+
+    # --- outcomes
+    outcome_counts = {
+        row["kind"]: row["n"]
+        for row in Outcome.objects.visible_to(user)
+        .filter(involvement__in=involvements.order_by().values("pk"))
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+    }
+    outcomes = [
+        {
+            "kind": kind.value,
+            "workers": outcome_counts.get(kind.value, 0),
+            "pct": share(outcome_counts.get(kind.value, 0), totals["with_outcome"]),
+        }
+        for kind in OutcomeKind
+    ]
+
+    return {
+        "filters": {"year": year, "province": province, "family": family},
+        "provinces": codes,
+        "kpis": kpis,
+        "funnel": funnel,
+        "by_province": by_province,
+        "by_family": by_family,
+        "per_month": per_month,
+        "outcomes": outcomes,
+    }
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _as_date(value) -> datetime.date:
+    # TruncMonth of a DateField is a date; some backends hand back a datetime.
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+# --- The charts as CSV: one table per chart, raw numbers, the same figures as the page ----------
+
+
+def _funnel_rows(data: dict) -> list[list]:
+    return [
+        [
+            row["step"],
+            STEP_SHORT_LABELS[Step(row["step"])],
+            row["current"],
+            row["current_pct"],
+            row["reached"],
+            row["reached_pct"],
+        ]
+        for row in data["funnel"]
+    ]
+
+
+def _province_rows(data: dict) -> list[list]:
+    return [
+        [
+            row["province"],
+            row["name"],
+            row["procedures"],
+            row["units"],
+            row["workers_involved"],
+            row["involvements"],
+            row["step_4"],
+            row["activation_rate"],
+            row["median_days_to_step_4"],
+        ]
+        for row in data["by_province"]
+    ]
+
+
+def _family_rows(data: dict) -> list[list]:
+    return [
+        [
+            row["family"],
+            str(FAMILY_SHORT_LABELS[Family(row["family"])]),
+            row["procedures"],
+            row["units"],
+            row["workers_involved"],
+            row["involvements"],
+            row["step_4"],
+            row["activation_rate"],
+        ]
+        for row in data["by_family"]
+    ]
+
+
+def _month_rows(data: dict) -> list[list]:
+    return [[row["month"], row["taken_in_charge"]] for row in data["per_month"]]
+
+
+def _outcome_rows(data: dict) -> list[list]:
+    return [
+        [row["kind"], str(OutcomeKind(row["kind"]).label), row["workers"], row["pct"]]
+        for row in data["outcomes"]
+    ]
+
+
+CSV_CHARTS = {
+    "funnel": (
+        ["step", "label", "current", "current_pct", "reached", "reached_pct"],
+        _funnel_rows,
+    ),
+    "provinces": (
+        [
+            "province",
+            "name",
+            "procedures",
+            "units",
+            "workers_involved",
+            "involvements",
+            "step_4",
+            "activation_rate",
+            "median_days_to_step_4",
+        ],
+        _province_rows,
+    ),
+    "families": (
+        [
+            "family",
+            "label",
+            "procedures",
+            "units",
+            "workers_involved",
+            "involvements",
+            "step_4",
+            "activation_rate",
+        ],
+        _family_rows,
+    ),
+    "months": (["month", "taken_in_charge"], _month_rows),
+    "outcomes": (["outcome", "label", "workers", "pct"], _outcome_rows),
+}
+
+
+def write_chart_csv(data: dict, chart: str, out: IO[str]) -> None:
+    """The table behind one chart (a key of ``CSV_CHARTS``) as CSV with a header row."""
+    header, rows = CSV_CHARTS[chart]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows(data):
+        writer.writerow(["" if value is None else value for value in row])

@@ -1,0 +1,162 @@
+"""Forms of the monitoring pages and API."""
+
+from django import forms
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from cases.enums import FAMILY_SHORT_LABELS, Family
+from cases.models import Province
+from crisi_portal.forms import StyledFormMixin
+from monitoring import selectors
+from monitoring.dashboard import MAP_MEASURES
+from monitoring.enums import ReportFormat, ReportKind
+from monitoring.filtersets import scope_choices
+
+# --- dashboard ---
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAP_MEASURE_LABELS = {
+    "workers_involved": _("Workers involved"),
+    "involvements": _("Workers taken in charge"),
+    "activation_rate": _("Activation rate (STEP 4)"),
+}
+
+
+class DashboardFilterForm(StyledFormMixin, forms.Form):
+    """The dashboard's filters, read from the query string by the page and by the API.
+
+    Any province code is valid (for a province officer, another province simply has no
+    figures); ``page=True`` narrows the choices to what the page offers the user.
+    """
+
+    year = forms.IntegerField(
+        label=_("Year opened"),
+        required=False,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        widget=forms.Select,
+    )
+    province = forms.ModelChoiceField(
+        label=_("Province"),
+        queryset=Province.objects.order_by("position"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All provinces"),
+    )
+    family = forms.ChoiceField(
+        label=_("Family"),
+        choices=[("", _("All families")), *[(f.value, FAMILY_SHORT_LABELS[f]) for f in Family]],
+        required=False,
+    )
+    map = forms.ChoiceField(
+        label=_("Colour the map by"),
+        choices=[(key, MAP_MEASURE_LABELS[key]) for key in MAP_MEASURES],
+        required=False,
+    )
+
+    def __init__(self, *args, user, years=(), page: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].widget.choices = [("", _("All years"))] + [
+            (year, str(year)) for year in years
+        ]
+        if not page:
+            del self.fields["map"]
+            return
+        for field in self.fields.values():
+            field.widget.attrs["data-autosubmit"] = ""
+        # The map's select sits by the map, outside the <form>, and still belongs to it.
+        self.fields["map"].widget.attrs["form"] = "dashboard-filters"
+        if not user.sees_all_provinces:
+            codes = user.province_codes
+            if len(codes) > 1:
+                self.fields["province"].queryset = Province.objects.filter(code__in=codes)
+            else:  # one province: nothing to choose
+                del self.fields["province"]
+
+    @property
+    def has_province_choice(self) -> bool:
+        return "province" in self.fields
+
+    def filters(self) -> dict:
+        """Keyword arguments for ``dashboard_data`` from the fields that are valid."""
+        data = getattr(self, "cleaned_data", {})
+        province = data.get("province")
+        return {
+            "year": data.get("year"),
+            "province": province.code if province else None,
+            "family": data.get("family") or None,
+        }
+
+    def map_measure(self) -> str:
+        return getattr(self, "cleaned_data", {}).get("map") or MAP_MEASURES[0]
+
+
+# --- report archive ---
+
+
+PERIOD_NAMES = {
+    ReportKind.ANNUAL: _("year"),
+    ReportKind.QUARTERLY: _("quarter"),
+    ReportKind.BIMONTHLY: _("bimester"),
+}
+
+
+class ReportRequestForm(StyledFormMixin, forms.Form):
+    """“Generate now”: which document to produce.
+
+    The selects offer what the user may ask for; any known value is accepted here and the
+    service decides, so its refusal comes back on the field it names.
+    """
+
+    SERVICE_FIELDS = {"province": "scope"}
+
+    kind = forms.ChoiceField(label=_("Report type"), choices=ReportKind.choices)
+    period = forms.CharField(label=_("Period"), max_length=8)
+    scope = forms.ChoiceField(label=_("Scope"), choices=scope_choices)
+    format = forms.ChoiceField(label=_("Format"), choices=ReportFormat.choices)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = selectors.requestable_kinds(user)
+        scopes = selectors.requestable_scopes(user)
+        suggestions = selectors.suggested_periods()
+        self.suggestions = suggestions
+        self.fields["kind"].widget.choices = [(k.value, capfirst(k.label)) for k in kinds]
+        self.fields["scope"].widget.choices = scopes
+        self.fields["kind"].widget.attrs["data-period-suggestions"] = "report-period-suggestions"
+        self.fields["period"].help_text = _("Last completed: %(list)s.") % {
+            "list": ", ".join(f"{suggestions[k.value]} ({PERIOD_NAMES[k]})" for k in kinds)
+        }
+        if kinds and scopes:
+            first_kind = kinds[0].value
+            self.initial.setdefault("kind", first_kind)
+            self.initial.setdefault("period", suggestions[first_kind])
+            self.initial.setdefault("scope", scopes[0][0])
+            self.initial.setdefault("format", ReportFormat.PDF.value)
+        self.fields["period"].widget.attrs.update(
+            placeholder=suggestions[self.initial.get("kind", ReportKind.ANNUAL.value)],
+            autocomplete="off",
+            spellcheck="false",
+        )
+
+    @property
+    def offers_anything(self) -> bool:
+        return bool(self.fields["scope"].widget.choices)
+
+    def clean_period(self) -> str:
+        return self.cleaned_data["period"].strip().upper()
+
+    def request_arguments(self) -> dict:
+        """Keyword arguments of ``services.request_run`` from the cleaned data."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "period": data["period"],
+            "province": None if data["scope"] == selectors.REGIONAL else data["scope"],
+            "fmt": data["format"],
+        }
+
+    def add_refusal(self, exc) -> None:
+        """A service refusal (``ReportRequestRefused``) on the field it names."""
+        name = self.SERVICE_FIELDS.get(exc.field, exc.field)
+        self.add_error(name if name in self.fields else None, exc.message)
