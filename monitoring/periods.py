@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from monitoring.enums import ReportKind
@@ -28,6 +29,13 @@ EXAMPLES = {
     ReportKind.BIMONTHLY: "2025-B3",
 }
 FIRST_YEAR = 2000
+
+
+def long_date(day: date, fmt: str) -> str:
+    """``1 settembre 2026``: Django's Italian month names are capitalised; Italian writes them
+    in lower case inside a date."""
+    text = date_format(day, fmt)
+    return text.lower() if get_language().startswith("it") else text
 
 
 class PeriodError(ValueError):
@@ -93,10 +101,10 @@ class Period:
 
     @property
     def label(self) -> str:
-        """Human label in the active language, e.g. “Trimestre 3 2025 (1 luglio – 30 settembre)”."""
+        """Label in the active language, e.g. “3° trimestre 2025 (1 luglio – 30 settembre 2025)”."""
         if self.kind == ReportKind.ANNUAL:
             return _("Year %(year)s") % {"year": self.year}
-        span = "{} – {}".format(date_format(self.start, "j F"), date_format(self.end, "j F Y"))
+        span = f"{long_date(self.start, 'j F')} – {long_date(self.end, 'j F Y')}"
         if self.kind == ReportKind.QUARTERLY:
             name = _("Quarter %(part)s %(year)s") % {"part": self.part, "year": self.year}
         else:
