@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
+from monitoring.api.views import DashboardViewSet, ReportRunViewSet
 from pal.api.views import (
     DoteViewSet,
     MeasureViewSet,
@@ -25,3 +26,5 @@ router.register("measures", MeasureViewSet, basename="measure")
 router.register("doti", DoteViewSet, basename="dote")
 router.register("pips", PIPViewSet, basename="pip")
 router.register("networks", NetworkViewSet, basename="network")
+router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("reports", ReportRunViewSet, basename="report")

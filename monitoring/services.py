@@ -235,18 +235,6 @@ def requeue_after_transient(run_id: int) -> None:
     ReportRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(status=RunStatus.QUEUED)
 
 
-def retry(run: ReportRun) -> ReportRun:
-    """A user's "try again" on a failed run: a new version, nothing overwritten."""
-    return request_run(
-        kind=run.kind,
-        period=run.period,
-        fmt=run.format,
-        province=run.province_id,
-        trigger=run.triggered_by,
-        parameters=run.parameters,
-    )
-
-
 # --- Watchdog ------------------------------------------------------------------------------------
 
 

@@ -1,9 +1,22 @@
 from django.urls import path
 
+from monitoring.views import cruscotto, dashboard, reports
+
 app_name = "monitoring"
 
 urlpatterns: list = [
     # --- dashboard ---
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("dashboard.csv", dashboard.DashboardCsvView.as_view(), name="dashboard_csv"),
     # --- cruscotto ---
+    path("cruscotto/", cruscotto.CruscottoView.as_view(), name="cruscotto"),
+    path("cruscotto.csv", cruscotto.CruscottoCsvView.as_view(), name="cruscotto_csv"),
     # --- report archive ---
+    path("reports/", reports.ReportListView.as_view(), name="report_list"),
+    path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report_detail"),
+    path("reports/<int:pk>/status/", reports.ReportStatusView.as_view(), name="report_status"),
+    path(
+        "reports/<int:pk>/download/", reports.ReportDownloadView.as_view(), name="report_download"
+    ),
+    path("reports/<int:pk>/rerun/", reports.ReportRerunView.as_view(), name="report_rerun"),
 ]

@@ -22,6 +22,7 @@ from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from monitoring.models import ReportRun
 from pal.enums import PIPStatus
 from pal.models import (
     PIP,
@@ -41,6 +42,7 @@ from tests.cases.factories import (
     ProductionUnitFactory,
 )
 from tests.factories import UserFactory
+from tests.monitoring.factories import ReportRunFactory
 from tests.pal.factories import (
     DoteFactory,
     NetworkFactory,
@@ -153,6 +155,11 @@ OBJECTS = {
     "service_other": "service of pip_other",
     "network_bg": "network on territory BG, operator_user a member: BG's, the operator's",
     "network_mi": "network on territory MI led by operator_other: out of scope",
+    # --- monitoring: report archive ---
+    # Report runs follow their scope: a Nucleo reads its province's and the regional ones.
+    "report_bg": "ready quarterly document of BG: in scope",
+    "report_mi": "ready quarterly document of MI: out of scope",
+    "report_regional": "ready annual table of the Region: everyone with a role reads it",
 }
 
 
@@ -230,6 +237,10 @@ def world(db, operator_user) -> dict:
         network=objects["network_bg"], kind="operatore_lavoro", operator=operator_op
     )
     objects["network_mi"] = NetworkFactory(territory="MI", lead=operator_other, complete=True)
+    # --- monitoring: report archive ---
+    objects["report_bg"] = ReportRunFactory(in_province="BG", ready=True)
+    objects["report_mi"] = ReportRunFactory(in_province="MI", ready=True)
+    objects["report_regional"] = ReportRunFactory(regional=True, ready=True)
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -501,6 +512,41 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Networks: staff and api_client by territory, operators as lead or member.
     "network-list": {None: API_EVERYONE},
     "network-detail": {"network_bg": API_EVERYONE, "network_mi": API_EVERYONE_OUT},
+    # --- monitoring: dashboard ---
+    # Region officials and province staff (their own figures); the API also serves API clients.
+    "monitoring:dashboard": {None: HTML_STAFF_REGION},
+    # Without ?chart= there is no table to download: 404 once the role check passes
+    # (tests/monitoring/test_dashboard.py downloads every chart by name).
+    "monitoring:dashboard_csv": {None: (302, 404, 404, 403, 403, 404)},
+    "dashboard-list": {None: API_READERS},
+    # --- monitoring: cruscotto ---
+    # Region officials (all provinces) and province staff (their own); the CSV is the same list.
+    "monitoring:cruscotto": {None: HTML_STAFF_REGION},
+    "monitoring:cruscotto_csv": {None: HTML_STAFF_REGION},
+    # --- monitoring: report archive ---
+    # Province staff and Region officials (HTML); the API also serves API clients. Runs out of
+    # scope (MI for BG) are 404; the rerun is POST only (a GET past the role check is 405).
+    "monitoring:report_list": {None: HTML_STAFF_REGION},
+    **{
+        f"monitoring:{name}": {
+            "report_bg": HTML_STAFF_REGION,
+            "report_mi": HTML_STAFF_REGION_OUT,
+            "report_regional": HTML_STAFF_REGION,
+        }
+        for name in ("report_detail", "report_status", "report_download")
+    },
+    "monitoring:report_rerun": {
+        obj: (302, 405, 405, 403, 403, 405) for obj in ("report_bg", "report_mi", "report_regional")
+    },
+    "report-list": {None: API_READERS},
+    **{
+        name: {
+            "report_bg": API_READERS,
+            "report_mi": API_READERS_OUT,
+            "report_regional": API_READERS,
+        }
+        for name in ("report-detail", "report-download")
+    },
 }
 
 
@@ -1344,3 +1390,49 @@ def test_a_unit_of_a_visible_procedure_is_visible_but_not_editable(world, client
 )
 def test_a_procedure_shows_all_its_units_to_every_province_that_sees_it(surface, world, client_for):
     assert "U-MI-OF-SHARED" in unit_ids_shown(surface, world, client_for)
+
+
+# --- monitoring: report archive ---
+
+
+def report_runs() -> list:
+    return list(ReportRun.objects.order_by("pk").values_list("pk", "version", "status", "sha256"))
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ("report_mi", 404),  # out of scope: not even seen
+        ("report_regional", 403),  # seen, but a Nucleo does not ask for regional documents
+    ],
+)
+def test_a_nucleo_cannot_rerun_a_document_it_may_not_request(obj, expected, world, staff_bg):
+    client = Client()
+    client.force_login(staff_bg)
+    before = report_runs()
+
+    response = fetch(client, "post", url_for("monitoring:report_rerun", obj, world), {})
+
+    assert response.status_code == expected
+    assert report_runs() == before
+
+
+@pytest.mark.parametrize(
+    ("role", "payload", "expected"),
+    [
+        ("api_client", {"kind": "quarterly", "period": "2025-Q3", "province": "MI"}, 422),
+        ("province_staff", {"kind": "annual", "period": "2025", "province": None}, 422),
+        ("operator", {"kind": "annual", "period": "2025", "province": None}, 403),
+    ],
+)
+def test_report_requests_outside_the_callers_scope_create_nothing(
+    role, payload, expected, world, client_for
+):
+    path = reverse("report-list")
+    before = report_runs()
+
+    response = fetch(client_for(role, path), "post", path, {**payload, "format": "json"})
+
+    assert response.status_code == expected
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert report_runs() == before

@@ -1,0 +1,208 @@
+"""Serializers of the monitoring API."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from cases.enums import Family
+from monitoring.enums import CONTENT_TYPES, ReportFormat, ReportKind, RunStatus
+from monitoring.models import ReportRun
+from workers.enums import OutcomeKind, Step
+
+# --- dashboard ---
+# They describe (for the OpenAPI schema) the dict ``monitoring.dashboard.dashboard_data``
+# returns; the view sends that dict as it is. Percentages: one decimal, null when there is
+# nothing to divide by.
+
+
+class DashboardFiltersSerializer(serializers.Serializer):
+    year = serializers.IntegerField(allow_null=True)
+    province = serializers.CharField(allow_null=True)
+    family = serializers.ChoiceField(choices=Family.choices, allow_null=True)
+
+
+class DashboardKpisSerializer(serializers.Serializer):
+    procedures = serializers.IntegerField()
+    units = serializers.IntegerField()
+    workers_involved = serializers.IntegerField(help_text="Sum of the units' workers involved.")
+    involvements = serializers.IntegerField(help_text="Workers taken in charge.")
+    step_4 = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True, help_text="STEP_4 share, %.")
+    no_pal = serializers.IntegerField()
+    no_pal_share = serializers.FloatField(allow_null=True)
+    with_outcome = serializers.IntegerField()
+    with_outcome_share = serializers.FloatField(allow_null=True)
+    median_days_to_step_4 = serializers.FloatField(
+        allow_null=True,
+        help_text="Median days from the first STEP_1 to the latest STEP_4 of workers at STEP_4.",
+    )
+    median_days_sample = serializers.IntegerField()
+
+
+class DashboardFunnelSerializer(serializers.Serializer):
+    step = serializers.ChoiceField(choices=Step.choices)
+    current = serializers.IntegerField(help_text="Workers now at this step.")
+    current_pct = serializers.FloatField(allow_null=True)
+    reached = serializers.IntegerField(
+        help_text="Workers at this step or a later one (STEP_1..STEP_4); NO_PAL: as current."
+    )
+    reached_pct = serializers.FloatField(allow_null=True)
+
+
+class DashboardProvinceSerializer(serializers.Serializer):
+    province = serializers.CharField()
+    name = serializers.CharField()
+    procedures = serializers.IntegerField()
+    units = serializers.IntegerField()
+    workers_involved = serializers.IntegerField()
+    involvements = serializers.IntegerField()
+    step_4 = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True)
+    median_days_to_step_4 = serializers.FloatField(allow_null=True)
+
+
+class DashboardFamilySerializer(serializers.Serializer):
+    family = serializers.ChoiceField(choices=Family.choices)
+    procedures = serializers.IntegerField()
+    units = serializers.IntegerField()
+    workers_involved = serializers.IntegerField()
+    involvements = serializers.IntegerField()
+    step_4 = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True)
+
+
+class DashboardMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    taken_in_charge = serializers.IntegerField()
+
+
+class DashboardOutcomeSerializer(serializers.Serializer):
+    # A plain string: a second choice set named "kind" would collide in the schema's enums.
+    kind = serializers.CharField(help_text="One of: " + ", ".join(OutcomeKind.values))
+    workers = serializers.IntegerField()
+    pct = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    filters = DashboardFiltersSerializer()
+    provinces = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="Provinces the figures are restricted to; null: the whole region.",
+    )
+    kpis = DashboardKpisSerializer()
+    funnel = DashboardFunnelSerializer(many=True)
+    by_province = DashboardProvinceSerializer(many=True)
+    by_family = DashboardFamilySerializer(many=True)
+    per_month = DashboardMonthSerializer(
+        many=True,
+        help_text="Twelve months: the selected year's, or the last twelve. By the date of "
+        "STEP_1, whatever year the procedure was opened in.",
+    )
+    outcomes = DashboardOutcomeSerializer(many=True)
+
+
+# --- report archive ---
+
+
+class ReportRunSerializer(serializers.ModelSerializer):
+    """One version of one document, with where to poll it and where to download it."""
+
+    province = serializers.CharField(
+        source="province_id",
+        allow_null=True,
+        read_only=True,
+        help_text="Province code; null for the regional document.",
+    )
+    scope_label = serializers.CharField(
+        read_only=True, help_text="Regione Lombardia or the province's name."
+    )
+    period_label = serializers.SerializerMethodField()
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    duration_seconds = serializers.SerializerMethodField()
+    filename = serializers.CharField(read_only=True)
+    content_type = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField(
+        help_text="This resource: poll it until status is succeeded or failed."
+    )
+    download_url = serializers.SerializerMethodField(
+        help_text="The document; null until the run has succeeded."
+    )
+    web_url = serializers.SerializerMethodField(help_text="The run's page in the portal.")
+
+    class Meta:
+        model = ReportRun
+        fields = [
+            "id",
+            "kind",
+            "period",
+            "period_label",
+            "province",
+            "scope_label",
+            "format",
+            "version",
+            "status",
+            "attempts",
+            "triggered_by",
+            "requested_by",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "pages",
+            "error",
+            "parameters",
+            "status_url",
+            "download_url",
+            "web_url",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_period_label(self, run: ReportRun) -> str:
+        return run.period_obj.label
+
+    def get_duration_seconds(self, run: ReportRun) -> float | None:
+        return round(run.duration.total_seconds(), 3) if run.duration is not None else None
+
+    def get_content_type(self, run: ReportRun) -> str:
+        return CONTENT_TYPES[ReportFormat(run.format)]
+
+    def get_status_url(self, run: ReportRun) -> str:
+        return self._absolute(reverse("report-detail", args=[run.pk]))
+
+    def get_download_url(self, run: ReportRun) -> str | None:
+        if run.status != RunStatus.SUCCEEDED:
+            return None
+        return self._absolute(reverse("report-download", args=[run.pk]))
+
+    def get_web_url(self, run: ReportRun) -> str:
+        return self._absolute(run.get_absolute_url())
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """What to produce. The service decides whether the caller may ask for it."""
+
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    period = serializers.CharField(
+        max_length=8, help_text="2025 (annual), 2025-Q3 (quarterly) or 2025-B3 (bimonthly)."
+    )
+    province = serializers.CharField(
+        max_length=2,
+        allow_null=True,
+        allow_blank=True,
+        required=False,
+        default=None,
+        help_text="Province code (bimonthly and quarterly); null or omitted: the regional "
+        "document. The annual table is regional only.",
+    )
+    format = serializers.ChoiceField(choices=ReportFormat.choices)
+
+    def validate_province(self, value: str | None) -> str | None:
+        return value.strip().upper() or None if value else None

@@ -1,0 +1,202 @@
+"""Monitoring API views."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from cases.enums import Family
+from crisi_portal.problems import ConflictError, DomainError
+from crisi_portal.roles import Role
+from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from monitoring import services
+from monitoring.api.serializers import (
+    DashboardSerializer,
+    ReportRequestSerializer,
+    ReportRunSerializer,
+)
+from monitoring.dashboard import dashboard_data
+from monitoring.downloads import document_response
+from monitoring.enums import CONTENT_TYPES, RunStatus, Trigger
+from monitoring.filtersets import ReportRunFilterSet
+from monitoring.forms import DashboardFilterForm
+from monitoring.models import ReportRun
+
+# --- dashboard ---
+
+
+class InvalidDashboardParameter(DomainError):
+    """A query parameter of the dashboard that cannot be read."""
+
+    status = 400
+    code = "invalid_parameter"
+
+
+class OneObjectSchema(AutoSchema):
+    """``list`` answers one object (the figures), not an array of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    """The aggregates behind the dashboard page, with the same filters (DOMAIN §5)."""
+
+    schema = OneObjectSchema()
+    permission_classes = [RolePermission]
+    read_roles = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
+
+    @extend_schema(
+        summary="Dashboard figures (KPIs, steps, provinces, families, months, outcomes)",
+        description=(
+            "Counted in the caller's scope: province staff and province-restricted clients get "
+            "their own provinces only (another province yields empty figures). Units and "
+            "workers count in the province of the production unit."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "year",
+                OpenApiTypes.INT,
+                description="Procedures opened in this year (default: every year). "
+                "Also selects the twelve months of per_month.",
+            ),
+            OpenApiParameter(
+                "province",
+                OpenApiTypes.STR,
+                description="Province code, e.g. BG (default: every province in scope).",
+            ),
+            OpenApiParameter("family", OpenApiTypes.STR, enum=Family.values),
+        ],
+        responses={
+            200: DashboardSerializer,
+            400: OpenApiResponse(description="A parameter is not valid (application/problem+json)"),
+            403: OpenApiResponse(description="Operators have no dashboard"),
+        },
+    )
+    def list(self, request):
+        form = DashboardFilterForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            errors = [
+                {"field": field, "message": str(message)}
+                for field, messages in form.errors.items()
+                for message in messages
+            ]
+            names = ", ".join(form.errors)
+            raise InvalidDashboardParameter(
+                _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
+            )
+        return Response(dashboard_data(request.user, **form.filters()))
+
+
+# --- report archive ---
+
+REPORT_ROLES = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
+
+
+def problem(description: str) -> OpenApiResponse:
+    return OpenApiResponse(description=f"{description} (application/problem+json)")
+
+
+class ReportNotReady(ConflictError):
+    code = "not_ready"
+
+
+class DocumentRenderer(BaseRenderer):
+    """Lets a client ask for the document's own type (``Accept: application/pdf``): the action
+    answers with the file itself, this renderer only passes content negotiation."""
+
+    media_type = "*/*"
+    format = "document"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Report runs in the caller's scope, newest request first"),
+    retrieve=extend_schema(
+        summary="One report run: its status, checksum and links",
+        responses={200: ReportRunSerializer, 404: problem("No such run in your scope")},
+    ),
+    create=extend_schema(
+        summary="Request a document: a new version is queued",
+        description=(
+            "Answers 202 Accepted with the queued run and a Location header: poll "
+            "`status_url` until `status` is `succeeded` (then fetch `download_url`) or "
+            "`failed`. Province staff and province-restricted clients ask for their own "
+            "provinces' bimonthly and quarterly documents; the annual table is regional."
+        ),
+        request=ReportRequestSerializer,
+        responses={
+            202: ReportRunSerializer,
+            403: problem("Operators do not request reports"),
+            422: problem("Refused: errors[].field names the input (kind, period, province…)"),
+        },
+    ),
+)
+class ReportRunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ScopedViewSetMixin,
+    viewsets.GenericViewSet,
+):
+    """Official report documents (DOMAIN §5): the annual table, bimonthly reports and
+    quarterly PAL monitoring, every version kept. Province staff and province-restricted
+    clients see their provinces' documents and the regional ones."""
+
+    queryset = ReportRun.objects.select_related("province", "requested_by")
+    serializer_class = ReportRunSerializer
+    filterset_class = ReportRunFilterSet
+    read_roles = REPORT_ROLES
+    write_roles = REPORT_ROLES
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ReportRequestSerializer
+        return ReportRunSerializer
+
+    def create(self, request, *args, **kwargs):
+        params = ReportRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        run = services.request_run(
+            kind=data["kind"],
+            period=data["period"],
+            fmt=data["format"],
+            province=data["province"],
+            trigger=Trigger.API,
+            user=request.user,
+        )
+        body = ReportRunSerializer(run, context=self.get_serializer_context()).data
+        headers = {"Location": body["status_url"]}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+    @extend_schema(
+        summary="Download the document of a run that has succeeded",
+        description=(
+            "The file as an attachment, with `Repr-Digest: sha-256=:…:` (RFC 9530) and an "
+            "ETag equal to the run's SHA-256."
+        ),
+        responses={
+            **{(200, ct.split(";")[0]): OpenApiTypes.BINARY for ct in CONTENT_TYPES.values()},
+            404: problem("No such run in your scope"),
+            409: problem("The run has not succeeded (yet): detail gives its status"),
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, DocumentRenderer])
+    def download(self, request, pk=None):
+        run = self.get_object()
+        if run.status != RunStatus.SUCCEEDED:
+            raise ReportNotReady(_("Not ready: status %(status)s.") % {"status": run.status})
+        return document_response(run)
