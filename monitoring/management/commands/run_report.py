@@ -46,7 +46,9 @@ class Command(BaseCommand):
         if path.parent and not path.parent.exists():
             raise CommandError(f"--output: the folder {path.parent} does not exist.")
         path.write_bytes(rendered.content)
-        pages = f", {rendered.pages} pages" if rendered.pages else ""
+        pages = ""
+        if rendered.pages:
+            pages = f", {rendered.pages} page{'s' if rendered.pages != 1 else ''}"
         self.stderr.write(
             f"{kind} {parsed.code} {province or 'LOM'} → {path} "
             f"({len(rendered.content):,} bytes{pages}) in {elapsed:.2f}s"
