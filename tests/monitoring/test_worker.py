@@ -30,7 +30,9 @@ from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
 BROKER = os.environ.get("CELERY_BROKER_URL", "")
 pytestmark = [
     pytest.mark.skipif(not BROKER, reason="needs a broker (CELERY_BROKER_URL)"),
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the reference data of the migrations (provinces, measures) come back
+    # after the flush that ends each transactional test.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 ROOT = Path(settings.BASE_DIR)
 TIME_LIMIT = 60  # the worker's REPORT_TIME_LIMIT in these tests
