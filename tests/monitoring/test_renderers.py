@@ -51,6 +51,12 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+# Every test here is a database test, even those that only read the module's documents:
+# pytest-django runs non-database tests after the transactional ones (browser journeys),
+# whose final flush would leave the module fixture's seed without the reference data.
+pytestmark = pytest.mark.django_db
+
+
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data's reports and documents, rendered in English (labels) once for the module."""
