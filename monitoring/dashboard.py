@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
+from monitoring.reports import percentage
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
 
@@ -45,11 +46,9 @@ MAP_MEASURES = ("workers_involved", "involvements", "activation_rate")
 
 
 def share(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole``, one decimal, half up (2 of 3 → 66.7); None of 0."""
-    if not whole:
-        return None
-    value = Decimal(part) * 100 / Decimal(whole)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """``part`` as a percentage of ``whole`` as the reports round it (2 of 3 → 66.7); None of 0:
+    the dashboard shows a dash where nothing was divided, the official tables print 0,0."""
+    return percentage(part, whole) if whole else None
 
 
 def _one_decimal(value) -> float | None:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,26 +21,31 @@ class ReportRunQuerySet(ScopedQuerySet):
     def editable_by_region(self):
         return self.all()
 
+    def of_document(self, *, kind, period, format, province_id):
+        """Every version of one document (kind, period, scope, format)."""
+        return self.filter(kind=kind, period=period, format=format, province_id=province_id)
+
+    def same_document(self):
+        """Rows of the same document as the outer row of a subquery (its versions).
+
+        The scope is compared through COALESCE so that regional runs (province NULL) match each
+        other, which a plain ``province=OuterRef("province")`` never does in SQL.
+        """
+        return (
+            self.annotate(scope_key=Coalesce("province_id", models.Value("")))
+            .filter(
+                kind=models.OuterRef("kind"),
+                period=models.OuterRef("period"),
+                format=models.OuterRef("format"),
+                scope_key=Coalesce(models.OuterRef("province_id"), models.Value("")),
+            )
+            .order_by()
+        )
+
     def latest_versions(self):
         """Only the newest version of each (kind, period, scope, format)."""
-        newer = ReportRun.objects.filter(
-            kind=models.OuterRef("kind"),
-            period=models.OuterRef("period"),
-            format=models.OuterRef("format"),
-            province=models.OuterRef("province"),
-            version__gt=models.OuterRef("version"),
-        )
-        regional_newer = ReportRun.objects.filter(
-            kind=models.OuterRef("kind"),
-            period=models.OuterRef("period"),
-            format=models.OuterRef("format"),
-            province__isnull=True,
-            version__gt=models.OuterRef("version"),
-        )
-        return self.filter(
-            (Q(province__isnull=False) & ~models.Exists(newer))
-            | (Q(province__isnull=True) & ~models.Exists(regional_newer))
-        )
+        newer = ReportRun.objects.same_document().filter(version__gt=models.OuterRef("version"))
+        return self.filter(~models.Exists(newer))
 
 
 def report_upload_to(run: "ReportRun", filename: str) -> str:

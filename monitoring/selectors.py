@@ -2,8 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,32 +15,15 @@ from monitoring.services import may_request
 REGIONAL = "regional"  # the scope value of the regional document in forms and filters
 
 
-def same_document(runs: QuerySet | None = None) -> QuerySet:
-    """Runs of the same kind, period, scope and format as the outer row (its versions).
-
-    The scope is compared through COALESCE so that regional runs (province NULL) match
-    each other, which a plain ``province=OuterRef("province")`` never does in SQL.
-    """
-    runs = ReportRun.objects.all() if runs is None else runs
-    return (
-        runs.annotate(scope_key=Coalesce("province_id", Value("")))
-        .filter(
-            kind=OuterRef("kind"),
-            period=OuterRef("period"),
-            format=OuterRef("format"),
-            scope_key=Coalesce(OuterRef("province_id"), Value("")),
-        )
-        .order_by()
-    )
-
-
 def archive(runs: QuerySet | None = None) -> QuerySet:
     """The archive as its list shows it: the newest version of each document, with how many
     versions it has and the newest version that is ready to download. Scope it with
     ``visible_to`` (the views' mixins do)."""
     runs = ReportRun.objects.all() if runs is None else runs
-    versions = same_document().values("kind").annotate(n=Count("pk")).values("n")
-    ready = same_document().filter(status=RunStatus.SUCCEEDED).order_by("-version")
+    versions = ReportRun.objects.same_document().values("kind").annotate(n=Count("pk")).values("n")
+    ready = (
+        ReportRun.objects.same_document().filter(status=RunStatus.SUCCEEDED).order_by("-version")
+    )
     return (
         runs.latest_versions()
         .select_related("province", "requested_by")
@@ -55,7 +37,7 @@ def archive(runs: QuerySet | None = None) -> QuerySet:
 
 def versions_of(run: ReportRun) -> QuerySet:
     """Every version of ``run``'s document, newest first."""
-    return ReportRun.objects.filter(
+    return ReportRun.objects.of_document(
         kind=run.kind, period=run.period, format=run.format, province_id=run.province_id
     ).order_by("-version")
 

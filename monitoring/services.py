@@ -131,7 +131,7 @@ def request_run(
 
 def create_version(**fields) -> ReportRun:
     """Insert the next version; two concurrent requests both get a row (the loser retries)."""
-    same = ReportRun.objects.filter(
+    same = ReportRun.objects.of_document(
         kind=fields["kind"],
         period=fields["period"],
         format=fields["format"],
@@ -296,13 +296,13 @@ def scheduled_runs(kind: str, today: date | None = None) -> list[ReportRun]:
     with transaction.atomic():
         for fmt in settings.REPORT_SCHEDULED_FORMATS[kind]:
             for province in scopes:
-                exists = ReportRun.objects.filter(
-                    kind=kind,
-                    period=period.code,
-                    format=fmt,
-                    province_id=province,
-                    triggered_by=Trigger.SCHEDULE,
-                ).exists()
+                exists = (
+                    ReportRun.objects.of_document(
+                        kind=kind, period=period.code, format=fmt, province_id=province
+                    )
+                    .filter(triggered_by=Trigger.SCHEDULE)
+                    .exists()
+                )
                 if not exists:
                     created.append(
                         request_run(
