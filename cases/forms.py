@@ -6,6 +6,7 @@ from cases.enums import CompanyKind
 from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code, validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
+from crisi_portal.scoping import acting_provinces
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -70,11 +71,10 @@ class ProcedureForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["external_id"].required = False
-        if user is not None and not user.is_admin:
+        provinces = acting_provinces(user)
+        if provinces is not None:
             # Staff lead procedures only in their own provinces.
-            self.fields["lead_province"].queryset = Province.objects.filter(
-                code__in=user.province_codes
-            )
+            self.fields["lead_province"].queryset = Province.objects.filter(code__in=provinces)
         if self.instance.pk:
             self.fields["external_id"].disabled = True
 
@@ -140,10 +140,8 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
             if user.is_region_official:
                 # Tables convened by the Region have no convening province.
                 del self.fields["province"]
-            elif not user.is_admin:
-                self.fields["province"].queryset = Province.objects.filter(
-                    code__in=user.province_codes
-                )
+            elif (provinces := acting_provinces(user)) is not None:
+                self.fields["province"].queryset = Province.objects.filter(code__in=provinces)
                 self.fields["province"].required = True
 
     def clean_minutes(self):

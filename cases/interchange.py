@@ -25,9 +25,9 @@ from cases.services import (
     procedure_update,
     unit_create,
     unit_update,
-    user_may_act_in,
 )
 from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.scoping import may_act_in
 
 HEADER = [
     "external_id",
@@ -299,7 +299,7 @@ def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
                     RowError(line, "unit_province", _("A new procedure needs at least one unit."))
                 )
                 continue
-            if not user_may_act_in(user, lead):
+            if not may_act_in(user, lead):
                 result.errors.append(
                     RowError(
                         line,
@@ -354,7 +354,7 @@ def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
         for unit_id, (unit_line, unit_row) in plan.units.items():
             unit = existing_units.get((procedure.pk, unit_id)) if procedure else None
             values = _unit_values(unit_row)
-            if not user_may_act_in(user, values["province_id"]):
+            if not may_act_in(user, values["province_id"]):
                 result.errors.append(
                     RowError(
                         unit_line,
@@ -364,7 +364,7 @@ def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
                     )
                 )
                 continue
-            if unit is not None and not user_may_act_in(user, unit.province_id):
+            if unit is not None and not may_act_in(user, unit.province_id):
                 result.errors.append(
                     RowError(
                         unit_line,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code
-from crisi_portal.scoping import ensure_editable
+from crisi_portal.scoping import ensure_editable, may_act_in
 from crisi_portal.services import save_validated
 
 PROCEDURE_FIELDS = (
@@ -32,23 +32,9 @@ UNIT_FIELDS = ("external_id", "name", "address", "comune", "province", "workers_
 COMPANY_FIELDS = ("name", "tax_code", "ateco_code", "kind")
 
 
-def user_may_act_in(user, province: Province | str) -> bool:
-    """Whether ``user`` may create or change things located in ``province``."""
-    code = province.code if isinstance(province, Province) else province
-    if user is None:  # management commands run as the system
-        return True
-    if user.is_admin:
-        return True
-    if user.is_province_staff:
-        return code in user.province_codes
-    if user.role == "api_client":
-        return not user.province_codes or code in user.province_codes
-    return False
-
-
 def _require_province(user, province: Province | str, message: str) -> None:
     """Refuse with ``message`` (a sentence with %(code)s) unless the user acts there."""
-    if not user_may_act_in(user, province):
+    if not may_act_in(user, province):
         code = province.code if isinstance(province, Province) else province
         raise PermissionDenied(message % {"code": code})
 
@@ -146,7 +132,7 @@ def unit_create(
     """Add a production unit. The lead province adds units anywhere; others in their own."""
     unit = ProductionUnit(procedure=procedure)
     _assign(unit, data, UNIT_FIELDS)
-    is_lead = user is None or user_may_act_in(user, procedure.lead_province_id)
+    is_lead = user is None or may_act_in(user, procedure.lead_province_id)
     if not (_lead_checked or is_lead) and unit.province_id:
         _require_province(user, unit.province_id, _unit_message())
     if not unit.external_id:

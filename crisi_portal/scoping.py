@@ -1,23 +1,142 @@
-"""The one place where "who sees what" is decided.
+"""The one place where "who may see, and who may act on, what" is decided.
 
-Every scoped model's queryset subclasses :class:`ScopedQuerySet` and says, in
-``in_provinces`` and ``for_operator``, how its rows relate to a province and to an
-operator. HTML views go through :class:`ScopedViewMixin`, API viewsets through
-:class:`ScopedViewSetMixin`; neither repeats the rules. Out of scope means 404;
-visible but not editable means 403.
+Roles and provinces are turned into decisions here and nowhere else:
+
+- :func:`readable_provinces` / :func:`acting_provinces`: the provinces a user reads and the
+  ones where they create or change things (``None`` = every province);
+  :func:`may_act_in`, :func:`may_request_report`, :func:`figures_provinces`,
+  :func:`sees_identity`, :func:`identity_reads_logged`, :func:`reviewable`.
+- Rows: every scoped model's queryset subclasses :class:`ScopedQuerySet` and says, in
+  ``in_provinces`` and ``for_operator`` (and the ``editable_*`` hooks), how its rows relate
+  to a province and to an operator; :meth:`ScopedQuerySet.visible_to` and
+  :meth:`ScopedQuerySet.editable_by` apply the roles.
+- References: an id in a request body (:class:`ScopedPrimaryKeyRelatedField`), or a natural
+  key — a fiscal code, a tax code, an external id — (:func:`scoped_lookup`) is resolved only
+  among the rows in the caller's scope, so out of scope answers exactly like "does not exist".
+- Views: HTML views go through :class:`ScopedViewMixin`, API viewsets through
+  :class:`ScopedViewSetMixin`; neither repeats the rules. Out of scope means 404; visible but
+  not editable means 403.
 """
 
 from collections.abc import Iterable
 from typing import Self
 
+from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 
 from crisi_portal.roles import Role
+
+# --- Who: provinces and roles ---------------------------------------------------------------
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def readable_provinces(user) -> frozenset[str] | None:
+    """The provinces whose data ``user`` reads: ``None`` for the whole region.
+
+    Region officials, admins and API clients without a province restriction read everything;
+    province officers and restricted API clients their provinces; operators read by
+    organisation (:meth:`ScopedQuerySet.for_operator`), so no province as such.
+    """
+    if not _active(user):
+        return frozenset()
+    if user.sees_all_provinces:
+        return None
+    if user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT):
+        return user.province_codes
+    return frozenset()
+
+
+def acting_provinces(user) -> frozenset[str] | None:
+    """The provinces where ``user`` creates or changes things located there (``None``: any).
+
+    ``user=None`` is the system itself (management commands, scheduled tasks).
+    """
+    if user is None:
+        return None
+    if not _active(user):
+        return frozenset()
+    if user.is_admin:
+        return None
+    if user.role == Role.PROVINCE_STAFF:
+        return user.province_codes
+    if user.role == Role.API_CLIENT:
+        # Another regional system writes within its province restriction, if it has one.
+        return user.province_codes or None
+    return frozenset()
+
+
+def _code(province) -> str:
+    return getattr(province, "code", province)
+
+
+def may_act_in(user, province) -> bool:
+    """Whether ``user`` may create or change things located in ``province`` (object or code)."""
+    provinces = acting_provinces(user)
+    return provinces is None or _code(province) in provinces
+
+
+def may_request_report(user, province: str | None) -> bool:
+    """Region officials and admins ask for any document; a Nucleo for its own province's; an
+    API client within its province restriction (regional ones only without one). Operators
+    never."""
+    if not _active(user):
+        return False
+    if user.is_admin or user.role == Role.REGION_OFFICIAL:
+        return True
+    if user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT):
+        provinces = readable_provinces(user)
+        return provinces is None or (province is not None and province in provinces)
+    return False
+
+
+def figures_provinces(user, province: str | None = None) -> list[str] | None:
+    """The provinces aggregate figures are restricted to; ``None``: the whole region.
+
+    Who reads every province sees the whole region or the one they pick; a province officer
+    sees their own, and picking another leaves nothing; an operator sees none.
+    """
+    provinces = readable_provinces(user)
+    if provinces is None:
+        return None if province is None else [province]
+    return sorted(code for code in provinces if province is None or code == province)
+
+
+def sees_identity(user) -> bool:
+    """Whether ``user`` sees fiscal codes and names of the workers in their scope.
+
+    Province staff, API clients and operators see their own workers; Region officials only with
+    the ``view_personal_data`` permission, and every such read is logged.
+    """
+    if not _active(user):
+        return False
+    if user.is_admin or user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT, Role.OPERATOR):
+        return True
+    return user.is_region_official and user.has_perm("crisi_portal.view_personal_data")
+
+
+def identity_reads_logged(user) -> bool:
+    """Reads by someone other than the worker's own province officers or operator are logged:
+    Region officials and administrators."""
+    return _active(user) and (user.is_region_official or user.is_admin)
+
+
+def reviewable(queryset: "ScopedQuerySet", user) -> "ScopedQuerySet":
+    """Rows whose approval belongs to ``user``: staff of the row's province (admins: all)."""
+    if not _active(user):
+        return queryset.none()
+    if user.is_admin:
+        return queryset.all()
+    if user.role == Role.PROVINCE_STAFF:
+        return queryset.in_provinces(user.province_codes)
+    return queryset.none()
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -42,33 +161,24 @@ class ScopedQuerySet(models.QuerySet):
         return self.none()
 
     def visible_to(self, user) -> Self:
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not _active(user):
             return self.none()
-        if user.sees_all_provinces:
-            return self.all()
-        if user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT):
-            return self.in_provinces(user.province_codes)
-        if user.role == Role.OPERATOR and user.operator_id:
-            return self.for_operator(user.operator_id)
-        return self.none()
+        if user.role == Role.OPERATOR and not user.is_admin:
+            return self.for_operator(user.operator_id) if user.operator_id else self.none()
+        provinces = readable_provinces(user)
+        return self.all() if provinces is None else self.in_provinces(provinces)
 
     def editable_by(self, user) -> Self:
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not _active(user):
             return self.none()
         if user.is_admin:
             return self.all()
-        if user.role == Role.PROVINCE_STAFF:
-            return self.editable_in_provinces(user.province_codes)
         if user.role == Role.REGION_OFFICIAL:
             return self.editable_by_region()
-        if user.role == Role.OPERATOR and user.operator_id:
-            return self.editable_by_operator(user.operator_id)
-        if user.role == Role.API_CLIENT:
-            # Another regional system upserts within its province restriction, if any.
-            if not user.province_codes:
-                return self.all()
-            return self.editable_in_provinces(user.province_codes)
-        return self.none()
+        if user.role == Role.OPERATOR:
+            return self.editable_by_operator(user.operator_id) if user.operator_id else self.none()
+        provinces = acting_provinces(user)
+        return self.all() if provinces is None else self.editable_in_provinces(provinces)
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -101,8 +211,7 @@ class ScopedViewMixin(LoginRequiredMixin):
 
 def ensure_editable(obj: models.Model, user) -> None:
     """Raise 403 unless ``user`` may change ``obj`` (which they already see)."""
-    manager = type(obj)._default_manager
-    if not manager.all().editable_by(user).filter(pk=obj.pk).exists():
+    if not is_editable(obj, user):
         raise PermissionDenied
 
 
@@ -112,6 +221,52 @@ def scoped_get(queryset: ScopedQuerySet, user, **lookup) -> models.Model:
         return queryset.visible_to(user).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def scoped_lookup(queryset: ScopedQuerySet, user, **natural_key) -> models.Model | None:
+    """The row a natural key (fiscal code, tax code, external id) names, if ``user`` sees it.
+
+    A row out of scope is ``None``, exactly like a row that does not exist.
+    """
+    return queryset.visible_to(user).filter(**natural_key).first()
+
+
+def is_visible(obj: models.Model, user) -> bool:
+    return type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists()
+
+
+def is_editable(obj: models.Model, user) -> bool:
+    return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
+
+
+def dote_involvements(user, fiscal_code: str) -> models.QuerySet:
+    """The involvements ``user`` may open a Dote on, for the worker with this fiscal code.
+
+    It is the worker who chooses the operator, walking in with their fiscal code before any
+    Dote exists, so an operator's staff (or an admin) may name any involvement of *that*
+    worker, and nothing else: without the worker's fiscal code an involvement id answers like
+    one that does not exist. (The Dote service then refuses, by name, a closed procedure.)
+    Everyone else: none.
+    """
+    involvement_model = apps.get_model("workers", "Involvement")
+    if not (_active(user) and (user.is_admin or (user.is_operator and user.operator_id))):
+        return involvement_model.objects.none()
+    return involvement_model.objects.of_worker(fiscal_code)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id in a request body, resolved only among the rows the caller sees (``editable``:
+    may change). An id out of scope gets DRF's "does not exist" answer, word for word."""
+
+    def __init__(self, *, editable: bool = False, **kwargs):
+        self.editable = editable
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return queryset.editable_by(user) if self.editable else queryset.visible_to(user)
 
 
 class RolePermission(permissions.BasePermission):

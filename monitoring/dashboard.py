@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
+from crisi_portal.scoping import figures_provinces
 from monitoring.reports import percentage
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
@@ -73,20 +74,6 @@ class DaysBetween(Func):
             arg_joiner=") - julianday(",
             **extra_context,
         )
-
-
-def dashboard_provinces(user, province: str | None = None) -> list[str] | None:
-    """The provinces the figures are restricted to; None means the whole region, unrestricted.
-
-    Region officials (and admins, unrestricted API clients) see every province or the one
-    they pick; a province officer sees their own, and picking another leaves nothing.
-    """
-    if user.sees_all_provinces:
-        return None if province is None else [province]
-    codes = sorted(user.province_codes)
-    if province is not None:
-        codes = [code for code in codes if code == province]
-    return codes
 
 
 def _year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
@@ -164,7 +151,7 @@ def dashboard_data(
     user, *, year: int | None = None, province: str | None = None, family: str | None = None
 ) -> dict[str, Any]:
     """Every figure of the dashboard for ``user``, filtered by year opened, province, family."""
-    codes = dashboard_provinces(user, province)
+    codes = figures_provinces(user, province)
     in_codes = {} if codes is None else {"province__in": codes}
 
     procedures = CrisisProcedure.objects.visible_to(user).filter(

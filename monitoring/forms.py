@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import Province
 from crisi_portal.forms import StyledFormMixin
+from crisi_portal.scoping import readable_provinces
 from monitoring import selectors
 from monitoring.dashboard import MAP_MEASURES
 from monitoring.enums import ReportFormat, ReportKind
@@ -66,8 +67,8 @@ class DashboardFilterForm(StyledFormMixin, forms.Form):
             field.widget.attrs["data-autosubmit"] = ""
         # The map's select sits by the map, outside the <form>, and still belongs to it.
         self.fields["map"].widget.attrs["form"] = "dashboard-filters"
-        if not user.sees_all_provinces:
-            codes = user.province_codes
+        codes = readable_provinces(user)
+        if codes is not None:
             if len(codes) > 1:
                 self.fields["province"].queryset = Province.objects.filter(code__in=codes)
             else:  # one province: nothing to choose

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Province
+from crisi_portal.scoping import may_request_report
 from monitoring.enums import ReportKind, RunStatus
 from monitoring.models import ReportRun
 from monitoring.periods import Period
-from monitoring.services import may_request
 
 REGIONAL = "regional"  # the scope value of the regional document in forms and filters
 
@@ -45,10 +45,10 @@ def versions_of(run: ReportRun) -> QuerySet:
 def requestable_scopes(user) -> list[tuple[str, str]]:
     """(value, label) of the scopes ``user`` may ask documents for, the Region first."""
     scopes = []
-    if may_request(user, None):
+    if may_request_report(user, None):
         scopes.append((REGIONAL, _("Regione Lombardia")))
     for code, name in Province.objects.order_by("position").values_list("code", "name"):
-        if may_request(user, code):
+        if may_request_report(user, code):
             scopes.append((code, name))
     return scopes
 
@@ -56,7 +56,7 @@ def requestable_scopes(user) -> list[tuple[str, str]]:
 def requestable_kinds(user) -> list[ReportKind]:
     """The annual table is regional only: who may not ask for regional documents skips it."""
     kinds = [ReportKind.BIMONTHLY, ReportKind.QUARTERLY]
-    if may_request(user, None):
+    if may_request_report(user, None):
         kinds.insert(0, ReportKind.ANNUAL)
     return kinds
 

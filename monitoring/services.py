@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Province
 from crisi_portal.problems import DomainError
-from crisi_portal.roles import Role
+from crisi_portal.scoping import may_request_report
 from monitoring import reports
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
 from monitoring.models import ReportContact, ReportRun
@@ -82,20 +82,6 @@ def validate_request(kind: str, period: str, province: str | None, fmt: str) -> 
     return parsed
 
 
-def may_request(user, province: str | None) -> bool:
-    """Region officials and admins ask for any document; a Nucleo for its own province's;
-    an API client within its province restriction. Operators never."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_admin or user.role == Role.REGION_OFFICIAL:
-        return True
-    if user.role == Role.PROVINCE_STAFF:
-        return province is not None and province in user.province_codes
-    if user.role == Role.API_CLIENT:
-        return not user.province_codes or (province in user.province_codes)
-    return False
-
-
 # --- Requesting ----------------------------------------------------------------------------------
 
 
@@ -112,7 +98,7 @@ def request_run(
     """Queue a new version of a document; the task starts when the transaction commits."""
     province = province or None
     parsed = validate_request(kind, period, province, fmt)
-    if trigger != Trigger.SCHEDULE and not may_request(user, province):
+    if trigger != Trigger.SCHEDULE and not may_request_report(user, province):
         raise ReportRequestRefused(
             _("You may not request this document for this scope."), "province"
         )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crisi_portal.scoping import ScopedQuerySet
+from crisi_portal.scoping import ScopedQuerySet, reviewable
 from pal.enums import (
     COMMITTING_PIP_STATUSES,
     Delivery,
@@ -245,13 +245,7 @@ class PIPQuerySet(ScopedQuerySet):
 
     def reviewable_by(self, user):
         """PIPs whose approval belongs to the user: staff of the worker's province."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_admin:
-            return self.all()
-        if user.is_province_staff:
-            return self.in_provinces(user.province_codes)
-        return self.none()
+        return reviewable(self, user)
 
     def with_total(self):
         return self.annotate(total_cost=Coalesce(Sum("services__cost"), ZERO))

@@ -7,7 +7,6 @@ from cases.enums import Status as ProcedureStatus
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import PIP, Dote
 from workers.models import Involvement, PersonalDataAccess, Worker
-from workers.validators import normalise_fiscal_code
 
 
 def active_involvements(worker: Worker) -> QuerySet[Involvement]:
@@ -30,13 +29,8 @@ def find_worker_for_operator(fiscal_code: str) -> Worker | None:
     never in a URL), only for workers a Dote could be opened for (an involvement in a
     procedure that is not closed), and the view logs every hit (``log_operator_lookup``).
     """
-    code = normalise_fiscal_code(fiscal_code or "")
-    if not code:
-        return None
-    open_involvements = Involvement.objects.filter(worker=OuterRef("pk")).exclude(
-        procedure__status=ProcedureStatus.CHIUSA
-    )
-    return Worker.objects.filter(fiscal_code=code).filter(Exists(open_involvements)).first()
+    involvements = Involvement.objects.open_of_worker(fiscal_code)
+    return Worker.objects.filter(Exists(involvements.filter(worker=OuterRef("pk")))).first()
 
 
 def log_operator_lookup(user, worker: Worker, *, path: str = "") -> None:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.interchange import RowError
-from cases.services import user_may_act_in
+from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from workers.enums import IncomeSupport, Sex
 from workers.models import Cohort, Involvement, Worker
@@ -764,7 +764,7 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
 
     def allowed(province_id: str) -> bool:
         if province_id not in may_act:
-            may_act[province_id] = user_may_act_in(user, province_id)
+            may_act[province_id] = may_act_in(user, province_id)
         return may_act[province_id]
 
     first_line: dict[str, int] = {}

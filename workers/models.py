@@ -212,6 +212,18 @@ class InvolvementQuerySet(ScopedQuerySet):
         # Operators record outcomes of the workers who chose them; steps stay with the province.
         return self.for_operator(operator_id)
 
+    def of_worker(self, fiscal_code: str):
+        """The involvements of the worker with exactly this fiscal code (none for anything that
+        is not one)."""
+        code = normalise_fiscal_code(fiscal_code or "")
+        return self.filter(worker__fiscal_code=code) if code else self.none()
+
+    def open_of_worker(self, fiscal_code: str):
+        """Those of :meth:`of_worker` in procedures that are not closed."""
+        from cases.enums import Status as ProcedureStatus
+
+        return self.of_worker(fiscal_code).exclude(procedure__status=ProcedureStatus.CHIUSA)
+
     def step_counts(self) -> dict[str, int]:
         """Workers per current step, counted in the database."""
         rows = self.order_by().values("current_step").annotate(n=models.Count("id"))

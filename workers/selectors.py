@@ -2,27 +2,13 @@
 
 from collections.abc import Iterable
 
-from crisi_portal.roles import Role
+from crisi_portal import scoping
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import PersonalDataAccess, Worker
 
-
-def can_see_identity(user) -> bool:
-    """Whether ``user`` sees fiscal codes and names of the workers in their scope.
-
-    Province staff and operators see their own workers; Region officials only with the
-    ``view_personal_data`` permission, and every such read is logged.
-    """
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_admin or user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT, Role.OPERATOR):
-        return True
-    return user.is_region_official and user.has_perm("crisi_portal.view_personal_data")
-
-
-def identity_reads_are_logged(user) -> bool:
-    """Reads by someone outside the worker's province staff or operator are logged."""
-    return user.is_authenticated and user.is_region_official
+# Who sees identities, and whose reads are logged, is decided in crisi_portal.scoping.
+can_see_identity = scoping.sees_identity
+identity_reads_are_logged = scoping.identity_reads_logged
 
 
 def log_identity_reads(user, workers: Iterable[Worker], *, purpose: str, path: str = "") -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crisi_portal.problems import ConflictError, DomainError
-from crisi_portal.scoping import ensure_editable
+from crisi_portal.scoping import ensure_editable, may_act_in
 from crisi_portal.services import save_validated
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import (
@@ -248,9 +248,7 @@ def involvement_create(
 ) -> Involvement:
     """A worker taken in charge: the involvement starts at STEP_1 with its first transition."""
     if user is not None and not user.is_admin:
-        from cases.services import user_may_act_in
-
-        if not user_may_act_in(user, unit.province_id):
+        if not may_act_in(user, unit.province_id):
             raise PermissionDenied(
                 _("You cannot take in charge workers of a unit in province %(code)s.")
                 % {"code": unit.province_id}
@@ -281,10 +279,8 @@ def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) 
         ensure_editable(locked, user)
     new_unit = data.get("unit")
     if user is not None and new_unit is not None and new_unit.pk != locked.unit_id:
-        from cases.services import user_may_act_in
-
         # Moving a worker to another unit must not hand them to a province one doesn't serve.
-        if not user_may_act_in(user, new_unit.province_id):
+        if not may_act_in(user, new_unit.province_id):
             raise PermissionDenied(
                 _("You cannot move workers to a unit in province %(code)s.")
                 % {"code": new_unit.province_id}
@@ -306,10 +302,8 @@ def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) 
 @transaction.atomic
 def cohort_create(*, user, procedure, name: str, unit=None, notes: str = "") -> Cohort:
     if user is not None and not user.is_admin:
-        from cases.services import user_may_act_in
-
         province = unit.province_id if unit is not None else procedure.lead_province_id
-        if not user_may_act_in(user, province):
+        if not may_act_in(user, province):
             raise PermissionDenied(
                 _("You cannot create cohorts in province %(code)s.") % {"code": province}
             )

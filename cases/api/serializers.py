@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -28,7 +29,7 @@ class UnitInlineSerializer(serializers.ModelSerializer):
 
 
 class UnitSerializer(UnitInlineSerializer):
-    procedure = serializers.PrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
+    procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
     procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
 
     class Meta(UnitInlineSerializer.Meta):
@@ -40,13 +41,6 @@ class UnitSerializer(UnitInlineSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # A unit can only be attached to a procedure the client can see.
-            self.fields["procedure"].queryset = CrisisProcedure.objects.visible_to(request.user)
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
@@ -107,9 +101,7 @@ class MeetingSerializer(serializers.ModelSerializer):
     province = serializers.SlugRelatedField(
         slug_field="code", queryset=Province.objects.all(), allow_null=True, required=False
     )
-    procedures = serializers.PrimaryKeyRelatedField(
-        queryset=CrisisProcedure.objects.all(), many=True
-    )
+    procedures = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all(), many=True)
     minutes = serializers.FileField(required=False, allow_null=True, write_only=True)
     minutes_url = serializers.SerializerMethodField()
 
@@ -128,14 +120,6 @@ class MeetingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["procedures"].child_relation.queryset = CrisisProcedure.objects.visible_to(
-                request.user
-            )
 
     def get_minutes_url(self, obj) -> str | None:
         if not obj.minutes:

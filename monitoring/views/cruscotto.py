@@ -13,7 +13,7 @@ from cases.enums import Family, MeetingKind
 from cases.models import Province
 from crisi_portal.forms import StyledFormMixin
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.scoping import ScopedViewMixin, readable_provinces
 from monitoring import cruscotto
 from workers.enums import STEP_SHORT_LABELS, Step
 
@@ -47,9 +47,9 @@ class CruscottoFilterForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if user.sees_all_provinces:
+        codes = readable_provinces(user)
+        if codes is None:
             return
-        codes = user.province_codes
         if len(codes) > 1:
             self.fields["province"].queryset = Province.objects.filter(code__in=codes)
         else:  # one province: the queryset already says which

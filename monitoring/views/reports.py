@@ -1,7 +1,7 @@
 """The report archive: every document the user sees, its versions, "generate now", downloads.
 
 Scoping is the queryset's (``ReportRun.objects.visible_to``); who may ask for which document
-is the service's (``services.may_request`` and ``request_run``): the views only show and ask.
+is the service's (``scoping.may_request_report`` and ``request_run``): the views only show and ask.
 """
 
 from django.contrib import messages
@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.scoping import ScopedViewMixin, may_request_report, readable_provinces
 from monitoring import selectors, services
 from monitoring.downloads import document_response
 from monitoring.enums import Trigger
@@ -48,9 +48,10 @@ class ReportListView(ReportRunMixin, ListView):
             self.request.GET or None, queryset=super().get_queryset(), request=self.request
         )
         user = self.request.user
-        if not user.sees_all_provinces:
+        provinces = readable_provinces(user)
+        if provinces is not None:
             # The page offers the scopes the user sees (any other matches nothing anyway).
-            self.filterset.form.fields["province"].choices = scope_choices(user.province_codes)
+            self.filterset.form.fields["province"].choices = scope_choices(provinces)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
         return self.filterset.qs
@@ -109,7 +110,7 @@ class ReportDetailView(ReportRunMixin, DetailView):
             versions=selectors.versions_of(run)
             .visible_to(self.request.user)
             .select_related("requested_by"),
-            can_request=services.may_request(self.request.user, run.province_id),
+            can_request=may_request_report(self.request.user, run.province_id),
         )
         return context
 
@@ -122,7 +123,7 @@ class ReportStatusView(ReportRunMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_request"] = services.may_request(self.request.user, self.object.province_id)
+        context["can_request"] = may_request_report(self.request.user, self.object.province_id)
         context["oob"] = bool(self.request.htmx)
         return context
 
@@ -142,7 +143,7 @@ class ReportRerunView(ReportRunMixin, View):
 
     def post(self, request, pk):
         run = self.get_object()
-        if not services.may_request(request.user, run.province_id):
+        if not may_request_report(request.user, run.province_id):
             raise PermissionDenied
         try:
             new = services.request_run(

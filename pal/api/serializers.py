@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import CrisisProcedure, Province
+from crisi_portal.scoping import ScopedPrimaryKeyRelatedField, dote_involvements
 from pal import services
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import (
@@ -143,10 +144,32 @@ class MeasureField(serializers.SlugRelatedField):
 # --- Doti ----------------------------------------------------------------------------------
 
 
+class DoteInvolvementField(ScopedPrimaryKeyRelatedField):
+    """The involvement a Dote opens on, resolved among those of the worker whose fiscal code the
+    request carries (``scoping.dote_involvements``): any other id — of another worker, another
+    province, or none at all — gets the same "does not exist" answer."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        data = getattr(self.parent, "initial_data", None)
+        fiscal_code = data.get("fiscal_code", "") if hasattr(data, "get") else ""
+        return dote_involvements(
+            getattr(request, "user", None), fiscal_code if isinstance(fiscal_code, str) else ""
+        ).select_related("procedure", "worker")
+
+
 class DoteSerializer(serializers.ModelSerializer):
-    involvement = serializers.PrimaryKeyRelatedField(
-        queryset=Involvement.objects.select_related("procedure"),
+    involvement = DoteInvolvementField(
+        queryset=Involvement.objects.none(),
         help_text=_("The worker in procedure who chose the operator."),
+    )
+    fiscal_code = serializers.CharField(
+        write_only=True,
+        max_length=16,
+        help_text=_(
+            "The fiscal code of the worker who chose the operator (they bring it): the "
+            "involvement must be theirs."
+        ),
     )
     worker = WorkerSummarySerializer(source="involvement.worker", read_only=True)
     procedure = serializers.IntegerField(source="involvement.procedure_id", read_only=True)
@@ -176,6 +199,7 @@ class DoteSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "involvement",
+            "fiscal_code",
             "worker",
             "procedure",
             "measure",
@@ -235,7 +259,7 @@ class PIPTransitionSerializer(serializers.ModelSerializer):
 
 
 class PIPSerializer(serializers.ModelSerializer):
-    dote = serializers.PrimaryKeyRelatedField(queryset=Dote.objects.all())
+    dote = ScopedPrimaryKeyRelatedField(queryset=Dote.objects.all(), editable=True)
     worker = WorkerSummarySerializer(source="dote.involvement.worker", read_only=True)
     measure = serializers.CharField(source="dote.measure.code", read_only=True)
     operator = serializers.IntegerField(source="dote.operator_id", read_only=True)
@@ -283,12 +307,6 @@ class PIPSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"objectives": {"required": False}}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["dote"].queryset = Dote.objects.visible_to(request.user)
 
     def validate_dote(self, dote: Dote) -> Dote:
         if self.instance is not None and dote.pk != self.instance.dote_id:
@@ -349,12 +367,10 @@ class NetworkSerializer(serializers.ModelSerializer):
     lead = serializers.PrimaryKeyRelatedField(queryset=Operator.objects.all())
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
     measure = MeasureField(help_text=_("The measure's code (or its id)."))
-    procedures = serializers.PrimaryKeyRelatedField(
+    procedures = ScopedPrimaryKeyRelatedField(
         queryset=CrisisProcedure.objects.all(), many=True, required=False
     )
-    cohorts = serializers.PrimaryKeyRelatedField(
-        queryset=Cohort.objects.all(), many=True, required=False
-    )
+    cohorts = ScopedPrimaryKeyRelatedField(queryset=Cohort.objects.all(), many=True, required=False)
     members = NetworkMemberSerializer(
         many=True, help_text=_("The lead included; when sent, they replace the previous ones.")
     )
@@ -385,13 +401,6 @@ class NetworkSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            user = request.user
-            self.fields["procedures"].child_relation.queryset = CrisisProcedure.objects.visible_to(
-                user
-            )
-            self.fields["cohorts"].child_relation.queryset = Cohort.objects.visible_to(user)
         self._checks: dict[int, list[services.Check]] = {}
 
     def _checks_of(self, obj: Network) -> list[services.Check]:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
-from pal import services
+from pal import selectors, services
 from pal.api.serializers import (
     DoteSerializer,
     MeasureSerializer,
@@ -153,6 +153,9 @@ class DoteViewSet(
         if user.operator is None:
             self.permission_denied(self.request, message="Only operator staff assign Doti.")
         data = serializer.validated_data
+        # The worker is not (yet) the operator's: reading their identity is logged, as in the
+        # browser's fiscal-code lookup.
+        selectors.log_operator_lookup(user, data["involvement"].worker, path=self.request.path)
         dote = services.dote_assign(
             user=user,
             involvement=data["involvement"],

@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from crisi_portal.scoping import may_request_report
 from monitoring import services
 from monitoring.enums import RunStatus, Trigger
 from monitoring.models import ReportContact, ReportRun
@@ -203,9 +204,9 @@ def test_who_may_request_which_scope(request, who, province, allowed):
 
 def test_an_api_client_requests_within_its_province_restriction():
     client = UserFactory(api_client=True, provinces=["BG"])
-    assert services.may_request(client, "BG")
-    assert not services.may_request(client, "MI")
-    assert not services.may_request(client, None)
+    assert may_request_report(client, "BG")
+    assert not may_request_report(client, "MI")
+    assert not may_request_report(client, None)
 
 
 # --- Watchdog: a run whose worker died ------------------------------------------------------------

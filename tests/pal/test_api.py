@@ -271,6 +271,7 @@ class TestDoti:
     def assign(self, client, involvement, **overrides):
         body = {
             "involvement": involvement.pk,
+            "fiscal_code": involvement.worker.fiscal_code,
             "measure": "dote-unica-lavoro",
             "value": "3000.00",
             "valid_from": "2025-05-01",

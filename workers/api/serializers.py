@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from pal.models import Measure
 from workers import services
 from workers.enums import Step
@@ -180,6 +181,11 @@ class InvolvementSerializer(serializers.ModelSerializer):
     step_since = serializers.DateField(source="current_step_since", read_only=True)
     allowed_moves = serializers.SerializerMethodField()
     outcome = OutcomeSerializer(read_only=True, allow_null=True)
+    # Units and cohorts only among those the client can see.
+    unit = ScopedPrimaryKeyRelatedField(queryset=ProductionUnit.objects.all(), required=False)
+    cohort = ScopedPrimaryKeyRelatedField(
+        queryset=Cohort.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = Involvement
@@ -201,14 +207,6 @@ class InvolvementSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "worker", "procedure", "updated_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # Units and cohorts only among those the client can see.
-            self.fields["unit"].queryset = ProductionUnit.objects.visible_to(request.user)
-            self.fields["cohort"].queryset = Cohort.objects.visible_to(request.user)
 
     @extend_schema_field(AllowedMoveSerializer(many=True))
     def get_allowed_moves(self, obj) -> list[dict]:
@@ -312,6 +310,10 @@ class CohortAssignResultSerializer(serializers.Serializer):
 
 
 class CohortSerializer(serializers.ModelSerializer):
+    procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
+    unit = ScopedPrimaryKeyRelatedField(
+        queryset=ProductionUnit.objects.all(), required=False, allow_null=True
+    )
     procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
     workers = serializers.SerializerMethodField(help_text=_("Workers in the cohort."))
 
@@ -328,13 +330,6 @@ class CohortSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["procedure"].queryset = CrisisProcedure.objects.visible_to(request.user)
-            self.fields["unit"].queryset = ProductionUnit.objects.visible_to(request.user)
 
     def get_workers(self, obj) -> int:
         annotated = getattr(obj, "involvement_count", None)
