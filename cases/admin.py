@@ -1,7 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases import services
+from cases.models import (
+    Company,
+    CompanyChangeProposal,
+    CrisisProcedure,
+    Meeting,
+    ProductionUnit,
+    Province,
+)
 
 
 @admin.register(Province)
@@ -43,3 +53,55 @@ class MeetingAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "province"]
     filter_horizontal = ["procedures"]
     date_hierarchy = "date"
+
+
+@admin.register(CompanyChangeProposal)
+class CompanyChangeProposalAdmin(admin.ModelAdmin):
+    """Changes to shared company records asked by provinces that may not make them."""
+
+    list_display = [
+        "company",
+        "name",
+        "ateco_code",
+        "kind",
+        "proposed_by",
+        "proposed_at",
+        "decision",
+    ]
+    list_filter = ["decision"]
+    list_select_related = ["company", "proposed_by"]
+    readonly_fields = [
+        "company",
+        "name",
+        "ateco_code",
+        "kind",
+        "proposed_by",
+        "proposed_at",
+        "decision",
+        "decided_by",
+        "decided_at",
+    ]
+    actions = ["accept", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _decide(self, request, queryset, accept: bool) -> None:
+        decided = 0
+        for proposal in queryset.filter(decision=CompanyChangeProposal.Decision.PENDING):
+            services.company_proposal_decide(user=request.user, proposal=proposal, accept=accept)
+            decided += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d proposal decided.", "%(n)d proposals decided.", decided)
+            % {"n": decided},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Accept: apply the proposed details to the company"))
+    def accept(self, request, queryset):
+        self._decide(request, queryset, accept=True)
+
+    @admin.action(description=_("Reject: keep the company as it is"))
+    def reject(self, request, queryset):
+        self._decide(request, queryset, accept=False)

@@ -275,10 +275,11 @@ def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
     rows, errors = parse(raw)
     result = ImportResult(errors=errors)
     plans = _group(rows, result.errors)
-    existing = {
-        p.external_id: p
-        for p in CrisisProcedure.objects.filter(external_id__in=plans).select_related("company")
-    }
+    stored = CrisisProcedure.objects.filter(external_id__in=plans).select_related("company")
+    # A procedure the user cannot see is, to them, one that does not exist: nothing of it is
+    # told, but its external id (unique) cannot be taken again.
+    existing = {p.external_id: p for p in (stored if user is None else stored.visible_to(user))}
+    taken = set(stored.values_list("external_id", flat=True)) - set(existing)
     existing_units = {
         (u.procedure_id, u.external_id): u
         for u in ProductionUnit.objects.filter(procedure__in=existing.values())
@@ -292,6 +293,16 @@ def plan_import(raw: bytes | str, *, user=None) -> tuple[ImportResult, dict]:
     for external_id, plan in plans.items():
         row, line = plan.row, plan.line
         procedure = existing.get(external_id)
+        if external_id in taken:
+            result.errors.append(
+                RowError(
+                    line,
+                    "external_id",
+                    _("The external id %(id)s is already in use: give the procedure another.")
+                    % {"id": external_id},
+                )
+            )
+            continue
         if procedure is None:
             lead = next(iter(plan.units.values()), (None, {}))[1].get("unit_province")
             if not lead:

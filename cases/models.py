@@ -46,6 +46,14 @@ class CompanyQuerySet(ScopedQuerySet):
         procedures = CrisisProcedure.objects.in_provinces(codes).filter(company=OuterRef("pk"))
         return self.filter(Exists(procedures))
 
+    def editable_in_provinces(self, codes):
+        # A company record is shared by every procedure on it: a province renames it only when
+        # it leads all of them (a procedure with no lead province blocks it too).
+        led_elsewhere = CrisisProcedure.objects.filter(company=OuterRef("pk")).exclude(
+            lead_province__in=list(codes)
+        )
+        return self.in_provinces(codes).filter(~Exists(led_elsewhere))
+
 
 class Company(models.Model):
     name = models.CharField(_("company name"), max_length=200)
@@ -82,6 +90,55 @@ class Company(models.Model):
     def clean(self) -> None:
         self.tax_code = normalise_tax_code(self.tax_code or "")
         self.name = " ".join((self.name or "").split())
+
+
+class CompanyChangeProposal(models.Model):
+    """A change to a shared company record asked by someone who may not make it.
+
+    A province that does not lead every procedure of a company cannot rename it (the other
+    provinces would see the new name); what it typed is kept here for the Region to accept or
+    reject in the admin.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="proposals"
+    )
+    name = models.CharField(_("proposed name"), max_length=200, blank=True)
+    ateco_code = models.CharField(_("proposed ATECO code"), max_length=8, blank=True)
+    kind = models.CharField(_("proposed kind"), max_length=24, choices=CompanyKind, blank=True)
+    proposed_by = models.ForeignKey(
+        "crisi_portal.User",
+        verbose_name=_("proposed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        "crisi_portal.User",
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        verbose_name = _("company change proposal")
+        verbose_name_plural = _("company change proposals")
+
+    def __str__(self) -> str:
+        return f"{self.company.tax_code}: {self.name or self.ateco_code or self.kind}"
 
 
 class CrisisProcedureQuerySet(ScopedQuerySet):

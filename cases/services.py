@@ -6,11 +6,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.models import (
+    Company,
+    CompanyChangeProposal,
+    CrisisProcedure,
+    Meeting,
+    ProductionUnit,
+    Province,
+)
 from cases.validators import normalise_tax_code
-from crisi_portal.scoping import ensure_editable, may_act_in
+from crisi_portal.scoping import ensure_editable, is_editable, may_act_in
 from crisi_portal.services import save_validated
 
 PROCEDURE_FIELDS = (
@@ -68,17 +76,35 @@ def new_external_id(prefix: str) -> str:
 def company_upsert(
     *, user, tax_code: str, name: str, ateco_code: str = "", kind: str = ""
 ) -> Company:
-    """The company with this tax code, created or with its name and details brought up to date."""
+    """The company with this tax code, created or with its name and details brought up to date.
+
+    The tax code is unique, so a stored company is always the one used. Its details change only
+    if ``user`` may change the record (``scoping``: an admin, the system, or a province leading
+    all its procedures); anyone else's differing details become a
+    :class:`~cases.models.CompanyChangeProposal` and the record stays as it is — a province
+    never renames a company other provinces work on. ``company.change_proposed`` tells.
+    """
     code = normalise_tax_code(tax_code)
     company = Company.objects.select_for_update().filter(tax_code=code).first()
     if company is None:
         company = Company(tax_code=code)
-    changed = company.pk is None
-    for field, value in (("name", name), ("ateco_code", ateco_code), ("kind", kind)):
-        if value and getattr(company, field) != value:
-            setattr(company, field, value)
-            changed = True
-    if changed:
+    wanted = {
+        field: value
+        for field, value in (
+            ("name", " ".join(name.split())),
+            ("ateco_code", ateco_code),
+            ("kind", kind),
+        )
+        if value and getattr(company, field) != value
+    }
+    company.change_proposed = False
+    if company.pk is not None and wanted and user is not None and not is_editable(company, user):
+        CompanyChangeProposal.objects.create(company=company, proposed_by=user, **wanted)
+        company.change_proposed = True
+        return company
+    for field, value in wanted.items():
+        setattr(company, field, value)
+    if company.pk is None or wanted:
         try:
             save_validated(company, user=user)
         except ValidationError as exc:
@@ -89,6 +115,30 @@ def company_upsert(
                 }
             ) from exc
     return company
+
+
+@transaction.atomic
+def company_proposal_decide(*, user, proposal: CompanyChangeProposal, accept: bool) -> None:
+    """The Region (an admin) accepts a proposed change to a company record, or rejects it."""
+    if user is not None and not user.is_admin:
+        raise PermissionDenied(_("Only the Region's administrators decide company changes."))
+    proposal = CompanyChangeProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.decision != CompanyChangeProposal.Decision.PENDING:
+        return
+    if accept:
+        company = Company.objects.select_for_update().get(pk=proposal.company_id)
+        for field in ("name", "ateco_code", "kind"):
+            if getattr(proposal, field):
+                setattr(company, field, getattr(proposal, field))
+        save_validated(company, user=user)
+    proposal.decision = (
+        CompanyChangeProposal.Decision.ACCEPTED
+        if accept
+        else CompanyChangeProposal.Decision.REJECTED
+    )
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["decision", "decided_by", "decided_at"])
 
 
 @transaction.atomic

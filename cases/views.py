@@ -171,6 +171,15 @@ class ProcedureCreateView(ScopedViewMixin, View):
             form.add_error("lead_province", str(exc) or _("Not allowed."))
             return _render_procedure_form(request, context, status=422)
         messages.success(request, _("Procedure %(id)s created.") % {"id": procedure.external_id})
+        if getattr(procedure.company, "change_proposed", False):
+            messages.info(
+                request,
+                _(
+                    "The company was already registered and other Nuclei work on it: its "
+                    "registered details were kept, and yours were sent to the Region as a "
+                    "proposed change."
+                ),
+            )
         return redirect(procedure)
 
 

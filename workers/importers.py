@@ -751,6 +751,7 @@ class _Plan:
     involvements: dict[int, Involvement]  # worker pk → involvement in the procedure
     cohorts: dict[str, Cohort]  # folded name → cohort
     new_cohorts: dict[str, tuple[str, Any, int]]  # folded name → (name, unit or None, line)
+    hidden: set[int]  # stored workers the user may not see: taken in charge, never changed
 
 
 def _describe(last_name: str, first_name: str, birth_date: date) -> str:
@@ -802,6 +803,16 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
             clean_rows.append(row)
 
     workers = {w.fiscal_code: w for w in Worker.objects.filter(fiscal_code__in=list(first_line))}
+    # A stored worker the user may not see is, to them, a worker who does not exist: the plan
+    # shows the file's own identity, compares nothing with the stored one and changes none of
+    # it (the fiscal code is unique, so the import takes that person in charge as they are).
+    # Otherwise a list would be an oracle on other provinces' people.
+    hidden: set[int] = set()
+    if user is not None and workers:
+        stored = {w.pk for w in workers.values()}
+        hidden = stored - set(
+            Worker.objects.visible_to(user).filter(pk__in=stored).values_list("pk", flat=True)
+        )
     involvements = {
         i.worker_id: i
         for i in Involvement.objects.filter(
@@ -815,7 +826,8 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
     for row in clean_rows:
         values, unit = row.values, row.unit
         worker = workers.get(values["fiscal_code"])
-        if worker is not None and not _same_identity(worker, values, parser, row.line):
+        known = worker is not None and worker.pk not in hidden
+        if known and not _same_identity(worker, values, parser, row.line):
             continue
         involvement = involvements.get(worker.pk) if worker is not None else None
         if (
@@ -823,15 +835,21 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
             and involvement.unit_id != unit.pk
             and not allowed(involvement.unit.province_id)
         ):
-            parser.error(
-                row.line,
-                "unit",
-                _("The worker is in unit '%(unit)s' of province %(code)s, which is not yours.")
-                % {
+            if known:
+                message = _(
+                    "The worker is in unit '%(unit)s' of province %(code)s, which is not yours."
+                ) % {
                     "unit": involvement.unit.name or involvement.unit.comune,
                     "code": involvement.unit.province_id,
-                },
-            )
+                }
+            else:
+                # The procedure is shared: the only thing said is that another Nucleo of it
+                # already has this worker, never who they are nor where.
+                message = _(
+                    "This worker is already taken in charge in this procedure by another "
+                    "Nucleo: ask it to transfer them."
+                )
+            parser.error(row.line, "unit", message)
             continue
         cohort_name = values.get("cohort") or (
             _default_cohort_name(unit) if involvement is None else ""
@@ -845,7 +863,7 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
                     # One new cohort for workers of several units: it belongs to none.
                     new_cohorts[key] = (new_cohorts[key][0], None, new_cohorts[key][2])
         planned.append(row)
-        result.changes.append(_change(row, worker, involvement, cohort_name))
+        result.changes.append(_change(row, worker if known else None, involvement, cohort_name))
 
     for name, unit, line in new_cohorts.values():
         province = unit.province_id if unit is not None else procedure.lead_province_id
@@ -857,7 +875,7 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
                 % {"name": name, "code": province},
             )
     result.new_cohorts = [name for name, _unit, _line in new_cohorts.values()]
-    return _Plan(planned, workers, involvements, cohorts, new_cohorts)
+    return _Plan(planned, workers, involvements, cohorts, new_cohorts, hidden)
 
 
 def _same_identity(worker: Worker, values: dict[str, Any], parser: _RowParser, line: int) -> bool:
@@ -983,7 +1001,7 @@ def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
                     worker = Worker(**{n: values[n] for n in WORKER_FIELDS if n in values})
                     save_validated(worker, user=user, reason=reason)
                     plan.workers[worker.fiscal_code] = worker
-                else:
+                elif worker.pk not in plan.hidden:
                     fills, _kept = _worker_fills(worker, values)
                     if fills:
                         for name, value in fills.items():

@@ -1,0 +1,616 @@
+# ruff: noqa: F811 (the world fixture is imported from tests/test_access.py)
+"""§1, §6: every reference a request carries is resolved in the caller's scope.
+
+``tests/test_access.py`` proves the routes (an object named in the URL); this module proves the
+*object references* in bodies and queries: ids, fiscal codes, tax codes and external ids. For
+each operation that accepts one, a caller sends a reference to something of another province
+or operator, and then the same request naming something that does not exist. The two answers
+must be the same (status and body, the reference itself aside), nothing may be written, and
+nothing of the out-of-scope object may appear in the answer.
+
+The objects and roles are those of ``tests/test_access.py`` (the ``world`` fixture).
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from cases.models import Company, CompanyChangeProposal, CrisisProcedure
+from pal.models import Dote
+from tests.test_access import api_client_bg, world  # noqa: F401 (fixtures)
+from tests.workers.factories import InvolvementFactory, WorkerFactory, fiscal_code
+from workers.models import Involvement, Worker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def english(settings):
+    """These tests read the English messages; the portal's default language is Italian."""
+    settings.LANGUAGE_CODE = "en"
+
+
+MISSING_ID = 987654321
+# A valid fiscal code nobody in the world fixture has.
+MISSING_FISCAL_CODE = fiscal_code(4321)
+APPS = ("crisi_portal", "cases", "workers", "pal", "monitoring")
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every model of the project, history and access records included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in APPS
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def secrets_of(obj) -> list[str]:
+    """What an answer must never show of an out-of-scope object."""
+    if isinstance(obj, Worker):
+        return [
+            obj.fiscal_code,
+            f"{obj.last_name} {obj.first_name}",
+            f"{obj.first_name} {obj.last_name}",
+        ]
+    if isinstance(obj, Involvement):
+        return secrets_of(obj.worker)
+    if isinstance(obj, CrisisProcedure):
+        return [obj.company.name, obj.company.tax_code]
+    if isinstance(obj, Dote):
+        return secrets_of(obj.involvement.worker)
+    return []
+
+
+def body_of(response) -> str:
+    if response.get("Content-Type", "").startswith(("application/json", "application/problem")):
+        return json.dumps(response.json(), sort_keys=True)
+    return response.content.decode()
+
+
+def normalised(text: str, *references) -> str:
+    """The answer with the references the caller sent (and per-response tokens) blanked out.
+
+    A reference counts where a request's value is echoed: quoted, in a list, or in the
+    "is not one of the available choices" / "Unknown ...: 5." sentences, never inside prose
+    (an id of 3 must not blank "STEP 3").
+    """
+    # The choices a form offers are the caller's own (in scope) and do not depend on what was
+    # sent; an id among them must not be taken for the reference.
+    text = re.sub(r"<option[^>]*>[^<]*</option>", "<option>", text)
+    for reference in references:
+        ref = re.escape(str(reference))
+        for pattern in (
+            rf'(?<=["\'\[]){ref}(?=\\?["\'\]])',
+            rf"\b{ref}(?= is not one of)",
+            rf"(?<=: ){ref}(?=\.)",
+            rf"(?<=\[){ref}(?=[,\]])",
+        ):
+            text = re.sub(pattern, "<ref>", text)
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+    # Per-response secrets of the page itself: the CSP nonce and the CSRF meta token.
+    return re.sub(r'(nonce="[^"]+"|content="[A-Za-z0-9+/=_-]{32,}")', "", text)
+
+
+@dataclass
+class Case:
+    """One reference point: ``send(client, reference)`` with an out-of-scope and a missing one."""
+
+    role: str
+    send: Callable
+    out_of_scope: Callable  # world -> (the reference to send, the object it names)
+    missing: object
+    api: bool = True
+
+
+def api_post(url: str, body: Callable):
+    return lambda client, ref, w: client.post(url(w) if callable(url) else url, body(ref, w))
+
+
+def api_patch(url: Callable, body: Callable):
+    return lambda client, ref, w: client.patch(url(w), body(ref, w))
+
+
+CASES = {
+    # --- cases
+    "unit create: procedure id": Case(
+        "staff_bg",
+        api_post(
+            "/api/v1/units/",
+            lambda ref, w: {"procedure": ref, "comune": "Dalmine", "province": "BG"},
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "meeting create: procedure ids": Case(
+        "staff_bg",
+        api_post(
+            "/api/v1/meetings/",
+            lambda ref, w: {
+                "kind": "tavolo_provinciale",
+                "date": "2025-06-01",
+                "province": "BG",
+                "procedures": [ref],
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    # --- workers
+    "cohort create: procedure id": Case(
+        "staff_bg",
+        api_post("/api/v1/cohorts/", lambda ref, w: {"procedure": ref, "name": "Gruppo X"}),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "cohort create: unit id": Case(
+        "staff_bg",
+        api_post(
+            "/api/v1/cohorts/",
+            lambda ref, w: {"procedure": w["proc_bg"].pk, "unit": ref, "name": "Gruppo X"},
+        ),
+        lambda w: (w["unit_mi"].pk, w["unit_mi"]),
+        MISSING_ID,
+    ),
+    "involvement update: unit id": Case(
+        "staff_bg",
+        api_patch(
+            lambda w: f"/api/v1/involvements/{w['involvement_bg'].pk}/",
+            lambda ref, w: {"unit": ref},
+        ),
+        lambda w: (w["unit_mi"].pk, w["unit_mi"]),
+        MISSING_ID,
+    ),
+    "involvement update: cohort id": Case(
+        "staff_bg",
+        api_patch(
+            lambda w: f"/api/v1/involvements/{w['involvement_bg'].pk}/",
+            lambda ref, w: {"cohort": ref},
+        ),
+        lambda w: (w["cohort_mi"].pk, w["cohort_mi"]),
+        MISSING_ID,
+    ),
+    "cohort assign: involvement ids": Case(
+        "staff_bg",
+        api_post(
+            lambda w: f"/api/v1/cohorts/{w['cohort_bg'].pk}/assign/",
+            lambda ref, w: {"involvements": [ref]},
+        ),
+        lambda w: (w["involvement_mi"].pk, w["involvement_mi"]),
+        MISSING_ID,
+    ),
+    "cohort move: involvement ids": Case(
+        "staff_bg",
+        api_post(
+            lambda w: f"/api/v1/cohorts/{w['cohort_bg'].pk}/move/",
+            lambda ref, w: {"to": "STEP_2", "effective_date": "2025-06-01", "involvements": [ref]},
+        ),
+        lambda w: (w["involvement_mi"].pk, w["involvement_mi"]),
+        MISSING_ID,
+    ),
+    "worker search: fiscal code": Case(
+        "staff_bg",
+        api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
+        lambda w: (w["worker_mi"].fiscal_code, w["worker_mi"]),
+        MISSING_FISCAL_CODE,
+    ),
+    "worker search: fiscal code of a shared procedure's other unit": Case(
+        "staff_bg",
+        api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
+        lambda w: (w["worker_shared_mi"].fiscal_code, w["worker_shared_mi"]),
+        MISSING_FISCAL_CODE,
+    ),
+    "worker search by an operator: fiscal code of a worker not its own": Case(
+        "operator_user",
+        api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
+        lambda w: (w["worker_mi"].fiscal_code, w["worker_mi"]),
+        MISSING_FISCAL_CODE,
+    ),
+    "worker import: procedure id": Case(
+        "staff_bg",
+        lambda client, ref, w: client.post(
+            "/api/v1/workers/import/",
+            {"procedure": ref, "file": SimpleUploadedFile("l.csv", b"x"), "dry_run": True},
+            format="multipart",
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "worker import: procedure external id": Case(
+        "api_client_bg",
+        lambda client, ref, w: client.post(
+            "/api/v1/workers/import/",
+            {
+                "procedure_external_id": ref,
+                "file": SimpleUploadedFile("l.csv", b"x"),
+                "dry_run": True,
+            },
+            format="multipart",
+        ),
+        lambda w: (w["proc_mi"].external_id, w["proc_mi"]),
+        "NO-SUCH-PROCEDURE",
+    ),
+    # --- active policies
+    "dote create: involvement id of another worker": Case(
+        "operator_user",
+        api_post(
+            "/api/v1/doti/",
+            lambda ref, w: {
+                "involvement": ref,
+                # The operator holds the fiscal code of its own worker, not of worker_mi.
+                "fiscal_code": w["worker_bg"].fiscal_code,
+                "measure": "dote-unica-lavoro",
+                "value": "1000.00",
+                "valid_from": "2025-05-01",
+                "valid_until": "2026-04-30",
+            },
+        ),
+        lambda w: (w["involvement_mi"].pk, w["involvement_mi"]),
+        MISSING_ID,
+    ),
+    "dote create: involvement id with no fiscal code": Case(
+        "operator_user",
+        api_post(
+            "/api/v1/doti/",
+            lambda ref, w: {
+                "involvement": ref,
+                "fiscal_code": "",
+                "measure": "dote-unica-lavoro",
+                "value": "1000.00",
+                "valid_from": "2025-05-01",
+                "valid_until": "2026-04-30",
+            },
+        ),
+        lambda w: (w["involvement_shared_mi"].pk, w["involvement_shared_mi"]),
+        MISSING_ID,
+    ),
+    "pip create: dote id": Case(
+        "operator_user",
+        api_post("/api/v1/pips/", lambda ref, w: {"dote": ref, "objectives": "x"}),
+        lambda w: (w["dote_other"].pk, w["dote_other"]),
+        MISSING_ID,
+    ),
+    # --- HTML forms
+    "HTML bulk move: involvement ids": Case(
+        "staff_bg",
+        lambda client, ref, w: client.post(
+            reverse("workers:procedure_workers", args=[w["proc_bg"].pk]),
+            {
+                "bulk-involvements": [ref],
+                "bulk-to": "STEP_2",
+                "bulk-effective_date": "2025-06-01",
+            },
+        ),
+        lambda w: (w["involvement_mi"].pk, w["involvement_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML meeting form: procedure ids": Case(
+        "staff_bg",
+        lambda client, ref, w: client.post(
+            reverse("cases:meeting_create"),
+            {
+                "kind": "tavolo_provinciale",
+                "date": "2025-06-01",
+                "province": "BG",
+                "procedures": [ref],
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML operator lookup: fiscal code of a worker in no open procedure": Case(
+        "operator_user",
+        lambda client, ref, w: client.post(reverse("pal:worker_find"), {"fiscal_code": ref}),
+        lambda w: (w["closed_worker"].fiscal_code, w["closed_worker"]),
+        MISSING_FISCAL_CODE,
+        api=False,
+    ),
+    "HTML Dote form: involvement id of another worker": Case(
+        "operator_user",
+        lambda client, ref, w: client.post(
+            reverse("pal:worker_find"),
+            {
+                "fiscal_code": w["worker_bg"].fiscal_code,
+                "involvement": ref,
+                "measure": w["measure_dul"].pk,
+                "value": "1000.00",
+                "valid_from": "2025-05-01",
+                "valid_until": "2026-04-30",
+            },
+        ),
+        lambda w: (w["involvement_mi"].pk, w["involvement_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+}
+
+
+@pytest.fixture
+def references_world(world):
+    from cases.enums import Status
+
+    closed = InvolvementFactory(
+        unit__procedure__status=Status.CHIUSA, unit__procedure__lead="MI", unit__in_province="MI"
+    )
+    return {**world, "closed_worker": closed.worker}
+
+
+def client_for(role: str, request, api: bool):
+    user = request.getfixturevalue(role)
+    if api:
+        return request.getfixturevalue("api_client_for")(user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_reference_out_of_scope_answers_like_one_that_does_not_exist(
+    name, request, references_world, english
+):
+    case = CASES[name]
+    world = references_world
+    reference, obj = case.out_of_scope(world)
+    client = client_for(case.role, request, case.api)
+    before = row_counts()
+
+    out_of_scope = case.send(client, reference, world)
+    after_out_of_scope = row_counts()
+    missing = case.send(client_for(case.role, request, case.api), case.missing, world)
+
+    assert out_of_scope.status_code < 500
+    assert out_of_scope.status_code == missing.status_code, (
+        out_of_scope.content,
+        missing.content,
+    )
+    assert normalised(body_of(out_of_scope), reference) == normalised(
+        body_of(missing), case.missing
+    )
+    assert after_out_of_scope == before, "a refused reference wrote something"
+    answer = body_of(out_of_scope)
+    for secret in secrets_of(obj):
+        if secret != str(reference):  # the caller's own input may be shown back to them
+            assert secret not in answer
+
+
+def test_every_reference_case_is_refused_not_accepted(request, references_world, english):
+    """The comparison above would pass if both answers were successes: they are refusals."""
+    for name, case in CASES.items():
+        reference, _obj = case.out_of_scope(references_world)
+        client = client_for(case.role, request, case.api)
+        response = case.send(client, reference, references_world)
+        if case.api:
+            assert response.status_code in (400, 403, 404, 422), (name, response.status_code)
+        else:
+            # HTML forms answer with the form again (422) or a not-found result.
+            assert response.status_code in (200, 404, 422), (name, response.status_code)
+
+
+# --- Fiscal codes in a worker list (finding 2) ------------------------------------------------
+
+
+def worker_list(*rows: tuple[str, str, str, str, str], unit: str) -> SimpleUploadedFile:
+    header = "Codice Fiscale;Cognome;Nome;Data di nascita;Sesso;Unità produttiva\n"
+    body = "".join(
+        f"{cf};{last};{first};{born};{sex};{unit}\n" for cf, last, first, born, sex in rows
+    )
+    return SimpleUploadedFile("lista.csv", (header + body).encode())
+
+
+@pytest.mark.parametrize("name", ["right", "wrong"])
+def test_a_worker_list_is_no_oracle_on_other_provinces_people(
+    name, staff_bg, api_client_for, world, english
+):
+    """A BG officer lists the fiscal code of a worker of MI with the right or a wrong name: the
+    dry run answers exactly as it does once that worker is gone from the database."""
+    stranger = WorkerFactory(email="stranger@example.org")
+    involvement = InvolvementFactory(worker=stranger, unit=world["unit_mi"])
+    born = stranger.birth_date.strftime("%d/%m/%Y")
+    last = stranger.last_name if name == "right" else "Nessuno"
+    row = (stranger.fiscal_code, last, "Tizia", born, stranger.sex)
+    client = api_client_for(staff_bg)
+
+    def dry_run():
+        return client.post(
+            "/api/v1/workers/import/",
+            {
+                "procedure": world["proc_bg"].pk,
+                "file": worker_list(row, unit=world["unit_bg"].external_id),
+                "dry_run": True,
+            },
+            format="multipart",
+        )
+
+    before = row_counts()
+    with_stranger = dry_run()
+    assert row_counts() == before
+    answer = body_of(with_stranger)
+    assert stranger.first_name not in answer
+    assert stranger.birth_date.strftime("%d/%m/%Y") not in answer or born in row
+    assert "email" not in answer.lower() or "stranger@example.org" not in answer
+    Dote.objects.filter(involvement=involvement).delete()
+    involvement.delete()
+    stranger.delete()
+    without_stranger = dry_run()
+    assert with_stranger.status_code == without_stranger.status_code == 200
+    assert with_stranger.json() == without_stranger.json()
+
+
+def test_importing_another_provinces_worker_takes_them_in_charge_without_changing_them(
+    staff_bg, api_client_for, world
+):
+    stranger = WorkerFactory()
+    InvolvementFactory(worker=stranger, unit=world["unit_mi"])
+    row = (
+        stranger.fiscal_code,
+        "Altrocognome",
+        "Altronome",
+        stranger.birth_date.strftime("%d/%m/%Y"),
+        stranger.sex,
+    )
+    response = api_client_for(staff_bg).post(
+        "/api/v1/workers/import/",
+        {
+            "procedure": world["proc_bg"].pk,
+            "file": worker_list(row, unit=world["unit_bg"].external_id),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    stranger.refresh_from_db()
+    assert (stranger.last_name, stranger.first_name) != ("Altrocognome", "Altronome")
+    assert Involvement.objects.filter(worker=stranger, procedure=world["proc_bg"]).exists()
+
+
+# --- Company tax codes (finding 3) ----------------------------------------------------------
+
+
+def new_procedure_body(tax_code: str, name: str) -> dict:
+    return {
+        "company": {"name": name, "tax_code": tax_code},
+        "family": "cigs_ministeriale",
+        "opened_on": "2025-03-01",
+        "start_date": "2025-03-01",
+        "end_date": "2026-02-28",
+        "lead_province": "BG",
+        "units": [{"comune": "Dalmine", "province": "BG", "workers_involved": 10}],
+    }
+
+
+def test_a_province_cannot_rename_a_company_another_province_works_on(
+    staff_bg, staff_mi, api_client_for, world
+):
+    company = world["company_mi"]
+    old_name = company.name
+    response = api_client_for(staff_bg).post(
+        "/api/v1/procedures/",
+        new_procedure_body(company.tax_code, "Nome Piantato =1+1"),
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    company.refresh_from_db()
+    assert company.name == old_name
+    # MI still reads the company under its name; the change waits for the Region.
+    mi_view = api_client_for(staff_mi).get(f"/api/v1/companies/{company.pk}/").json()
+    assert mi_view["name"] == old_name
+    proposal = CompanyChangeProposal.objects.get(company=company)
+    assert (proposal.name, proposal.proposed_by, proposal.decision) == (
+        "Nome Piantato =1+1",
+        staff_bg,
+        CompanyChangeProposal.Decision.PENDING,
+    )
+
+
+def test_a_province_leading_every_procedure_renames_its_company(staff_bg, api_client_for, world):
+    company = world["company_bg"]
+    response = api_client_for(staff_bg).post(
+        "/api/v1/procedures/", new_procedure_body(company.tax_code, "Nuovo Nome Srl"), format="json"
+    )
+    assert response.status_code == 201, response.content
+    company.refresh_from_db()
+    assert company.name == "Nuovo Nome Srl"
+    assert not CompanyChangeProposal.objects.exists()
+
+
+def test_the_company_api_refuses_a_rename_by_a_province_not_leading_all_procedures(
+    staff_bg, api_client_for, world
+):
+    # BG sees the shared company (a BG unit) but MI leads its procedure.
+    company = world["company_shared"]
+    assert not Company.objects.editable_by(staff_bg).filter(pk=company.pk).exists()
+    assert Company.objects.editable_by(staff_bg).filter(pk=world["company_bg"].pk).exists()
+
+
+def test_an_admin_accepts_a_proposal(admin_user, staff_bg, api_client_for, world):
+    from cases.services import company_proposal_decide
+
+    company = world["company_mi"]
+    api_client_for(staff_bg).post(
+        "/api/v1/procedures/",
+        new_procedure_body(company.tax_code, "Nome Corretto Spa"),
+        format="json",
+    )
+    proposal = CompanyChangeProposal.objects.get()
+    company_proposal_decide(user=admin_user, proposal=proposal, accept=True)
+    company.refresh_from_db()
+    proposal.refresh_from_db()
+    assert company.name == "Nome Corretto Spa"
+    assert proposal.decision == CompanyChangeProposal.Decision.ACCEPTED
+
+
+def test_the_html_form_keeps_the_registered_name_and_says_so(staff_bg, world, english):
+    company = world["company_mi"]
+    client = Client()
+    client.force_login(staff_bg)
+    response = client.post(
+        reverse("cases:procedure_create"),
+        {
+            "company_tax_code": company.tax_code,
+            "company_name": "Rinominata",
+            "family": "cigs_ministeriale",
+            "opened_on": "2025-03-01",
+            "start_date": "2025-03-01",
+            "end_date": "2026-02-28",
+            "lead_province": "BG",
+            "status": "in_corso",
+            "units-TOTAL_FORMS": "1",
+            "units-INITIAL_FORMS": "0",
+            "units-0-comune": "Dalmine",
+            "units-0-province": "BG",
+            "units-0-workers_involved": "5",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    company.refresh_from_db()
+    assert company.name != "Rinominata"
+    assert "sent to the Region as a proposed change" in response.content.decode()
+
+
+# --- External ids in a procedures file ------------------------------------------------------
+
+
+def test_a_procedures_file_naming_another_provinces_procedure_reveals_nothing(
+    staff_bg, api_client_for, world, english
+):
+    from cases.interchange import HEADER
+
+    procedure = world["proc_mi"]
+    row = {name: "" for name in HEADER}
+    row.update(
+        external_id=procedure.external_id,
+        family="cigs_ministeriale",
+        company_name="Qualsiasi",
+        company_tax_code="01234567897"
+        if procedure.company.tax_code != "01234567897"
+        else "00743110157",
+        opened_on="2025-03-01",
+        start_date="2025-03-01",
+        end_date="2026-02-28",
+        unit_external_id="U-NEW",
+        unit_comune="Dalmine",
+        unit_province="BG",
+        workers_involved="3",
+    )
+    content = ",".join(HEADER) + "\n" + ",".join(row[name] for name in HEADER) + "\n"
+    before = row_counts()
+    response = api_client_for(staff_bg).post(
+        "/api/v1/procedures/import/",
+        {"file": SimpleUploadedFile("p.csv", content.encode()), "dry_run": False},
+        format="multipart",
+    )
+    assert response.status_code == 422, response.content
+    assert row_counts() == before
+    answer = body_of(response)
+    for secret in secrets_of(procedure):
+        assert secret not in answer
+    assert "already in use" in answer
