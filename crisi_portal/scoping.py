@@ -128,6 +128,21 @@ def identity_reads_logged(user) -> bool:
     return _active(user) and (user.is_region_official or user.is_admin)
 
 
+def may_act_for_operator(user, operator) -> bool:
+    """Whether ``user`` acts on behalf of an accredited operator: its own staff (admins, and
+    the system, for any)."""
+    if user is None:
+        return True
+    if not _active(user):
+        return False
+    return user.is_admin or (user.is_operator and user.operator_id == getattr(operator, "pk", None))
+
+
+def manages_reference_data(user) -> bool:
+    """Measures, operators and networks are managed by the Region (admins, and the system)."""
+    return user is None or (_active(user) and (user.is_admin or user.is_region_official))
+
+
 def reviewable(queryset: "ScopedQuerySet", user) -> "ScopedQuerySet":
     """Rows whose approval belongs to ``user``: staff of the row's province (admins: all)."""
     if not _active(user):

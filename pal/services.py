@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
 from crisi_portal.problems import DomainError
-from crisi_portal.scoping import ensure_editable
+from crisi_portal.scoping import ensure_editable, manages_reference_data, may_act_for_operator
 from crisi_portal.services import save_validated
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
@@ -140,9 +140,7 @@ def check_exclusivity(
 
 
 def _require_operator_staff(user, operator: Operator) -> None:
-    if user is None or user.is_admin:
-        return
-    if not (user.is_operator and user.operator_id == operator.pk):
+    if not may_act_for_operator(user, operator):
         raise PermissionDenied(_("Only the operator's own staff can do this."))
 
 
@@ -640,7 +638,7 @@ def network_save(
 
 
 def _require_region(user) -> None:
-    if user is not None and not (user.is_admin or user.is_region_official):
+    if not manages_reference_data(user):
         raise PermissionDenied(_("Measures and operators are managed by the Region."))
 
 
