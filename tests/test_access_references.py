@@ -103,7 +103,7 @@ def normalised(text: str, *references) -> str:
 class Case:
     """One reference point: ``send(client, reference)`` with an out-of-scope and a missing one."""
 
-    role: str
+    roles: tuple[str, ...]
     send: Callable
     out_of_scope: Callable  # world -> (the reference to send, the object it names)
     missing: object
@@ -121,7 +121,7 @@ def api_patch(url: Callable, body: Callable):
 CASES = {
     # --- cases
     "unit create: procedure id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post(
             "/api/v1/units/",
             lambda ref, w: {"procedure": ref, "comune": "Dalmine", "province": "BG"},
@@ -130,7 +130,7 @@ CASES = {
         MISSING_ID,
     ),
     "meeting create: procedure ids": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post(
             "/api/v1/meetings/",
             lambda ref, w: {
@@ -145,13 +145,13 @@ CASES = {
     ),
     # --- workers
     "cohort create: procedure id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post("/api/v1/cohorts/", lambda ref, w: {"procedure": ref, "name": "Gruppo X"}),
         lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
     ),
     "cohort create: unit id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post(
             "/api/v1/cohorts/",
             lambda ref, w: {"procedure": w["proc_bg"].pk, "unit": ref, "name": "Gruppo X"},
@@ -160,7 +160,7 @@ CASES = {
         MISSING_ID,
     ),
     "involvement update: unit id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_patch(
             lambda w: f"/api/v1/involvements/{w['involvement_bg'].pk}/",
             lambda ref, w: {"unit": ref},
@@ -169,7 +169,7 @@ CASES = {
         MISSING_ID,
     ),
     "involvement update: cohort id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_patch(
             lambda w: f"/api/v1/involvements/{w['involvement_bg'].pk}/",
             lambda ref, w: {"cohort": ref},
@@ -178,7 +178,7 @@ CASES = {
         MISSING_ID,
     ),
     "cohort assign: involvement ids": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post(
             lambda w: f"/api/v1/cohorts/{w['cohort_bg'].pk}/assign/",
             lambda ref, w: {"involvements": [ref]},
@@ -187,7 +187,7 @@ CASES = {
         MISSING_ID,
     ),
     "cohort move: involvement ids": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post(
             lambda w: f"/api/v1/cohorts/{w['cohort_bg'].pk}/move/",
             lambda ref, w: {"to": "STEP_2", "effective_date": "2025-06-01", "involvements": [ref]},
@@ -196,25 +196,25 @@ CASES = {
         MISSING_ID,
     ),
     "worker search: fiscal code": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
         lambda w: (w["worker_mi"].fiscal_code, w["worker_mi"]),
         MISSING_FISCAL_CODE,
     ),
     "worker search: fiscal code of a shared procedure's other unit": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
         lambda w: (w["worker_shared_mi"].fiscal_code, w["worker_shared_mi"]),
         MISSING_FISCAL_CODE,
     ),
     "worker search by an operator: fiscal code of a worker not its own": Case(
-        "operator_user",
+        ("operator_user",),
         api_post("/api/v1/workers/search/", lambda ref, w: {"fiscal_code": ref}),
         lambda w: (w["worker_mi"].fiscal_code, w["worker_mi"]),
         MISSING_FISCAL_CODE,
     ),
     "worker import: procedure id": Case(
-        "staff_bg",
+        ("staff_bg", "api_client_bg"),
         lambda client, ref, w: client.post(
             "/api/v1/workers/import/",
             {"procedure": ref, "file": SimpleUploadedFile("l.csv", b"x"), "dry_run": True},
@@ -224,7 +224,7 @@ CASES = {
         MISSING_ID,
     ),
     "worker import: procedure external id": Case(
-        "api_client_bg",
+        ("api_client_bg", "staff_bg"),
         lambda client, ref, w: client.post(
             "/api/v1/workers/import/",
             {
@@ -239,7 +239,7 @@ CASES = {
     ),
     # --- active policies
     "dote create: involvement id of another worker": Case(
-        "operator_user",
+        ("operator_user",),
         api_post(
             "/api/v1/doti/",
             lambda ref, w: {
@@ -256,7 +256,7 @@ CASES = {
         MISSING_ID,
     ),
     "dote create: involvement id with no fiscal code": Case(
-        "operator_user",
+        ("operator_user",),
         api_post(
             "/api/v1/doti/",
             lambda ref, w: {
@@ -272,14 +272,14 @@ CASES = {
         MISSING_ID,
     ),
     "pip create: dote id": Case(
-        "operator_user",
+        ("operator_user",),
         api_post("/api/v1/pips/", lambda ref, w: {"dote": ref, "objectives": "x"}),
         lambda w: (w["dote_other"].pk, w["dote_other"]),
         MISSING_ID,
     ),
     # --- HTML forms
     "HTML bulk move: involvement ids": Case(
-        "staff_bg",
+        ("staff_bg",),
         lambda client, ref, w: client.post(
             reverse("workers:procedure_workers", args=[w["proc_bg"].pk]),
             {
@@ -293,7 +293,7 @@ CASES = {
         api=False,
     ),
     "HTML meeting form: procedure ids": Case(
-        "staff_bg",
+        ("staff_bg",),
         lambda client, ref, w: client.post(
             reverse("cases:meeting_create"),
             {
@@ -308,14 +308,14 @@ CASES = {
         api=False,
     ),
     "HTML operator lookup: fiscal code of a worker in no open procedure": Case(
-        "operator_user",
+        ("operator_user",),
         lambda client, ref, w: client.post(reverse("pal:worker_find"), {"fiscal_code": ref}),
         lambda w: (w["closed_worker"].fiscal_code, w["closed_worker"]),
         MISSING_FISCAL_CODE,
         api=False,
     ),
     "HTML Dote form: involvement id of another worker": Case(
-        "operator_user",
+        ("operator_user",),
         lambda client, ref, w: client.post(
             reverse("pal:worker_find"),
             {
@@ -353,19 +353,21 @@ def client_for(role: str, request, api: bool):
     return client
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize(
+    ("name", "role"), [(name, role) for name, case in CASES.items() for role in case.roles]
+)
 def test_a_reference_out_of_scope_answers_like_one_that_does_not_exist(
-    name, request, references_world, english
+    name, role, request, references_world, english
 ):
     case = CASES[name]
     world = references_world
     reference, obj = case.out_of_scope(world)
-    client = client_for(case.role, request, case.api)
+    client = client_for(role, request, case.api)
     before = row_counts()
 
     out_of_scope = case.send(client, reference, world)
     after_out_of_scope = row_counts()
-    missing = case.send(client_for(case.role, request, case.api), case.missing, world)
+    missing = case.send(client_for(role, request, case.api), case.missing, world)
 
     assert out_of_scope.status_code < 500
     assert out_of_scope.status_code == missing.status_code, (
@@ -386,7 +388,7 @@ def test_every_reference_case_is_refused_not_accepted(request, references_world,
     """The comparison above would pass if both answers were successes: they are refusals."""
     for name, case in CASES.items():
         reference, _obj = case.out_of_scope(references_world)
-        client = client_for(case.role, request, case.api)
+        client = client_for(case.roles[0], request, case.api)
         response = case.send(client, reference, references_world)
         if case.api:
             assert response.status_code in (400, 403, 404, 422), (name, response.status_code)
