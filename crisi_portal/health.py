@@ -1,9 +1,9 @@
 """Liveness and readiness probes for orchestrators and load balancers."""
 
 from django.conf import settings
-from django.utils.crypto import constant_time_compare
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
