@@ -26,13 +26,12 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# Dependencies first (cached until pyproject.toml changes). The project itself
+# Dependencies first (cached until the lock changes), exactly the pinned versions and hashes
+# of requirements.lock (`make lock` regenerates it from pyproject.toml). The project itself
 # runs from /app (PYTHONPATH) rather than being pip-installed: settings locate
 # templates/, static/ and locale/ relative to the source tree.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+COPY requirements.lock ./
+RUN pip install --no-deps --require-hashes -r requirements.lock
 
 COPY . .
 

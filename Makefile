@@ -33,7 +33,7 @@ PYTHON = $(shell for c in $(PYTHON_CANDIDATES); do \
 	done)
 endif
 
-.PHONY: help venv run test lint fmt messages clean distclean print-python
+.PHONY: help venv run test lint fmt messages lock clean distclean print-python
 
 help:
 	@echo "make run       migrate, load demo data and serve on http://127.0.0.1:8000 (DJANGO_DEBUG=1)"
@@ -41,6 +41,7 @@ help:
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff check --fix + ruff format"
 	@echo "make messages  update and compile the it/en translation catalogues"
+	@echo "make lock      regenerate requirements.lock (hashes) from pyproject.toml"
 	@echo "make venv      create/refresh .venv (automatic for the targets above)"
 	@echo "make clean     remove caches and build artefacts (distclean also removes .venv, db.sqlite3, media/)"
 
@@ -109,6 +110,12 @@ messages: export DJANGO_DEBUG = 1
 messages: venv
 	$(VENV_PY) manage.py makemessages -l it -l en $(MESSAGES_IGNORE)
 	$(VENV_PY) manage.py compilemessages $(MESSAGES_IGNORE)
+
+# requirements.lock: every runtime dependency pinned with hashes; the Dockerfile installs it
+# with --require-hashes. Regenerate after changing dependencies in pyproject.toml.
+lock: venv
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--output-file requirements.lock pyproject.toml
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

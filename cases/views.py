@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -23,6 +24,7 @@ from cases.selectors import procedure_history
 from crisi_portal.forms import add_service_errors
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.throttling import throttle_import_page
 from crisi_portal.uploads import stash_upload, take_upload
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -328,6 +330,7 @@ class ProcedureExportView(ScopedViewMixin, View):
         return response
 
 
+@method_decorator(throttle_import_page, name="post")
 class ProcedureImportView(ScopedViewMixin, View):
     """Upload → preview of what would change (nothing saved) → confirm."""
 

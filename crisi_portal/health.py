@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -37,14 +38,28 @@ def _check_broker() -> str | None:
     return None
 
 
+def _may_see_details(request) -> bool:
+    """Staff, or a caller with READYZ_TOKEN: error texts name hosts and ports."""
+    token = settings.READYZ_TOKEN
+    sent = request.headers.get("X-Readyz-Token", "")
+    if token and sent and constant_time_compare(sent, token):
+        return True
+    try:
+        user = request.user
+        return bool(user.is_authenticated and user.is_staff)
+    except Exception:  # noqa: BLE001 - no database, no session: not staff
+        return False
+
+
 @require_GET
 @never_cache
 def readyz(request) -> JsonResponse:
     checks = {"database": _check_database(), "broker": _check_broker()}
     ready = all(error is None for error in checks.values())
-    body = {
-        "status": "ready" if ready else "unavailable",
-        "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
-        "broker": "redis" if settings.CELERY_BROKER_URL else "in-process",
-    }
+    body = {"status": "ready" if ready else "unavailable"}
+    if _may_see_details(request):
+        body["checks"] = {
+            name: ("ok" if error is None else error) for name, error in checks.items()
+        }
+        body["broker"] = "redis" if settings.CELERY_BROKER_URL else "in-process"
     return JsonResponse(body, status=200 if ready else 503)

@@ -1,8 +1,10 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views import defaults
 
-from crisi_portal import problems
+from crisi_portal import faults, problems
 
 
 @login_required
@@ -17,6 +19,11 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # The database failing outside a view (e.g. saving the session) reaches here, not the
+    # middleware: still a 503, not a 500.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, faults.UNAVAILABLE_ERRORS):
+        return faults.database_unavailable_response(request, exc)
     if request.path.startswith("/api/"):
         return problems.api_handler500(request)
     return defaults.server_error(request)

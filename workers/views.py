@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -16,6 +17,7 @@ from crisi_portal.forms import add_service_errors
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.throttling import throttle_import_page
 from crisi_portal.uploads import stash_upload, take_upload
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
@@ -389,6 +391,7 @@ class CohortCreateView(ScopedViewMixin, View):
         return self._render(request, procedure, form, status=422)
 
 
+@method_decorator(throttle_import_page, name="post")
 class WorkerImportView(ScopedViewMixin, View):
     """Upload a company's worker list → preview with the column mapping → confirm."""
 

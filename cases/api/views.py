@@ -50,6 +50,7 @@ class ProcedureViewSet(CasesViewSet):
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilterSet
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    bulk_actions = frozenset({"import_csv"})  # the "import" throttle (crisi_portal.throttling)
 
     def get_queryset(self):
         return super().get_queryset().with_totals()

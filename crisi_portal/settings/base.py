@@ -166,6 +166,22 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Deployment (HTTPS). `manage.py check --deploy --fail-level WARNING` is clean with the defaults
+# below when DEBUG is off (tests/test_deployment.py runs it). Behind a TLS-terminating proxy set
+# DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (only if the proxy overwrites that
+# header) so Django knows the request was HTTPS and does not redirect it in a loop.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# The orchestrator's probes speak plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+_proxy_ssl_header = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=())
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# /readyz gives its details (which check failed, and why) only to staff and to callers sending
+# this token in the X-Readyz-Token header; everyone else gets the status alone.
+READYZ_TOKEN = env("READYZ_TOKEN", default="")
+
 # Celery: without a broker, tasks run in-process (make run); with one, in workers.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
@@ -246,6 +262,37 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "monitoring.enums.ReportKind"},
 }
+
+# Cache: DRF's throttle counters (and the HTML import pages' ones) live here. Local memory by
+# default (one process); production sets CACHE_URL=redis://... so every gunicorn worker and
+# container shares the counters.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Throttling (crisi_portal/throttling.py): per user/token, anonymous stricter, bulk writes
+# stricter still; rates "<n>/<second|minute|hour|day>". NUM_PROXIES: how many proxies in front
+# add X-Forwarded-For; 0 means the client IP is REMOTE_ADDR (a client cannot pick its own IP).
+REST_FRAMEWORK |= {
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crisi_portal.throttling.AnonThrottle",
+        "crisi_portal.throttling.UserThrottle",
+        "crisi_portal.throttling.ImportThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("THROTTLE_RATE_ANON", default="30/minute"),
+        "user": env("THROTTLE_RATE_USER", default="300/minute"),
+        "import": env("THROTTLE_RATE_IMPORT", default="30/hour"),
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+}
+
+# Middleware of the throttling and fault blocks: rate-limit headers on every API response
+# (outside the session/auth middleware, so it sees the user DRF authenticated); the database
+# going away answers 503 (innermost, so it sees the views' exceptions first).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "crisi_portal.throttling.RateLimitHeadersMiddleware",
+)
+MIDDLEWARE.append("crisi_portal.faults.DatabaseUnavailableMiddleware")
 
 LOGGING = {
     "version": 1,

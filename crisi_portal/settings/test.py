@@ -22,3 +22,18 @@ LANGUAGE_CODE = "it"
 # off to drive a real Celery worker through the broker when CELERY_BROKER_URL is set.
 CELERY_TASK_ALWAYS_EAGER = True
 REPORT_SCHEDULED_FORMATS = {"annual": ["json"], "bimonthly": ["json"], "quarterly": ["json"]}
+
+# Throttling: generous rates so that no other test trips them; tests/test_throttling.py sets
+# small ones. The counters live in the local-memory cache, emptied before every test (conftest).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "10000/minute",
+        "user": "10000/minute",
+        "import": "10000/minute",
+    },
+}
+
+# The test client speaks plain HTTP; tests/test_deployment.py checks the production defaults.
+SECURE_SSL_REDIRECT = False

@@ -114,6 +114,7 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
     serializer_class = WorkerSerializer
     filterset_class = WorkerFilterSet
     read_actions = frozenset({"search"})
+    bulk_actions = frozenset({"import_list"})  # the "import" throttle (crisi_portal.throttling)
 
     def get_queryset(self):
         involvements = Involvement.objects.visible_to(self.request.user).select_related("procedure")
@@ -203,6 +204,7 @@ class CohortViewSet(
     queryset = Cohort.objects.select_related("procedure", "unit")
     serializer_class = CohortSerializer
     filterset_class = CohortFilterSet
+    bulk_actions = frozenset({"move", "assign"})  # the "import" throttle (crisi_portal.throttling)
 
     def get_queryset(self):
         return super().get_queryset().annotate(involvement_count=Count("involvements"))
