@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -214,7 +213,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: a client without credentials gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "crisi_portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -231,6 +230,10 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
 }
+# API tokens (crisi_portal.ApiToken): hashed at rest, every one expires.
+API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", default=90)
+API_TOKEN_MAX_LIFETIME_DAYS = env.int("API_TOKEN_MAX_LIFETIME_DAYS", default=365)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "crisi_portal API",
     "DESCRIPTION": (
