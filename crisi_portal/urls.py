@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from crisi_portal import health, views
 from crisi_portal.api import router
-from crisi_portal.forms import LoginForm
+from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
 
 # Swagger UI sets inline styles from its own (self-hosted) bundle; only this page allows
 # them (no nonce in the list: a nonce would make browsers ignore unsafe-inline).
@@ -34,6 +34,16 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("procedures/", include("cases.urls")),
     path("", include("workers.urls")),

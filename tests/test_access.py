@@ -291,6 +291,9 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "login": {None: (200, 302, 302, 302, 302, 302)},
     # Logging out is a POST (CSRF-protected); GET is refused for everyone.
     "logout": {None: (405, 405, 405, 405, 405, 405)},
+    # Everyone signed in changes their own password (and only their own: no kwargs).
+    "password_change": {None: LOGGED_IN},
+    "password_change_done": {None: LOGGED_IN},
     # --- procedures (HTML)
     "cases:procedure_list": {None: HTML_STAFF_REGION},
     "cases:procedure_create": {None: HTML_STAFF},
