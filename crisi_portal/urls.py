@@ -6,7 +6,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crisi_portal import health, views
+from crisi_portal import health, security, views
 from crisi_portal.api import router
 from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
 
@@ -28,9 +28,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=LoginForm
-        ),
+        security.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

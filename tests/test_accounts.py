@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ class TestPasswordChange:
         from cases.demo import DEMO_PASSWORD
 
         UserFactory(username="nucleo.bg", password=DEMO_PASSWORD)
-        assert client.login(username="nucleo.bg", password=DEMO_PASSWORD)
+        assert log_in(client, "nucleo.bg", DEMO_PASSWORD)
 
 
 # --- Sessions ------------------------------------------------------------------------------
