@@ -63,7 +63,11 @@ def _failures_key(request: HttpRequest) -> str:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, refused with 429 to an address that failed too often lately."""
+    """Django's login, refused with 429 to an address that failed too often lately; offers
+    single sign-on when it is on."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "oidc_enabled": settings.OIDC_ENABLED}
 
     def post(self, request, *args, **kwargs):
         if cache.get(_failures_key(request), 0) >= settings.LOGIN_FAILURES_PER_ADDRESS:

@@ -6,7 +6,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crisi_portal import health, security, views
+from crisi_portal import health, oidc, security, views
 from crisi_portal.api import router
 from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
 
@@ -42,6 +42,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Single sign-on (404 unless OIDC_ENABLED).
+    path("oidc/authenticate/", oidc.RequestView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("procedures/", include("cases.urls")),
     path("", include("workers.urls")),

@@ -109,6 +109,27 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "crisi_portal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "crisi_portal.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+# Single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_ENABLED. The Region's
+# identity provider or a SPID/CIE proxy; the fiscal-number claim picks the linked account
+# (User.fiscal_number) and nobody is created (crisi_portal/oidc.py).
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "crisi_portal.oidc.FiscalNumberOIDCBackend"]
+    OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
+OIDC_FISCAL_NUMBER_CLAIM = env("OIDC_FISCAL_NUMBER_CLAIM", default="fiscal_number")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+
 # Password spraying: an address stops after this many failures (any usernames) in the window.
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 LOGIN_FAILURE_WINDOW = datetime.timedelta(
