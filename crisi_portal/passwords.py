@@ -43,9 +43,7 @@ class CommonWordWithDigitsValidator:
                 code="password_common_word",
             )
         if word in LOCAL_WORDS:
-            raise ValidationError(
-                _("This password is a common word."), code="password_common_word"
-            )
+            raise ValidationError(_("This password is a common word."), code="password_common_word")
 
     def get_help_text(self) -> str:
         return _("Your password can't be a common word with digits or symbols added.")

@@ -51,9 +51,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
             content_type=PROBLEM_MEDIA_TYPE,
         )
     else:
-        response = render(
-            request, "registration/locked_out.html", {"detail": detail}, status=429
-        )
+        response = render(request, "registration/locked_out.html", {"detail": detail}, status=429)
     response["Retry-After"] = _retry_after(cool_off.total_seconds())
     return response
 
@@ -76,8 +74,7 @@ class LoginView(auth_views.LoginView):
                 "registration/locked_out.html",
                 {
                     "detail": _(
-                        "Too many failed login attempts from this network address. "
-                        "Try again later."
+                        "Too many failed login attempts from this network address. Try again later."
                     )
                 },
                 status=429,

@@ -41,9 +41,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_issue(
-    *, user, name: str, expires_at: datetime.datetime
-) -> tuple[ApiToken, str]:
+def api_token_issue(*, user, name: str, expires_at: datetime.datetime) -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns it with its key, which is never available again."""
     if not user.is_active:
         raise ValidationError({"user": _("The user is not active.")})

@@ -7,7 +7,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from crisi_portal.services import api_token_issue
-
 from tests.factories import UserFactory
 
 

@@ -206,9 +206,18 @@ class TestAddressBrake:
         # An attacker who also sends their own X-Forwarded-For: the proxy appends the real one.
         for number in range(30):
             through_proxy(Client(), f"wrong {number}", "192.0.2.1, 203.0.113.5")
-        assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [
-            "203.0.113.5"
-        ]
+        assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["203.0.113.5"]
         assert through_proxy(Client(), RIGHT, "203.0.113.5").status_code == 429
         # Mario at his desk, behind the same proxy, is not locked out.
         assert through_proxy(Client(), RIGHT, "198.51.100.7").status_code == 302
+
+
+def test_a_locked_api_caller_gets_a_problem(rf, english):
+    # The API has no password login today; should one be added, its lockout is a problem.
+    from crisi_portal.security import lockout_response
+
+    response = lockout_response(rf.post("/api/v1/login/"))
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == str(15 * 60)
+    assert "Too many failed login attempts" in response.content.decode()

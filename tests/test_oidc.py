@@ -242,7 +242,9 @@ class TestRefusals:
         assert response["Location"] == reverse("login")
         assert signed_in_as(client) is None
         assert User.objects.count() == users
-        assert any("no active account of this portal is linked" in m for m in message_texts(response))
+        assert any(
+            "no active account of this portal is linked" in m for m in message_texts(response)
+        )
         assert "VRDGPP70B02L219Y" not in caplog.text  # no identity in the logs
 
     def test_an_inactive_linked_user_is_refused(self, client, provider, linked):

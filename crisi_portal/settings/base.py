@@ -114,7 +114,10 @@ AXES_HTTP_RESPONSE_CODE = 429
 # (User.fiscal_number) and nobody is created (crisi_portal/oidc.py).
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
 if OIDC_ENABLED:
-    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "crisi_portal.oidc.FiscalNumberOIDCBackend"]
+    AUTHENTICATION_BACKENDS = [
+        *AUTHENTICATION_BACKENDS,
+        "crisi_portal.oidc.FiscalNumberOIDCBackend",
+    ]
     OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
     OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
     OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")

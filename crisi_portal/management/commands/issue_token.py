@@ -61,7 +61,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if rotate:
-            revoked = api_token_revoke(tokens=ApiToken.objects.filter(user=user).exclude(pk=token.pk))
+            revoked = api_token_revoke(
+                tokens=ApiToken.objects.filter(user=user).exclude(pk=token.pk)
+            )
             self.stderr.write(f"Revoked {revoked} earlier token(s) of {username!r}.")
         self.stderr.write(
             f"Token {token.prefix} ({token.name}) for {username!r}, expires "
