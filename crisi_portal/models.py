@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.roles import Role
+from workers.validators import normalise_fiscal_code, validate_fiscal_code
 
 
 class User(AbstractUser):
@@ -38,7 +39,8 @@ class User(AbstractUser):
         unique=True,
         null=True,
         blank=True,
-        help_text=_("For single sign-on (SPID/CIE): the person's fiscal code, in capitals."),
+        validators=[validate_fiscal_code],
+        help_text=_("For single sign-on (SPID/CIE): the person's fiscal code."),
     )
 
     class Meta(AbstractUser.Meta):
@@ -49,7 +51,7 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         if self.fiscal_number is not None:
-            self.fiscal_number = self.fiscal_number.strip().upper() or None
+            self.fiscal_number = normalise_fiscal_code(self.fiscal_number) or None
         if self.role == Role.OPERATOR and not self.operator_id:
             raise ValidationError({"operator": _("Operator staff must belong to an operator.")})
         if self.role != Role.OPERATOR and self.operator_id:

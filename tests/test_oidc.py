@@ -22,6 +22,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import SESSION_KEY
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -315,3 +316,23 @@ class TestOffByDefault:
         body = client.get(reverse("login")).content.decode()
         assert 'id="sso-login"' in body
         assert "Sign in with SPID/CIE" in body
+
+
+class TestLinkingAnAccount:
+    def test_the_fiscal_number_is_checked_and_normalised(self, linked):
+        linked.fiscal_number = "rssmra80a01f205x"
+        linked.full_clean(exclude=["password"])
+        assert linked.fiscal_number == FISCAL_CODE
+
+    def test_a_wrong_fiscal_number_is_refused_naming_the_field(self, linked):
+        linked.fiscal_number = "RSSMRA80A01F205Y"  # wrong check character
+        with pytest.raises(ValidationError) as refused:
+            linked.full_clean(exclude=["password"])
+        assert list(refused.value.message_dict) == ["fiscal_number"]
+
+    def test_one_fiscal_number_links_one_account(self, linked):
+        other = UserFactory(username="lucia", fiscal_number=None)
+        other.fiscal_number = FISCAL_CODE
+        with pytest.raises(ValidationError) as refused:
+            other.full_clean(exclude=["password"])
+        assert "fiscal_number" in refused.value.message_dict
