@@ -1,7 +1,7 @@
 """Form helpers: Bootstrap Italia widgets and service errors shown on the right field."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models.fields import BLANK_CHOICE_LABEL
 
@@ -56,6 +56,10 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map=Non
 
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
+    pass
+
+
+class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
     pass
 
 

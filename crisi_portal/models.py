@@ -3,9 +3,12 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.roles import Role
+from workers.validators import normalise_fiscal_code, validate_fiscal_code
 
 
 class User(AbstractUser):
@@ -28,6 +31,17 @@ class User(AbstractUser):
         related_name="staff",
         help_text=_("For operator staff: the organisation they work for."),
     )
+    # Who the identity provider (OIDC: the Region's IdP or a SPID/CIE proxy) says this is.
+    # Only users an administrator has given a fiscal number can sign in that way.
+    fiscal_number = models.CharField(
+        _("fiscal number"),
+        max_length=16,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_fiscal_code],
+        help_text=_("For single sign-on (SPID/CIE): the person's fiscal code."),
+    )
 
     class Meta(AbstractUser.Meta):
         permissions = [
@@ -36,6 +50,8 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
+        if self.fiscal_number is not None:
+            self.fiscal_number = normalise_fiscal_code(self.fiscal_number) or None
         if self.role == Role.OPERATOR and not self.operator_id:
             raise ValidationError({"operator": _("Operator staff must belong to an operator.")})
         if self.role != Role.OPERATOR and self.operator_id:
@@ -82,3 +98,52 @@ class User(AbstractUser):
         return self.is_active and (
             self.is_admin or self.is_province_staff or self.is_region_official
         )
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self, at=None) -> "ApiTokenQuerySet":
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=at)
+
+
+class ApiToken(models.Model):
+    """A key another system sends as ``Authorization: Token <key>`` (or ``Bearer <key>``).
+
+    Only a SHA-256 digest of the secret part is stored: the key is shown once, when issued
+    (``issue_token``), and cannot be read back. The public ``prefix`` finds the row; the
+    secret is then compared in constant time. Every token expires; revoking keeps the row,
+    so the record of who held which key survives.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("What the token is for, e.g. the system using it.")
+    )
+    prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(_("secret digest"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

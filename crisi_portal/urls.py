@@ -6,9 +6,9 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crisi_portal import health, views
+from crisi_portal import health, oidc, security, views
 from crisi_portal.api import router
-from crisi_portal.forms import LoginForm
+from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
 
 # Swagger UI sets inline styles from its own (self-hosted) bundle; only this page allows
 # them (no nonce in the list: a nonce would make browsers ignore unsafe-inline).
@@ -28,12 +28,23 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=LoginForm
-        ),
+        security.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    # Single sign-on (404 unless OIDC_ENABLED).
+    path("oidc/authenticate/", oidc.RequestView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("procedures/", include("cases.urls")),
     path("", include("workers.urls")),

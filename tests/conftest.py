@@ -1,9 +1,12 @@
 """One user per role of §1, and API clients authenticated with a real token."""
 
+import datetime
+
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crisi_portal.services import api_token_issue
 from tests.factories import UserFactory
 
 
@@ -40,12 +43,15 @@ def admin_user(db):
 
 @pytest.fixture
 def api_client_for(db):
-    """``api_client_for(user)``: a DRF client sending ``Authorization: Token <key>``."""
+    """``api_client_for(user)``: a DRF client sending ``Authorization: Token <key>``, with a
+    key issued as ``issue_token`` issues it (hashed, expiring in 90 days)."""
 
     def make(user) -> APIClient:
-        token, _created = Token.objects.get_or_create(user=user)
+        _token, key = api_token_issue(
+            user=user, name="tests", expires_at=timezone.now() + datetime.timedelta(days=90)
+        )
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

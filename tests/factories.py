@@ -49,3 +49,13 @@ class UserFactory(DjangoModelFactory):
         )
         # province_codes is cached on the instance.
         self.__dict__.pop("province_codes", None)
+
+
+def log_in(client, username: str, password: str) -> bool:
+    """Log in through the login page, as a person does (django-axes needs the request that
+    ``client.login()`` does not pass); True when a session was opened."""
+    from django.contrib.auth import SESSION_KEY
+    from django.urls import reverse
+
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302 and SESSION_KEY in client.session

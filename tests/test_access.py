@@ -8,6 +8,7 @@ a page at all answers 403 before any object is looked up.
 """
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -18,10 +19,13 @@ from django.db import close_old_connections
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.models import ApiToken
+from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
 from pal.enums import PIPStatus
 from pal.models import (
@@ -247,7 +251,8 @@ def world(db, operator_user) -> dict:
 
 @pytest.fixture
 def api_client_bg(db):
-    """Another regional system whose token is restricted to Bergamo."""
+    """Another regional system whose token is restricted to Bergamo (an ApiToken of this
+    user, issued by ``api_client_for`` as ``issue_token`` issues it)."""
     return UserFactory(username="api_bg", api_client=True, provinces=["BG"])
 
 
@@ -291,6 +296,13 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "login": {None: (200, 302, 302, 302, 302, 302)},
     # Logging out is a POST (CSRF-protected); GET is refused for everyone.
     "logout": {None: (405, 405, 405, 405, 405, 405)},
+    # Everyone signed in changes their own password (and only their own: no kwargs).
+    "password_change": {None: LOGGED_IN},
+    "password_change_done": {None: LOGGED_IN},
+    # Single sign-on (OpenID Connect) is off unless OIDC_ENABLED: both ends answer 404.
+    # tests/test_oidc.py drives them against a provider when it is on.
+    "oidc_authentication_init": {None: (404, 404, 404, 404, 404, 404)},
+    "oidc_authentication_callback": {None: (404, 404, 404, 404, 404, 404)},
     # --- procedures (HTML)
     "cases:procedure_list": {None: HTML_STAFF_REGION},
     "cases:procedure_create": {None: HTML_STAFF},
@@ -665,6 +677,71 @@ def test_get_answers_as_the_table_says(route, obj, role, world, client_for):
         assert response["Location"].startswith(resolve_url("login") + "?next=")
     if path.startswith("/api/") and expected in (401, 403, 404):
         assert response["Content-Type"].startswith(PROBLEM)
+
+
+# --- API tokens: the api_client role's, and dead ones -----------------------------------------
+
+API_ROUTE_CASES = [
+    pytest.param(route, obj, id=f"{route}-{obj}" if obj else route)
+    for route in sorted(EXPECTATIONS.keys() & ROUTES.keys())
+    for obj in EXPECTATIONS[route]
+    # A GET by anonymous on an API route answers 401 (or 200 for the public schema and docs).
+    if EXPECTATIONS[route][obj][0] == 401 or route in ("api-schema", "api-docs")
+]
+
+
+def dead_token_client(user, state: str) -> APIClient:
+    token, key = api_token_issue(
+        user=user, name="matrix", expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    now = timezone.now()
+    if state == "expired":
+        ApiToken.objects.filter(pk=token.pk).update(
+            created_at=now - datetime.timedelta(days=2), expires_at=now
+        )
+    else:
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_the_api_client_role_uses_a_real_token(world, client_for, api_client_bg):
+    path = reverse("procedure-list")
+    client = client_for("api_client", path)
+    assert client._credentials["HTTP_AUTHORIZATION"].startswith("Token ")
+    assert fetch(client, "get", path).status_code == 200
+    token = ApiToken.objects.get(user=api_client_bg)
+    assert token.last_used_at is not None
+    # Scoped: the token acts with its user's provinces (BG), never more.
+    assert fetch(client, "get", url_for("procedure-detail", "proc_mi", world)).status_code == 404
+
+
+@pytest.mark.parametrize("state", ["expired", "revoked"])
+@pytest.mark.parametrize(("route", "obj"), API_ROUTE_CASES)
+def test_a_dead_token_is_refused_like_no_credentials(route, obj, state, world, api_client_bg):
+    path = url_for(route, obj, world)
+    anonymous = fetch(APIClient(), "get", path)
+
+    response = fetch(dead_token_client(api_client_bg, state), "get", path)
+
+    # 401 everywhere: a dead key is never taken for a live one, nor for no key at all on the
+    # public schema and docs.
+    assert response.status_code == 401, f"GET {path} with an {state} token: {response.status_code}"
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
+    if anonymous.status_code == 401:
+        assert response["WWW-Authenticate"] == anonymous["WWW-Authenticate"]
+        assert response.json()["status"] == anonymous.json()["status"]
+
+
+@pytest.mark.parametrize("state", ["expired", "revoked"])
+def test_a_dead_token_writes_nothing(state, world, api_client_bg):
+    before = CrisisProcedure.objects.count()
+    client = dead_token_client(api_client_bg, state)
+    response = fetch(client, "post", reverse("procedure-list"), {"external_id": "NEW"})
+    assert response.status_code == 401
+    assert CrisisProcedure.objects.count() == before
 
 
 def test_the_external_id_link_redirects_to_the_detail_page(world, staff_bg):

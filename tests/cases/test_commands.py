@@ -94,13 +94,19 @@ class TestIssueToken:
         assert response.status_code == 200
         assert [p["external_id"] for p in response.json()["results"]] == ["BG-1"]
 
-    def test_the_same_key_is_printed_until_rotated(self):
+    def test_each_call_issues_a_new_key_and_rotate_revokes_the_earlier_ones(self, client):
+        # Keys are stored hashed: one cannot be printed twice, so each call issues another.
         UserFactory(username="sistema_regionale", api_client=True)
         first, _ = run("issue_token", "sistema_regionale")
         again, _ = run("issue_token", "sistema_regionale")
         rotated, _ = run("issue_token", "sistema_regionale", "--rotate")
-        assert first == again
-        assert rotated != first
+        assert len({first, again, rotated}) == 3
+
+        def status(key: str) -> int:
+            headers = {"Authorization": f"Token {key.strip()}"}
+            return client.get("/api/v1/procedures/", headers=headers).status_code
+
+        assert [status(first), status(again), status(rotated)] == [401, 401, 200]
 
     def test_an_unknown_user_is_a_command_error(self):
         with pytest.raises(CommandError):

@@ -18,6 +18,7 @@ from cases.validators import partita_iva_is_valid
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from pal.models import Operator
+from tests.factories import log_in
 from workers.models import Involvement, StepTransition, Worker
 
 CSV_NAME = "annual_2024_lombardia.csv"
@@ -188,7 +189,7 @@ def test_running_again_resets_the_demo_passwords(settings, client):
     user.set_password("changed")
     user.save()
     call_command("seed_demo", stdout=io.StringIO())
-    assert client.login(username="nucleo.bg", password="demo-password")
+    assert log_in(client, "nucleo.bg", "demo-password")
 
 
 def test_refuses_to_run_without_debug_and_creates_nothing(settings):
@@ -220,7 +221,7 @@ def test_one_demo_user_per_role_can_log_in(seeded, client):
     assert users["admin"].is_staff and users["admin"].is_superuser
     for username, user in users.items():
         assert user.first_name and user.last_name and "@" in user.email, username
-        assert client.login(username=username, password="demo-password"), username
+        assert log_in(client, username, "demo-password"), username
         client.logout()
 
 

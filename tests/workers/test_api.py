@@ -254,9 +254,10 @@ class TestWorkersAndCohortsLists:
         cohort, involvements = cohort_in("BG", size)
         Outcome.objects.create(involvement=involvements[0], kind=OutcomeKind.ALTRO_ESITO, date=DAY)
         client = api_client_for(region_with_identities)
-        # Token and user, two for permissions, count, rows, then per resource: workers prefetch
-        # their involvements and log the identities shown; involvements log them.
-        queries = {"workers": 7, "cohorts": 5, "involvements": 6}[resource]
+        # Token and user, the token's first use recorded, two for permissions, count, rows, then
+        # per resource: workers prefetch their involvements and log the identities shown;
+        # involvements log them.
+        queries = {"workers": 8, "cohorts": 6, "involvements": 7}[resource]
         with django_assert_max_num_queries(queries):
             response = client.get(f"/api/v1/{resource}/")
         assert response.json()["count"] == (1 if resource == "cohorts" else size)
