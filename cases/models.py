@@ -48,11 +48,12 @@ class CompanyQuerySet(ScopedQuerySet):
 
     def editable_in_provinces(self, codes):
         # A company record is shared by every procedure on it: a province renames it only when
-        # it leads all of them (a procedure with no lead province blocks it too).
+        # it leads all of them (a procedure with no lead province blocks it too; a company
+        # left with no procedure at all blocks nobody).
         led_elsewhere = CrisisProcedure.objects.filter(company=OuterRef("pk")).exclude(
             lead_province__in=list(codes)
         )
-        return self.in_provinces(codes).filter(~Exists(led_elsewhere))
+        return self.filter(~Exists(led_elsewhere))
 
 
 class Company(models.Model):
