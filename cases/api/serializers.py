@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.upload_guard import check_size
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -136,6 +137,12 @@ class MeetingSerializer(serializers.ModelSerializer):
             self.fields["procedures"].child_relation.queryset = CrisisProcedure.objects.visible_to(
                 request.user
             )
+
+    def validate_minutes(self, minutes):
+        # The upload guard's size cap: refused as a 413 problem, like the imports.
+        if minutes is not None:
+            check_size(getattr(minutes, "size", None), name=getattr(minutes, "name", ""))
+        return minutes
 
     def get_minutes_url(self, obj) -> str | None:
         if not obj.minutes:
