@@ -40,17 +40,22 @@ MULTIPART_OVERHEAD = 256 * 1024
 
 # XLSX: a worker list of 20,000 rows × 20 columns is about 15 MB of XML once unzipped.
 XLSX_MAX_MEMBERS = 300
-XLSX_MAX_TOTAL_SIZE = 64 * 1024 * 1024
-XLSX_MAX_MEMBER_SIZE = 48 * 1024 * 1024
+XLSX_MAX_TOTAL_SIZE = 48 * 1024 * 1024
+XLSX_MAX_MEMBER_SIZE = 32 * 1024 * 1024
 # openpyxl keeps every shared string in memory: its part gets a tighter bound.
 XLSX_MAX_SHARED_STRINGS_SIZE = 16 * 1024 * 1024
 # Spreadsheet XML compresses 5-30 times; a zip bomb hundreds of times. Small parts (styles
 # full of zeros) may legitimately compress more, so the ratio is checked on parts over 1 MB.
 XLSX_MAX_RATIO = 100
 XLSX_RATIO_FROM_SIZE = 1024 * 1024
-# Lines of a sheet (blank ones included) and cells read, whatever the sheet declares.
-XLSX_MAX_LINES = 100_000
-XLSX_MAX_CELLS = 1_500_000
+# Lines of a sheet (blank ones included), columns of a row and cells, whatever the sheet
+# declares: a worker list of 20,000 rows × 20 columns fits. openpyxl's read-only mode costs
+# about 30 µs a cell (and reads a sheet without a declared dimension once more on opening),
+# so these bounds are also the bound on time; rows and cells are counted before openpyxl
+# opens the workbook (``_scan_part``) and again while its rows are read.
+XLSX_MAX_LINES = MAX_ROWS + 5_000
+XLSX_MAX_COLUMNS = 256
+XLSX_MAX_CELLS = 400_000
 XLSX_XML_SUFFIXES = (".xml", ".rels", ".vml")
 NESTED_ARCHIVE_SUFFIXES = (".zip", ".xlsx", ".xlsm", ".xls", ".docx", ".jar", ".gz", ".7z", ".rar")
 DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
@@ -89,6 +94,8 @@ def max_upload_bytes() -> int:
 
 
 def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
@@ -166,25 +173,33 @@ def _unreadable(reason: str) -> UploadRefused:
     )
 
 
-def _has_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Whether an XML part declares a DTD; streamed, so a large part is never held whole."""
-    overlap = max(len(m) for m in DTD_MARKERS) - 1
+CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b":c ", b":c>", b":c/>")
+ROW_TAGS = (b"<row ", b"<row>", b":row ", b":row>")
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bool, int, int]:
+    """(declares a DTD or is not UTF-8, cells, rows) of an XML part, streamed: a large part
+    is never held whole, and openpyxl (which reads a whole sheet once just to look for its
+    dimension) never sees a sheet with more cells than are read."""
+    overlap = max(len(m) for m in (*DTD_MARKERS, *CELL_TAGS, *ROW_TAGS)) - 1
     tail = b""
+    cells = rows = 0
     with archive.open(info) as part:
         first = True
         while chunk := part.read(256 * 1024):
             if first:
                 first = False
                 # Excel writes UTF-8; other encodings would hide a DTD from a byte search.
-                if chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
-                    b"\x00" in chunk[:64]
-                ):
-                    return True
+                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:64]:
+                    return True, cells, rows
             window = tail + chunk
             if any(marker in window for marker in DTD_MARKERS):
-                return True
+                return True, cells, rows
+            # A tag cut by the chunk boundary is counted once: in the window, not in the tail.
+            cells += sum(window.count(tag) - tail.count(tag) for tag in CELL_TAGS)
+            rows += sum(window.count(tag) - tail.count(tag) for tag in ROW_TAGS)
             tail = window[-overlap:]
-    return False
+    return False, cells, rows
 
 
 def inspect_xlsx(raw: bytes) -> None:
@@ -247,9 +262,25 @@ def inspect_xlsx(raw: bytes) -> None:
             if not info.filename.lower().endswith(XLSX_XML_SUFFIXES):
                 continue
             try:
-                has_dtd = _has_dtd(archive, info)
+                has_dtd, cells, rows = _scan_part(archive, info)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
                 raise _unreadable(str(exc)) from exc
+            if cells > XLSX_MAX_CELLS or rows > XLSX_MAX_LINES:
+                raise UploadRefused(
+                    _(
+                        "Part %(name)s of the workbook holds %(cells)d cells in %(rows)d rows: "
+                        "at most %(max_cells)d cells and %(max_rows)d rows are read."
+                    )
+                    % {
+                        "name": info.filename,
+                        "cells": cells,
+                        "rows": rows,
+                        "max_cells": XLSX_MAX_CELLS,
+                        "max_rows": XLSX_MAX_LINES,
+                    },
+                    status=413,
+                    line=1,
+                )
             if has_dtd:
                 raise UploadRefused(
                     _(
@@ -291,22 +322,14 @@ def xlsx_rows(sheet, *, values) -> Iterator[tuple[int, list[Any]]]:
     pads every row to it, so a sheet declaring 16,384 columns would cost 16,384 cells a row.
     """
     rows, columns = sheet.max_row or 0, sheet.max_column or 0
-    if rows > XLSX_MAX_LINES or rows * columns > XLSX_MAX_CELLS:
-        raise UploadRefused(
-            _(
-                "Sheet %(sheet)s declares %(rows)d rows × %(columns)d columns: at most "
-                "%(max_rows)d rows and %(max_cells)d cells are read."
-            )
-            % {
-                "sheet": sheet.title,
-                "rows": rows,
-                "columns": columns,
-                "max_rows": XLSX_MAX_LINES,
-                "max_cells": XLSX_MAX_CELLS,
-            },
-            status=413,
-            line=1,
+    if rows > XLSX_MAX_LINES or columns > XLSX_MAX_COLUMNS:
+        raise _sheet_too_large(
+            sheet,
+            1,
+            _("it declares %(rows)d rows × %(columns)d columns")
+            % {"rows": rows, "columns": columns},
         )
+    # Rows are no longer padded to a declared width: each is as wide as its last cell.
     sheet.reset_dimensions()
     cells_read = 0
     try:
@@ -314,25 +337,35 @@ def xlsx_rows(sheet, *, values) -> Iterator[tuple[int, list[Any]]]:
             warnings.simplefilter("ignore")
             for line, cells in enumerate(sheet.iter_rows(), start=1):
                 cells_read += len(cells)
-                if line > XLSX_MAX_LINES or cells_read > XLSX_MAX_CELLS:
-                    raise UploadRefused(
-                        _(
-                            "Sheet %(sheet)s is too large: at most %(max_rows)d rows and "
-                            "%(max_cells)d cells are read."
-                        )
-                        % {
-                            "sheet": sheet.title,
-                            "max_rows": XLSX_MAX_LINES,
-                            "max_cells": XLSX_MAX_CELLS,
-                        },
-                        status=413,
-                        line=line,
+                if len(cells) > XLSX_MAX_COLUMNS:
+                    raise _sheet_too_large(
+                        sheet, line, _("this row has %(n)d columns") % {"n": len(cells)}
                     )
+                if line > XLSX_MAX_LINES or cells_read > XLSX_MAX_CELLS:
+                    raise _sheet_too_large(sheet, line, _("the sheet goes on"))
                 yield line, [values(c) for c in cells]
     except UploadRefused:
         raise
     except Exception as exc:  # a broken sheet surfaces as any parser error
         raise _unreadable(str(exc) or exc.__class__.__name__) from exc
+
+
+def _sheet_too_large(sheet, line: int, reason: str) -> UploadRefused:
+    return UploadRefused(
+        _(
+            "Sheet %(sheet)s is too large (%(reason)s): at most %(rows)d rows, %(columns)d "
+            "columns and %(cells)d cells are read."
+        )
+        % {
+            "sheet": sheet.title,
+            "reason": reason,
+            "rows": XLSX_MAX_LINES,
+            "columns": XLSX_MAX_COLUMNS,
+            "cells": XLSX_MAX_CELLS,
+        },
+        status=413,
+        line=line,
+    )
 
 
 # ---------------------------------------------------------------------------------------

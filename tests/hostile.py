@@ -6,6 +6,7 @@ independently flushed blocks can be repeated, so one compressed megabyte of rows
 N times (the CRC is computed over the real content, so the file is a valid workbook).
 """
 
+import functools
 import io
 import resource
 import time
@@ -107,6 +108,7 @@ def repeated_deflate(prefix: bytes, unit: bytes, times: int, suffix: bytes):
     return head + body * times + tail, size, crc
 
 
+@functools.cache
 def zip_bomb_xlsx(
     member: str = SHARED_STRINGS, expanded: int = 1100 * MB, *, declared: int | None = None
 ) -> bytes:
