@@ -22,6 +22,7 @@ raised before any transaction is opened, so a refused file never changes anythin
 import io
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -263,7 +264,7 @@ def inspect_xlsx(raw: bytes) -> None:
                 continue
             try:
                 has_dtd, cells, rows = _scan_part(archive, info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 raise _unreadable(str(exc)) from exc
             if cells > XLSX_MAX_CELLS or rows > XLSX_MAX_LINES:
                 raise UploadRefused(
