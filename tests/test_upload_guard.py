@@ -15,6 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.test.client import encode_multipart
 from django.urls import reverse
 from django.utils import translation
@@ -156,6 +157,12 @@ def test_the_bomb_is_refused_as_a_form_error_in_html(client, procedure, staff_bg
     assert counts() == before
 
 
+@pytest.mark.parametrize("xml", [hostile.BILLION_LAUGHS, hostile.EXTERNAL_ENTITY])
+def test_the_guard_refuses_a_dtd_before_openpyxl_sees_it(xml):
+    with pytest.raises(UploadRefused, match="declares a DTD or entities"):
+        upload_guard.inspect_xlsx(hostile.entity_xlsx(xml))
+
+
 def test_openpyxl_parses_with_defusedxml_as_a_second_line_of_defence():
     """Without the guard's own DTD check, openpyxl (through defusedxml) still refuses."""
     from defusedxml import EntitiesForbidden
@@ -255,7 +262,10 @@ def test_a_57_mb_csv_over_the_api_is_refused_with_413_before_it_is_read(staff_bg
     response = cost.value
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
-    assert "larger than 5 MB" in response.json()["detail"]
+    # Refused on its Content-Length by the middleware, before the body was read.
+    assert response.json()["detail"] == (
+        "The request is too large: files larger than 5 MB are not accepted."
+    )
     assert cost.seconds < MAX_SECONDS
     # The test client copies the 57 MB body once into its fake socket; the server adds nothing.
     assert cost.peak_bytes < len(body) + 10 * MB
@@ -310,7 +320,9 @@ def test_html_uploads_over_the_cap_get_a_form_error_naming_the_limit(
     assert counts() == before
 
 
-def test_an_html_body_far_over_the_cap_is_refused_before_csrf_reads_it(client, staff_bg):
+def test_an_html_body_far_over_the_cap_is_refused_before_csrf_reads_it(staff_bg):
+    """Without a CSRF token: CSRF would read (and spool) the body and answer 403 first."""
+    client = Client(enforce_csrf_checks=True)
     client.force_login(staff_bg)
     body = encode_multipart("BoUnDaRy", {"file": SimpleUploadedFile("big.csv", b"x" * 6 * MB)})
 
