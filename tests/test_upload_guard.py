@@ -8,6 +8,7 @@ tests/hostile.py), never committed.
 
 import io
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -470,3 +471,14 @@ def test_a_procedures_csv_with_an_oversized_field_is_a_line_error_not_a_500():
     result = import_procedures(raw)
     assert not result.ok
     assert "cannot be read" in result.errors[0].message
+
+
+def test_a_workbook_with_a_broken_deflate_stream_is_refused_not_a_500(procedure):
+    """Found by the property tests: zlib's error escaped the guard's scan."""
+    raw = bytearray(hostile.sheet_xlsx([WORKERS_HEADER.split(";"), WORKER_ROW.split(";")]))
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo(hostile.SHEET)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    raw[start : start + 4] = b"\xff\xff\xff\xff"
+
+    with pytest.raises(UploadRefused, match="not a readable XLSX workbook"):
+        import_workers(procedure, bytes(raw), filename="lista.xlsx")
