@@ -263,11 +263,12 @@ def test_a_57_mb_csv_over_the_api_is_refused_with_413_before_it_is_read(staff_bg
     response = cost.value
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
-    # Refused on its Content-Length by the middleware, before the body was read.
+    # Refused on its Content-Length by the middleware, before the body was read: the time
+    # is the test client's copying of 57 MB (was two minutes and 417 MB on a worker).
     assert response.json()["detail"] == (
         "The request is too large: files larger than 5 MB are not accepted."
     )
-    assert cost.seconds < MAX_SECONDS
+    assert cost.seconds < 5
     # The test client copies the 57 MB body once into its fake socket; the server adds nothing.
     assert cost.peak_bytes < len(body) + 10 * MB
     assert counts() == before
