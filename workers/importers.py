@@ -608,6 +608,9 @@ class _RowParser:
         return _Row(line, values)
 
     def clean(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store it (a 500 before this check); Django's forms refuse it too.
+            raise ValueError(_("Null characters are not allowed."))
         if name in ("birth_date", "period_start", "period_end"):
             parsed = _parse_date(value)
             if name == "birth_date" and parsed > timezone.localdate():

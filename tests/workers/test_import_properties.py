@@ -106,3 +106,16 @@ def test_a_workbook_with_arbitrary_cells_imports_whole_or_not_at_all(client, pro
     for row_index, column, value in cells:
         rows[row_index][column] = value
     import_checked(client, procedure, hostile.workbook_bytes(rows), "lista.xlsx")
+
+
+def test_a_nul_character_in_a_cell_is_a_line_error_not_a_500(client, procedure):
+    """Found by the properties on PostgreSQL, which cannot store a NUL character."""
+    raw = SAMPLE.replace(b"GALLI;STEFANO", b"\x00ALLI;STEFANO")
+    import_checked(client, procedure, raw, "lista.csv")
+    response = client.post(
+        URL,
+        {"procedure": procedure.pk, "file": SimpleUploadedFile("lista.csv", raw)},
+        format="multipart",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["column"] == "Cognome"
