@@ -7,8 +7,7 @@ from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code, validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.scoping import acting_provinces
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+from crisi_portal.upload_guard import UploadRefused, check_size
 
 
 class CompanyForm(StyledFormMixin, forms.Form):
@@ -146,8 +145,11 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
 
     def clean_minutes(self):
         minutes = self.cleaned_data.get("minutes")
-        if minutes and hasattr(minutes, "size") and minutes.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The minutes file is larger than 5 MB."))
+        if minutes and hasattr(minutes, "size"):
+            try:
+                check_size(minutes.size, name=minutes.name)
+            except UploadRefused as refused:
+                raise ValidationError(str(refused)) from refused
         return minutes
 
     def _post_clean(self):
@@ -162,6 +164,8 @@ class ImportForm(StyledFormMixin, forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 5 MB."))
+        try:
+            check_size(upload.size, name=upload.name)
+        except UploadRefused as refused:
+            raise ValidationError(str(refused)) from refused
         return upload

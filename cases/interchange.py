@@ -28,6 +28,7 @@ from cases.services import (
 )
 from cases.validators import normalise_tax_code, validate_company_tax_code
 from crisi_portal.scoping import may_act_in
+from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes
 
 HEADER = [
     "external_id",
@@ -44,7 +45,6 @@ HEADER = [
 ]
 PROCEDURE_COLUMNS = ("family", "company_tax_code", "opened_on", "start_date", "end_date")
 UNIT_COLUMNS = ("unit_province", "unit_comune", "workers_involved")
-MAX_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,11 @@ def _decode(raw: bytes | str) -> str:
 
 
 def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Validate each row on its own. Returns (line, cleaned row) pairs and the errors."""
+    """Validate each row on its own. Returns (line, cleaned row) pairs and the errors.
+
+    Raises ``UploadRefused`` for a file over the size or row limit (nothing is validated).
+    """
+    check_bytes(raw)
     try:
         text = _decode(raw)
     except UnicodeDecodeError as exc:
@@ -167,23 +171,31 @@ def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowE
         message = _("The file is not UTF-8 (byte %(pos)d cannot be read).") % {"pos": exc.start}
         return [], [RowError(line, None, message)]
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        return [], [RowError(1, None, _("The file is empty."))]
-    if [h.strip() for h in header] != HEADER:
-        expected = ",".join(HEADER)
-        return [], [
-            RowError(1, None, _("The header must be exactly: %(header)s") % {"header": expected})
-        ]
+    try:
+        header = next(reader, None)
+        if header is None:
+            return [], [RowError(1, None, _("The file is empty."))]
+        if [h.strip() for h in header] != HEADER:
+            expected = ",".join(HEADER)
+            return [], [
+                RowError(
+                    1, None, _("The header must be exactly: %(header)s") % {"header": expected}
+                )
+            ]
+        # Read (and count) every row before validating any: a file over the row cap is
+        # refused after reading, not after checking 20,000 rows.
+        records = []
+        cap = RowCap(MAX_ROWS)
+        for values in reader:
+            if any(v.strip() for v in values):
+                cap.add(reader.line_num)
+                records.append((reader.line_num, values))
+    except csv.Error as exc:
+        line = reader.line_num + 1
+        return [], [RowError(line, None, _("The CSV cannot be read here: %(e)s") % {"e": exc})]
     province_codes = frozenset(Province.objects.values_list("code", flat=True))
     rows, errors = [], []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append(RowError(line, None, _("Too many rows (at most %d).") % MAX_ROWS))
-            break
+    for line, values in records:
         if len(values) != len(HEADER):
             errors.append(
                 RowError(

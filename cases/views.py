@@ -25,6 +25,7 @@ from crisi_portal.forms import add_service_errors
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from crisi_portal.throttling import throttle_import_page
+from crisi_portal.upload_guard import UploadRefused, read_upload
 from crisi_portal.uploads import stash_upload, take_upload
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -347,8 +348,12 @@ class ProcedureImportView(ScopedViewMixin, View):
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=422)
-        raw = form.cleaned_data["file"].read()
-        result = interchange.import_procedures(raw, user=request.user, dry_run=True)
+        try:
+            raw = read_upload(form.cleaned_data["file"])
+            result = interchange.import_procedures(raw, user=request.user, dry_run=True)
+        except UploadRefused as refused:
+            form.add_error("file", str(refused))
+            return render(request, self.template_name, {"form": form}, status=refused.status)
         context = {
             "form": ImportForm(),
             "result": result,
@@ -361,7 +366,12 @@ class ProcedureImportView(ScopedViewMixin, View):
     def _confirm(self, request, token: str):
         raw, _filename = take_upload(request, token, purpose="procedures")
         # Re-checked against the database as it is now: it may have changed since the preview.
-        result = interchange.import_procedures(raw, user=request.user)
+        try:
+            result = interchange.import_procedures(raw, user=request.user)
+        except UploadRefused as refused:
+            form = ImportForm()
+            form.add_error(None, str(refused))
+            return render(request, self.template_name, {"form": form}, status=refused.status)
         if not result.ok:
             return render(
                 request, self.template_name, {"form": ImportForm(), "result": result}, status=422

@@ -3,11 +3,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.forms import DateInput, StyledFormMixin
+from crisi_portal.upload_guard import UploadRefused, check_size
 from pal.models import Measure
 from workers.enums import Step
 from workers.models import Cohort, ExemptionReason, Involvement, Outcome, allowed_targets
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 class MoveFieldsMixin(forms.Form):
@@ -97,6 +96,8 @@ class WorkerImportForm(StyledFormMixin, forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            check_size(upload.size, name=upload.name)
+        except UploadRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
         return upload

@@ -14,8 +14,6 @@ import csv
 import io
 import re
 import unicodedata
-import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from cases.interchange import RowError
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
+from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes, open_xlsx, xlsx_rows
 from workers.enums import IncomeSupport, Sex
 from workers.models import Cohort, Involvement, Worker
 from workers.services import cohort_create, involvement_create, involvement_update
@@ -39,6 +38,7 @@ from workers.validators import normalise_fiscal_code, validate_fiscal_code
 
 __all__ = [
     "COLUMN_SYNONYMS",
+    "MAX_ROWS",
     "REQUIRED_FIELDS",
     "RowError",
     "WorkerChange",
@@ -46,7 +46,6 @@ __all__ = [
     "import_workers",
 ]
 
-MAX_ROWS = 20_000
 HEADER_SEARCH_ROWS = 15
 MIN_KNOWN_HEADERS = 3
 CSV_DELIMITERS = ";,\t"
@@ -285,21 +284,44 @@ def _decode(raw: bytes) -> tuple[str, str]:
         ) from exc
 
 
-def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
     while True:
         start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             raise _FileRefused(start, _("The CSV cannot be read here: %(e)s") % {"e": exc}) from exc
-        rows.append((start, cells))
-        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+        yield start, cells
+
+
+def _table(rows: Iterator[tuple[int, list[Any]]], xlsx_cells: bool = False) -> "_Table | None":
+    """The header among the first rows and every row after it, or None without a header.
+
+    Only the first rows are read to find the header; the rest are read (and their number
+    capped) only once it is found, still before any of them is validated.
+    """
+    head = []
+    for row in rows:
+        head.append(row)
+        if len(head) == HEADER_SEARCH_ROWS:
             break
-    return rows
+    index = _find_header(head)
+    if index is None:
+        return None
+    header_line, header = head[index]
+    data = head[index + 1 :]
+    cap = RowCap(MAX_ROWS)
+    for line, cells in data:
+        if any(_cell_text(c) for c in cells):
+            cap.add(line)
+    for line, cells in rows:
+        if any(_cell_text(c) for c in cells):
+            cap.add(line)
+        data.append((line, cells))
+    return _Table(data, [_cell_text(h) for h in header], header_line, xlsx_cells)
 
 
 def _delimiter_candidates(text: str) -> list[str]:
@@ -319,12 +341,10 @@ def _read_csv(raw: bytes, result: WorkerImportResult) -> _Table:
     if not text.strip():
         raise _FileRefused(1, _("The file is empty."))
     for delimiter in _delimiter_candidates(text):
-        rows = _csv_rows(text, delimiter)
-        index = _find_header(rows)
-        if index is not None:
+        table = _table(_csv_rows(text, delimiter))
+        if table is not None:
             result.delimiter = delimiter
-            header_line, header = rows[index]
-            return _Table(rows[index + 1 :], [_cell_text(h) for h in header], header_line)
+            return table
     raise _no_header()
 
 
@@ -362,31 +382,13 @@ def _xlsx_value(cell) -> Any:
 
 
 def _read_xlsx(raw: bytes, result: WorkerImportResult) -> _Table:
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            # Files from other programs trigger openpyxl's style warnings: irrelevant here.
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _FileRefused(
-            1, _("The file is not a readable XLSX workbook (%(e)s).") % {"e": exc}
-        ) from exc
+    workbook = open_xlsx(raw)  # the guard: refuses bombs, entities and oversized sheets
     try:
         for sheet in workbook.worksheets:
-            rows: list[tuple[int, list[Any]]] = []
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for number, cells in enumerate(sheet.iter_rows(), start=1):
-                    rows.append((number, [_xlsx_value(c) for c in cells]))
-                    if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                        break
-            index = _find_header(rows)
-            if index is not None:
+            table = _table(xlsx_rows(sheet, values=_xlsx_value), xlsx_cells=True)
+            if table is not None:
                 result.sheet = sheet.title
-                header_line, header = rows[index]
-                return _Table(rows[index + 1 :], [_cell_text(h) for h in header], header_line, True)
+                return table
     finally:
         workbook.close()
     raise _no_header()
@@ -557,14 +559,9 @@ class _RowParser:
 
     def rows(self) -> Iterator[_Row]:
         width = len(self.table.header)
-        count = 0
-        for line, cells in self.table.rows:
+        for line, cells in self.table.rows:  # at most MAX_ROWS non-blank: capped when read
             if not any(_cell_text(c) for c in cells):
                 continue
-            count += 1
-            if count > MAX_ROWS:
-                self.error(line, None, _("Too many rows (at most %d).") % MAX_ROWS)
-                return
             extra = [c for c in cells[width:] if _cell_text(c)]
             if extra:
                 self.error(
@@ -611,6 +608,9 @@ class _RowParser:
         return _Row(line, values)
 
     def clean(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store it (a 500 before this check); Django's forms refuse it too.
+            raise ValueError(_("Null characters are not allowed."))
         if name in ("birth_date", "period_start", "period_end"):
             parsed = _parse_date(value)
             if name == "birth_date" and parsed > timezone.localdate():
@@ -1040,7 +1040,10 @@ def import_workers(
 
     All or nothing, in one transaction; ``result.applied`` says whether it was applied.
     ``user=None`` means the system (management commands): no province restriction.
+    Raises ``UploadRefused`` (nothing read further, nothing saved) for a file over a limit
+    of the upload guard or a hostile workbook.
     """
+    check_bytes(raw, name=filename)
     result = WorkerImportResult(filename=filename)
     try:
         table = _read(raw, filename, result)

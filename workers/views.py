@@ -18,6 +18,7 @@ from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from crisi_portal.throttling import throttle_import_page
+from crisi_portal.upload_guard import UploadRefused, read_upload
 from crisi_portal.uploads import stash_upload, take_upload
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
@@ -422,10 +423,14 @@ class WorkerImportView(ScopedViewMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, context, status=422)
         upload = form.cleaned_data["file"]
-        raw = upload.read()
-        result = import_workers(
-            procedure, raw, filename=upload.name, user=request.user, dry_run=True
-        )
+        try:
+            raw = read_upload(upload)
+            result = import_workers(
+                procedure, raw, filename=upload.name, user=request.user, dry_run=True
+            )
+        except UploadRefused as refused:
+            form.add_error("file", str(refused))
+            return render(request, self.template_name, context, status=refused.status)
         context.update(
             result=result,
             filename=upload.name,
@@ -445,7 +450,17 @@ class WorkerImportView(ScopedViewMixin, View):
         from workers.importers import import_workers
 
         raw, filename = take_upload(request, token, purpose=f"workers:{procedure.pk}")
-        result = import_workers(procedure, raw, filename=filename, user=request.user)
+        try:
+            result = import_workers(procedure, raw, filename=filename, user=request.user)
+        except UploadRefused as refused:
+            form = WorkerImportForm()
+            form.add_error(None, str(refused))
+            return render(
+                request,
+                self.template_name,
+                {"procedure": procedure, "form": form},
+                status=refused.status,
+            )
         if not result.ok:
             return render(
                 request,

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code, validate_company_tax_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
+from crisi_portal.upload_guard import check_size
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -120,6 +121,12 @@ class MeetingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
+
+    def validate_minutes(self, minutes):
+        # The upload guard's size cap: refused as a 413 problem, like the imports.
+        if minutes is not None:
+            check_size(getattr(minutes, "size", None), name=getattr(minutes, "name", ""))
+        return minutes
 
     def get_minutes_url(self, obj) -> str | None:
         if not obj.minutes:

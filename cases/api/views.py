@@ -30,6 +30,7 @@ from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewSetMixin
+from crisi_portal.upload_guard import read_upload
 
 READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
 WRITERS = frozenset({Role.PROVINCE_STAFF, Role.API_CLIENT})
@@ -94,8 +95,9 @@ class ProcedureViewSet(CasesViewSet):
         params = ImportRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         upload = params.validated_data["file"]
+        # The upload guard's refusals (size, rows) reach the problem handler: 413 / 422.
         result = interchange.import_procedures(
-            upload.read(), user=request.user, dry_run=params.validated_data["dry_run"]
+            read_upload(upload), user=request.user, dry_run=params.validated_data["dry_run"]
         )
         if not result.ok:
             raise DomainError(

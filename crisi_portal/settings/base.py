@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Upload guard: 413 on an oversized body before CSRF/session read it.
+    "crisi_portal.upload_guard.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,7 +186,10 @@ STORAGES = {
 # Uploaded minutes and import files: keep them bounded.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+# Upload guard (crisi_portal/upload_guard.py): the one size cap of every uploaded file
+# (imports through HTML, API and commands, meeting minutes); multipart bodies larger than it
+# are refused with 413 on their Content-Length by RequestSizeLimitMiddleware.
+MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=5 * 1024 * 1024)
 
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 _smtp_options = {

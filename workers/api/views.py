@@ -14,6 +14,7 @@ from cases.models import CrisisProcedure
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from crisi_portal.upload_guard import read_upload
 from workers import services
 from workers.api.serializers import (
     CohortAssignResultSerializer,
@@ -176,9 +177,10 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         if procedure is None:
             raise Http404
         upload = data["file"]
+        # The upload guard's refusals (size, rows, hostile XLSX) reach the problem handler.
         result = import_workers(
             procedure,
-            upload.read(),
+            read_upload(upload),
             filename=upload.name,
             user=request.user,
             dry_run=data["dry_run"],

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import ngettext
 
 from cases.interchange import import_procedures
+from crisi_portal.upload_guard import UploadRefused, read_path
 
 
 class Command(BaseCommand):
@@ -20,10 +21,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, **options):
         try:
-            raw = file.read_bytes()
+            raw = read_path(file)
+            result = import_procedures(raw, dry_run=dry_run)
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}") from exc
-        result = import_procedures(raw, dry_run=dry_run)
+        except UploadRefused as refused:
+            raise CommandError(f"{file}:{refused}") from refused
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"{file}:{error}")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from cases.models import CrisisProcedure
+from crisi_portal.upload_guard import UploadRefused, read_path
 from workers.importers import import_workers
 
 
@@ -26,10 +27,12 @@ class Command(BaseCommand):
         except CrisisProcedure.DoesNotExist as exc:
             raise CommandError(_("No procedure %(id)s.") % {"id": procedure}) from exc
         try:
-            raw = file.read_bytes()
+            raw = read_path(file)
+            result = import_workers(target, raw, filename=file.name, dry_run=dry_run)
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}") from exc
-        result = import_workers(target, raw, filename=file.name, dry_run=dry_run)
+        except UploadRefused as refused:
+            raise CommandError(f"{file}:{refused}") from refused
 
         if result.mapping:
             self.stdout.write(_("Columns:"))
