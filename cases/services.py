@@ -6,10 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import normalise_tax_code
+from crisi_portal.problems import ConflictError
 from crisi_portal.scoping import ensure_editable
 from crisi_portal.services import save_validated
 
@@ -174,7 +176,16 @@ def unit_delete(*, user, unit: ProductionUnit) -> None:
     if user is not None:
         ensure_editable(unit, user)
     unit._history_user = user
-    unit.delete()
+    try:
+        unit.delete()
+    except ProtectedError:
+        # The exception lists the workers by name: keep it out of the answer and the logs.
+        raise ConflictError(
+            _(
+                "The production unit still has workers taken in charge: move them to another "
+                "unit first. Nothing was deleted."
+            )
+        ) from None
 
 
 def _check_meeting_procedures(user, procedures: Iterable[CrisisProcedure]) -> list:
