@@ -287,3 +287,25 @@ def test_malformed_json_is_a_400(api):
     response = api.post(PROCEDURES, '{"external_id": ', content_type="application/json")
 
     assert problem_fields(response) == []
+
+
+def test_any_protected_delete_the_api_meets_is_a_409_that_lists_nothing(admin_user):
+    """The safety net behind the services: a ProtectedError from any delete."""
+    from django.db.models import ProtectedError
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    worker = InvolvementFactory().worker
+
+    class DeletingView(APIView):
+        def delete(self, request):
+            raise ProtectedError(f"Cannot delete: {worker} refers to it", {worker})
+
+    request = APIRequestFactory().delete("/api/v1/things/1/")
+    force_authenticate(request, user=admin_user)
+    response = DeletingView.as_view()(request).render()
+
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert response.data["type"].endswith("protected") and response.data["detail"]
+    assert worker.last_name not in response.content.decode()
