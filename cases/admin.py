@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -30,8 +32,25 @@ class CompanyAdmin(SimpleHistoryAdmin):
     list_filter = ["kind"]
 
 
+class ProductionUnitInlineForm(forms.ModelForm):
+    """Refuses to delete a unit with workers before Django's check would list them by name."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("DELETE") and self.instance.pk and self.instance.involvements.exists():
+            cleaned["DELETE"] = False
+            raise ValidationError(
+                _(
+                    "The production unit still has workers taken in charge: move them to "
+                    "another unit first. Nothing was deleted."
+                )
+            )
+        return cleaned
+
+
 class ProductionUnitInline(admin.TabularInline):
     model = ProductionUnit
+    form = ProductionUnitInlineForm
     extra = 0
     fields = ["external_id", "name", "comune", "province", "workers_involved"]
 

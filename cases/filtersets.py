@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from cases.enums import Family, MeetingKind, Status
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
-from crisi_portal.filtersets import BaseFilterSet
+from crisi_portal.filtersets import BaseFilterSet, IdFilter, YearFilter
 from crisi_portal.forms import DateInput
 
 
@@ -38,9 +38,7 @@ class ProcedureFilterSet(BaseFilterSet):
     province = ProvinceFilter(
         method="filter_province", help_text=_("Lead province or province of a production unit.")
     )
-    year = django_filters.NumberFilter(
-        field_name="opened_on", lookup_expr="year", label=_("Year opened")
-    )
+    year = YearFilter(field_name="opened_on", label=_("Year opened"))
     opened_after = django_filters.DateFilter(
         field_name="opened_on", lookup_expr="gte", label=_("Opened from"), widget=DateInput()
     )
@@ -48,7 +46,7 @@ class ProcedureFilterSet(BaseFilterSet):
         field_name="opened_on", lookup_expr="lte", label=_("Opened until"), widget=DateInput()
     )
     high_complexity = django_filters.BooleanFilter(label=_("High complexity"))
-    company = django_filters.NumberFilter(field_name="company_id", label=_("Company id"))
+    company = IdFilter(field_name="company_id", label=_("Company id"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("opened_on", "opened_on"),
@@ -99,7 +97,7 @@ class ProcedureFilterSet(BaseFilterSet):
 
 class UnitFilterSet(BaseFilterSet):
     external_id = django_filters.CharFilter(label=_("Unit external id"))
-    procedure = django_filters.NumberFilter(field_name="procedure_id", label=_("Procedure id"))
+    procedure = IdFilter(field_name="procedure_id", label=_("Procedure id"))
     procedure_external_id = django_filters.CharFilter(
         field_name="procedure__external_id", label=_("Procedure external id")
     )
@@ -127,7 +125,7 @@ class MeetingFilterSet(BaseFilterSet):
         choices=MeetingKind.choices, label=_("Kind"), widget=forms.CheckboxSelectMultiple
     )
     province = ProvinceFilter(label=_("Convened by"))
-    procedure = django_filters.NumberFilter(field_name="procedures", label=_("Procedure id"))
+    procedure = IdFilter(field_name="procedures", label=_("Procedure id"))
     date_after = django_filters.DateFilter(
         field_name="date", lookup_expr="gte", label=_("From"), widget=DateInput()
     )

@@ -27,6 +27,7 @@ from cases.services import (
     unit_update,
 )
 from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal import exports
 from crisi_portal.scoping import may_act_in
 from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes
 
@@ -207,7 +208,8 @@ def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowE
             )
             continue
         form = RowForm(
-            dict(zip(HEADER, (v.strip() for v in values), strict=True)),
+            # unquote_cell: a cell our export neutralised reads back as the stored text.
+            dict(zip(HEADER, (exports.unquote_cell(v.strip()) for v in values), strict=True)),
             province_codes=province_codes,
         )
         if form.is_valid():
@@ -461,7 +463,7 @@ def _apply(state: dict, *, user) -> None:
 
 def export_procedures(queryset, out: IO[str]) -> int:
     """Write the interchange CSV for the procedures in ``queryset``; returns the row count."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     procedures = (
         queryset.select_related("company").prefetch_related("units").order_by("external_id")

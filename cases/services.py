@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from cases.models import (
     Province,
 )
 from cases.validators import normalise_tax_code
+from crisi_portal.problems import ConflictError
 from crisi_portal.scoping import ensure_editable, is_editable, may_act_in
 from crisi_portal.services import save_validated
 
@@ -210,7 +212,16 @@ def unit_delete(*, user, unit: ProductionUnit) -> None:
     if user is not None:
         ensure_editable(unit, user)
     unit._history_user = user
-    unit.delete()
+    try:
+        unit.delete()
+    except ProtectedError:
+        # The exception lists the workers by name: keep it out of the answer and the logs.
+        raise ConflictError(
+            _(
+                "The production unit still has workers taken in charge: move them to another "
+                "unit first. Nothing was deleted."
+            )
+        ) from None
 
 
 def _check_meeting_procedures(user, procedures: Iterable[CrisisProcedure]) -> list:

@@ -1,15 +1,95 @@
-"""Filters every list offers, in the browser and in the API alike."""
+"""Filters every list offers, in the browser and in the API alike.
+
+Query values come from anyone: each filter bounds what it accepts so that a bad value is a
+filter error naming the parameter (HTML: the form shows it; API: a 400 problem through
+``FilterBackend``), never a database error. Ids are positive 64-bit integers, years lie in
+1–9999 (what a date can hold), ``updated_since`` is an ISO 8601 date-time whose UTC offset is
+whole minutes.
+"""
+
+import re
+from datetime import UTC
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 from crisi_portal.forms import StyledFormMixin
+
+MAX_ID = 2**63 - 1  # bigint
+# A time followed by an offset that has seconds (``…+05:45:30``, ``…+00:00:00.5``).
+OFFSET_WITH_SECONDS = re.compile(r"[0-9]{2}[+-][0-9]{2}:?[0-9]{2}:?[0-9]{2}(\.[0-9]+)?$")
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number from 1 to the largest bigint."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return None  # max_value above says it
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year (``lookup_expr="year"``): 1–9999, the years a date can hold."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "year")
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return None
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 date-time (``Z``, ``±hh``, ``±hhmm`` or ``±hh:mm`` offsets), given back in UTC.
+
+    Offsets with seconds are not ISO 8601 and a moment that leaves years 1–9999 once in UTC
+    cannot be stored: both are errors here rather than a failure in the database driver.
+    """
+
+    default_error_messages = {
+        "offset": _(
+            "Give the UTC offset in hours and minutes, e.g. 2025-03-01T00:00:00+01:00 or …Z."
+        ),
+        "range": _("The date-time is out of range."),
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str) and OFFSET_WITH_SECONDS.search(value.strip()):
+            raise ValidationError(self.error_messages["offset"], code="offset")
+        result = super().to_python(value)
+        if result is None:
+            return None
+        offset = result.utcoffset()
+        if offset is not None and (offset.seconds % 60 or offset.microseconds):
+            raise ValidationError(self.error_messages["offset"], code="offset")
+        try:
+            return result.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(self.error_messages["range"], code="range") from None
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class BaseFilterSet(django_filters.FilterSet):
     """``updated_since`` lets other systems fetch only what changed since their last sync."""
 
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UpdatedSinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label=_("Updated since"),
@@ -19,3 +99,23 @@ class BaseFilterSet(django_filters.FilterSet):
     def get_form_class(self):
         form_class = super().get_form_class()
         return type(form_class.__name__, (StyledFormMixin, form_class), {})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """The API's filters: invalid query values are a 400 problem naming each parameter."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+
+            raise InvalidQuery(
+                [
+                    {"field": name, "message": str(message)}
+                    for name, messages in filterset.errors.items()
+                    for message in messages
+                ]
+            )
+        return filterset.qs

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -36,6 +37,28 @@ class DomainError(Exception):
 class ConflictError(DomainError):
     status = 409
     code = "conflict"
+
+
+class InvalidQuery(DomainError):
+    """Query parameters (filters, pagination) that cannot be read: 400, each one named."""
+
+    status = 400
+    code = "invalid_query"
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(_("The query parameters are not valid."), errors=errors)
+
+
+class InvalidBody(DomainError):
+    """A request body that cannot be read at all (malformed or too deeply nested JSON)."""
+
+    status = 400
+    code = "parse_error"
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+    code = "too_large"
 
 
 class ProblemJSONRenderer(JSONRenderer):
@@ -96,6 +119,11 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         body = problem(exc.status, detail=exc.message, code=exc.code, errors=exc.errors)
         response = Response(body, status=exc.status)
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        # A delete that other records still point at. The exception lists those records
+        # (workers by name): none of it reaches the answer or a log line.
+        detail = _("Other records still refer to it: it cannot be deleted.")
+        response = Response(problem(409, detail=detail, code="protected"), status=409)
     elif isinstance(exc, DjangoValidationError):
         errors = django_validation_errors(exc)
         body = problem(

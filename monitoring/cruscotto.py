@@ -5,7 +5,6 @@ Everything is read in one query per concern, whatever the number of procedures: 
 per deadline window (one aggregate). Scoping is the querysets' ``visible_to``.
 """
 
-import csv
 from datetime import date, timedelta
 from typing import IO
 
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from cases.enums import Status
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal import exports
 from workers.enums import Step
 from workers.models import Involvement
 
@@ -207,7 +207,7 @@ def unit_provinces(procedure: CrisisProcedure) -> list[str]:
 
 def write_csv(procedures, out: IO[str], *, today: date) -> int:
     """The cruscotto as CSV (no personal data: procedures and counts only); returns rows."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     count = 0
     for procedure in procedures:

@@ -11,7 +11,6 @@ production unit. A province officer sees the figures of their own province(s) on
 a procedure led elsewhere or spanning several provinces.
 """
 
-import csv
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
@@ -35,6 +34,7 @@ from django.utils import timezone
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
+from crisi_portal import exports
 from crisi_portal.scoping import figures_provinces
 from monitoring.reports import percentage
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
@@ -452,7 +452,7 @@ CSV_CHARTS = {
 def write_chart_csv(data: dict, chart: str, out: IO[str]) -> None:
     """The table behind one chart (a key of ``CSV_CHARTS``) as CSV with a header row."""
     header, rows = CSV_CHARTS[chart]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in rows(data):
         writer.writerow(["" if value is None else value for value in row])

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from cases.filtersets import ProvinceFilter
-from crisi_portal.filtersets import BaseFilterSet
+from crisi_portal.filtersets import BaseFilterSet, IdFilter
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import PIP, Dote, FundingSource, Measure, Network, Operator, OperatorOffice
 
@@ -45,7 +45,7 @@ class PIPFilterSet(BaseFilterSet):
         field_name="dote__involvement__unit__province",
         help_text=_("Province of the worker's unit."),
     )
-    dote = django_filters.NumberFilter(field_name="dote_id", label=_("Dote id"))
+    dote = IdFilter(field_name="dote_id", label=_("Dote id"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("submitted_at", "submitted_at"),
@@ -76,9 +76,7 @@ class DoteFilterSet(BaseFilterSet):
     province = ProvinceFilter(
         field_name="involvement__unit__province", help_text=_("Province of the worker's unit.")
     )
-    involvement = django_filters.NumberFilter(
-        field_name="involvement_id", label=_("Worker in procedure id")
-    )
+    involvement = IdFilter(field_name="involvement_id", label=_("Worker in procedure id"))
 
     class Meta:
         model = Dote
@@ -151,7 +149,7 @@ class NetworkFilterSet(BaseFilterSet):
     province = ProvinceFilter(label=_("Territory"))
     measure = _MeasureChoice()
     lead = _OperatorChoice(label=_("Lead (capofila)"))
-    procedure = django_filters.NumberFilter(field_name="procedures", label=_("Procedure id"))
+    procedure = IdFilter(field_name="procedures", label=_("Procedure id"))
 
     class Meta:
         model = Network

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from crisi_portal.filtersets import BaseFilterSet
+from crisi_portal.filtersets import BaseFilterSet, IdFilter
 from workers.enums import IncomeSupport, Step
 from workers.models import Cohort, Involvement, Worker
 from workers.selectors import can_see_identity
@@ -67,12 +67,12 @@ class InvolvementFilterSet(IdentitySearchMixin, BaseFilterSet):
         label=_("Step"),
         widget=forms.CheckboxSelectMultiple,
     )
-    procedure = django_filters.NumberFilter(field_name="procedure_id", label=_("Procedure id"))
+    procedure = IdFilter(field_name="procedure_id", label=_("Procedure id"))
     procedure_external_id = django_filters.CharFilter(
         field_name="procedure__external_id", label=_("Procedure external id")
     )
-    unit = django_filters.NumberFilter(field_name="unit_id", label=_("Production unit id"))
-    cohort = django_filters.NumberFilter(field_name="cohort_id", label=_("Cohort id"))
+    unit = IdFilter(field_name="unit_id", label=_("Production unit id"))
+    cohort = IdFilter(field_name="cohort_id", label=_("Cohort id"))
     income_support = django_filters.MultipleChoiceFilter(
         choices=IncomeSupport.choices,
         label=_("Income support"),
@@ -114,8 +114,8 @@ class WorkerFilterSet(IdentitySearchMixin, BaseFilterSet):
     q = django_filters.CharFilter(
         method="search", label=_("Search"), help_text=_("Last or first name.")
     )
-    procedure = django_filters.NumberFilter(method="through_involvements", label=_("Procedure id"))
-    unit = django_filters.NumberFilter(method="through_involvements", label=_("Production unit id"))
+    procedure = IdFilter(method="through_involvements", label=_("Procedure id"))
+    unit = IdFilter(method="through_involvements", label=_("Production unit id"))
     step = django_filters.MultipleChoiceFilter(
         method="through_involvements",
         choices=Step.choices,
@@ -153,8 +153,8 @@ class WorkerFilterSet(IdentitySearchMixin, BaseFilterSet):
 
 
 class CohortFilterSet(BaseFilterSet):
-    procedure = django_filters.NumberFilter(field_name="procedure_id", label=_("Procedure id"))
-    unit = django_filters.NumberFilter(field_name="unit_id", label=_("Production unit id"))
+    procedure = IdFilter(field_name="procedure_id", label=_("Procedure id"))
+    unit = IdFilter(field_name="unit_id", label=_("Production unit id"))
 
     class Meta:
         model = Cohort

@@ -89,6 +89,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             page = max(1, int(request.GET.get("page", 1)))
         except ValueError:
             page = 1
+        # Past the last page: the last page (a huge number would overflow the SQL OFFSET).
+        page = min(page, max(1, -(-total // PAGE_SIZE)))
         page_rows = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
         show_identity = can_see_identity(request.user)
         if show_identity:

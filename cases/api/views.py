@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases import interchange, services
@@ -27,6 +27,7 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.parsers import JSONParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewSetMixin

@@ -300,9 +300,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Bad input (issue #9): bounded pagination, filter errors as 400 problems, JSON bodies
+    # bounded in size and depth (crisi_portal/pagination.py, filtersets.py, parsers.py).
+    "DEFAULT_PAGINATION_CLASS": "crisi_portal.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["crisi_portal.filtersets.FilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "crisi_portal.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crisi_portal.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -317,6 +324,8 @@ REST_FRAMEWORK = {
 API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", default=90)
 API_TOKEN_MAX_LIFETIME_DAYS = env.int("API_TOKEN_MAX_LIFETIME_DAYS", default=365)
 
+# Bad input (issue #9): the largest JSON body the API reads (crisi_portal/parsers.py).
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=2 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "crisi_portal API",
     "DESCRIPTION": (

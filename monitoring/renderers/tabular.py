@@ -12,7 +12,6 @@ row), numbers stored as numbers with display formats (``0.0`` for % weights, ``0
 TOT weights), dates as dates. Header labels are translated (the caller activates the language).
 """
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -24,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from cases.enums import FAMILY_SHORT_LABELS, Family, Status
 from cases.models import Province
+from crisi_portal import exports
 from monitoring import formatting as fmt
 from monitoring.enums import ReportKind
 from monitoring.periods import Period
@@ -36,7 +36,7 @@ from workers.enums import STEP_SHORT_LABELS, Step
 
 def render_csv(data: dict, context: Context) -> Rendered:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = exports.writer(buffer, lineterminator="\n")
     writer.writerows(CSV_TABLES[ReportKind(data["kind"])](data))
     return Rendered(buffer.getvalue().encode("utf-8"))
 
@@ -195,7 +195,7 @@ def new_sheet(workbook: Workbook, name: str, data: dict, context: Context, subti
     if subtitle:
         lines.append((subtitle, Font(bold=True, size=11, color=DARK)))
     for number, (text, font) in enumerate(lines, start=1):
-        cell = sheet.cell(row=number, column=1, value=text)
+        cell = exports.xlsx_cell(sheet, row=number, column=1, value=text)
         cell.font = font
     return sheet, len(lines) + 2
 
@@ -206,7 +206,7 @@ def write_table(sheet, table: Table, top: int) -> int:
     if table.groups:
         column = 1
         for label, span in table.groups:
-            cell = sheet.cell(row=row, column=column, value=label or None)
+            cell = exports.xlsx_cell(sheet, row=row, column=column, value=label or None)
             if span > 1:
                 sheet.merge_cells(
                     start_row=row, start_column=column, end_row=row, end_column=column + span - 1
@@ -220,7 +220,7 @@ def write_table(sheet, table: Table, top: int) -> int:
         row += 1
     header_row = row
     for number, column in enumerate(table.columns, start=1):
-        cell = sheet.cell(row=row, column=number, value=column.label)
+        cell = exports.xlsx_cell(sheet, row=row, column=number, value=column.label)
         cell.font = Font(bold=True, color=DARK)
         cell.fill = HEADER_FILL
         cell.border = Border(bottom=RULE)
@@ -234,14 +234,14 @@ def write_table(sheet, table: Table, top: int) -> int:
     row += 1
     for values in table.rows:
         for number, (column, value) in enumerate(zip(table.columns, values, strict=True), 1):
-            cell = sheet.cell(row=row, column=number, value=value)
+            cell = exports.xlsx_cell(sheet, row=row, column=number, value=value)
             cell.number_format = FORMATS[column.kind] or "General"
         row += 1
     last_data_row = row - 1
     if table.total is not None:
         kinds = table.total_kinds or [column.kind for column in table.columns]
         for number, (kind, value) in enumerate(zip(kinds, table.total, strict=True), 1):
-            cell = sheet.cell(row=row, column=number, value=value)
+            cell = exports.xlsx_cell(sheet, row=row, column=number, value=value)
             cell.number_format = FORMATS[kind] or "General"
             cell.font = Font(bold=True)
             cell.fill = TOTAL_FILL
@@ -255,7 +255,7 @@ def write_table(sheet, table: Table, top: int) -> int:
 
 
 def write_sentence(sheet, text: str, top: int) -> None:
-    cell = sheet.cell(row=top, column=1, value=text)
+    cell = exports.xlsx_cell(sheet, row=top, column=1, value=text)
     cell.font = Font(bold=True, size=11)
     sheet.column_dimensions["A"].width = 40
 

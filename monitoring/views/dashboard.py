@@ -45,7 +45,9 @@ class DashboardView(DashboardMixin, TemplateView):
             reverse=True,
         )
         requested = self.request.GET.get("year", "")
-        if requested.isdigit() and int(requested) not in years:
+        # A year the form accepts is offered even without procedures; longer digit strings
+        # are the form's error to report (int() refuses more than 4300 digits).
+        if requested.isdigit() and len(requested) <= 4 and int(requested) not in years:
             years = sorted({*years, int(requested)}, reverse=True)
         data = self.read(years=years)
         measure = self.form.map_measure()

@@ -153,9 +153,10 @@ class TestInvolvementList:
         both = client.get("/api/v1/involvements/?step=STEP_2&step=NO_PAL")
         assert sorted(ids(both)) == sorted([world["mi"].pk, third.pk])
 
-    def test_an_unknown_step_is_a_422(self, region, api_client_for, world):
+    def test_an_unknown_step_is_a_400(self, region, api_client_for, world):
+        # A query parameter that cannot be read is a bad request (issue #9), not a rule.
         response = api_client_for(region).get("/api/v1/involvements/", {"step": "STEP_9"})
-        body = assert_problem(response, 422)
+        body = assert_problem(response, 400)
         assert body["errors"][0]["field"] == "step"
 
     def test_filters_by_income_support(self, region, api_client_for, world):

@@ -1,0 +1,70 @@
+"""The API's JSON parser, bounded: a body larger than ``API_JSON_MAX_BYTES`` is a 413 problem
+and one nested deeper than ``MAX_DEPTH`` a 400, before any serializer walks it.
+
+DRF's parser reads the whole stream (Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` guards
+``request.body`` and forms, not a stream read) and lets ``RecursionError`` from a deeply
+nested document escape as a 500. No API body needs more than a few levels: 32 is generous.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import parsers
+from rest_framework.utils import json
+
+MAX_DEPTH = 32
+
+
+def nesting_depth(document) -> int:
+    """How many arrays/objects deep ``document`` goes (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        # Imported here: DRF loads this parser while crisi_portal.problems imports DRF's views.
+        from crisi_portal.problems import BodyTooLarge, InvalidBody
+
+        parser_context = parser_context or {}
+        limit = settings.API_JSON_MAX_BYTES
+        request = parser_context.get("request")
+        too_large = BodyTooLarge(
+            _("The request body is larger than %(size)d bytes.") % {"size": limit}
+        )
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise too_large
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise too_large
+        encoding = parsers.get_encoding(parser_context)
+        try:
+            parse_constant = json.strict_constant if self.strict else None
+            document = json.loads(raw.decode(encoding), parse_constant=parse_constant)
+        except RecursionError:
+            document = None
+            depth = MAX_DEPTH + 1
+        except ValueError as exc:  # UnicodeDecodeError is one too
+            raise InvalidBody(_("The body is not valid JSON: %(error)s") % {"error": exc}) from None
+        else:
+            depth = nesting_depth(document)
+        if depth > MAX_DEPTH:
+            raise InvalidBody(
+                _("The JSON body is nested more than %(depth)d levels deep.") % {"depth": MAX_DEPTH}
+            )
+        return document

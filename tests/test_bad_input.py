@@ -1,0 +1,311 @@
+"""Issue #9 finding 6: bad input is a 400 problem naming the parameter (API) or a filter error
+(HTML), never a 500, and changes nothing.
+
+Each case here was a 500 before: ``updated_since`` with an offset PostgreSQL or the UTC
+conversion cannot take, ``year`` outside what a date holds, ids and ``limit`` beyond 64 bits,
+deleting a unit that has workers (whose ``ProtectedError`` named them in the error log), JSON
+nested deeper than Python's recursion limit, and JSON bodies of any size.
+"""
+
+import datetime
+import logging
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from cases.admin import ProductionUnitInline
+from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.pagination import MAX_LIMIT
+from crisi_portal.parsers import MAX_DEPTH
+from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
+from tests.workers.factories import InvolvementFactory
+
+pytestmark = pytest.mark.django_db
+
+PROCEDURES = "/api/v1/procedures/"
+PROBLEM = "application/problem+json"
+HUGE = "99999999999999999999"  # more than 64 bits
+
+
+def problem_fields(response, status: int = 400) -> list[str | None]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    return [error["field"] for error in body.get("errors", [])]
+
+
+@pytest.fixture
+def api(staff_bg, api_client_for):
+    return api_client_for(staff_bg)
+
+
+@pytest.fixture
+def changed_at_noon_utc(db):
+    """A BG procedure last changed at 12:00 UTC on 1 March 2025."""
+    procedure = CrisisProcedureFactory(lead="BG", with_unit=True)
+    noon = datetime.datetime(2025, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    CrisisProcedure.objects.filter(pk=procedure.pk).update(updated_at=noon)
+    return procedure
+
+
+# --- updated_since ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "included"),
+    [
+        ("2025-03-01T17:44:00+05:45", True),  # Nepal: 11:59 UTC
+        ("2025-03-01T17:46:00+05:45", False),  # 12:01 UTC
+        ("2025-03-02T01:59:00+14:00", True),  # Kiribati: 11:59 UTC
+        ("2025-03-02T02:01:00+1400", False),
+        ("2025-03-01T12:00:00-00:00", True),
+        ("2025-03-01T12:00:01Z", False),
+        ("2025-03-01T11:00:00+00", True),
+        ("2025-03-01T02:01:00-09:59", True),  # 11:59 UTC
+        ("2025-03-01", True),
+        ("", True),  # no filter
+    ],
+)
+def test_updated_since_takes_every_iso_8601_offset(value, included, api, changed_at_noon_utc):
+    response = api.get(PROCEDURES, {"updated_since": value})
+
+    assert response.status_code == 200, response.content
+    listed = [row["external_id"] for row in response.json()["results"]]
+    assert listed == ([changed_at_noon_utc.external_id] if included else [])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-03-01T12:00:00+05:45:30",  # offset with seconds: not ISO 8601
+        "2025-03-01T12:00:00+00:00:00.5",
+        "0001-01-01T00:00:00+14:00",  # before year 1 once in UTC
+        "9999-12-31T23:59:59-14:00",  # after year 9999 once in UTC
+        "2025-03-01T12:00:00+24:00",
+        "2025-03-01T12:00:00 05:45",  # an unencoded "+" read as a space
+        "garbage",
+        "\x00",
+    ],
+)
+def test_updated_since_that_cannot_be_read_is_a_400_naming_it(value, api, changed_at_noon_utc):
+    assert problem_fields(api.get(PROCEDURES, {"updated_since": value})) == ["updated_since"]
+
+
+def test_updated_since_that_cannot_be_read_is_a_filter_error_on_the_html_list(
+    client, staff_bg, changed_at_noon_utc
+):
+    client.force_login(staff_bg)
+
+    response = client.get(
+        reverse("cases:procedure_list"), {"updated_since": "2025-03-01T12:00:00+05:45:30"}
+    )
+
+    assert response.status_code == 200
+    assert "updated_since" in response.context["filterset"].errors
+    assert changed_at_noon_utc.external_id not in response.content.decode()
+
+
+# --- year and ids -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "10000", HUGE, "-1e309", "1e309", "nan", "inf", "x"])
+def test_a_year_no_date_can_hold_is_a_400_naming_year(value, api, changed_at_noon_utc):
+    assert problem_fields(api.get(PROCEDURES, {"year": value})) == ["year"]
+
+
+def test_a_year_that_is_a_year_still_filters(api):
+    opened_2024 = CrisisProcedureFactory(lead="BG", opened_on=datetime.date(2024, 5, 2))
+    CrisisProcedureFactory(lead="BG", opened_on=datetime.date(2025, 5, 2))
+
+    response = api.get(PROCEDURES, {"year": "2024"})
+
+    assert [row["external_id"] for row in response.json()["results"]] == [opened_2024.external_id]
+
+
+@pytest.mark.parametrize("value", ["0", HUGE, "-1e309", "nan", "9" * 5000])
+def test_a_bad_year_is_a_filter_error_on_the_html_lists(value, client, staff_bg):
+    client.force_login(staff_bg)
+    CrisisProcedureFactory(lead="BG", opened_on=datetime.date(2025, 5, 2), external_id="BG-Y-1")
+
+    listing = client.get(reverse("cases:procedure_list"), {"year": value})
+    export = client.get(reverse("cases:procedure_export"), {"year": value})
+    dashboard = client.get(reverse("monitoring:dashboard"), {"year": value})
+
+    assert listing.status_code == 200 and "year" in listing.context["filterset"].errors
+    assert "BG-Y-1" not in listing.content.decode()
+    assert export.status_code == 200 and "BG-Y-1" not in export.content.decode()
+    assert dashboard.status_code == 200
+    assert "year" in dashboard.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        (PROCEDURES, "company"),
+        ("/api/v1/units/", "procedure"),
+        ("/api/v1/meetings/", "procedure"),
+        ("/api/v1/involvements/", "unit"),
+        ("/api/v1/involvements/", "cohort"),
+        ("/api/v1/workers/", "procedure"),
+    ],
+)
+@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "-1e309", "0", "1.5"])
+def test_an_id_beyond_64_bits_or_not_an_id_is_a_400_naming_it(path, parameter, value, api):
+    assert problem_fields(api.get(path, {parameter: value})) == [parameter]
+
+
+def test_a_page_number_beyond_64_bits_on_the_html_worker_list_shows_the_last_page(client, staff_bg):
+    involvement = InvolvementFactory(unit=ProductionUnitFactory(in_province="BG"))
+    client.force_login(staff_bg)
+
+    response = client.get(
+        reverse("workers:procedure_workers", args=[involvement.procedure_id]), {"page": HUGE}
+    )
+
+    assert response.status_code == 200
+    assert response.context["rows"] == [involvement]
+
+
+# --- limit and offset ---------------------------------------------------------------------------
+
+
+def test_a_limit_beyond_the_maximum_is_brought_down_to_it(api):
+    CrisisProcedureFactory.create_batch(3, lead="BG")
+
+    response = api.get(PROCEDURES, {"limit": HUGE, "offset": "1"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 3 and len(body["results"]) == 2
+    assert f"limit={MAX_LIMIT}" in body["previous"]
+
+
+def test_an_offset_beyond_64_bits_is_an_empty_page(api):
+    CrisisProcedureFactory.create_batch(2, lead="BG")
+
+    response = api.get(PROCEDURES, {"offset": HUGE})
+    longest = api.get(PROCEDURES, {"offset": "9" * 5000, "limit": "9" * 5000})
+
+    assert response.status_code == 200 and longest.status_code == 200
+    assert response.json()["count"] == 2 and response.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [("limit", "-1"), ("limit", "0"), ("limit", "1e309"), ("limit", "nan"), ("offset", "-1")]
+    + [("offset", "-" + HUGE), ("offset", "x")],
+)
+def test_a_limit_or_offset_that_is_no_count_is_a_400_naming_it(parameter, value, api):
+    assert problem_fields(api.get(PROCEDURES, {parameter: value})) == [parameter]
+
+
+# --- Deleting a unit that has workers -----------------------------------------------------------
+
+
+def test_deleting_a_unit_with_workers_is_a_409_that_names_no_worker(api, caplog):
+    unit = ProductionUnitFactory(in_province="BG")
+    involvement = InvolvementFactory(unit=unit)
+    worker = involvement.worker
+
+    with caplog.at_level(logging.DEBUG):
+        response = api.delete(f"/api/v1/units/{unit.pk}/")
+
+    assert problem_fields(response, 409) == []
+    text = response.content.decode() + caplog.text
+    for identity in (worker.last_name, worker.first_name, worker.fiscal_code):
+        assert identity not in text
+    assert ProductionUnit.objects.filter(pk=unit.pk).exists()
+
+
+def test_deleting_a_unit_with_workers_in_the_admin_is_a_form_error_naming_no_worker(admin_user):
+    unit = ProductionUnitFactory(in_province="BG")
+    worker = InvolvementFactory(unit=unit).worker
+    request = RequestFactory().post("/")
+    request.user = admin_user
+    inline = ProductionUnitInline(CrisisProcedure, admin.site)
+    formset_class = inline.get_formset(request, unit.procedure)
+    prefix = formset_class.get_default_prefix()
+    data = {
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "1",
+        f"{prefix}-0-id": str(unit.pk),
+        f"{prefix}-0-procedure": str(unit.procedure_id),
+        f"{prefix}-0-external_id": unit.external_id,
+        f"{prefix}-0-name": unit.name,
+        f"{prefix}-0-comune": unit.comune,
+        f"{prefix}-0-province": unit.province_id,
+        f"{prefix}-0-workers_involved": str(unit.workers_involved),
+        f"{prefix}-0-DELETE": "on",
+    }
+
+    formset = formset_class(data, instance=unit.procedure, prefix=prefix)
+
+    assert not formset.is_valid()
+    errors = str(formset.errors)
+    assert "workers taken in charge" in errors or "lavorator" in errors
+    assert worker.last_name not in errors and worker.fiscal_code not in errors
+    assert ProductionUnit.objects.filter(pk=unit.pk).exists()
+
+
+# --- JSON bodies --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000, 200_000])
+def test_json_nested_too_deep_is_a_400_and_writes_nothing(depth, api):
+    body = "[" * depth + "]" * depth
+
+    response = api.post(PROCEDURES, body, content_type="application/json")
+
+    assert problem_fields(response) == []
+    assert response.json()["type"].endswith("parse_error")
+    assert not CrisisProcedure.objects.exists()
+
+
+def test_json_within_the_depth_bound_reaches_validation(api):
+    body = {"external_id": [[[[["x"]]]]]}
+
+    response = api.post(PROCEDURES, body, format="json")
+
+    assert response.status_code == 422
+    assert not CrisisProcedure.objects.exists()
+
+
+def test_a_json_body_larger_than_the_bound_is_a_413(api, settings):
+    settings.API_JSON_MAX_BYTES = 1_000
+    body = '{"external_id": "' + "x" * 2_000 + '"}'
+
+    response = api.post(PROCEDURES, body, content_type="application/json")
+
+    assert problem_fields(response, 413) == []
+    assert not CrisisProcedure.objects.exists()
+
+
+def test_malformed_json_is_a_400(api):
+    response = api.post(PROCEDURES, '{"external_id": ', content_type="application/json")
+
+    assert problem_fields(response) == []
+
+
+def test_any_protected_delete_the_api_meets_is_a_409_that_lists_nothing(admin_user):
+    """The safety net behind the services: a ProtectedError from any delete."""
+    from django.db.models import ProtectedError
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    worker = InvolvementFactory().worker
+
+    class DeletingView(APIView):
+        def delete(self, request):
+            raise ProtectedError(f"Cannot delete: {worker} refers to it", {worker})
+
+    request = APIRequestFactory().delete("/api/v1/things/1/")
+    force_authenticate(request, user=admin_user)
+    response = DeletingView.as_view()(request).render()
+
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert response.data["type"].endswith("protected") and response.data["detail"]
+    assert worker.last_name not in response.content.decode()
