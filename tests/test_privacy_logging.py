@@ -121,6 +121,19 @@ def test_model_instances_and_row_values_are_dropped_from_exception_text(console_
     assert "Zanzottera" not in output and "Ermenegilda" not in output
 
 
+def test_a_real_protected_error_logged_with_its_traceback_names_nobody(people, console_output):
+    from django.db.models import ProtectedError
+
+    _procedure, unit, workers = people
+    try:
+        unit.delete()
+    except ProtectedError:
+        logging.getLogger("django.request").exception("Internal Server Error: /units/")
+    output = console_output.getvalue()
+    assert "ProtectedError" in output and "<Involvement: [redacted]>" in output
+    assert not [s for s in secrets_of(workers) if s in output]
+
+
 def test_every_handler_a_record_can_reach_carries_the_filter():
     names = [
         "",
@@ -282,9 +295,11 @@ def test_a_whole_journey_leaves_no_fiscal_code_or_name_in_any_log_record(
     assert api.post("/api/v1/workers/search/", {"fiscal_code": target.fiscal_code}).status_code
     assert api.get("/api/v1/workers/", {"cf": target.fiscal_code}).status_code == 400
     api.get("/api/v1/involvements/", {"q": f"{target.last_name} {target.first_name}"})
-    # Deleting a unit that has workers: a ProtectedError lists the involvements (a 500 here
-    # until the unit-delete refusal becomes a 409; either way nothing personal is logged).
-    api.delete(f"/api/v1/units/{unit.pk}/")
+    # Deleting a unit that has workers: a ProtectedError lists the involvements by name. A 500
+    # (its traceback logged) until the refusal becomes a 409; either way no name anywhere.
+    refused = api.delete(f"/api/v1/units/{unit.pk}/")
+    assert refused.status_code in (409, 500)
+    assert not [s for s in secrets_of(workers) if s in refused.content.decode()]
 
     # A Region official and the Django admin, whose reads are logged in the database instead.
     region_api = api_client_for(region)
@@ -299,8 +314,9 @@ def test_a_whole_journey_leaves_no_fiscal_code_or_name_in_any_log_record(
     logs = all_logs()
     # The journey did log: the 404, the 500 and its traceback (else the grep proves nothing).
     assert "Not Found: /workers/987654/" in logs
-    assert "Internal Server Error: /api/v1/units/" in logs
-    assert "Traceback" in logs
+    if refused.status_code == 500:
+        assert "Internal Server Error: /api/v1/units/" in logs
+        assert "ProtectedError" in logs and "<Involvement: [redacted]>" in logs
     found = [s for s in secrets_of(workers) if s.lower() in logs.lower()]
     assert found == [], f"personal data in the logs: {found}"
     assert PersonalDataAccess.objects.filter(user=admin_user).exists()

@@ -266,8 +266,8 @@ SPECTACULAR_SETTINGS = {
 # Logging (privacy, issue #9): one handler, and it masks personal data (fiscal codes, query
 # strings of access records, model str() and row values in exceptions) in every record.
 # Django's own loggers and gunicorn's are routed to it: by default django.server has its own
-# unfiltered handler. SQL statements are not logged even with DEBUG on: their parameters
-# carry names and fiscal codes.
+# unfiltered handler. SQL statements and template-variable misses are not logged even at DEBUG:
+# their parameters and contexts carry names and fiscal codes.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -285,6 +285,8 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
+        # Its DEBUG records dump template contexts (workers' names among them).
+        "django.template": {"handlers": [], "level": "INFO", "propagate": True},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # WeasyPrint narrates every step of every PDF at INFO.
