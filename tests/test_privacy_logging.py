@@ -52,11 +52,14 @@ def console_output():
     """What the configured handler really writes, formatted, for the test's duration."""
     handler = _configured_console()
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)
+    # Not setStream(): it flushes the previous stream, which pytest may have closed already.
+    with handler.lock:
+        previous, handler.stream = handler.stream, buffer
     try:
         yield buffer
     finally:
-        handler.setStream(previous)
+        with handler.lock:
+            handler.stream = previous
 
 
 @pytest.fixture
