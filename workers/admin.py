@@ -65,6 +65,34 @@ class IdentityReadsLoggedAdmin:
                 path=request.path,
             )
 
+    # Django's own admin log (LogEntry, "Recent actions") keeps str(obj): a worker's name. Keep
+    # "worker #12" there instead.
+    def _neutral_log_entries(self, entries):
+        from django.contrib.admin.models import LogEntry
+
+        entries = entries if isinstance(entries, list) else [entries]
+        for entry in entries:
+            if entry is not None and entry.pk:
+                neutral = f"{self.model._meta.verbose_name} #{entry.object_id}"
+                LogEntry.objects.filter(pk=entry.pk).update(object_repr=neutral)
+                entry.object_repr = neutral
+        return entries
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._neutral_log_entries(entry)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._neutral_log_entries(entry)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        self._neutral_log_entries(list(entries))
+        return entries
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", None) and response.context_data.get("cl")

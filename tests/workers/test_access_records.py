@@ -119,6 +119,28 @@ def test_the_admin_finds_a_worker_by_post_only_and_the_read_is_recorded(bg, admi
     assert list(records(admin_user).values_list("worker_id", flat=True)) == [worker.pk]
 
 
+def test_the_django_admin_log_names_workers_by_id_only(bg, admin_user):
+    from django.contrib.admin.models import LogEntry
+
+    worker = bg[2][0].worker
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/workers/worker/{worker.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        name: form[name].value() if form[name].value() is not None else ""
+        for name in form.fields
+    }
+    data.update(phone="+39 035 123456", **{"_save": "Save"})
+    response = client.post(f"/admin/workers/worker/{worker.pk}/change/", data, follow=True)
+    assert response.redirect_chain, response.context["adminform"].form.errors
+    entry = LogEntry.objects.get(object_id=str(worker.pk))
+    assert entry.object_repr.endswith(f" #{worker.pk}")  # "worker #12" / "lavoratore #12"
+    assert worker.last_name not in entry.object_repr
+    index = client.get("/admin/").content.decode()  # "Recent actions"
+    assert worker.last_name not in index and worker.fiscal_code not in index
+
+
 def test_the_admin_change_list_has_no_search_by_name_or_fiscal_code(bg, admin_user):
     from django.contrib import admin
 
