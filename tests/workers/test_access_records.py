@@ -128,8 +128,7 @@ def test_the_django_admin_log_names_workers_by_id_only(bg, admin_user):
     page = client.get(f"/admin/workers/worker/{worker.pk}/change/")
     form = page.context["adminform"].form
     data = {
-        name: form[name].value() if form[name].value() is not None else ""
-        for name in form.fields
+        name: form[name].value() if form[name].value() is not None else "" for name in form.fields
     }
     data.update(phone="+39 035 123456", **{"_save": "Save"})
     response = client.post(f"/admin/workers/worker/{worker.pk}/change/", data, follow=True)
