@@ -48,4 +48,5 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "crisi_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Access log without query strings: see gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "crisi_portal.wsgi:application"]

@@ -122,10 +122,16 @@ def sees_identity(user) -> bool:
     return user.is_region_official and user.has_perm("crisi_portal.view_personal_data")
 
 
+# Whose reads of identities are their everyday work and need no record: the worker's own
+# province officers and operator (scoping already limits them to their workers; an operator's
+# look-up of a worker not yet its own is recorded by pal.selectors.log_operator_lookup).
+UNLOGGED_ROLES = frozenset({Role.PROVINCE_STAFF, Role.OPERATOR})
+
+
 def identity_reads_logged(user) -> bool:
-    """Reads by someone other than the worker's own province officers or operator are logged:
-    Region officials and administrators."""
-    return _active(user) and (user.is_region_official or user.is_admin)
+    """Reads by anyone other than the worker's own province officers or operator are logged:
+    Region officials, API clients (other systems) and administrators."""
+    return _active(user) and (user.is_admin or user.role not in UNLOGGED_ROLES)
 
 
 def may_act_for_operator(user, operator) -> bool:

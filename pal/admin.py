@@ -13,6 +13,7 @@ from pal.models import (
     PIPService,
     PIPTransition,
 )
+from workers.admin import IdentityReadsLoggedAdmin
 
 
 class OperatorOfficeInline(admin.TabularInline):
@@ -45,7 +46,8 @@ class MeasureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Dote)
-class DoteAdmin(SimpleHistoryAdmin):
+class DoteAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
+    identity_worker_path = "involvement__worker"  # the change page shows the involvement
     list_display = ["id", "measure", "operator", "value", "status", "valid_from", "valid_until"]
     list_filter = ["status", "measure", "operator"]
     raw_id_fields = ["involvement"]
@@ -85,6 +87,6 @@ class NetworkAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CompetenceCertification)
-class CompetenceCertificationAdmin(SimpleHistoryAdmin):
+class CompetenceCertificationAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "worker", "operator", "certified_on"]
     raw_id_fields = ["worker", "pip"]

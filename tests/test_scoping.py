@@ -57,8 +57,8 @@ TABLE = {
     "region": (ALL, set(), False, False, True, True, ALL, ["MI"], False, True, True),
     "region_reader": (ALL, set(), False, False, True, True, ALL, ["MI"], True, True, True),
     "operator": (set(), set(), False, False, False, False, [], [], True, False, False),
-    "api_bg": ({"BG"}, {"BG"}, True, False, True, False, ["BG"], [], True, False, False),
-    "api_all": (ALL, ALL, True, True, True, True, ALL, ["MI"], True, False, False),
+    "api_bg": ({"BG"}, {"BG"}, True, False, True, False, ["BG"], [], True, True, False),
+    "api_all": (ALL, ALL, True, True, True, True, ALL, ["MI"], True, True, False),
     "admin": (ALL, ALL, True, True, True, True, ALL, ["MI"], True, True, True),
     "inactive_staff": (set(), set(), False, False, False, False, [], [], False, False, False),
 }

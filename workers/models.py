@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -434,14 +434,55 @@ class Outcome(models.Model):
         return self.get_kind_display()
 
 
+class AccessRecordImmutable(Exception):
+    """Access records are evidence: the application never changes or deletes them."""
+
+
+class PersonalDataAccessQuerySet(models.QuerySet):
+    """Rows are added, never updated or deleted, except by ``purge_older_than``."""
+
+    def update(self, **kwargs):
+        raise AccessRecordImmutable("personal data access records cannot be changed")
+
+    def delete(self):
+        raise AccessRecordImmutable("personal data access records cannot be deleted")
+
+    def purge_older_than(self, cutoff) -> int:
+        """The retention purge (``manage.py retention``): the one documented way to delete.
+
+        On PostgreSQL a trigger refuses every UPDATE and DELETE on the table unless the
+        transaction has set ``crisi.retention = on`` (``SET LOCAL``: it ends with the
+        transaction), so nothing else — not even raw SQL from the application — deletes rows.
+        """
+        rows = self.filter(accessed_at__lt=cutoff)
+        connection = connections[self.db]
+        postgresql = connection.vendor == "postgresql"
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            if postgresql:
+                cursor.execute("SET LOCAL crisi.retention = 'on'")
+            deleted = rows._raw_delete(self.db)
+            if postgresql:
+                # Also off again at once when called inside a longer transaction.
+                cursor.execute("SET LOCAL crisi.retention = 'off'")
+        return deleted
+
+
 class PersonalDataAccess(models.Model):
-    """A read of a worker's identity by someone outside the worker's province or operator."""
+    """A read of a worker's identity by someone outside the worker's province or operator.
+
+    Append-only: ``save()`` refuses updates, ``delete()`` refuses, the queryset refuses bulk
+    updates and deletes, the admin is read-only, and on PostgreSQL a trigger (migration 0004)
+    refuses UPDATE and DELETE outside the retention purge.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="identity_reads")
+    # PROTECT: deleting a worker must not silently erase who read their data.
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="identity_reads")
     accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     purpose = models.CharField(_("purpose"), max_length=200)
     path = models.CharField(max_length=300, blank=True)
+
+    objects = PersonalDataAccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["-accessed_at"]
@@ -450,3 +491,11 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.worker_id} ({self.accessed_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AccessRecordImmutable("personal data access records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AccessRecordImmutable("personal data access records cannot be deleted")

@@ -11,14 +11,21 @@ can_see_identity = scoping.sees_identity
 identity_reads_are_logged = scoping.identity_reads_logged
 
 
+def record_identity_reads(user, worker_ids: Iterable[int], *, purpose: str, path: str = "") -> int:
+    """Write one access record per worker (who, when, which worker, why, where), one query."""
+    rows = [
+        PersonalDataAccess(user=user, worker_id=pk, purpose=purpose[:200], path=path[:300])
+        for pk in dict.fromkeys(pk for pk in worker_ids if pk is not None)
+    ]
+    PersonalDataAccess.objects.bulk_create(rows)
+    return len(rows)
+
+
 def log_identity_reads(user, workers: Iterable[Worker], *, purpose: str, path: str = "") -> None:
     """Record who read which workers' identities, when and why (one row per worker)."""
     if not (can_see_identity(user) and identity_reads_are_logged(user)):
         return
-    PersonalDataAccess.objects.bulk_create(
-        PersonalDataAccess(user=user, worker=worker, purpose=purpose[:200], path=path[:300])
-        for worker in {w.pk: w for w in workers}.values()
-    )
+    record_identity_reads(user, (w.pk for w in workers), purpose=purpose, path=path)
 
 
 def step_tiles(involvements) -> list[tuple[str, str, int]]:

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -30,7 +31,11 @@ from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
 PAGE_SIZE = 50
-SIDEBAR_FILTERS = ("q", "step", "unit", "cohort", "income_support", "has_outcome")
+SIDEBAR_FILTERS = ("step", "unit", "cohort", "income_support", "has_outcome")
+# The name search is POSTed and kept in the session, one term per procedure: a name in the
+# query string would be written to every access log and to the browser's history (issue #9).
+SEARCH_SESSION_KEY = "workers-search:{pk}"
+SEARCH_MAX_LENGTH = 100
 
 
 def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
@@ -78,10 +83,26 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             .select_related("worker", "unit", "cohort")
         )
 
+    def search_term(self, procedure) -> str:
+        if not can_see_identity(self.request.user):
+            return ""
+        return self.request.session.get(SEARCH_SESSION_KEY.format(pk=procedure.pk), "")
+
+    def filter_data(self, procedure):
+        """The sidebar's filters from the query string, the name search from the session."""
+        data = self.request.GET.copy()
+        data.pop("q", None)  # an old bookmark or a hand-made URL: ignored, never a search
+        term = self.search_term(procedure)
+        if term:
+            data["q"] = term
+        return data or None
+
     def context(self, procedure, bulk_form=None, bulk_failures=None, selected=()):
         request = self.request
         base = self.involvements(procedure)
-        filterset = InvolvementFilterSet(request.GET or None, queryset=base, request=request)
+        filterset = InvolvementFilterSet(
+            self.filter_data(procedure), queryset=base, request=request
+        )
         _offer_procedure_choices(filterset.form, procedure)
         rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         total = rows.count()
@@ -115,6 +136,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             "procedure": procedure,
             "filterset": filterset,
             "filter_fields": [filterset.form[name] for name in SIDEBAR_FILTERS],
+            "search_field": filterset.form["q"],
             "rows": page_rows,
             "total": total,
             "page": page,
@@ -139,8 +161,10 @@ class ProcedureWorkersView(ScopedViewMixin, View):
         return render(request, template, self.context(procedure))
 
     def post(self, request, pk):
-        """Bulk move of the selected workers: all of them or none."""
+        """Bulk move of the selected workers (all of them or none), or the name search."""
         procedure = self.get_procedure()
+        if "search" in request.POST:
+            return self.search(request, procedure)
         base = self.involvements(procedure)
         form = BulkMoveForm(request.POST, involvements_queryset=base, prefix="bulk")
         failures = None
@@ -188,6 +212,21 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             ),
             status=status,
         )
+
+    def search(self, request, procedure):
+        """Keep the term in the session; the list (htmx) or the page (redirect) reloads."""
+        key = SEARCH_SESSION_KEY.format(pk=procedure.pk)
+        term = " ".join(request.POST.get("q", "").split())[:SEARCH_MAX_LENGTH]
+        if term and can_see_identity(request.user):
+            request.session[key] = term
+        else:
+            request.session.pop(key, None)
+        if request.htmx:
+            response = HttpResponse(status=200)
+            response["HX-Trigger"] = "workers-changed"
+            return response
+        # The query string of the page (sidebar filters) stays; the term never joins it.
+        return redirect(request.get_full_path())
 
 
 class InvolvementMoveView(ScopedViewMixin, View):

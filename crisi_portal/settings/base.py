@@ -259,6 +259,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
+# Privacy (issue #9): the worker keeps LOGGING's filtered handler instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
 # by the watchdog and queued again, up to REPORT_MAX_ATTEMPTS attempts in all.
@@ -291,7 +293,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.report_watchdog",
         "schedule": crontab(minute="*/5"),
     },
+    # Retention (privacy, issue #9): monthly, at night.
+    "retention": {
+        "task": "crisi_portal.tasks.retention",
+        "schedule": crontab(minute=0, hour=3, day_of_month=2),
+    },
 }
+
+# Retention (privacy, issue #9): `manage.py retention` and the monthly task above. Neither the
+# domain specification nor the source documents state periods; these defaults are placeholders
+# for the Region's records schedule: access records 5 years, audit history 10 years (the
+# ordinary limitation period, art. 2946 c.c.), workers pseudonymised 10 years after their
+# last procedure closed.
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=5 * 365)
+RETENTION_HISTORY_DAYS = env.int("RETENTION_HISTORY_DAYS", default=10 * 365)
+RETENTION_WORKER_YEARS = env.int("RETENTION_WORKER_YEARS", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -373,12 +389,34 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.append("crisi_portal.faults.DatabaseUnavailableMiddleware")
 
+# Logging (privacy, issue #9): one handler, and it masks personal data (fiscal codes, query
+# strings of access records, model str() and row values in exceptions) in every record.
+# Django's own loggers and gunicorn's are routed to it: by default django.server has its own
+# unfiltered handler. SQL statements and template-variable misses are not logged even at DEBUG:
+# their parameters and contexts carry names and fiscal codes.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "crisi_portal.logging.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # WeasyPrint narrates every step of every PDF at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
+        # Its DEBUG records dump template contexts (workers' names among them).
+        "django.template": {"handlers": [], "level": "INFO", "propagate": True},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint narrates every step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

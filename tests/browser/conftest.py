@@ -162,6 +162,47 @@ def page(context):
     return page
 
 
+# --- No personal data in any log line (issue #9) -------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_logs(request, caplog, monkeypatch):
+    """Every browser journey: all log records (DEBUG and up, every logger, the live server's
+    access records included) hold no fiscal code and no name of any worker in the database."""
+    if not uses_browser(request.node):
+        yield
+        return
+    import logging
+    import re
+
+    from django.core.servers.basehttp import WSGIRequestHandler
+    from django.test import testcases
+
+    request.getfixturevalue("transactional_db")  # read the workers before the flush
+    # The live server is quiet by default; here it writes access records as runserver does.
+    monkeypatch.setattr(
+        testcases.QuietWSGIRequestHandler, "log_message", WSGIRequestHandler.log_message
+    )
+    caplog.set_level(logging.DEBUG)
+    for name in ("django", "django.request", "django.server"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield
+    from workers.models import Worker
+
+    # caplog.records holds only the current phase's (teardown): take the whole test's.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    assert records, "no log record captured: the journey or the capture is broken"
+    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in records)
+    found = set()
+    for code, last, first in Worker.objects.values_list("fiscal_code", "last_name", "first_name"):
+        if code.lower() in logs.lower():
+            found.add(code)
+        for name in (last, first):
+            if name and re.search(rf"\b{re.escape(name)}\b", logs):
+                found.add(name)
+    assert not found, f"personal data in the log records of this journey: {sorted(found)}"
+
+
 # --- Helpers for the journeys --------------------------------------------------------------
 
 

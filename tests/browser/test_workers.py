@@ -366,3 +366,26 @@ def test_officer_imports_moves_and_exempts_workers(
         if not (url.endswith(refused_url) and "status of 422" in text)
     ]
     assert unexpected == [], "\n".join(f"{t}: {text} ({url})" for t, text, url in unexpected)
+
+
+def test_name_search_is_posted_and_never_in_a_url(page, live_server, make_officer, login):
+    """Issue #9: a worker's name goes in a POST body, never in a URL (access logs, history)."""
+    make_officer("nucleo.bg", "BG")
+    procedure = _two_workers_in_two_cohorts()
+    first, second = (i.worker for i in Involvement.objects.filter(procedure=procedure))
+    assert first.last_name != second.last_name
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:procedure_workers', args=[procedure.pk])}")
+    results = page.locator("#workers-results")
+    expect(results.locator("tbody tr")).to_have_count(2)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/workers" in r.url) as r:
+        page.locator("#workers-search").get_by_label("Search").fill(first.last_name)
+    assert first.last_name in (r.value.request.post_data or "")
+    expect(results.locator("tbody tr")).to_have_count(1)
+    expect(results).to_contain_text(first.last_name)
+    # The term stays (session) when the page is loaded again, still without a URL parameter.
+    page.reload()
+    expect(results.locator("tbody tr")).to_have_count(1)
+    assert not [url for url in urls if first.last_name.lower() in url.lower()]
