@@ -364,8 +364,8 @@ SPECTACULAR_SETTINGS = {
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # Throttling (crisi_portal/throttling.py): per user/token, anonymous stricter, bulk writes
-# stricter still; rates "<n>/<second|minute|hour|day>". NUM_PROXIES: how many proxies in front
-# add X-Forwarded-For; 0 means the client IP is REMOTE_ADDR (a client cannot pick its own IP).
+# stricter still; rates "<n>/<second|minute|hour|day>". NUM_PROXIES (DJANGO_TRUSTED_PROXY_COUNT):
+# how many proxies in front add X-Forwarded-For; 0 means the client IP is REMOTE_ADDR.
 REST_FRAMEWORK |= {
     "DEFAULT_THROTTLE_CLASSES": [
         "crisi_portal.throttling.AnonThrottle",
@@ -377,7 +377,8 @@ REST_FRAMEWORK |= {
         "user": env("THROTTLE_RATE_USER", default="300/minute"),
         "import": env("THROTTLE_RATE_IMPORT", default="30/hour"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # One setting for "how many proxies are in front": the login lockout's as well.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 # Middleware of the throttling and fault blocks: rate-limit headers on every API response
