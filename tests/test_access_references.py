@@ -604,8 +604,9 @@ def test_a_procedures_file_naming_another_provinces_procedure_reveals_nothing(
         workers_involved="3",
     )
     content = ",".join(HEADER) + "\n" + ",".join(row[name] for name in HEADER) + "\n"
+    client = api_client_for(staff_bg)
     before = row_counts()
-    response = api_client_for(staff_bg).post(
+    response = client.post(
         "/api/v1/procedures/import/",
         {"file": SimpleUploadedFile("p.csv", content.encode()), "dry_run": False},
         format="multipart",
