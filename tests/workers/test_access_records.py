@@ -87,7 +87,7 @@ def test_admin_html_worker_page_is_recorded(bg, admin_user):
 
 
 @pytest.mark.parametrize(
-    "page",
+    "admin_path",
     [
         "/admin/workers/worker/",
         "/admin/workers/worker/{worker}/change/",
@@ -97,11 +97,11 @@ def test_admin_html_worker_page_is_recorded(bg, admin_user):
         "/admin/workers/involvement/{involvement}/change/",
     ],
 )
-def test_django_admin_pages_showing_identities_are_recorded(bg, admin_user, page):
+def test_django_admin_pages_showing_identities_are_recorded(bg, admin_user, admin_path):
     involvement = bg[2][0]
     client = Client()
     client.force_login(admin_user)
-    path = page.format(worker=involvement.worker_id, involvement=involvement.pk)
+    path = admin_path.format(worker=involvement.worker_id, involvement=involvement.pk)
     assert client.get(path).status_code == 200
     seen = set(records(admin_user).values_list("worker_id", flat=True))
     is_list = path.endswith(("/worker/", "/involvement/"))
