@@ -24,7 +24,7 @@ from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ALL_SCOPES, ApiToken
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
 from pal.enums import PIPStatus
@@ -692,7 +692,10 @@ API_ROUTE_CASES = [
 
 def dead_token_client(user, state: str) -> APIClient:
     token, key = api_token_issue(
-        user=user, name="matrix", expires_at=timezone.now() + datetime.timedelta(days=1)
+        user=user,
+        name="matrix",
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+        scopes=ALL_SCOPES,
     )
     now = timezone.now()
     if state == "expired":

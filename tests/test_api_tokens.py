@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ALL_SCOPES, ApiToken
 from crisi_portal.services import api_token_issue
 from tests.factories import UserFactory
 
@@ -22,7 +22,10 @@ PATH = "/api/v1/procedures/"
 
 def issue(user, days: int = 30, name: str = "gestionale") -> tuple[ApiToken, str]:
     return api_token_issue(
-        user=user, name=name, expires_at=timezone.now() + datetime.timedelta(days=days)
+        user=user,
+        name=name,
+        expires_at=timezone.now() + datetime.timedelta(days=days),
+        scopes=ALL_SCOPES,
     )
 
 
