@@ -27,8 +27,8 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.parsers import JSONParser
 from crisi_portal.models import ResourceFamily
+from crisi_portal.parsers import JSONParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewSetMixin
