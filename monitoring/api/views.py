@@ -137,7 +137,8 @@ class DocumentRenderer(BaseRenderer):
             "`failed`. Province staff and province-restricted clients ask for their own "
             "provinces' bimonthly and quarterly documents; the annual table is regional."
         ),
-        request=ReportRequestSerializer,
+        # JSON only in the schema, as for cohort moves (workers/api/views.py).
+        request={"application/json": ReportRequestSerializer},
         responses={
             202: ReportRunSerializer,
             403: problem("Operators do not request reports"),

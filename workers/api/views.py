@@ -238,7 +238,9 @@ class CohortViewSet(
         return found
 
     @extend_schema(
-        request=CohortMoveSerializer,
+        # JSON is the documented body (forms are read too): one content type per body, which
+        # generated clients need (openapi-python-client emits broken code for several).
+        request={"application/json": CohortMoveSerializer},
         responses={
             200: CohortMoveResultSerializer,
             403: problem_response("Not allowed to move these workers"),
