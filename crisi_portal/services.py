@@ -42,11 +42,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_issue(
-    *, user, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
-) -> tuple[ApiToken, str]:
-    """Create a token for ``user`` with ``scopes`` ("procedures:read", "workers:write", ...);
-    returns it with its key, which is never available again."""
+def api_token_check(*, user, name: str, expires_at: datetime.datetime, scopes) -> list[str]:
+    """The checks of :func:`api_token_issue` (also run by the admin's form); returns the
+    scopes, sorted, or raises a ValidationError naming the field."""
     scopes = sorted(set(scopes))
     try:
         validate_scopes(scopes)
@@ -69,6 +67,15 @@ def api_token_issue(
                 % {"days": settings.API_TOKEN_MAX_LIFETIME_DAYS}
             }
         )
+    return scopes
+
+
+def api_token_issue(
+    *, user, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` with ``scopes`` ("procedures:read", "workers:write", ...);
+    returns it with its key, which is never available again."""
+    scopes = api_token_check(user=user, name=name, expires_at=expires_at, scopes=scopes)
     prefix = secrets.token_urlsafe(TOKEN_PREFIX_BYTES)
     secret = secrets.token_urlsafe(TOKEN_SECRET_BYTES)
     token = ApiToken.objects.create(

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
@@ -293,3 +294,76 @@ def test_a_change_made_in_a_session_names_no_client(staff_bg):
     record = procedure.history.first()
     assert record.history_user == staff_bg
     assert record.history_api_token is None
+
+
+# --- Registering a client in the admin ------------------------------------------------------
+
+
+class TestAdmin:
+    @pytest.fixture
+    def admin_client(self, client):
+        client.force_login(UserFactory(username="root", admin=True))
+        return client
+
+    def test_a_token_is_issued_with_its_scopes_and_its_key_shown_once(self, admin_client):
+        system = UserFactory(username="siul", api_client=True, provinces=["BG"])
+        expires = timezone.localtime(timezone.now() + datetime.timedelta(days=30))
+
+        response = admin_client.post(
+            reverse("admin:crisi_portal_apitoken_add"),
+            {
+                "user": system.pk,
+                "name": "SIUL",
+                "scopes": ["procedures:read", "workers:write"],
+                "expires_at_0": expires.strftime("%Y-%m-%d"),
+                "expires_at_1": expires.strftime("%H:%M:%S"),
+            },
+        )
+
+        assert response.status_code == 200
+        token = ApiToken.objects.get(user=system)
+        assert token.scopes == ["procedures:read", "workers:write"]
+        key = response.context["key"]
+        assert key.startswith(f"{token.prefix}.") and key in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+        # The key works, within its scopes.
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert api.get("/api/v1/procedures/").status_code == 200
+        assert api.get("/api/v1/reports/").status_code == 403
+        # ...and is never shown again.
+        change = admin_client.get(reverse("admin:crisi_portal_apitoken_change", args=[token.pk]))
+        assert key.split(".")[1] not in change.content.decode()
+
+    def test_a_bad_registration_names_the_field_and_issues_nothing(self, admin_client):
+        system = UserFactory(username="siul", api_client=True)
+        too_late = timezone.localtime(timezone.now() + datetime.timedelta(days=4000))
+
+        response = admin_client.post(
+            reverse("admin:crisi_portal_apitoken_add"),
+            {
+                "user": system.pk,
+                "name": "SIUL",
+                "scopes": ["procedures:read"],
+                "expires_at_0": too_late.strftime("%Y-%m-%d"),
+                "expires_at_1": "00:00:00",
+            },
+        )
+
+        assert response.status_code == 200
+        assert "expires_at" in response.context["adminform"].form.errors
+        assert not ApiToken.objects.exists()
+
+    def test_scopes_can_be_narrowed_on_an_issued_token(self, admin_client, api_client_for):
+        system = UserFactory(username="siul", api_client=True)
+        api = api_client_for(system)
+        token = ApiToken.objects.get(user=system)
+
+        admin_client.post(
+            reverse("admin:crisi_portal_apitoken_change", args=[token.pk]),
+            {"name": token.name, "scopes": ["procedures:read"]},
+        )
+
+        token.refresh_from_db()
+        assert token.scopes == ["procedures:read"]
+        assert api.post("/api/v1/procedures/", {}, format="json").status_code == 403

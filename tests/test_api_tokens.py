@@ -160,6 +160,10 @@ class TestAdmin:
         assert token.revoked_at is not None
         assert get(key).status_code == 401
 
-    def test_the_admin_cannot_add_or_delete_tokens(self, client):
+    def test_the_admin_cannot_delete_tokens(self, client):
+        # Issuing through the admin (issue #10): tests/test_api_scopes.py::TestAdmin.
+        token, _key = issue(UserFactory(username="sistema", api_client=True))
         client.force_login(UserFactory(username="root", admin=True))
-        assert client.get(reverse("admin:crisi_portal_apitoken_add")).status_code == 403
+        delete = reverse("admin:crisi_portal_apitoken_delete", args=[token.pk])
+        assert client.get(delete).status_code == 403
+        assert ApiToken.objects.filter(pk=token.pk).exists()
