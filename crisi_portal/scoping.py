@@ -16,6 +16,10 @@ Roles and provinces are turned into decisions here and nowhere else:
 - Views: HTML views go through :class:`ScopedViewMixin`, API viewsets through
   :class:`ScopedViewSetMixin`; neither repeats the rules. Out of scope means 404; visible but
   not editable means 403.
+- API clients (issue #10): a token's scopes say which resource families it reads or writes
+  (:class:`ClientScopePermission`, before any object is looked up, so 403 whether or not
+  the object exists); an API-client account restricted to an operator acts like that
+  operator's staff (:func:`acts_as_operator`), one restricted to provinces like their staff.
 """
 
 from collections.abc import Iterable
