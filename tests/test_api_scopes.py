@@ -367,3 +367,13 @@ class TestAdmin:
         token.refresh_from_db()
         assert token.scopes == ["procedures:read"]
         assert api.post("/api/v1/procedures/", {}, format="json").status_code == 403
+
+
+def test_only_operator_staff_and_api_clients_belong_to_an_operator(operator_world):
+    operator = operator_world["mine"]
+    operator_world["system"].full_clean()  # an API client restricted to the operator
+    official = UserFactory(region_official=True)
+    official.operator = operator
+    with pytest.raises(ValidationError) as refused:
+        official.full_clean()
+    assert "operator" in refused.value.message_dict
