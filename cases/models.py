@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cases.enums import (
     FAMILY_SHORT_LABELS,
@@ -20,6 +19,7 @@ from cases.enums import (
     Status,
 )
 from cases.validators import normalise_tax_code, validate_company_tax_code
+from crisi_portal.history import AuditedHistoricalRecords
 from crisi_portal.scoping import ScopedQuerySet
 
 
@@ -71,7 +71,7 @@ class Company(models.Model):
     kind = models.CharField(_("kind"), max_length=24, choices=CompanyKind, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = CompanyQuerySet.as_manager()
 
@@ -194,7 +194,7 @@ class CrisisProcedure(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = CrisisProcedureQuerySet.as_manager()
 
@@ -283,7 +283,7 @@ class ProductionUnit(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = ProductionUnitQuerySet.as_manager()
 
@@ -353,7 +353,7 @@ class Meeting(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords(m2m_fields=[procedures])
+    history = AuditedHistoricalRecords(m2m_fields=[procedures])
 
     objects = MeetingQuerySet.as_manager()
 

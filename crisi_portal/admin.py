@@ -1,10 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crisi_portal.models import ApiToken, User
-from crisi_portal.services import api_token_revoke
+from crisi_portal.models import SCOPE_CHOICES, ApiToken, User
+from crisi_portal.roles import Role
+from crisi_portal.services import api_token_check, api_token_issue, api_token_revoke
 
 
 @admin.register(User)
@@ -23,21 +28,112 @@ class UserAdmin(DjangoUserAdmin):
     ]
 
 
+class ApiTokenForm(forms.ModelForm):
+    """Scopes as one checkbox per family and access; a new token also names its client user
+    (an API-client account, whose provinces or operator restrict it) and its expiry."""
+
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=SCOPE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Write includes read. A client without a family's scopes gets 403 there."),
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scopes", "expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = User.objects.filter(
+                role=Role.API_CLIENT, is_active=True
+            ).order_by("username")
+            self.fields["user"].help_text = _(
+                "An API-client account: its provinces or its operator restrict what the token "
+                "reaches (edit them on the user)."
+            )
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user") or getattr(self.instance, "user", None)
+        if self.instance.pk is None and user and not self.errors:
+            try:
+                api_token_check(
+                    user=user,
+                    name=data["name"],
+                    expires_at=data["expires_at"],
+                    scopes=data["scopes"],
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return data
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Lists tokens and revokes them; never shows a secret (only its prefix is stored in clear).
-
-    Tokens are issued with ``manage.py issue_token`` (which prints the key once), and never
-    deleted here, so the record of who held which key stays.
+    """API clients' tokens: issued here (the key is shown once, on the page that follows) or
+    with ``manage.py issue_token``; scopes can be changed, tokens revoked, never deleted, so
+    the record of who held which key stays. Only the prefix of a key is stored in clear.
     """
 
-    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "state"]
+    form = ApiTokenForm
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "scope_list",
+        "restriction",
+        "expires_at",
+        "last_used_at",
+        "state",
+    ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
     search_fields = ["prefix", "name", "user__username"]
-    list_select_related = ["user"]
-    fields = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    list_select_related = ["user", "user__operator"]
+    readonly_fields = [
+        "prefix",
+        "user",
+        "restriction",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "scopes", "expires_at"]
+        return [
+            "prefix",
+            "name",
+            "user",
+            "restriction",
+            "scopes",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, token: ApiToken) -> str:
+        return ", ".join(token.scopes)
+
+    @admin.display(description=_("restriction"))
+    def restriction(self, token: ApiToken) -> str:
+        user = token.user
+        if user.operator_id:
+            return _("operator: %(name)s") % {"name": user.operator}
+        provinces = sorted(user.province_codes)
+        if provinces:
+            return _("provinces: %(codes)s") % {"codes": ", ".join(provinces)}
+        return _("none (the whole region)")
 
     @admin.display(description=_("state"))
     def state(self, token: ApiToken) -> str:
@@ -55,8 +151,38 @@ class ApiTokenAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        token, key = api_token_issue(
+            user=data["user"],
+            name=data["name"],
+            expires_at=data["expires_at"],
+            scopes=data["scopes"],
+        )
+        obj.pk, obj.prefix, obj._issued_key = token.pk, token.prefix, key
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, ApiToken.objects.get(pk=obj.pk), message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The key, once: on this page only, never in a message (messages may live in a cookie).
+        response = TemplateResponse(
+            request,
+            "admin/crisi_portal/apitoken/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": ApiToken.objects.select_related("user").get(pk=obj.pk),
+                "key": obj._issued_key,
+                "title": _("API token issued"),
+            },
+        )
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -34,6 +34,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         token = api_token_authenticate(key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        # The audit history names the token behind each change (crisi_portal.history), and
+        # reads it from the Django request simple-history's middleware keeps.
+        request._request.api_token = token
         return token.user, token
 
     def authenticate_header(self, request) -> str:

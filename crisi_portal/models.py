@@ -29,7 +29,10 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="staff",
-        help_text=_("For operator staff: the organisation they work for."),
+        help_text=_(
+            "For operator staff: the organisation they work for. For an API client: the "
+            "operator it is restricted to (it then acts like that operator's staff)."
+        ),
     )
     # Who the identity provider (OIDC: the Region's IdP or a SPID/CIE proxy) says this is.
     # Only users an administrator has given a fiscal number can sign in that way.
@@ -54,8 +57,10 @@ class User(AbstractUser):
             self.fiscal_number = normalise_fiscal_code(self.fiscal_number) or None
         if self.role == Role.OPERATOR and not self.operator_id:
             raise ValidationError({"operator": _("Operator staff must belong to an operator.")})
-        if self.role != Role.OPERATOR and self.operator_id:
-            raise ValidationError({"operator": _("Only operator staff belong to an operator.")})
+        if self.role not in (Role.OPERATOR, Role.API_CLIENT) and self.operator_id:
+            raise ValidationError(
+                {"operator": _("Only operator staff and API clients belong to an operator.")}
+            )
 
     @property
     def is_admin(self) -> bool:
@@ -84,8 +89,8 @@ class User(AbstractUser):
     def sees_all_provinces(self) -> bool:
         if self.is_admin or self.is_region_official:
             return True
-        # An API client without a province restriction reads the whole region.
-        return self.role == Role.API_CLIENT and not self.province_codes
+        # An API client without a province or operator restriction reads the whole region.
+        return self.role == Role.API_CLIENT and not self.operator_id and not self.province_codes
 
     @property
     def can_manage_procedures(self) -> bool:
@@ -97,6 +102,45 @@ class User(AbstractUser):
         """Staff record their Nucleo's meetings, Region officials the regional tables."""
         return self.is_active and (
             self.is_admin or self.is_province_staff or self.is_region_official
+        )
+
+
+class ResourceFamily(models.TextChoices):
+    """The families of API resources a token's scopes name; each API viewset declares its
+    own (``resource_family``)."""
+
+    PROCEDURES = "procedures", _("Procedures, units, companies, meetings")
+    WORKERS = "workers", _("Workers and cohorts")
+    STEPS = "steps", _("Involvements and their steps (moves, outcomes)")
+    PAL = "pal", _("PAL: operators, measures, Doti, PIPs, networks")
+    REPORTS = "reports", _("Reports and dashboard")
+
+
+class Access(models.TextChoices):
+    READ = "read", _("read")
+    WRITE = "write", _("read and write")
+
+
+def scope_name(family: str, access: str) -> str:
+    return f"{family}:{access}"
+
+
+SCOPE_CHOICES = [
+    (scope_name(family, access), f"{family_label}: {access_label}")
+    for family, family_label in ResourceFamily.choices
+    for access, access_label in Access.choices
+]
+ALL_SCOPES = frozenset(value for value, _label in SCOPE_CHOICES)
+READ_SCOPES = frozenset(scope_name(family, Access.READ) for family in ResourceFamily.values)
+
+
+def validate_scopes(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(_("Scopes are a list of names such as 'procedures:read'."))
+    unknown = sorted(set(value) - ALL_SCOPES)
+    if unknown:
+        raise ValidationError(
+            _("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}, code="invalid"
         )
 
 
@@ -127,6 +171,15 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # What the client may do, per resource family ("procedures:read", "workers:write", ...);
+    # "write" includes "read". Who and where (provinces, operator) is on the user.
+    scopes = models.JSONField(
+        _("scopes"),
+        default=list,
+        blank=True,
+        validators=[validate_scopes],
+        help_text=_("Read, or read and write, per resource family."),
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -147,3 +200,29 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def allows(self, family: str, access: str) -> bool:
+        """Whether the token's scopes let it ``access`` (read/write) the resource ``family``."""
+        granted = set(self.scopes or ())
+        if scope_name(family, Access.WRITE) in granted:
+            return True
+        return access == Access.READ and scope_name(family, Access.READ) in granted
+
+
+class ApiClientHistory(models.Model):
+    """What every audit-history row adds to simple-history's: the API token (so the client
+    system, by name and key prefix) that made the change, if one did. Filled in by
+    ``crisi_portal.history``."""
+
+    history_api_token = models.ForeignKey(
+        ApiToken,
+        verbose_name=_("API client"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The API token the change was made with."),
+    )
+
+    class Meta:
+        abstract = True

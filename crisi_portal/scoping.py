@@ -16,6 +16,10 @@ Roles and provinces are turned into decisions here and nowhere else:
 - Views: HTML views go through :class:`ScopedViewMixin`, API viewsets through
   :class:`ScopedViewSetMixin`; neither repeats the rules. Out of scope means 404; visible but
   not editable means 403.
+- API clients (issue #10): a token's scopes say which resource families it reads or writes
+  (:class:`ClientScopePermission`, before any object is looked up, so 403 whether or not
+  the object exists); an API-client account restricted to an operator acts like that
+  operator's staff (:func:`acts_as_operator`), one restricted to provinces like their staff.
 """
 
 from collections.abc import Iterable
@@ -27,6 +31,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers
 
 from crisi_portal.roles import Role
@@ -38,6 +43,25 @@ def _active(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+def acts_as_operator(user) -> bool:
+    """Operator staff, and an API client restricted to one operator: it acts like that
+    operator's staff (sees, and changes, what they do), whatever provinces it also has."""
+    return user.role == Role.OPERATOR or (user.role == Role.API_CLIENT and bool(user.operator_id))
+
+
+def effective_role(user) -> str:
+    """The role whose rules apply to ``user``: an operator-restricted API client's is
+    ``operator``."""
+    return Role.OPERATOR if acts_as_operator(user) else user.role
+
+
+def has_role(user, roles: Iterable[str] | None) -> bool:
+    """Whether an active ``user`` is an admin or plays one of ``roles`` (``None``: any)."""
+    if not _active(user):
+        return False
+    return user.is_admin or roles is None or effective_role(user) in roles
+
+
 def readable_provinces(user) -> frozenset[str] | None:
     """The provinces whose data ``user`` reads: ``None`` for the whole region.
 
@@ -46,6 +70,8 @@ def readable_provinces(user) -> frozenset[str] | None:
     organisation (:meth:`ScopedQuerySet.for_operator`), so no province as such.
     """
     if not _active(user):
+        return frozenset()
+    if acts_as_operator(user) and not user.is_admin:
         return frozenset()
     if user.sees_all_provinces:
         return None
@@ -67,7 +93,7 @@ def acting_provinces(user) -> frozenset[str] | None:
         return None
     if user.role == Role.PROVINCE_STAFF:
         return user.province_codes
-    if user.role == Role.API_CLIENT:
+    if user.role == Role.API_CLIENT and not acts_as_operator(user):
         # Another regional system writes within its province restriction, if it has one.
         return user.province_codes or None
     return frozenset()
@@ -91,7 +117,7 @@ def may_request_report(user, province: str | None) -> bool:
         return False
     if user.is_admin or user.role == Role.REGION_OFFICIAL:
         return True
-    if user.role in (Role.PROVINCE_STAFF, Role.API_CLIENT):
+    if effective_role(user) in (Role.PROVINCE_STAFF, Role.API_CLIENT):
         provinces = readable_provinces(user)
         return provinces is None or (province is not None and province in provinces)
     return False
@@ -141,7 +167,9 @@ def may_act_for_operator(user, operator) -> bool:
         return True
     if not _active(user):
         return False
-    return user.is_admin or (user.is_operator and user.operator_id == getattr(operator, "pk", None))
+    return user.is_admin or (
+        acts_as_operator(user) and user.operator_id == getattr(operator, "pk", None)
+    )
 
 
 def manages_reference_data(user) -> bool:
@@ -184,7 +212,7 @@ class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:
         if not _active(user):
             return self.none()
-        if user.role == Role.OPERATOR and not user.is_admin:
+        if acts_as_operator(user) and not user.is_admin:
             return self.for_operator(user.operator_id) if user.operator_id else self.none()
         provinces = readable_provinces(user)
         return self.all() if provinces is None else self.in_provinces(provinces)
@@ -196,7 +224,7 @@ class ScopedQuerySet(models.QuerySet):
             return self.all()
         if user.role == Role.REGION_OFFICIAL:
             return self.editable_by_region()
-        if user.role == Role.OPERATOR:
+        if acts_as_operator(user):
             return self.editable_by_operator(user.operator_id) if user.operator_id else self.none()
         provinces = acting_provinces(user)
         return self.all() if provinces is None else self.editable_in_provinces(provinces)
@@ -210,9 +238,8 @@ class ScopedViewMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and self.roles is not None:
-            if not (user.is_admin or user.role in self.roles):
-                raise PermissionDenied
+        if user.is_authenticated and not has_role(user, self.roles):
+            raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def base_queryset(self) -> ScopedQuerySet:
@@ -270,7 +297,7 @@ def dote_involvements(user, fiscal_code: str) -> models.QuerySet:
     Everyone else: none.
     """
     involvement_model = apps.get_model("workers", "Involvement")
-    if not (_active(user) and (user.is_admin or (user.is_operator and user.operator_id))):
+    if not (_active(user) and (user.is_admin or (acts_as_operator(user) and user.operator_id))):
         return involvement_model.objects.none()
     return involvement_model.objects.of_worker(fiscal_code)
 
@@ -294,19 +321,70 @@ class RolePermission(permissions.BasePermission):
     """API: reads for ``read_roles``, writes for ``write_roles`` (set on the viewset)."""
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        if user.is_admin:
-            return True
         if request.method in permissions.SAFE_METHODS:
             roles = getattr(view, "read_roles", None)
         else:
             roles = getattr(view, "write_roles", frozenset())
-        return roles is None or user.role in roles
+        return has_role(request.user, roles)
 
 
-class ScopedViewSetMixin:
+# --- API clients' scopes ---------------------------------------------------------------------
+
+
+def request_access(request, view) -> str:
+    """``read`` for safe methods and the viewset's ``read_actions`` (a POSTed search), else
+    ``write``."""
+    if request.method in permissions.SAFE_METHODS:
+        return "read"
+    if getattr(view, "action", None) in getattr(view, "read_actions", ()):
+        return "read"
+    return "write"
+
+
+def resource_family(view) -> str | None:
+    """The resource family an API view belongs to: its action's entry in
+    ``action_resource_families``, else its ``resource_family``."""
+    by_action = getattr(view, "action_resource_families", {})
+    return by_action.get(getattr(view, "action", None), getattr(view, "resource_family", None))
+
+
+class ClientScopePermission(permissions.BasePermission):
+    """A request authenticated with an API token does what the token's scopes allow: reading
+    a resource family needs its ``read`` (or ``write``) scope, changing it its ``write`` scope.
+    A view with no resource family is closed to tokens. Sessions (people) are not scoped."""
+
+    message = _("This API client's scopes do not allow this request.")
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if not hasattr(token, "allows"):
+            return True
+        family = resource_family(view)
+        if family is None:
+            return False
+        access = request_access(request, view)
+        if token.allows(family, access):
+            return True
+        self.message = _("This API client may not %(access)s %(family)s.") % {
+            "access": _("change") if access == "write" else _("read"),
+            "family": family,
+        }
+        return False
+
+
+class ClientScopedViewMixin:
+    """Every API viewset: the token's scopes are checked before the viewset's own permissions.
+    Set ``resource_family`` (and, for an action of another family, ``action_resource_families``).
+    """
+
+    resource_family: str | None = None
+    action_resource_families: dict[str, str] = {}
+
+    def get_permissions(self):
+        return [ClientScopePermission(), *super().get_permissions()]
+
+
+class ScopedViewSetMixin(ClientScopedViewMixin):
     """API viewsets: list and retrieve in scope (404 outside), writes need edit rights (403)."""
 
     permission_classes = [RolePermission]

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ApiToken, validate_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_issue(*, user, name: str, expires_at: datetime.datetime) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns it with its key, which is never available again."""
+def api_token_check(*, user, name: str, expires_at: datetime.datetime, scopes) -> list[str]:
+    """The checks of :func:`api_token_issue` (also run by the admin's form); returns the
+    scopes, sorted, or raises a ValidationError naming the field."""
+    scopes = sorted(set(scopes))
+    try:
+        validate_scopes(scopes)
+    except ValidationError as exc:
+        raise ValidationError({"scopes": exc.messages}) from exc
+    if not scopes:
+        raise ValidationError({"scopes": _("Give the token at least one scope.")})
     if not user.is_active:
         raise ValidationError({"user": _("The user is not active.")})
     if not name.strip():
@@ -58,6 +67,15 @@ def api_token_issue(*, user, name: str, expires_at: datetime.datetime) -> tuple[
                 % {"days": settings.API_TOKEN_MAX_LIFETIME_DAYS}
             }
         )
+    return scopes
+
+
+def api_token_issue(
+    *, user, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` with ``scopes`` ("procedures:read", "workers:write", ...);
+    returns it with its key, which is never available again."""
+    scopes = api_token_check(user=user, name=name, expires_at=expires_at, scopes=scopes)
     prefix = secrets.token_urlsafe(TOKEN_PREFIX_BYTES)
     secret = secrets.token_urlsafe(TOKEN_SECRET_BYTES)
     token = ApiToken.objects.create(
@@ -66,6 +84,7 @@ def api_token_issue(*, user, name: str, expires_at: datetime.datetime) -> tuple[
         prefix=prefix,
         secret_hash=_digest(secret),
         expires_at=expires_at,
+        scopes=scopes,
     )
     logger.info("API token %s issued to user id %s", prefix, user.pk)
     return token, f"{prefix}.{secret}"

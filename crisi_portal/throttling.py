@@ -104,6 +104,13 @@ class AnonThrottle(QuotaThrottleMixin, AnonRateThrottle):
 
     scope = "anon"
 
+    def get_cache_key(self, request, view):
+        # A request answered before AuthenticationMiddleware ran (a Host header not in
+        # ALLOWED_HOSTS) has no user: it is anonymous, not a server error.
+        if getattr(request, "user", None) is None:
+            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return super().get_cache_key(request, view)
+
 
 class ImportThrottle(QuotaThrottleMixin, SimpleRateThrottle):
     """Bulk writes: the actions a viewset lists in ``bulk_actions``, per user."""

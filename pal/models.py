@@ -6,8 +6,8 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crisi_portal.history import AuditedHistoricalRecords
 from crisi_portal.scoping import ScopedQuerySet, reviewable
 from pal.enums import (
     COMMITTING_PIP_STATUSES,
@@ -49,7 +49,7 @@ class Operator(models.Model):
     is_public = models.BooleanField(_("public employment centre (CPI)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
 
@@ -95,7 +95,7 @@ class Measure(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
 
@@ -205,7 +205,7 @@ class Dote(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = DoteQuerySet.as_manager()
 
@@ -274,7 +274,7 @@ class PIP(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = PIPQuerySet.as_manager()
 
@@ -386,7 +386,7 @@ class CompetenceCertification(models.Model):
     certified_on = models.DateField(_("certified on"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = CertificationQuerySet.as_manager()
 
@@ -447,7 +447,7 @@ class Network(models.Model):
     valid_until = models.DateField(_("active until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords(m2m_fields=[procedures, cohorts])
+    history = AuditedHistoricalRecords(m2m_fields=[procedures, cohorts])
 
     objects = NetworkQuerySet.as_manager()
 
@@ -484,7 +484,7 @@ class NetworkMember(models.Model):
         related_name="+",
         help_text=_("For the Province member and the CPI: which one."),
     )
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     class Meta:
         ordering = ["network", "kind", "name"]

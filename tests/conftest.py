@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crisi_portal.models import ALL_SCOPES
 from crisi_portal.services import api_token_issue
 from tests.factories import UserFactory
 
@@ -44,11 +45,15 @@ def admin_user(db):
 @pytest.fixture
 def api_client_for(db):
     """``api_client_for(user)``: a DRF client sending ``Authorization: Token <key>``, with a
-    key issued as ``issue_token`` issues it (hashed, expiring in 90 days)."""
+    key issued as ``issue_token`` issues it (hashed, expiring in 90 days), with every scope
+    unless ``scopes`` says otherwise."""
 
-    def make(user) -> APIClient:
+    def make(user, scopes=ALL_SCOPES, name: str = "tests") -> APIClient:
         _token, key = api_token_issue(
-            user=user, name="tests", expires_at=timezone.now() + datetime.timedelta(days=90)
+            user=user,
+            name=name,
+            expires_at=timezone.now() + datetime.timedelta(days=90),
+            scopes=scopes,
         )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")

@@ -24,7 +24,7 @@ from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
 from pal.enums import PIPStatus
@@ -692,7 +692,10 @@ API_ROUTE_CASES = [
 
 def dead_token_client(user, state: str) -> APIClient:
     token, key = api_token_issue(
-        user=user, name="matrix", expires_at=timezone.now() + datetime.timedelta(days=1)
+        user=user,
+        name="matrix",
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+        scopes=ALL_SCOPES,
     )
     now = timezone.now()
     if state == "expired":
@@ -860,6 +863,47 @@ def test_api_writes_answer_404_out_of_scope_and_403_when_not_editable(
     else:
         # A cohort move changes its involvements, not the cohort row.
         assert (snapshot(world[obj]), workers_state()) != (before, before_workers)
+
+
+# --- A read-only scoped client (issue #10): reads as the api_client column, writes nothing ----
+
+
+@pytest.fixture
+def read_only_client_bg(api_client_bg, api_client_for) -> APIClient:
+    """The BG api_client with a token that may read every resource family and change none."""
+    return api_client_for(api_client_bg, scopes=READ_SCOPES, name="read-only")
+
+
+@pytest.mark.parametrize(("route", "obj"), API_ROUTE_CASES)
+def test_a_read_only_client_reads_as_the_table_says(route, obj, world, read_only_client_bg):
+    expected = EXPECTATIONS[route][obj][ROLES.index("api_client")]
+    path = url_for(route, obj, world)
+
+    response = fetch(read_only_client_bg, "get", path)
+
+    assert response.status_code == expected, (
+        f"GET {path} read-only: {response.status_code}, expected {expected}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "obj", "expected"),
+    [pytest.param(*write, id="-".join(map(str, write))) for write in API_WRITES],
+)
+def test_a_read_only_client_is_refused_every_write(
+    method, route, obj, expected, world, read_only_client_bg
+):
+    path = url_for(route, obj, world)
+    before = snapshot(world[obj])
+    before_workers = workers_state()
+
+    response = fetch(read_only_client_bg, method, path, payload_for(WRITE_PAYLOADS, route, world))
+
+    # 403 before any object is looked up: in scope or not, existing or not, alike.
+    assert response.status_code == 403, f"{method.upper()} {path}: {response.status_code}"
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert snapshot(world[obj]) == before
+    assert workers_state() == before_workers
 
 
 @pytest.mark.parametrize("role", ["province_staff", "api_client"])

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ALL_SCOPES, ApiToken
 from crisi_portal.services import api_token_issue
 from tests.factories import UserFactory
 
@@ -22,7 +22,10 @@ PATH = "/api/v1/procedures/"
 
 def issue(user, days: int = 30, name: str = "gestionale") -> tuple[ApiToken, str]:
     return api_token_issue(
-        user=user, name=name, expires_at=timezone.now() + datetime.timedelta(days=days)
+        user=user,
+        name=name,
+        expires_at=timezone.now() + datetime.timedelta(days=days),
+        scopes=ALL_SCOPES,
     )
 
 
@@ -157,6 +160,10 @@ class TestAdmin:
         assert token.revoked_at is not None
         assert get(key).status_code == 401
 
-    def test_the_admin_cannot_add_or_delete_tokens(self, client):
+    def test_the_admin_cannot_delete_tokens(self, client):
+        # Issuing through the admin (issue #10): tests/test_api_scopes.py::TestAdmin.
+        token, _key = issue(UserFactory(username="sistema", api_client=True))
         client.force_login(UserFactory(username="root", admin=True))
-        assert client.get(reverse("admin:crisi_portal_apitoken_add")).status_code == 403
+        delete = reverse("admin:crisi_portal_apitoken_delete", args=[token.pk])
+        assert client.get(delete).status_code == 403
+        assert ApiToken.objects.filter(pk=token.pk).exists()

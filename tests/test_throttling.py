@@ -155,3 +155,9 @@ def test_html_import_pages_are_throttled(rates, client, staff_bg):
     assert int(answers[2]["Retry-After"]) > 0
     # Only the POSTs count: the page itself still opens.
     assert client.get("/procedures/import/").status_code == 200
+
+
+def test_an_api_request_with_a_host_not_allowed_is_a_400_not_a_server_error(db):
+    # Refused before authentication runs, it has no user: counted as anonymous.
+    response = APIClient().get(LIST, HTTP_HOST="not-allowed.example")
+    assert response.status_code == 400

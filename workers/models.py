@@ -5,8 +5,8 @@ from django.db import connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crisi_portal.history import AuditedHistoricalRecords
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
     STEP_SHORT_LABELS,
@@ -110,7 +110,7 @@ class Worker(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = WorkerQuerySet.as_manager()
 
@@ -177,7 +177,7 @@ class Cohort(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = CohortQuerySet.as_manager()
 
@@ -274,7 +274,7 @@ class Involvement(models.Model):
     current_step_since = models.DateField(_("in this step since"), null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = InvolvementQuerySet.as_manager()
 
@@ -417,7 +417,7 @@ class Outcome(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     objects = OutcomeQuerySet.as_manager()
 

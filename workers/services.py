@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crisi_portal.problems import ConflictError, DomainError
-from crisi_portal.scoping import ensure_editable, may_act_in
+from crisi_portal.scoping import acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import save_validated
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import (
@@ -74,7 +74,7 @@ def _label(step: str) -> str:
 def _refuse_operators(user) -> None:
     """Operators see their workers' involvements (and record outcomes) but the step model
     and the procedure data belong to the province's crisis unit."""
-    if user.is_operator:
+    if user is not None and acts_as_operator(user):
         raise PermissionDenied(_("Only the province's crisis unit moves workers between steps."))
 
 

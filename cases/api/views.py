@@ -27,6 +27,7 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.models import ResourceFamily
 from crisi_portal.parsers import JSONParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
@@ -38,6 +39,7 @@ WRITERS = frozenset({Role.PROVINCE_STAFF, Role.API_CLIENT})
 
 
 class CasesViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    resource_family = ResourceFamily.PROCEDURES
     read_roles = READERS
     write_roles = WRITERS
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]

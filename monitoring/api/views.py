@@ -15,9 +15,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from cases.enums import Family
+from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.roles import Role
-from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from crisi_portal.scoping import ClientScopedViewMixin, RolePermission, ScopedViewSetMixin
 from monitoring import services
 from monitoring.api.serializers import (
     DashboardSerializer,
@@ -48,11 +49,12 @@ class OneObjectSchema(AutoSchema):
         return False
 
 
-class DashboardViewSet(viewsets.ViewSet):
+class DashboardViewSet(ClientScopedViewMixin, viewsets.ViewSet):
     """The aggregates behind the dashboard page, with the same filters (DOMAIN §5)."""
 
     schema = OneObjectSchema()
     permission_classes = [RolePermission]
+    resource_family = ResourceFamily.REPORTS
     read_roles = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
 
     @extend_schema(
@@ -135,7 +137,8 @@ class DocumentRenderer(BaseRenderer):
             "`failed`. Province staff and province-restricted clients ask for their own "
             "provinces' bimonthly and quarterly documents; the annual table is regional."
         ),
-        request=ReportRequestSerializer,
+        # JSON only in the schema, as for cohort moves (workers/api/views.py).
+        request={"application/json": ReportRequestSerializer},
         responses={
             202: ReportRunSerializer,
             403: problem("Operators do not request reports"),
@@ -157,6 +160,7 @@ class ReportRunViewSet(
     queryset = ReportRun.objects.select_related("province", "requested_by")
     serializer_class = ReportRunSerializer
     filterset_class = ReportRunFilterSet
+    resource_family = ResourceFamily.REPORTS
     read_roles = REPORT_ROLES
     write_roles = REPORT_ROLES
     http_method_names = ["get", "post", "head", "options"]

@@ -4,8 +4,9 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crisi_portal.models import ResourceFamily
 from crisi_portal.roles import Role
-from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
 from pal import selectors, services
 from pal.api.serializers import (
     DoteSerializer,
@@ -51,10 +52,7 @@ class ActionRolePermission(RolePermission):
         roles = getattr(view, "action_roles", {}).get(getattr(view, "action", None))
         if roles is None:
             return super().has_permission(request, view)
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        return user.is_admin or user.role in roles
+        return has_role(request.user, roles)
 
 
 # --- Reference data: everyone reads, the Region manages ------------------------------------------
@@ -68,6 +66,7 @@ class ReferenceViewSet(
     ScopedViewSetMixin,
     viewsets.GenericViewSet,
 ):
+    resource_family = ResourceFamily.PAL
     read_roles = EVERYONE
     write_roles = REGION
     http_method_names = HTTP_METHODS
@@ -118,6 +117,7 @@ class MeasureViewSet(ReferenceViewSet):
 
 class PALViewSet(WorkersViewSet):
     permission_classes = [ActionRolePermission]
+    resource_family = ResourceFamily.PAL
     read_roles = EVERYONE
     action_roles: dict[str, frozenset[str]] = {}
     http_method_names = HTTP_METHODS

@@ -8,7 +8,7 @@ from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from pal.models import Measure
 from workers import services
-from workers.enums import Step
+from workers.enums import EducationLevel, Step
 from workers.models import (
     TRANSITIONS,
     Cohort,
@@ -123,6 +123,11 @@ class WorkerInvolvementSerializer(serializers.ModelSerializer):
 
 class WorkerSerializer(WorkerSummarySerializer):
     residence_province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Declared so that the schema says what the API sends: "" when not known (a read-only
+    # model field would lose allow_blank, and a generated client would refuse the "").
+    education_level = serializers.ChoiceField(
+        choices=EducationLevel.choices, allow_blank=True, read_only=True
+    )
     involvements = WorkerInvolvementSerializer(
         many=True,
         read_only=True,

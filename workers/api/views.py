@@ -11,9 +11,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
+from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
-from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
+from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
 from crisi_portal.upload_guard import read_upload
 from workers import services
 from workers.api.serializers import (
@@ -61,10 +62,7 @@ class ReadActionRolePermission(RolePermission):
 
     def has_permission(self, request, view) -> bool:
         if getattr(view, "action", None) in getattr(view, "read_actions", ()):
-            user = request.user
-            if not (user and user.is_authenticated and user.is_active):
-                return False
-            return user.is_admin or user.role in view.read_roles
+            return has_role(request.user, view.read_roles)
         return super().has_permission(request, view)
 
 
@@ -72,6 +70,7 @@ class WorkersViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """Scoped like every API viewset, plus the personal-data rules of §6."""
 
     permission_classes = [ReadActionRolePermission]
+    resource_family = ResourceFamily.WORKERS
     read_roles = READERS
     write_roles = WRITERS
     read_actions: frozenset[str] = frozenset()
@@ -206,6 +205,8 @@ class CohortViewSet(
     queryset = Cohort.objects.select_related("procedure", "unit")
     serializer_class = CohortSerializer
     filterset_class = CohortFilterSet
+    # Moving a cohort moves its workers through the steps.
+    action_resource_families = {"move": ResourceFamily.STEPS}
     bulk_actions = frozenset({"move", "assign"})  # the "import" throttle (crisi_portal.throttling)
 
     def get_queryset(self):
@@ -237,7 +238,9 @@ class CohortViewSet(
         return found
 
     @extend_schema(
-        request=CohortMoveSerializer,
+        # JSON is the documented body (forms are read too): one content type per body, which
+        # generated clients need (openapi-python-client emits broken code for several).
+        request={"application/json": CohortMoveSerializer},
         responses={
             200: CohortMoveResultSerializer,
             403: problem_response("Not allowed to move these workers"),
@@ -301,6 +304,7 @@ class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worke
     )
     serializer_class = InvolvementSerializer
     filterset_class = InvolvementFilterSet
+    resource_family = ResourceFamily.STEPS
 
     @extend_schema(
         request=InvolvementSerializer,

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from crisi_portal.models import ApiToken
+from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken
 from crisi_portal.services import api_token_issue, api_token_revoke
 
 DURATION = re.compile(r"^(\d+)d$")
@@ -44,19 +44,34 @@ class Command(BaseCommand):
             f"at most {settings.API_TOKEN_MAX_LIFETIME_DAYS} days.",
         )
         parser.add_argument(
+            "--scope",
+            action="append",
+            dest="scopes",
+            metavar="FAMILY:ACCESS",
+            help="A scope such as procedures:read or workers:write (repeat for more); "
+            "'all' for every scope. Default: read on every resource family. "
+            f"Known: {', '.join(sorted(ALL_SCOPES))}.",
+        )
+        parser.add_argument(
             "--rotate",
             action="store_true",
             help="Revoke the user's other tokens once the new one is issued.",
         )
 
-    def handle(self, *args, username: str, name: str, expires: str, rotate: bool, **options):
+    def handle(
+        self, *args, username: str, name: str, expires: str, rotate: bool, scopes, **options
+    ):
         try:
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"No user named {username!r}.") from exc
         try:
+            if not scopes:
+                scopes = READ_SCOPES
+            elif "all" in scopes:
+                scopes = ALL_SCOPES
             token, key = api_token_issue(
-                user=user, name=name or "api", expires_at=parse_expiry(expires)
+                user=user, name=name or "api", expires_at=parse_expiry(expires), scopes=scopes
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
@@ -66,7 +81,8 @@ class Command(BaseCommand):
             )
             self.stderr.write(f"Revoked {revoked} earlier token(s) of {username!r}.")
         self.stderr.write(
-            f"Token {token.prefix} ({token.name}) for {username!r}, expires "
+            f"Token {token.prefix} ({token.name}) for {username!r}, "
+            f"scopes {' '.join(token.scopes)}, expires "
             f"{timezone.localtime(token.expires_at):%Y-%m-%d %H:%M}. "
             "Store the key now: it cannot be shown again."
         )

@@ -1,0 +1,32 @@
+"""The audit history (django-simple-history) with the API client behind each change.
+
+simple-history records who (``history_user``: for an API request, the token's user); every
+historical model built with :class:`AuditedHistoricalRecords` also records *which client*:
+the token the request was authenticated with (its name and key prefix identify the system).
+"""
+
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+from crisi_portal.models import ApiClientHistory
+
+
+class AuditedHistoricalRecords(HistoricalRecords):
+    """``HistoricalRecords`` whose rows also name the API token of the request."""
+
+    def __init__(self, *args, bases=(), **kwargs):
+        super().__init__(*args, bases=[ApiClientHistory, *bases], **kwargs)
+
+
+def current_api_token():
+    """The API token of the request being served (set by ApiTokenAuthentication on the
+    Django request simple-history's middleware keeps), or None."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    return getattr(request, "api_token", None)
+
+
+@receiver(pre_create_historical_record)
+def record_api_client(sender, instance, history_instance, **kwargs) -> None:
+    if hasattr(history_instance, "history_api_token_id"):
+        history_instance.history_api_token = current_api_token()
