@@ -10,6 +10,7 @@ a page at all answers 403 before any object is looked up.
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -609,9 +610,11 @@ def url_for(route: str, obj: str | None, world: dict, **extra) -> str:
     return reverse(route, kwargs=kwargs)
 
 
-def fetch(client: Client, method: str, path: str, data=None):
+def fetch(client: Client, method: str, path: str, data=None, **extra):
     response = (
-        getattr(client, method)(path, data) if data is not None else (getattr(client, method)(path))
+        getattr(client, method)(path, data, **extra)
+        if data is not None
+        else (getattr(client, method)(path, **extra))
     )
     # File downloads stream from an open file: close it (ResourceWarning is an error here).
     # HttpResponse.close() also sends request_finished, whose close_old_connections would
@@ -845,9 +848,13 @@ def test_api_writes_answer_404_out_of_scope_and_403_when_not_editable(
     path = url_for(route, obj, world)
     before = snapshot(world[obj])
     before_workers = workers_state()
+    client = client_for(role, path)
+    # Workers' data needs If-Match (crisi_portal.concurrency): the ETag of a read, if any.
+    detail = re.match(r"^/api/v1/[a-z-]+/[0-9]+/", path).group(0)
+    etag = fetch(client, "get", detail).get("ETag", '"none"')
 
     response = fetch(
-        client_for(role, path), method, path, payload_for(WRITE_PAYLOADS, route, world)
+        client, method, path, payload_for(WRITE_PAYLOADS, route, world), HTTP_IF_MATCH=etag
     )
 
     assert response.status_code == expected, (

@@ -27,6 +27,7 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.parsers import JSONParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
@@ -37,7 +38,7 @@ READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT}
 WRITERS = frozenset({Role.PROVINCE_STAFF, Role.API_CLIENT})
 
 
-class CasesViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class CasesViewSet(ConditionalViewSetMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     read_roles = READERS
     write_roles = WRITERS
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]

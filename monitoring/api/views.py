@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from cases.enums import Family
 from crisi_portal.problems import ConflictError, DomainError
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
 from monitoring import services
@@ -147,6 +148,7 @@ class ReportRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    ConditionalViewSetMixin,
     ScopedViewSetMixin,
     viewsets.GenericViewSet,
 ):
@@ -160,6 +162,8 @@ class ReportRunViewSet(
     read_roles = REPORT_ROLES
     write_roles = REPORT_ROLES
     http_method_names = ["get", "post", "head", "options"]
+    # Runs are written by the workers, not by clients: ETags on reads (polling gets 304).
+    etag_after_actions = frozenset()
 
     def get_serializer_class(self):
         if self.action == "create":

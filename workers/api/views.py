@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
@@ -68,7 +69,7 @@ class ReadActionRolePermission(RolePermission):
         return super().has_permission(request, view)
 
 
-class WorkersViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+class WorkersViewSet(ConditionalViewSetMixin, ScopedViewSetMixin, viewsets.GenericViewSet):
     """Scoped like every API viewset, plus the personal-data rules of §6."""
 
     permission_classes = [ReadActionRolePermission]
@@ -207,6 +208,8 @@ class CohortViewSet(
     serializer_class = CohortSerializer
     filterset_class = CohortFilterSet
     bulk_actions = frozenset({"move", "assign"})  # the "import" throttle (crisi_portal.throttling)
+    # If-Match on the cohort (optional): each worker's own move is guarded by its row lock.
+    conditional_actions = frozenset({"move", "assign"})
 
     def get_queryset(self):
         return super().get_queryset().annotate(involvement_count=Count("involvements"))
@@ -301,6 +304,9 @@ class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worke
     )
     serializer_class = InvolvementSerializer
     filterset_class = InvolvementFilterSet
+    # Workers' data: a write must show the version it was based on (428 without If-Match).
+    conditional_actions = frozenset({"partial_update", "move", "outcome"})
+    if_match_required = conditional_actions
 
     @extend_schema(
         request=InvolvementSerializer,
