@@ -99,6 +99,8 @@ class TestStableOrder:
     def test_rows_tied_on_the_list_order_are_paged_by_id(self, admin_user, api_client_for):
         # Companies are listed by name: two of the same name must not swap between pages.
         tied = [CompanyFactory(name="Omonima S.r.l.") for _ in range(3)]
+        # An update moves the row on disk (PostgreSQL): without the id it would come last.
+        Company.objects.filter(pk=tied[0].pk).update(ateco_code="25.62.00")
         client = api_client_for(admin_user)
         ids = []
         for offset in range(Company.objects.count()):
