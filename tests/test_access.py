@@ -441,6 +441,11 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "procedure-export-csv": {None: API_READERS},
     # POST only: a GET that passes authentication and the read-role check is 405.
     "procedure-import-csv": {None: (401, 405, 405, 403, 405, 405)},
+    # Upserts by external id (issue #10): POST only, for the procedure writers.
+    "procedure-upsert": {None: (401, 405, 405, 403, 405, 405)},
+    "procedure-bulk": {None: (401, 405, 405, 403, 405, 405)},
+    "unit-upsert": {None: (401, 405, 405, 403, 405, 405)},
+    "unit-bulk": {None: (401, 405, 405, 403, 405, 405)},
     "procedure-detail": {
         "proc_bg": API_READERS,
         "proc_mi": API_READERS_OUT,

@@ -129,6 +129,39 @@ CASES = {
         lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
     ),
+    # Upserts (issue #10): the procedure id in the body, alone or as a bulk item.
+    "unit upsert: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/units/upsert/",
+            lambda ref, w: {
+                "procedure": ref,
+                "external_id": "U-REF",
+                "comune": "Dalmine",
+                "province": "BG",
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "unit bulk: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/units/bulk/",
+            lambda ref, w: {
+                "items": [
+                    {
+                        "procedure": ref,
+                        "external_id": "U-REF",
+                        "comune": "Dalmine",
+                        "province": "BG",
+                    }
+                ]
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
     "meeting create: procedure ids": Case(
         ("staff_bg", "api_client_bg"),
         api_post(
@@ -617,3 +650,32 @@ def test_a_procedures_file_naming_another_provinces_procedure_reveals_nothing(
     for secret in secrets_of(procedure):
         assert secret not in answer
     assert "already in use" in answer
+
+
+@pytest.mark.parametrize("url", ["/api/v1/procedures/upsert/", "/api/v1/procedures/bulk/"])
+def test_upserting_another_provinces_external_id_reveals_and_changes_nothing(
+    url, api_client_bg, api_client_for, world, english
+):
+    """An external id is unique, so another province's cannot be taken: the refusal says only
+    that it is in use (what any clash says), nothing of that procedure, and writes nothing."""
+    theirs = world["proc_mi"]
+    item = {
+        "external_id": theirs.external_id,
+        "company": {"name": "Nuova S.r.l.", "tax_code": "01234567897"},
+        "family": "cigs_ministeriale",
+        "opened_on": "2025-05-02",
+        "start_date": "2025-05-05",
+        "lead_province": "BG",
+        "notes": "Presa da BG",
+    }
+    client = api_client_for(api_client_bg)
+    before = row_counts()
+    body = item if url.endswith("upsert/") else {"items": [item]}
+    response = client.post(url, body)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "external_id"
+    assert "already in use" in error["message"]
+    for secret in secrets_of(theirs):
+        assert secret not in body_of(response)
+    assert row_counts() == before
