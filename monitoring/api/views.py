@@ -15,8 +15,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from cases.enums import Family
-from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.concurrency import ConditionalViewSetMixin
+from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
 from monitoring import services
