@@ -49,6 +49,8 @@ def stable_order(queryset):
 
 def cursor_ordering(model) -> tuple[str, ...]:
     names = {field.name for field in model._meta.get_fields()}
+    if "history_date" in names:  # a changes feed (crisi_portal/changes.py)
+        return ("history_date", "history_id")
     return ("updated_at", "id") if "updated_at" in names else ("id",)
 
 

@@ -443,6 +443,10 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "procedure-import-csv": {None: (401, 405, 405, 403, 405, 405)},
     # Upserts by external id (issue #10): POST only, for the procedure writers.
     "procedure-upsert": {None: (401, 405, 405, 403, 405, 405)},
+    # Changes feeds (issue #10): read like the lists, scoped row by row.
+    "procedure-changes": {None: API_READERS},
+    "unit-changes": {None: API_READERS},
+    "meeting-changes": {None: API_READERS},
     "procedure-bulk": {None: (401, 405, 405, 403, 405, 405)},
     "unit-upsert": {None: (401, 405, 405, 403, 405, 405)},
     "unit-bulk": {None: (401, 405, 405, 403, 405, 405)},

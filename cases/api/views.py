@@ -35,6 +35,7 @@ from crisi_portal.bulk import (
     BulkResultSerializer,
     bulk_apply,
 )
+from crisi_portal.changes import ChangesFeedMixin
 from crisi_portal.concurrency import (
     IF_MATCH,
     ConditionalViewSetMixin,
@@ -128,7 +129,7 @@ def bulk_request(serializer_class):
     )
 
 
-class ProcedureViewSet(UpsertMixin, CasesViewSet):
+class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     """Crisis procedures in the caller's provinces (lead province or a production unit)."""
 
     queryset = CrisisProcedure.objects.select_related("company", "lead_province").prefetch_related(
@@ -253,7 +254,7 @@ class ProcedureViewSet(UpsertMixin, CasesViewSet):
         return response
 
 
-class UnitViewSet(UpsertMixin, CasesViewSet):
+class UnitViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     """Production units (sedi operative); staff change the units of their own province."""
 
     queryset = ProductionUnit.objects.select_related("procedure", "province")
@@ -318,7 +319,7 @@ class CompanyViewSet(CasesViewSet):
     http_method_names = ["get", "head", "options"]
 
 
-class MeetingViewSet(CasesViewSet):
+class MeetingViewSet(ChangesFeedMixin, CasesViewSet):
     """Tables (tavoli) where procedures are discussed; minutes are uploaded as multipart."""
 
     queryset = Meeting.objects.select_related("province").prefetch_related("procedures")
