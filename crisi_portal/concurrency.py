@@ -137,6 +137,63 @@ PRECONDITION_REQUIRED_RESPONSES = {
 }
 
 
+def _project_schema_class():
+    # Extends whatever AutoSchema the project configures, so both apply.
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return import_string(settings.REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"])
+
+
+ETAG_HEADER = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "The object's version: send it back in If-Match to change it.",
+    }
+}
+
+
+class ConditionalAutoSchema(_project_schema_class()):
+    """Documents, per operation, the ETag header, If-Match / If-None-Match and 304/412/428."""
+
+    def _action(self) -> str | None:
+        return getattr(self.view, "action", None)
+
+    def _conditional(self) -> bool:
+        return self.method not in permissions.SAFE_METHODS and self._action() in getattr(
+            self.view, "conditional_actions", ()
+        )
+
+    def _required(self) -> bool:
+        return self._action() in getattr(self.view, "if_match_required", ())
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._conditional():
+            parameters.append(IF_MATCH_REQUIRED if self._required() else IF_MATCH)
+        elif self._action() == "retrieve":
+            parameters.append(IF_NONE_MATCH)
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        action = self._action()
+        tagged = action == "retrieve" or self._conditional()
+        tagged = tagged or action in getattr(self.view, "etag_after_actions", ())
+        if tagged and self.method != "DELETE":
+            for code, response in responses.items():
+                if code.startswith("2"):
+                    response.setdefault("headers", {}).update(ETAG_HEADER)
+        if action == "retrieve":
+            responses.setdefault("304", {"description": "Not Modified: If-None-Match is current."})
+        if self._conditional():
+            for code, response in (
+                PRECONDITION_REQUIRED_RESPONSES if self._required() else PRECONDITION_RESPONSES
+            ).items():
+                responses.setdefault(str(code), {"description": response.description})
+        return responses
+
+
 class ConditionalViewSetMixin:
     """ETags on every object, ``If-Match`` on its writes, ``If-None-Match`` on its reads.
 
@@ -145,6 +202,7 @@ class ConditionalViewSetMixin:
     those that refuse a write without it (428).
     """
 
+    schema = ConditionalAutoSchema()
     conditional_actions: frozenset[str] = DEFAULT_CONDITIONAL_ACTIONS
     if_match_required: frozenset[str] = frozenset()
     etag_after_actions: frozenset[str] = ETAG_AFTER_ACTIONS

@@ -184,3 +184,29 @@ class TestWorkersData:
         )
         assert response.status_code == 201, response.content
         assert Outcome.objects.filter(involvement=involvement).exists()
+
+
+class TestSchema:
+    @pytest.fixture
+    def schema(self, staff_bg, api_client_for):
+        response = api_client_for(staff_bg).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+        assert response.status_code == 200
+        return response.json()["paths"]
+
+    def test_workers_data_documents_a_required_if_match_and_428(self, schema):
+        move = schema["/api/v1/involvements/{id}/move/"]["post"]
+        if_match = next(p for p in move["parameters"] if p["name"] == "If-Match")
+        assert if_match["in"] == "header" and if_match["required"] is True
+        assert {"412", "428"} <= set(move["responses"])
+        assert "ETag" in move["responses"]["201"]["headers"]
+
+    def test_other_writes_document_an_optional_if_match_and_412(self, schema):
+        patch = schema["/api/v1/procedures/{id}/"]["patch"]
+        if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+        assert if_match.get("required", False) is False
+        assert "412" in patch["responses"] and "428" not in patch["responses"]
+
+    def test_reads_document_if_none_match_and_304(self, schema):
+        read = schema["/api/v1/procedures/{id}/"]["get"]
+        assert "If-None-Match" in {p["name"] for p in read["parameters"]}
+        assert "304" in read["responses"]
