@@ -450,6 +450,7 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "procedure-bulk": {None: (401, 405, 405, 403, 405, 405)},
     "unit-upsert": {None: (401, 405, 405, 403, 405, 405)},
     "unit-bulk": {None: (401, 405, 405, 403, 405, 405)},
+    "worker-bulk": {None: (401, 405, 405, 403, 405, 405)},
     "procedure-detail": {
         "proc_bg": API_READERS,
         "proc_mi": API_READERS_OUT,

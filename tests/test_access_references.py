@@ -177,6 +177,48 @@ CASES = {
         lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
     ),
+    "worker bulk: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/workers/bulk/",
+            lambda ref, w: {
+                "procedure": ref,
+                "items": [
+                    {
+                        "fiscal_code": MISSING_FISCAL_CODE,
+                        "last_name": "Rossi",
+                        "first_name": "Maria",
+                        "birth_date": "1970-01-01",
+                        "sex": "F",
+                        "unit": "U-1",
+                    }
+                ],
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "worker bulk: procedure external id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/workers/bulk/",
+            lambda ref, w: {
+                "procedure_external_id": ref,
+                "items": [
+                    {
+                        "fiscal_code": MISSING_FISCAL_CODE,
+                        "last_name": "Rossi",
+                        "first_name": "Maria",
+                        "birth_date": "1970-01-01",
+                        "sex": "F",
+                        "unit": "U-1",
+                    }
+                ],
+            },
+        ),
+        lambda w: (w["proc_mi"].external_id, w["proc_mi"]),
+        "NO-SUCH-PROCEDURE",
+    ),
     "meeting create: procedure ids": Case(
         ("staff_bg", "api_client_bg"),
         api_post(

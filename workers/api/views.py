@@ -17,6 +17,7 @@ from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin
 from crisi_portal.upload_guard import read_upload
 from workers import services
+from workers.api.bulk import WorkerBulkDocSerializer, WorkerBulkSerializer, workers_upsert
 from workers.api.serializers import (
     CohortAssignResultSerializer,
     CohortAssignSerializer,
@@ -116,7 +117,8 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
     serializer_class = WorkerSerializer
     filterset_class = WorkerFilterSet
     read_actions = frozenset({"search"})
-    bulk_actions = frozenset({"import_list"})  # the "import" throttle (crisi_portal.throttling)
+    # The "import" throttle (crisi_portal.throttling).
+    bulk_actions = frozenset({"import_list", "bulk"})
 
     def get_queryset(self):
         involvements = Involvement.objects.visible_to(self.request.user).select_related("procedure")
@@ -145,6 +147,43 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         if worker is None:
             raise Http404
         return Response(self.get_serializer(worker).data)
+
+    @extend_schema(
+        request=WorkerBulkDocSerializer,
+        responses={
+            200: OpenApiResponse(description="What was (or, with dry_run, would be) saved"),
+            400: problem_response("The body is not JSON"),
+            404: problem_response("No such procedure in your scope"),
+            413: problem_response("The body is too large"),
+            422: problem_response(
+                "Some items are refused: errors[] gives each one's index, field and reason; "
+                "nothing was saved"
+            ),
+        },
+        summary="Upsert up to 500 workers of a procedure by fiscal code, all or nothing",
+        description=(
+            "Workers are keyed on their fiscal code, sent only in the body. Each item takes "
+            "the worker in charge in the procedure's unit (its external id), or updates the "
+            "involvement; identities of stored workers are never overwritten. The same rules "
+            "as POST /api/v1/workers/import/ (a worker list)."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None)
+    def bulk(self, request):
+        params = WorkerBulkSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        procedures = CrisisProcedure.objects.visible_to(request.user)
+        if data.get("procedure"):
+            procedure = procedures.filter(pk=data["procedure"]).first()
+        else:
+            procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
+        if procedure is None:
+            raise Http404
+        result = workers_upsert(
+            procedure=procedure, items=data["items"], user=request.user, dry_run=data["dry_run"]
+        )
+        return Response(result.as_dict())
 
     @extend_schema(
         request={"multipart/form-data": WorkerImportRequestSerializer},
