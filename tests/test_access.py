@@ -1423,7 +1423,9 @@ def test_an_involvement_cannot_be_moved_to_a_unit_of_another_province(
     # there would hand the worker to MI, a change BG may not make in MI.
     involvement = world["involvement_bg"]
     path = url_for("involvement-detail", "involvement_bg", world)
-    response = fetch(client_for(role, path), "patch", path, {"unit": world[unit].pk})
+    client = client_for(role, path)
+    etag = fetch(client, "get", path)["ETag"]  # workers' data is written with If-Match
+    response = fetch(client, "patch", path, {"unit": world[unit].pk}, HTTP_IF_MATCH=etag)
     assert response.status_code == 403, response.content
     involvement.refresh_from_db()
     assert involvement.unit == world["unit_bg"]
