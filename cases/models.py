@@ -152,6 +152,12 @@ class CrisisProcedureQuerySet(ScopedQuerySet):
         # Procedure-level fields belong to the lead province.
         return self.filter(lead_province__in=list(codes))
 
+    def deleted_in_provinces(self, history, codes):
+        # Led there, or with a unit there when it went (its units are deleted with it).
+        codes = list(codes)
+        units = ProductionUnit.history.filter(procedure_id=OuterRef("id"), province_id__in=codes)
+        return history.filter(Q(lead_province_id__in=codes) | Exists(units))
+
     def with_totals(self):
         # Aggregating drops Meta.ordering (GROUP BY), so the order is restated.
         return self.annotate(
@@ -253,6 +259,12 @@ class ProductionUnitQuerySet(ScopedQuerySet):
     def editable_in_provinces(self, codes):
         return self.filter(province__in=list(codes))
 
+    def deleted_in_provinces(self, history, codes):
+        # In the province, or of a procedure the province sees (as live units are).
+        codes = list(codes)
+        procedures = CrisisProcedure.objects.in_provinces(codes).values("pk")
+        return history.filter(Q(province_id__in=codes) | Q(procedure_id__in=procedures))
+
 
 class ProductionUnit(models.Model):
     """A production site (sede operativa) of the company involved in the procedure."""
@@ -320,6 +332,9 @@ class MeetingQuerySet(ScopedQuerySet):
     def editable_by_region(self):
         # Region officials keep the record of the regional tables they convene.
         return self.filter(province__isnull=True)
+
+    def deleted_in_provinces(self, history, codes):
+        return history.filter(province_id__in=list(codes))
 
 
 def minutes_upload_to(instance: "Meeting", filename: str) -> str:

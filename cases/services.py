@@ -295,3 +295,90 @@ def create_procedure_with_company(
     """The browser's "new procedure": find or create the company, then open the procedure."""
     company = company_upsert(user=user, **company_data)
     return procedure_create(user=user, company=company, data=data, units=units)
+
+
+# --- Upserts by external id (API sync, issue #10) ---------------------------------------------
+
+
+def _external_id_taken() -> ValidationError:
+    # The same words whether the procedure is out of the caller's scope or not: an external id
+    # is unique, so it cannot be taken again, and nothing else of that procedure is told.
+    return ValidationError(
+        {"external_id": _("This external id is already in use: give the procedure another.")}
+    )
+
+
+@transaction.atomic
+def procedure_upsert(
+    *,
+    user,
+    company_data: dict[str, Any],
+    data: dict[str, Any],
+    units: list[dict[str, Any]] = (),
+) -> tuple[CrisisProcedure, bool]:
+    """Create the procedure with this ``external_id``, or bring the stored one up to date.
+
+    Returns ``(procedure, created)``. A procedure out of the caller's scope is one that does
+    not exist, and its external id cannot be taken (:func:`_external_id_taken`); one they see
+    but do not lead is refused (403) by :func:`procedure_update`. Units are matched on their
+    own external id within the procedure: listed ones are created or updated (each by the
+    rules of :func:`unit_create` / :func:`unit_update`), others are left as they are.
+    """
+    external_id = (data.get("external_id") or "").strip()
+    if not external_id:
+        raise ValidationError({"external_id": _("Give the external id to upsert by.")})
+    stored = CrisisProcedure.objects.select_for_update().filter(external_id=external_id).first()
+    if stored is None:
+        procedure = create_procedure_with_company(
+            user=user, company_data=company_data, data=data, units=list(units)
+        )
+        return procedure, True
+    if user is not None and not CrisisProcedure.objects.visible_to(user).filter(pk=stored.pk):
+        raise _external_id_taken()
+    tax_code = company_data.get("tax_code")
+    if tax_code and normalise_tax_code(tax_code) != stored.company.tax_code:
+        raise ValidationError({"company": _("A procedure cannot be moved to another company.")})
+    changed = {
+        field: value
+        for field, value in data.items()
+        if field == "external_id" or getattr(stored, field) != value
+    }
+    if len(changed) > 1:
+        stored = procedure_update(user=user, procedure=stored, data=changed)
+    company_changes = {
+        key: value
+        for key, value in company_data.items()
+        if key != "tax_code" and value and getattr(stored.company, key) != value
+    }
+    if company_changes:
+        company_upsert(
+            user=user, **{"tax_code": stored.company.tax_code, "name": "", **company_changes}
+        )
+    for unit_data in units:
+        unit_upsert(user=user, procedure=stored, data=unit_data)
+    return stored, False
+
+
+@transaction.atomic
+def unit_upsert(
+    *, user, procedure: CrisisProcedure, data: dict[str, Any]
+) -> tuple[ProductionUnit, bool]:
+    """Create the unit with this external id in ``procedure``, or update the stored one."""
+    external_id = (data.get("external_id") or "").strip()
+    if not external_id:
+        raise ValidationError({"external_id": _("Give the unit's external id to upsert by.")})
+    stored = (
+        ProductionUnit.objects.select_for_update()
+        .filter(procedure=procedure, external_id=external_id)
+        .first()
+    )
+    if stored is None:
+        return unit_create(user=user, procedure=procedure, data=data), True
+    changed = {
+        field: value
+        for field, value in data.items()
+        if field != "procedure" and getattr(stored, field) != value
+    }
+    if not changed:
+        return stored, False
+    return unit_update(user=user, unit=stored, data=changed), False

@@ -1,18 +1,92 @@
-"""The API's pagination: ``?limit=`` (1–500, default PAGE_SIZE: 50) and ``?offset=`` (0 or more).
+"""The API's pagination: ``?limit=`` (1–500, default PAGE_SIZE: 50) and ``?offset=`` (0 or more)
+for small pages, or a cursor (``?paging=cursor``, then the ``next`` links) for full syncs.
 
 ``limit`` above the maximum is brought down to it (DRF's habit, so clients asking for "all"
 get full pages); a value that is not a whole number in range is a 400 problem naming the
 parameter rather than a silent default. An offset past the end is an empty page, however
 large it is (DRF never sends it to the database then).
+
+Every page comes in a stable order: the list's own order with the id as the last tie-breaker,
+so no row is repeated or skipped between pages of an unchanged collection.
+
+Cursor paging (issue #10, sync) walks a collection by ``(updated_at, id)``: a row changed
+during the walk moves behind the cursor and is met again on a later page, so a client that
+follows ``next`` to the end has seen every row as it was at least once, whatever changed
+meanwhile; it then keeps the time it started and next time asks ``?updated_since=`` it.
+Offsets would skip rows when earlier ones change, and count every row on every page.
 """
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from rest_framework.pagination import LimitOffsetPagination
+from django.utils.translation import gettext_lazy
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 
 MAX_LIMIT = 500
 WHOLE_NUMBER = re.compile(r"[0-9]+")
+PAGING_MODES = ("offset", "cursor")
+
+
+def _invalid(name: str, message: str):
+    from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+
+    return InvalidQuery([{"field": name, "message": message}])
+
+
+def stable_order(queryset):
+    """The queryset's order, with the primary key as the last tie-breaker."""
+    query = queryset.query
+    ordering = list(query.order_by) or (
+        list(queryset.model._meta.ordering) if query.default_ordering else []
+    )
+    names = {term.lstrip("-") for term in ordering if isinstance(term, str)}
+    if names & {"pk", queryset.model._meta.pk.name}:
+        return queryset
+    return queryset.order_by(*ordering, "pk")
+
+
+def cursor_ordering(model) -> tuple[str, ...]:
+    names = {field.name for field in model._meta.get_fields()}
+    if "history_date" in names:  # a changes feed (crisi_portal/changes.py)
+        return ("history_date", "history_id")
+    return ("updated_at", "id") if "updated_at" in names else ("id",)
+
+
+class SyncCursorPagination(CursorPagination):
+    """Cursor pages by ``(updated_at, id)`` (``id`` alone for rows without ``updated_at``)."""
+
+    page_size_query_param = "limit"
+    max_page_size = MAX_LIMIT
+    invalid_cursor_message = gettext_lazy("The cursor is not valid: start again without one.")
+
+    def __init__(self, page_size: int):
+        self.page_size = page_size
+
+    def get_page_size(self, request):
+        return self.page_size
+
+    def get_ordering(self, request, queryset, view):
+        return cursor_ordering(queryset.model)
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise _invalid(self.cursor_query_param, str(self.invalid_cursor_message)) from None
+        if cursor is not None and cursor.position is not None:
+            field = self._model._meta.get_field(self.ordering_field)
+            try:
+                field.to_python(cursor.position)
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                raise _invalid(self.cursor_query_param, str(self.invalid_cursor_message)) from None
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        self.ordering_field = cursor_ordering(queryset.model)[0]
+        return super().paginate_queryset(queryset, request, view)
 
 
 class Pagination(LimitOffsetPagination):
@@ -29,10 +103,8 @@ class Pagination(LimitOffsetPagination):
         # Past 18 digits the exact value does not matter (and int() refuses 4300+ digits).
         value = int(digits) if WHOLE_NUMBER.fullmatch(raw) and len(digits) <= 18 else 10**18
         if not WHOLE_NUMBER.fullmatch(raw) or value < minimum:
-            from crisi_portal.problems import InvalidQuery  # DRF loads this module early
-
             message = _("Must be a whole number from %(minimum)d.") % {"minimum": minimum}
-            raise InvalidQuery([{"field": name, "message": message}])
+            raise _invalid(name, message)
         return value
 
     def get_limit(self, request):
@@ -41,3 +113,55 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return self._whole_number(request, self.offset_query_param, 0) or 0
+
+    def _mode(self, request) -> str:
+        paging = request.query_params.get("paging")
+        if paging is not None and paging not in PAGING_MODES:
+            raise _invalid("paging", _("Must be offset or cursor."))
+        if paging == "cursor" or request.query_params.get("cursor") is not None:
+            if request.query_params.get(self.offset_query_param) not in (None, ""):
+                raise _invalid("offset", _("A cursor page has no offset: follow the next link."))
+            return "cursor"
+        return "offset"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.cursor = None
+        mode = self._mode(request)
+        queryset = stable_order(queryset)
+        if mode == "cursor":
+            self.cursor = SyncCursorPagination(self.get_limit(request))
+            return self.cursor.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.cursor is not None:
+            return self.cursor.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema):
+        body = super().get_paginated_response_schema(schema)
+        body["required"] = ["next", "previous", "results"]
+        body["properties"]["count"]["description"] = "Total rows (offset paging only)."
+        return body
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "paging",
+                "required": False,
+                "in": "query",
+                "description": (
+                    "offset (default): limit/offset pages with a count. cursor: pages by "
+                    "(updated_at, id) for full syncs; follow next until it is null."
+                ),
+                "schema": {"type": "string", "enum": list(PAGING_MODES)},
+            },
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "An opaque position, from a cursor page's next/previous link.",
+                "schema": {"type": "string"},
+            },
+        ]

@@ -209,6 +209,13 @@ class ScopedQuerySet(models.QuerySet):
         """Rows an operator's staff may change (by default none)."""
         return self.none()
 
+    def deleted_in_provinces(self, history: models.QuerySet, codes: Iterable[str]):
+        """Of the deletion records in ``history`` (the model's simple-history rows with
+        ``history_type "-"``), those of rows that belonged to the given provinces, judged on
+        the deleted row's own fields (by default none: only callers who read every province
+        see deletions)."""
+        return history.none()
+
     def visible_to(self, user) -> Self:
         if not _active(user):
             return self.none()
@@ -228,6 +235,26 @@ class ScopedQuerySet(models.QuerySet):
             return self.editable_by_operator(user.operator_id) if user.operator_id else self.none()
         provinces = acting_provinces(user)
         return self.all() if provinces is None else self.editable_in_provinces(provinces)
+
+
+def visible_changes(model: type[models.Model], user, history: models.QuerySet) -> models.QuerySet:
+    """The change records (simple-history rows) of ``model`` that ``user`` may see.
+
+    Creations and updates: of the rows the user sees now. Deletions: judged on the deleted
+    row's last recorded fields (:meth:`ScopedQuerySet.deleted_in_provinces`); operators see
+    no deletions. Out of scope, a change is as absent as its row.
+    """
+    if not _active(user):
+        return history.none()
+    live = model._default_manager.visible_to(user).values("pk")
+    changes = history.filter(history_type__in=["+", "~"], id__in=live)
+    deleted = history.filter(history_type="-")
+    if user.role == Role.OPERATOR and not user.is_admin:
+        return changes
+    provinces = readable_provinces(user)
+    if provinces is not None:
+        deleted = model._default_manager.all().deleted_in_provinces(deleted, provinces)
+    return changes | deleted
 
 
 class ScopedViewMixin(LoginRequiredMixin):

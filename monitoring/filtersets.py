@@ -1,10 +1,12 @@
 """One FilterSet per list, shared by the HTML list and the API viewset."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Province
+from crisi_portal.filtersets import UpdatedSinceFilter
 from crisi_portal.forms import StyledFormMixin
 from monitoring.enums import ReportFormat, ReportKind, RunStatus
 from monitoring.models import ReportRun
@@ -53,6 +55,13 @@ class ReportRunFilterSet(django_filters.FilterSet):
         help_text=_("true: only the newest version of each document."),
     )
 
+    # Sync (issue #10): a run changes when requested, started and finished.
+    updated_since = UpdatedSinceFilter(
+        method="filter_updated_since",
+        label=_("Updated since"),
+        help_text=_("ISO 8601 date-time, e.g. 2025-03-01T00:00:00+01:00"),
+    )
+
     class Meta:
         model = ReportRun
         fields = ["kind", "period", "province", "file_format", "status", "latest"]
@@ -69,6 +78,11 @@ class ReportRunFilterSet(django_filters.FilterSet):
         if value == REGIONAL:
             return queryset.filter(province__isnull=True)
         return queryset.filter(province_id=value) if value else queryset
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(
+            Q(requested_at__gte=value) | Q(started_at__gte=value) | Q(finished_at__gte=value)
+        )
 
     def filter_latest(self, queryset, name, value):
         return queryset.latest_versions() if value else queryset

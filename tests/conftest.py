@@ -1,6 +1,7 @@
 """One user per role of §1, and API clients authenticated with a real token."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -42,20 +43,36 @@ def admin_user(db):
     return UserFactory(username="admin", admin=True)
 
 
+OBJECT_PATH = re.compile(r"^(/api/v1/[a-z-]+/[0-9]+/)")
+
+
+class IfMatchAPIClient(APIClient):
+    """A client that reads the object first and sends its ETag in If-Match on every write, as
+    a well-behaved system does (tests/test_concurrency.py covers clients that do not)."""
+
+    def generic(self, method, path, *args, **kwargs):
+        match = OBJECT_PATH.match(path)
+        if method not in ("GET", "HEAD", "OPTIONS") and match and "HTTP_IF_MATCH" not in kwargs:
+            etag = super().generic("GET", match.group(1)).get("ETag")
+            if etag:
+                kwargs["HTTP_IF_MATCH"] = etag
+        return super().generic(method, path, *args, **kwargs)
+
+
 @pytest.fixture
 def api_client_for(db):
     """``api_client_for(user)``: a DRF client sending ``Authorization: Token <key>``, with a
     key issued as ``issue_token`` issues it (hashed, expiring in 90 days), with every scope
     unless ``scopes`` says otherwise."""
 
-    def make(user, scopes=ALL_SCOPES, name: str = "tests") -> APIClient:
+    def make(user, scopes=ALL_SCOPES, name: str = "tests", *, if_match: bool = False) -> APIClient:
         _token, key = api_token_issue(
             user=user,
             name=name,
             expires_at=timezone.now() + datetime.timedelta(days=90),
             scopes=scopes,
         )
-        client = APIClient()
+        client = IfMatchAPIClient() if if_match else APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 

@@ -10,6 +10,7 @@ a page at all answers 403 before any object is looked up.
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -440,6 +441,16 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "procedure-export-csv": {None: API_READERS},
     # POST only: a GET that passes authentication and the read-role check is 405.
     "procedure-import-csv": {None: (401, 405, 405, 403, 405, 405)},
+    # Upserts by external id (issue #10): POST only, for the procedure writers.
+    "procedure-upsert": {None: (401, 405, 405, 403, 405, 405)},
+    # Changes feeds (issue #10): read like the lists, scoped row by row.
+    "procedure-changes": {None: API_READERS},
+    "unit-changes": {None: API_READERS},
+    "meeting-changes": {None: API_READERS},
+    "procedure-bulk": {None: (401, 405, 405, 403, 405, 405)},
+    "unit-upsert": {None: (401, 405, 405, 403, 405, 405)},
+    "unit-bulk": {None: (401, 405, 405, 403, 405, 405)},
+    "worker-bulk": {None: (401, 405, 405, 403, 405, 405)},
     "procedure-detail": {
         "proc_bg": API_READERS,
         "proc_mi": API_READERS_OUT,
@@ -609,9 +620,11 @@ def url_for(route: str, obj: str | None, world: dict, **extra) -> str:
     return reverse(route, kwargs=kwargs)
 
 
-def fetch(client: Client, method: str, path: str, data=None):
+def fetch(client: Client, method: str, path: str, data=None, **extra):
     response = (
-        getattr(client, method)(path, data) if data is not None else (getattr(client, method)(path))
+        getattr(client, method)(path, data, **extra)
+        if data is not None
+        else (getattr(client, method)(path, **extra))
     )
     # File downloads stream from an open file: close it (ResourceWarning is an error here).
     # HttpResponse.close() also sends request_finished, whose close_old_connections would
@@ -848,9 +861,13 @@ def test_api_writes_answer_404_out_of_scope_and_403_when_not_editable(
     path = url_for(route, obj, world)
     before = snapshot(world[obj])
     before_workers = workers_state()
+    client = client_for(role, path)
+    # Workers' data needs If-Match (crisi_portal.concurrency): the ETag of a read, if any.
+    detail = re.match(r"^/api/v1/[a-z-]+/[0-9]+/", path).group(0)
+    etag = fetch(client, "get", detail).get("ETag", '"none"')
 
     response = fetch(
-        client_for(role, path), method, path, payload_for(WRITE_PAYLOADS, route, world)
+        client, method, path, payload_for(WRITE_PAYLOADS, route, world), HTTP_IF_MATCH=etag
     )
 
     assert response.status_code == expected, (
@@ -1450,7 +1467,9 @@ def test_an_involvement_cannot_be_moved_to_a_unit_of_another_province(
     # there would hand the worker to MI, a change BG may not make in MI.
     involvement = world["involvement_bg"]
     path = url_for("involvement-detail", "involvement_bg", world)
-    response = fetch(client_for(role, path), "patch", path, {"unit": world[unit].pk})
+    client = client_for(role, path)
+    etag = fetch(client, "get", path)["ETag"]  # workers' data is written with If-Match
+    response = fetch(client, "patch", path, {"unit": world[unit].pk}, HTTP_IF_MATCH=etag)
     assert response.status_code == 403, response.content
     involvement.refresh_from_db()
     assert involvement.unit == world["unit_bg"]

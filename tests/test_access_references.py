@@ -108,6 +108,8 @@ class Case:
     out_of_scope: Callable  # world -> (the reference to send, the object it names)
     missing: object
     api: bool = True
+    # Reads done before the rows are counted (e.g. the ETag a write needs): (client, world).
+    prepare: Callable | None = None
 
 
 def api_post(url: str, body: Callable):
@@ -115,7 +117,20 @@ def api_post(url: str, body: Callable):
 
 
 def api_patch(url: Callable, body: Callable):
-    return lambda client, ref, w: client.patch(url(w), body(ref, w))
+    """A PATCH of an object with its current ETag (workers' data needs If-Match): the ETag is
+    read first, outside the rows the test counts."""
+    return lambda client, ref, w: client.patch(url(w), body(ref, w), **if_match(client, url(w)))
+
+
+_etags: dict[tuple[int, str], str] = {}
+
+
+def read_etag(client, url: str) -> None:
+    _etags[(id(client), url)] = client.get(url)["ETag"]
+
+
+def if_match(client, url: str) -> dict:
+    return {"HTTP_IF_MATCH": _etags.get((id(client), url), '"none"')}
 
 
 CASES = {
@@ -128,6 +143,81 @@ CASES = {
         ),
         lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
+    ),
+    # Upserts (issue #10): the procedure id in the body, alone or as a bulk item.
+    "unit upsert: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/units/upsert/",
+            lambda ref, w: {
+                "procedure": ref,
+                "external_id": "U-REF",
+                "comune": "Dalmine",
+                "province": "BG",
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "unit bulk: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/units/bulk/",
+            lambda ref, w: {
+                "items": [
+                    {
+                        "procedure": ref,
+                        "external_id": "U-REF",
+                        "comune": "Dalmine",
+                        "province": "BG",
+                    }
+                ]
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "worker bulk: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/workers/bulk/",
+            lambda ref, w: {
+                "procedure": ref,
+                "items": [
+                    {
+                        "fiscal_code": MISSING_FISCAL_CODE,
+                        "last_name": "Rossi",
+                        "first_name": "Maria",
+                        "birth_date": "1970-01-01",
+                        "sex": "F",
+                        "unit": "U-1",
+                    }
+                ],
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
+    "worker bulk: procedure external id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/workers/bulk/",
+            lambda ref, w: {
+                "procedure_external_id": ref,
+                "items": [
+                    {
+                        "fiscal_code": MISSING_FISCAL_CODE,
+                        "last_name": "Rossi",
+                        "first_name": "Maria",
+                        "birth_date": "1970-01-01",
+                        "sex": "F",
+                        "unit": "U-1",
+                    }
+                ],
+            },
+        ),
+        lambda w: (w["proc_mi"].external_id, w["proc_mi"]),
+        "NO-SUCH-PROCEDURE",
     ),
     "meeting create: procedure ids": Case(
         ("staff_bg", "api_client_bg"),
@@ -167,6 +257,9 @@ CASES = {
         ),
         lambda w: (w["unit_mi"].pk, w["unit_mi"]),
         MISSING_ID,
+        prepare=lambda client, w: read_etag(
+            client, f"/api/v1/involvements/{w['involvement_bg'].pk}/"
+        ),
     ),
     "involvement update: cohort id": Case(
         ("staff_bg", "api_client_bg"),
@@ -176,6 +269,9 @@ CASES = {
         ),
         lambda w: (w["cohort_mi"].pk, w["cohort_mi"]),
         MISSING_ID,
+        prepare=lambda client, w: read_etag(
+            client, f"/api/v1/involvements/{w['involvement_bg'].pk}/"
+        ),
     ),
     "cohort assign: involvement ids": Case(
         ("staff_bg", "api_client_bg"),
@@ -363,11 +459,15 @@ def test_a_reference_out_of_scope_answers_like_one_that_does_not_exist(
     world = references_world
     reference, obj = case.out_of_scope(world)
     client = client_for(role, request, case.api)
+    other_client = client_for(role, request, case.api)
+    if case.prepare is not None:
+        case.prepare(client, world)
+        case.prepare(other_client, world)
     before = row_counts()
 
     out_of_scope = case.send(client, reference, world)
     after_out_of_scope = row_counts()
-    missing = case.send(client_for(role, request, case.api), case.missing, world)
+    missing = case.send(other_client, case.missing, world)
 
     assert out_of_scope.status_code < 500
     assert out_of_scope.status_code == missing.status_code, (
@@ -389,6 +489,8 @@ def test_every_reference_case_is_refused_not_accepted(request, references_world,
     for name, case in CASES.items():
         reference, _obj = case.out_of_scope(references_world)
         client = client_for(case.roles[0], request, case.api)
+        if case.prepare is not None:
+            case.prepare(client, references_world)
         response = case.send(client, reference, references_world)
         if case.api:
             assert response.status_code in (400, 403, 404, 422), (name, response.status_code)
@@ -617,3 +719,32 @@ def test_a_procedures_file_naming_another_provinces_procedure_reveals_nothing(
     for secret in secrets_of(procedure):
         assert secret not in answer
     assert "already in use" in answer
+
+
+@pytest.mark.parametrize("url", ["/api/v1/procedures/upsert/", "/api/v1/procedures/bulk/"])
+def test_upserting_another_provinces_external_id_reveals_and_changes_nothing(
+    url, api_client_bg, api_client_for, world, english
+):
+    """An external id is unique, so another province's cannot be taken: the refusal says only
+    that it is in use (what any clash says), nothing of that procedure, and writes nothing."""
+    theirs = world["proc_mi"]
+    item = {
+        "external_id": theirs.external_id,
+        "company": {"name": "Nuova S.r.l.", "tax_code": "01234567897"},
+        "family": "cigs_ministeriale",
+        "opened_on": "2025-05-02",
+        "start_date": "2025-05-05",
+        "lead_province": "BG",
+        "notes": "Presa da BG",
+    }
+    client = api_client_for(api_client_bg)
+    before = row_counts()
+    body = item if url.endswith("upsert/") else {"items": [item]}
+    response = client.post(url, body)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "external_id"
+    assert "already in use" in error["message"]
+    for secret in secrets_of(theirs):
+        assert secret not in body_of(response)
+    assert row_counts() == before

@@ -44,6 +44,14 @@ class UnitSerializer(UnitInlineSerializer):
         read_only_fields = ["id", "updated_at"]
 
 
+class UnitUpsertSerializer(UnitSerializer):
+    """A unit keyed on (procedure, external_id): an existing pair is an update, not a refusal."""
+
+    class Meta(UnitSerializer.Meta):
+        validators = []
+        extra_kwargs = {"external_id": {"required": True, "allow_blank": False}}
+
+
 class ProcedureSerializer(serializers.ModelSerializer):
     company = CompanySerializer()
     lead_province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())

@@ -15,6 +15,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from cases.enums import Family
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.roles import Role
@@ -150,6 +151,7 @@ class ReportRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    ConditionalViewSetMixin,
     ScopedViewSetMixin,
     viewsets.GenericViewSet,
 ):
@@ -164,6 +166,8 @@ class ReportRunViewSet(
     read_roles = REPORT_ROLES
     write_roles = REPORT_ROLES
     http_method_names = ["get", "post", "head", "options"]
+    # Runs are written by the workers, not by clients: ETags on reads (polling gets 304).
+    etag_after_actions = frozenset()
 
     def get_serializer_class(self):
         if self.action == "create":

@@ -4,6 +4,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
@@ -63,6 +64,7 @@ class ReferenceViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    ConditionalViewSetMixin,
     ScopedViewSetMixin,
     viewsets.GenericViewSet,
 ):
@@ -212,13 +214,20 @@ class PIPViewSet(
     # Reviewers see the PIP but may not edit it: their actions skip the edit check and the
     # service decides (reviewable_by).
     review_actions = frozenset({"approve", "return_pip"})
+    conditional_actions = frozenset(
+        {"partial_update", "submit", "approve", "return_pip", "withdraw", "start", "conclude"}
+    )
 
     def get_queryset(self):
         return super().get_queryset().with_total()
 
     def get_object(self):
         if self.action in self.review_actions:
-            return viewsets.GenericViewSet.get_object(self)
+            if self._is_conditional_write():
+                self._lock()
+            pip = viewsets.GenericViewSet.get_object(self)
+            self.check_preconditions(pip)
+            return pip
         return super().get_object()
 
     def _fresh(self, pip: PIP) -> PIP:

@@ -452,7 +452,7 @@ class TestMove:
 
     def test_a_move_is_a_201_with_the_transition(self, staff_bg, api_client_for, world):
         involvement = world["bg"]
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(involvement),
             {"to": "STEP_2", "effective_date": DAY.isoformat(), "expected_from": "STEP_1"},
         )
@@ -464,7 +464,7 @@ class TestMove:
         assert (involvement.current_step, involvement.current_step_since) == (Step.STEP_2, DAY)
 
     def test_skipping_a_step_is_a_422(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]), {"to": "STEP_3", "effective_date": DAY.isoformat()}
         )
         body = assert_problem(response, 422)
@@ -473,21 +473,21 @@ class TestMove:
 
     def test_a_date_in_the_future_is_a_422(self, staff_bg, api_client_for, world):
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]), {"to": "STEP_2", "effective_date": tomorrow.isoformat()}
         )
         body = assert_problem(response, 422)
         assert body["errors"][0]["field"] == "effective_date"
 
     def test_an_exemption_without_a_reason_is_a_422(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]), {"to": "NO_PAL", "effective_date": DAY.isoformat()}
         )
         body = assert_problem(response, 422)
         assert body["errors"][0]["field"] == "exemption_reason"
 
     def test_an_exemption_names_its_reason_by_code(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]),
             {
                 "to": "NO_PAL",
@@ -499,7 +499,7 @@ class TestMove:
         assert response.json()["exemption_reason"] == "pensionamento_imminente"
 
     def test_an_unknown_exemption_reason_is_a_422(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]),
             {"to": "NO_PAL", "effective_date": DAY.isoformat(), "exemption_reason": "boh"},
         )
@@ -510,7 +510,7 @@ class TestMove:
         involvement = world["bg"]
         move(involvement, Step.STEP_2)
         move(involvement, Step.STEP_3)
-        client = api_client_for(staff_bg)
+        client = api_client_for(staff_bg, if_match=True)
         without = client.post(
             self.path(involvement), {"to": "STEP_4", "effective_date": DAY.isoformat()}
         )
@@ -527,7 +527,7 @@ class TestMove:
         self, staff_bg, api_client_for, world
     ):
         move(world["bg"], Step.STEP_2)
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]),
             {"to": "STEP_1", "effective_date": DAY.isoformat(), "reason": "Inserito per errore"},
         )
@@ -536,14 +536,14 @@ class TestMove:
 
     def test_a_correction_without_a_reason_is_a_422(self, staff_bg, api_client_for, world):
         move(world["bg"], Step.STEP_2)
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]), {"to": "STEP_1", "effective_date": DAY.isoformat()}
         )
         assert assert_problem(response, 422)["errors"][0]["field"] == "reason"
 
     def test_a_correction_by_another_system_is_a_403(self, api_client, api_client_for, world):
         move(world["bg"], Step.STEP_2)
-        response = api_client_for(api_client).post(
+        response = api_client_for(api_client, if_match=True).post(
             self.path(world["bg"]),
             {"to": "STEP_1", "effective_date": DAY.isoformat(), "reason": "Errore"},
         )
@@ -553,7 +553,7 @@ class TestMove:
 
     def test_a_stale_expected_step_is_a_409(self, staff_bg, api_client_for, world):
         move(world["bg"], Step.STEP_2)  # someone else, meanwhile
-        response = api_client_for(staff_bg).post(
+        response = api_client_for(staff_bg, if_match=True).post(
             self.path(world["bg"]),
             {"to": "STEP_2", "effective_date": DAY.isoformat(), "expected_from": "STEP_1"},
         )
@@ -574,12 +574,12 @@ class TestMove:
 
     def test_the_timeline_out_of_scope_is_not_found(self, staff_bg, api_client_for, world):
         path = f"/api/v1/involvements/{world['mi'].pk}/transitions/"
-        assert_problem(api_client_for(staff_bg).get(path), 404)
+        assert_problem(api_client_for(staff_bg, if_match=True).get(path), 404)
 
 
 class TestInvolvementChanges:
     def test_staff_change_hours_and_period(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).patch(
+        response = api_client_for(staff_bg, if_match=True).patch(
             f"/api/v1/involvements/{world['bg'].pk}/",
             {"hours_reduction_pct": 50, "period_end": "2025-12-31", "income_support": "fis"},
         )
@@ -592,27 +592,27 @@ class TestInvolvementChanges:
         )
 
     def test_a_period_ending_before_it_starts_is_a_422(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).patch(
+        response = api_client_for(staff_bg, if_match=True).patch(
             f"/api/v1/involvements/{world['bg'].pk}/", {"period_end": "2024-01-01"}
         )
         body = assert_problem(response, 422)
         assert "period_end" in {e["field"] for e in body["errors"]}
 
     def test_the_step_cannot_be_patched(self, staff_bg, api_client_for, world):
-        api_client_for(staff_bg).patch(
+        api_client_for(staff_bg, if_match=True).patch(
             f"/api/v1/involvements/{world['bg'].pk}/", {"step": "STEP_4"}
         )
         world["bg"].refresh_from_db()
         assert world["bg"].current_step == Step.STEP_1
 
     def test_a_cohort_of_another_province_is_not_an_option(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).patch(
+        response = api_client_for(staff_bg, if_match=True).patch(
             f"/api/v1/involvements/{world['bg'].pk}/", {"cohort": world["cohort_mi"].pk}
         )
         assert assert_problem(response, 422)["errors"][0]["field"] == "cohort"
 
     def test_put_on_an_involvement_is_not_allowed(self, staff_bg, api_client_for, world):
-        response = api_client_for(staff_bg).put(
+        response = api_client_for(staff_bg, if_match=True).put(
             f"/api/v1/involvements/{world['bg'].pk}/", {"hours_reduction_pct": 50}
         )
         assert_problem(response, 405)
@@ -624,7 +624,7 @@ class TestInvolvementChanges:
         assert_problem(response, 403)
 
     def test_an_outcome_is_recorded_then_replaced(self, staff_bg, api_client_for, world):
-        client = api_client_for(staff_bg)
+        client = api_client_for(staff_bg, if_match=True)
         path = f"/api/v1/involvements/{world['bg'].pk}/outcome/"
         first = client.put(
             path,
@@ -645,7 +645,7 @@ class TestInvolvementChanges:
 
     def test_an_outcome_in_the_future_is_a_422(self, staff_bg, api_client_for, world):
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-        response = api_client_for(staff_bg).put(
+        response = api_client_for(staff_bg, if_match=True).put(
             f"/api/v1/involvements/{world['bg'].pk}/outcome/",
             {"kind": "ricollocato", "date": tomorrow.isoformat()},
         )

@@ -11,12 +11,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
+from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
 from crisi_portal.upload_guard import read_upload
 from workers import services
+from workers.api.bulk import WorkerBulkDocSerializer, WorkerBulkSerializer, workers_upsert
 from workers.api.serializers import (
     CohortAssignResultSerializer,
     CohortAssignSerializer,
@@ -66,7 +68,7 @@ class ReadActionRolePermission(RolePermission):
         return super().has_permission(request, view)
 
 
-class WorkersViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+class WorkersViewSet(ConditionalViewSetMixin, ScopedViewSetMixin, viewsets.GenericViewSet):
     """Scoped like every API viewset, plus the personal-data rules of §6."""
 
     permission_classes = [ReadActionRolePermission]
@@ -114,7 +116,8 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
     serializer_class = WorkerSerializer
     filterset_class = WorkerFilterSet
     read_actions = frozenset({"search"})
-    bulk_actions = frozenset({"import_list"})  # the "import" throttle (crisi_portal.throttling)
+    # The "import" throttle (crisi_portal.throttling).
+    bulk_actions = frozenset({"import_list", "bulk"})
 
     def get_queryset(self):
         involvements = Involvement.objects.visible_to(self.request.user).select_related("procedure")
@@ -143,6 +146,43 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         if worker is None:
             raise Http404
         return Response(self.get_serializer(worker).data)
+
+    @extend_schema(
+        request=WorkerBulkDocSerializer,
+        responses={
+            200: OpenApiResponse(description="What was (or, with dry_run, would be) saved"),
+            400: problem_response("The body is not JSON"),
+            404: problem_response("No such procedure in your scope"),
+            413: problem_response("The body is too large"),
+            422: problem_response(
+                "Some items are refused: errors[] gives each one's index, field and reason; "
+                "nothing was saved"
+            ),
+        },
+        summary="Upsert up to 500 workers of a procedure by fiscal code, all or nothing",
+        description=(
+            "Workers are keyed on their fiscal code, sent only in the body. Each item takes "
+            "the worker in charge in the procedure's unit (its external id), or updates the "
+            "involvement; identities of stored workers are never overwritten. The same rules "
+            "as POST /api/v1/workers/import/ (a worker list)."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None)
+    def bulk(self, request):
+        params = WorkerBulkSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        procedures = CrisisProcedure.objects.visible_to(request.user)
+        if data.get("procedure"):
+            procedure = procedures.filter(pk=data["procedure"]).first()
+        else:
+            procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
+        if procedure is None:
+            raise Http404
+        result = workers_upsert(
+            procedure=procedure, items=data["items"], user=request.user, dry_run=data["dry_run"]
+        )
+        return Response(result.as_dict())
 
     @extend_schema(
         request={"multipart/form-data": WorkerImportRequestSerializer},
@@ -208,6 +248,8 @@ class CohortViewSet(
     # Moving a cohort moves its workers through the steps.
     action_resource_families = {"move": ResourceFamily.STEPS}
     bulk_actions = frozenset({"move", "assign"})  # the "import" throttle (crisi_portal.throttling)
+    # If-Match on the cohort (optional): each worker's own move is guarded by its row lock.
+    conditional_actions = frozenset({"move", "assign"})
 
     def get_queryset(self):
         return super().get_queryset().annotate(involvement_count=Count("involvements"))
@@ -305,6 +347,9 @@ class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worke
     serializer_class = InvolvementSerializer
     filterset_class = InvolvementFilterSet
     resource_family = ResourceFamily.STEPS
+    # Workers' data: a write must show the version it was based on (428 without If-Match).
+    conditional_actions = frozenset({"partial_update", "move", "outcome"})
+    if_match_required = conditional_actions
 
     @extend_schema(
         request=InvolvementSerializer,

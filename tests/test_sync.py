@@ -1,0 +1,110 @@
+"""Issue #10 item 4: every collection syncs (updated_since, stable order, cursor paging)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Company, CrisisProcedure
+from crisi_portal.api import router
+from tests.cases.factories import CompanyFactory, CrisisProcedureFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_ROUTES = sorted(
+    f"/api/v1/{prefix}/"
+    for prefix, viewset, _basename in router.registry
+    if hasattr(viewset, "list") and prefix != "dashboard"
+)
+
+
+def walk(client, path: str, **params) -> list[dict]:
+    """Every row of a collection, following the cursor's next links."""
+    # A next link already carries its query (the test client would replace it with params).
+    first = client.get(path) if "?" in path else client.get(path, {"paging": "cursor", **params})
+    rows, page = [], first
+    while True:
+        assert page.status_code == 200, page.content
+        body = page.json()
+        assert "count" not in body
+        rows.extend(body["results"])
+        if body["next"] is None:
+            return rows
+        page = client.get(body["next"])
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_every_collection_filters_on_updated_since(path, admin_user, api_client_for):
+    client = api_client_for(admin_user)
+    future = (timezone.now() + datetime.timedelta(days=1)).isoformat()
+    response = client.get(path, {"updated_since": future})
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []
+    assert client.get(path, {"updated_since": "ieri"}).status_code == 400
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_every_collection_pages_by_cursor(path, admin_user, api_client_for):
+    response = api_client_for(admin_user).get(path, {"paging": "cursor", "limit": 1})
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"next", "previous", "results"}
+
+
+class TestCursor:
+    def test_a_full_sync_sees_every_row_once_in_updated_order(self, staff_bg, api_client_for):
+        procedures = [CrisisProcedureFactory(lead="BG") for _ in range(5)]
+        rows = walk(api_client_for(staff_bg), "/api/v1/procedures/", limit=2)
+        assert sorted(row["id"] for row in rows) == sorted(p.pk for p in procedures)
+        assert len(rows) == 5
+        keys = [(row["updated_at"], row["id"]) for row in rows]
+        assert keys == sorted(keys)
+
+    def test_a_row_changed_during_the_sync_is_met_again_later(self, staff_bg, api_client_for):
+        procedures = [CrisisProcedureFactory(lead="BG") for _ in range(4)]
+        client = api_client_for(staff_bg)
+        first = client.get("/api/v1/procedures/", {"paging": "cursor", "limit": 2}).json()
+        seen = [row["id"] for row in first["results"]]
+        CrisisProcedure.objects.filter(pk=seen[0]).update(
+            notes="cambiata", updated_at=timezone.now()
+        )
+        rest = walk(client, first["next"])
+        assert {row["id"] for row in rest} == {p.pk for p in procedures} - {seen[1]}
+
+    def test_the_cursor_stays_in_scope(self, staff_bg, api_client_for):
+        CrisisProcedureFactory(lead="MI")
+        mine = CrisisProcedureFactory(lead="BG")
+        rows = walk(api_client_for(staff_bg), "/api/v1/procedures/")
+        assert [row["id"] for row in rows] == [mine.pk]
+
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"cursor": "not-base64!"}, "cursor"),
+            ({"cursor": "cD1pZXJp"}, "cursor"),  # p=ieri: not a date-time
+            ({"paging": "pages"}, "paging"),
+            ({"paging": "cursor", "offset": "10"}, "offset"),
+            ({"paging": "cursor", "limit": "0"}, "limit"),
+        ],
+    )
+    def test_a_bad_cursor_or_paging_is_a_400_naming_it(
+        self, params, field, staff_bg, api_client_for
+    ):
+        response = api_client_for(staff_bg).get("/api/v1/procedures/", params)
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == field
+
+
+class TestStableOrder:
+    def test_rows_tied_on_the_list_order_are_paged_by_id(self, admin_user, api_client_for):
+        # Companies are listed by name: two of the same name must not swap between pages.
+        tied = [CompanyFactory(name="Omonima S.r.l.") for _ in range(3)]
+        # An update moves the row on disk (PostgreSQL): without the id it would come last.
+        Company.objects.filter(pk=tied[0].pk).update(ateco_code="25.62.00")
+        client = api_client_for(admin_user)
+        ids = []
+        for offset in range(Company.objects.count()):
+            page = client.get("/api/v1/companies/", {"limit": 1, "offset": offset}).json()
+            ids.extend(row["id"] for row in page["results"])
+        assert len(ids) == len(set(ids)) == Company.objects.count()
+        assert [i for i in ids if i in {c.pk for c in tied}] == sorted(c.pk for c in tied)
