@@ -11,6 +11,7 @@ Integrity errors, programming errors and the like are *not* caught: they are bug
 
 import logging
 
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
@@ -25,6 +26,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
+    request.database_unavailable = True
     logger.error(
         "database unavailable during %s %s: %s: %s",
         request.method,
@@ -60,3 +62,17 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, UNAVAILABLE_ERRORS):
             return database_unavailable_response(request, exception)
         return None
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that the 503 of a database gone away leaves the session alone.
+
+    With ``SESSION_SAVE_EVERY_REQUEST`` (the idle timeout) Django reads the session's expiry
+    while answering, even a 5xx it will not save: that read would go to the database that just
+    went away and turn the clean 503 into an error.
+    """
+
+    def process_response(self, request, response):
+        if getattr(request, "database_unavailable", False):
+            return response
+        return super().process_response(request, response)

@@ -51,7 +51,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Upload guard: 413 on an oversized body before CSRF/session read it.
     "crisi_portal.upload_guard.RequestSizeLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session middleware, leaving the session alone in a database-gone 503 (faults.py).
+    "crisi_portal.faults.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -385,7 +386,7 @@ REST_FRAMEWORK |= {
 # (outside the session/auth middleware, so it sees the user DRF authenticated); the database
 # going away answers 503 (innermost, so it sees the views' exceptions first).
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    MIDDLEWARE.index("crisi_portal.faults.SessionMiddleware"),
     "crisi_portal.throttling.RateLimitHeadersMiddleware",
 )
 MIDDLEWARE.append("crisi_portal.faults.DatabaseUnavailableMiddleware")
