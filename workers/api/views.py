@@ -105,6 +105,19 @@ class WorkersViewSet(ConditionalViewSetMixin, ScopedViewSetMixin, viewsets.Gener
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+def procedure_in_scope(user, data: dict) -> CrisisProcedure:
+    """The procedure a request body names by ``procedure`` (id) or ``procedure_external_id``,
+    among those the user sees: out of scope is 404, like one that does not exist."""
+    procedures = CrisisProcedure.objects.visible_to(user)
+    if data.get("procedure"):
+        procedure = procedures.filter(pk=data["procedure"]).first()
+    else:
+        procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
+    if procedure is None:
+        raise Http404
+    return procedure
+
+
 class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersViewSet):
     """Workers with an involvement in the caller's provinces. Written through imports.
 
@@ -172,13 +185,7 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         params = WorkerBulkSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        procedures = CrisisProcedure.objects.visible_to(request.user)
-        if data.get("procedure"):
-            procedure = procedures.filter(pk=data["procedure"]).first()
-        else:
-            procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
-        if procedure is None:
-            raise Http404
+        procedure = procedure_in_scope(request.user, data)
         result = workers_upsert(
             procedure=procedure, items=data["items"], user=request.user, dry_run=data["dry_run"]
         )
@@ -208,13 +215,7 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         params = WorkerImportRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        procedures = CrisisProcedure.objects.visible_to(request.user)
-        if data.get("procedure"):
-            procedure = procedures.filter(pk=data["procedure"]).first()
-        else:
-            procedure = procedures.filter(external_id=data.get("procedure_external_id")).first()
-        if procedure is None:
-            raise Http404
+        procedure = procedure_in_scope(request.user, data)
         upload = data["file"]
         # The upload guard's refusals (size, rows, hostile XLSX) reach the problem handler.
         result = import_workers(
