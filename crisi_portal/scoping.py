@@ -11,8 +11,9 @@ Roles and provinces are turned into decisions here and nowhere else:
   to a province and to an operator; :meth:`ScopedQuerySet.visible_to` and
   :meth:`ScopedQuerySet.editable_by` apply the roles.
 - References: an id in a request body (:class:`ScopedPrimaryKeyRelatedField`), or a natural
-  key — a fiscal code, a tax code, an external id — (:func:`scoped_lookup`) is resolved only
-  among the rows in the caller's scope, so out of scope answers exactly like "does not exist".
+  key — a fiscal code, a tax code, an external id — (``visible_to`` / ``editable_by`` before
+  the lookup, :func:`dote_involvements`) is resolved only among the rows in the caller's
+  scope, so out of scope answers exactly like "does not exist".
 - Views: HTML views go through :class:`ScopedViewMixin`, API viewsets through
   :class:`ScopedViewSetMixin`; neither repeats the rules. Out of scope means 404; visible but
   not editable means 403.
@@ -296,18 +297,6 @@ def scoped_get(queryset: ScopedQuerySet, user, **lookup) -> models.Model:
         return queryset.visible_to(user).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
-
-
-def scoped_lookup(queryset: ScopedQuerySet, user, **natural_key) -> models.Model | None:
-    """The row a natural key (fiscal code, tax code, external id) names, if ``user`` sees it.
-
-    A row out of scope is ``None``, exactly like a row that does not exist.
-    """
-    return queryset.visible_to(user).filter(**natural_key).first()
-
-
-def is_visible(obj: models.Model, user) -> bool:
-    return type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists()
 
 
 def is_editable(obj: models.Model, user) -> bool:
