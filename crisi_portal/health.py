@@ -1,11 +1,21 @@
-"""Liveness and readiness probes for orchestrators and load balancers."""
+"""Liveness and readiness probes for orchestrators and load balancers, and the API's
+``/api/v1/status`` (ModI)."""
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crisi_portal.faults import RETRY_AFTER_SECONDS
+from crisi_portal.problems import PROBLEM_MEDIA_TYPE, ProblemJSONRenderer, problem
 
 
 @require_GET
@@ -54,7 +64,7 @@ def _may_see_details(request) -> bool:
 @require_GET
 @never_cache
 def readyz(request) -> JsonResponse:
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks = vital_checks()
     ready = all(error is None for error in checks.values())
     body = {"status": "ready" if ready else "unavailable"}
     if _may_see_details(request):
@@ -63,3 +73,66 @@ def readyz(request) -> JsonResponse:
         }
         body["broker"] = "redis" if settings.CELERY_BROKER_URL else "in-process"
     return JsonResponse(body, status=200 if ready else 503)
+
+
+# --- /api/v1/status (AgID ModI) --------------------------------------------------------------
+
+
+class ServiceStatusSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="about:blank, or about:blank#service_unavailable.")
+    title = serializers.CharField(help_text="OK, or Service Unavailable.")
+    status = serializers.IntegerField(help_text="200 or 503, as the HTTP status.")
+    detail = serializers.CharField(required=False)
+
+
+def vital_checks() -> dict[str, str | None]:
+    """What the service cannot work without (readyz's checks): ``None`` for each that works."""
+    return {"database": _check_database(), "broker": _check_broker()}
+
+
+class ApiStatusView(APIView):
+    """The API's status as the Italian interoperability guidelines (ModI) ask.
+
+    ``GET /api/v1/status``, no credentials: a problem document (RFC 9457) with ``status`` 200
+    while the service works, 503 while something vital does not (the database, the broker —
+    the checks of ``readyz``). It names no host, port or driver message, and is never cached.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [ProblemJSONRenderer]
+
+    @extend_schema(
+        operation_id="status",
+        summary="Whether the API is up (ModI /status), no credentials needed",
+        description=(
+            "200 with a problem document whose status is 200 while the service works; 503 "
+            "with Retry-After while the database or another vital service is down. "
+            "Never cached (Cache-Control: no-store)."
+        ),
+        auth=[],
+        responses={
+            (200, PROBLEM_MEDIA_TYPE): OpenApiResponse(
+                response=ServiceStatusSerializer, description="The service works."
+            ),
+            (503, PROBLEM_MEDIA_TYPE): OpenApiResponse(
+                response=ServiceStatusSerializer,
+                description="A vital service (database, broker) is down; retry later.",
+            ),
+        },
+        tags=["status"],
+    )
+    def get(self, request):
+        down = [name for name, error in vital_checks().items() if error is not None]
+        if down:
+            body = problem(
+                503,
+                detail=_("The service is unavailable: try again later."),
+                code="service_unavailable",
+            )
+            response = Response(body, status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        else:
+            response = Response(problem(200, detail=_("The service is working.")), status=200)
+        response["Cache-Control"] = "no-store"
+        return response
