@@ -22,10 +22,15 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class DomainError(Exception):
-    """A refusal by a domain rule; ``status`` is 422 for a rule, 409 for a conflict."""
+    """A refusal by a domain rule; ``status`` is 422 for a rule, 409 for a conflict.
+
+    ``echo_query = False``: the problem's ``instance`` is the path without the query string
+    (when the query string holds what must not travel, such as personal data).
+    """
 
     status = 422
     code = "rule_violated"
+    echo_query = True
 
     def __init__(self, message: str, *, field: str | None = None, errors: list | None = None):
         super().__init__(message)
@@ -115,6 +120,8 @@ def django_validation_errors(exc: DjangoValidationError) -> list[dict]:
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     request = context.get("request")
     instance = request.get_full_path() if request is not None else None
+    if request is not None and not getattr(exc, "echo_query", True):
+        instance = request.path  # the query string is what was refused: not echoed back
 
     if isinstance(exc, DomainError):
         body = problem(exc.status, detail=exc.message, code=exc.code, errors=exc.errors)

@@ -1,7 +1,10 @@
 """One FilterSet per list, shared by the HTML list and the API viewset.
 
-Fiscal codes are never a filter: they would travel in a query string (and end up in access
-logs). A worker is found by fiscal code through ``POST /api/v1/workers/search/``.
+Fiscal codes and names are never a query-string filter: they would travel in a URL (and end
+up in access logs and browser histories). The API finds workers by fiscal code or by name
+through ``POST /api/v1/workers/search/``; the HTML list of a procedure's workers POSTs its name
+search and keeps the term in the session (``InvolvementSearchFilterSet`` reads it from there,
+never from the URL: ``workers.views.ProcedureWorkersView``).
 """
 
 import django_filters
@@ -54,13 +57,7 @@ class IdentitySearchMixin:
             )
 
 
-class InvolvementFilterSet(IdentitySearchMixin, BaseFilterSet):
-    q = django_filters.CharFilter(
-        method="search",
-        label=_("Search"),
-        help_text=_("Worker's last or first name."),
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
+class InvolvementFilterSet(BaseFilterSet):
     step = django_filters.MultipleChoiceFilter(
         field_name="current_step",
         choices=Step.choices,
@@ -101,19 +98,28 @@ class InvolvementFilterSet(IdentitySearchMixin, BaseFilterSet):
         model = Involvement
         fields = ["step", "procedure", "unit", "cohort", "income_support"]
 
-    def search(self, queryset, name, value):
-        return queryset.filter(_name_matches(value, prefix="worker__"))
-
     def filter_has_outcome(self, queryset, name, value):
         if value is None:
             return queryset
         return queryset.filter(outcome__isnull=not value)
 
 
-class WorkerFilterSet(IdentitySearchMixin, BaseFilterSet):
+class InvolvementSearchFilterSet(IdentitySearchMixin, InvolvementFilterSet):
+    """The HTML list's filters plus the name search, whose term the view takes from the
+    session (the search form is POSTed), never from the query string."""
+
     q = django_filters.CharFilter(
-        method="search", label=_("Search"), help_text=_("Last or first name.")
+        method="search",
+        label=_("Search"),
+        help_text=_("Worker's last or first name."),
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
+
+    def search(self, queryset, name, value):
+        return queryset.filter(name_matches(value, prefix="worker__"))
+
+
+class WorkerFilterSet(BaseFilterSet):
     procedure = IdFilter(method="through_involvements", label=_("Procedure id"))
     unit = IdFilter(method="through_involvements", label=_("Production unit id"))
     step = django_filters.MultipleChoiceFilter(
@@ -126,9 +132,6 @@ class WorkerFilterSet(IdentitySearchMixin, BaseFilterSet):
     class Meta:
         model = Worker
         fields = ["procedure", "unit", "step"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(_name_matches(value))
 
     def through_involvements(self, queryset, name, value):
         return queryset  # applied together in filter_queryset
@@ -161,7 +164,7 @@ class CohortFilterSet(BaseFilterSet):
         fields = ["procedure", "unit"]
 
 
-def _name_matches(value: str, prefix: str = "") -> Q:
+def name_matches(value: str, prefix: str = "") -> Q:
     """Every word of ``value`` in the last or the first name ("rossi chiara" finds her)."""
     condition = Q()
     for word in value.split():

@@ -23,7 +23,7 @@ from crisi_portal.upload_guard import UploadRefused, read_upload
 from crisi_portal.uploads import stash_upload, take_upload
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
-from workers.filtersets import InvolvementFilterSet
+from workers.filtersets import InvolvementSearchFilterSet
 from workers.forms import BulkMoveForm, CohortForm, MoveForm, OutcomeForm, WorkerImportForm
 from workers.models import Involvement, StepTransition, Worker
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
@@ -100,7 +100,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
     def context(self, procedure, bulk_form=None, bulk_failures=None, selected=()):
         request = self.request
         base = self.involvements(procedure)
-        filterset = InvolvementFilterSet(
+        filterset = InvolvementSearchFilterSet(
             self.filter_data(procedure), queryset=base, request=request
         )
         _offer_procedure_choices(filterset.form, procedure)

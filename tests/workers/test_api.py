@@ -17,7 +17,7 @@ from tests.workers.factories import (
     exemption_reason,
 )
 from workers.enums import IncomeSupport, OutcomeKind, Step
-from workers.filtersets import WorkerFilterSet
+from workers.filtersets import InvolvementSearchFilterSet
 from workers.models import (
     Cohort,
     Involvement,
@@ -172,12 +172,15 @@ class TestInvolvementList:
             world["bg"].pk
         ]
 
-    def test_searches_by_worker_name(self, staff_bg, api_client_for):
+    def test_a_name_in_the_query_string_is_refused_not_ignored(self, staff_bg, api_client_for):
+        # Names are personal data: never in a URL. The search by name is POSTed (TestNameSearch).
         unit = ProductionUnitFactory()
-        rossi = InvolvementFactory(unit=unit, worker=WorkerFactory(n=0))  # Rossi Chiara
-        InvolvementFactory(unit=unit, worker=WorkerFactory(n=1))  # Colombo Chiara
+        InvolvementFactory(unit=unit, worker=WorkerFactory(n=0))  # Rossi Chiara
         response = api_client_for(staff_bg).get("/api/v1/involvements/", {"q": "rossi chiara"})
-        assert ids(response) == [rossi.pk]
+        body = assert_problem(response, 400)
+        assert body["type"].endswith("#name_in_query_string")
+        assert body["errors"] == [{"field": "q", "message": body["detail"]}]
+        assert "POST /api/v1/workers/search/" in body["detail"]
 
     def test_orders_by_step_in_the_order_of_the_model(self, region, api_client_for, world):
         move(world["bg"], Step.NO_PAL, exemption_reason=exemption_reason())
@@ -386,11 +389,11 @@ class TestIdentities:
     def test_searching_by_name_is_not_offered_without_identities(
         self, region, api_client_for, world
     ):
-        response = api_client_for(region).get("/api/v1/workers/", {"q": "zzz"})
-        assert response.json()["count"] == 2
+        response = api_client_for(region).post("/api/v1/workers/search/", {"name": "zzz"})
+        assert_problem(response, 403)
         request = RequestFactory().get("/", {"q": "zzz"})
         request.user = region
-        assert WorkerFilterSet(request.GET, request=request).form.fields["q"].disabled
+        assert InvolvementSearchFilterSet(request.GET, request=request).form.fields["q"].disabled
 
 
 class TestFiscalCodeSearch:
@@ -438,12 +441,83 @@ class TestFiscalCodeSearch:
         body = assert_problem(response, 400)
         assert "POST /api/v1/workers/search/" in body["detail"]
         assert body["errors"][0]["field"] == "fiscal_code"
+        assert world["bg"].worker.fiscal_code not in response.content.decode()  # not echoed
 
     def test_a_fiscal_code_in_any_parameter_is_refused(self, staff_bg, api_client_for, world):
         response = api_client_for(staff_bg).get(
             "/api/v1/involvements/", {"q": world["bg"].worker.fiscal_code.lower()}
         )
         assert_problem(response, 400)
+
+
+class TestNameSearch:
+    """Names are searched with POST /api/v1/workers/search/ and {"name": ...}: never in a URL."""
+
+    SEARCH = "/api/v1/workers/search/"
+
+    @pytest.fixture
+    def namesakes(self, db):
+        """A Zanzottera in Bergamo (two words of her name match) and one in Milan."""
+        found = []
+        for province, first in (("BG", "Ermenegilda"), ("MI", "Ermenegilda")):
+            unit = ProductionUnitFactory(procedure=CrisisProcedureFactory(lead=province))
+            worker = WorkerFactory(last_name="Zanzottera", first_name=first)
+            found.append(InvolvementFactory(unit=unit, worker=worker).worker)
+        InvolvementFactory(unit=unit, worker=WorkerFactory(last_name="Brambilla"))
+        return found
+
+    @pytest.mark.parametrize("term", ["zanzottera", "ERMENEGILDA  zanzott", " zanz "])
+    def test_a_province_officer_finds_only_their_provinces_worker(
+        self, term, staff_bg, api_client_for, namesakes
+    ):
+        response = api_client_for(staff_bg).post(self.SEARCH, {"name": term})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["count"], ids(response)) == (1, [namesakes[0].pk])
+        assert body["results"][0]["last_name"] == "Zanzottera"
+
+    def test_a_province_restricted_api_client_is_scoped_too(self, api_client_for, namesakes):
+        client_user = UserFactory(username="siul_mi", api_client=True, provinces=["MI"])
+        response = api_client_for(client_user).post(self.SEARCH, {"name": "zanzottera"})
+        assert ids(response) == [namesakes[1].pk]
+
+    def test_the_region_with_identities_finds_both_and_every_read_is_logged(
+        self, region_with_identities, api_client_for, namesakes
+    ):
+        response = api_client_for(region_with_identities).post(self.SEARCH, {"name": "Zanzottera"})
+        assert sorted(ids(response)) == sorted(w.pk for w in namesakes)
+        logged = PersonalDataAccess.objects.filter(user=region_with_identities)
+        assert sorted(logged.values_list("worker_id", flat=True)) == sorted(w.pk for w in namesakes)
+
+    def test_results_are_paged_with_limit_and_offset_in_the_query_string(
+        self, region_with_identities, api_client_for, namesakes
+    ):
+        client = api_client_for(region_with_identities)
+        first = client.post(f"{self.SEARCH}?limit=1", {"name": "zanzottera"}).json()
+        second = client.post(f"{self.SEARCH}?limit=1&offset=1", {"name": "zanzottera"}).json()
+        assert (first["count"], len(first["results"]), len(second["results"])) == (2, 1, 1)
+        assert first["results"][0]["id"] != second["results"][0]["id"]
+        assert "zanzottera" not in first["next"].lower()  # the link carries no name
+
+    @pytest.mark.parametrize(
+        "body",
+        [{}, {"name": ""}, {"fiscal_code": "RSSCHR60A41A794Z", "name": "rossi"}],
+        ids=["nothing", "blank", "both"],
+    )
+    def test_neither_or_both_terms_is_a_422(self, body, staff_bg, api_client_for, namesakes):
+        assert_problem(api_client_for(staff_bg).post(self.SEARCH, body, format="json"), 422)
+
+    @pytest.mark.parametrize("resource", RESOURCES)
+    @pytest.mark.parametrize("name", ["q", "name", "last_name", "Search"])
+    def test_a_name_parameter_on_any_list_is_a_400_naming_it(
+        self, resource, name, staff_bg, api_client_for, namesakes
+    ):
+        response = api_client_for(staff_bg).get(f"/api/v1/{resource}/", {name: "zanzottera"})
+        body = assert_problem(response, 400)
+        assert body["errors"][0]["field"] == name
+        # The name is not echoed back either (the problem's instance is the bare path).
+        assert "zanzottera" not in response.content.decode().lower()
+        assert body["instance"] == f"/api/v1/{resource}/"
 
 
 class TestMove:

@@ -149,14 +149,37 @@ class WorkerSerializer(WorkerSummarySerializer):
         read_only_fields = fields
 
 
+NAME_SEARCH_MAX_LENGTH = 100
+
+
 class WorkerSearchSerializer(serializers.Serializer):
+    """Exactly one of ``fiscal_code`` (the one worker) or ``name`` (a page of workers)."""
+
     fiscal_code = serializers.CharField(
-        max_length=20, help_text=_("The worker's fiscal code (exact match).")
+        max_length=20,
+        required=False,
+        help_text=_("The worker's fiscal code (exact match): the answer is that worker."),
+    )
+    name = serializers.CharField(
+        max_length=NAME_SEARCH_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            'Words of the last or first name, each contained in one of them ("rossi chiara"): '
+            "the answer is a page of workers. Needs access to identities."
+        ),
     )
 
     def validate_fiscal_code(self, value: str) -> str:
         validate_fiscal_code(value)
         return normalise_fiscal_code(value)
+
+    def validate_name(self, value: str) -> str:
+        return " ".join(value.split())
+
+    def validate(self, attrs):
+        if ("fiscal_code" in attrs) == ("name" in attrs):
+            raise serializers.ValidationError(_("Give either fiscal_code or name (not both)."))
+        return attrs
 
 
 class OutcomeSerializer(serializers.ModelSerializer):

@@ -4,9 +4,16 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -33,10 +40,25 @@ from workers.api.serializers import (
     WorkerSearchSerializer,
     WorkerSerializer,
 )
-from workers.filtersets import CohortFilterSet, InvolvementFilterSet, WorkerFilterSet
+from workers.filtersets import (
+    CohortFilterSet,
+    InvolvementFilterSet,
+    WorkerFilterSet,
+    name_matches,
+)
 from workers.importers import import_workers
 from workers.models import Cohort, Involvement, Outcome, Worker
-from workers.selectors import identity_reads_are_logged, log_identity_reads
+from workers.selectors import can_see_identity, identity_reads_are_logged, log_identity_reads
+
+
+class WorkerSearchPageSerializer(serializers.Serializer):
+    """A page of workers, as every list answers it (the name search's answer)."""
+
+    count = serializers.IntegerField(required=False, help_text="Total rows (offset paging only).")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WorkerSerializer(many=True)
+
 
 READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
 WRITERS = frozenset({Role.PROVINCE_STAFF, Role.API_CLIENT})
@@ -53,6 +75,18 @@ class FiscalCodeInQueryString(DomainError):
 
     status = 400
     code = "fiscal_code_in_query_string"
+    echo_query = False
+
+
+class NameInQueryString(DomainError):
+    """Names never travel in a URL either: ``?q=`` was the name search, now POSTed."""
+
+    status = 400
+    code = "name_in_query_string"
+    echo_query = False
+
+
+NAME_PARAMS = frozenset({"q", "name", "search", "last_name", "first_name"})
 
 
 def problem_response(description: str) -> OpenApiResponse:
@@ -86,6 +120,16 @@ class WorkersViewSet(ConditionalViewSetMixin, ScopedViewSetMixin, viewsets.Gener
             ):
                 raise FiscalCodeInQueryString(
                     _("Fiscal codes never go in a URL: search with POST /api/v1/workers/search/."),
+                    field=name,
+                )
+            if name.lower() in NAME_PARAMS:
+                # Refused, not ignored: a client that believes it filtered would otherwise
+                # receive (and store) every worker of its scope.
+                raise NameInQueryString(
+                    _(
+                        "Names never go in a URL: search with POST /api/v1/workers/search/ "
+                        "and the name in the body."
+                    ),
                     field=name,
                 )
 
@@ -143,19 +187,48 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
     @extend_schema(
         request=WorkerSearchSerializer,
         responses={
-            200: WorkerSerializer,
+            200: PolymorphicProxySerializer(
+                component_name="WorkerSearchResult",
+                serializers=[WorkerSerializer, WorkerSearchPageSerializer],
+                resource_type_field_name=None,
+            ),
+            400: problem_response("limit, offset or paging is not valid"),
+            403: problem_response("Searching by name needs access to identities"),
             404: problem_response("No worker with that fiscal code in your scope"),
-            422: problem_response("Not a valid fiscal code"),
+            422: problem_response("Not a valid fiscal code, or neither/both of fiscal_code, name"),
         },
-        summary="Find a worker by fiscal code (exact match, in the caller's scope)",
-        description="Fiscal codes are searched with POST so they never appear in a URL.",
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description="Name search: results per page, 1 to 500 (default 50).",
+            ),
+            OpenApiParameter(
+                "offset", OpenApiTypes.INT, description="Name search: index of the first result."
+            ),
+        ],
+        summary="Find workers by fiscal code (one worker) or by name (a page), in your scope",
+        description=(
+            "Fiscal codes and names are searched with POST so they never appear in a URL. "
+            "fiscal_code: exact match, the answer is the worker (404 if none in your scope). "
+            "name: every word in the last or first name, the answer is a page of workers "
+            "(limit/offset in the query string; the next link is POSTed again with the same "
+            "body)."
+        ),
     )
     @action(detail=False, methods=["post"], url_path="search", filterset_class=None)
     def search(self, request):
         params = WorkerSearchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        worker = self.get_queryset().filter(fiscal_code=params.validated_data["fiscal_code"])
-        worker = worker.first()
+        data = params.validated_data
+        if "name" in data:
+            if not can_see_identity(request.user):
+                raise PermissionDenied(_("Searching by name needs access to identities."))
+            workers = self.get_queryset().filter(name_matches(data["name"]))
+            workers = workers.order_by("last_name", "first_name", "pk")
+            page = self.paginate_queryset(workers)
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        worker = self.get_queryset().filter(fiscal_code=data["fiscal_code"]).first()
         if worker is None:
             raise Http404
         return Response(self.get_serializer(worker).data)
