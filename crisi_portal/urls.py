@@ -20,6 +20,7 @@ api_v1 = [
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", api_docs_view, name="api-docs"),
+    path("guide/", views.api_guide, name="api-guide"),
     # ModI: /status, no trailing slash.
     path("status", health.ApiStatusView.as_view(), name="api-status"),
 ]

@@ -347,7 +347,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "crisi_portal API",
     "DESCRIPTION": (
         "Data interchange API of the Lombardy Nuclei Territoriali Crisi e Politiche Attive. "
-        "Errors are application/problem+json (RFC 9457)."
+        "Errors are application/problem+json (RFC 9457).\n\n"
+        "**[API guide](/api/v1/guide/)** for integrators: authentication and scopes, "
+        "pagination and the incremental sync recipe, errors, rate limits, concurrent writes "
+        "with ETag and If-Match, with curl examples. Service status: "
+        "[/api/v1/status](/api/v1/status)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
