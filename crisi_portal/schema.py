@@ -160,17 +160,29 @@ def problem_statuses(operation: dict, *, method: str, conflict: bool) -> set[str
     return statuses
 
 
+def model_field(field):
+    """The model field a ModelSerializer field reads (None for computed or dotted sources)."""
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not isinstance(source, str) or "." in source or source == "*":
+        return None
+    try:
+        return model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+
+
 def may_be_blank(field) -> bool:
     """Whether a serializer field can hold "" (its own allow_blank, or its model field's)."""
     if getattr(field, "allow_blank", False):
         return True
-    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
-    if model is None or not isinstance(getattr(field, "source", None), str):
-        return False
-    try:
-        return bool(model._meta.get_field(field.source).blank)
-    except (FieldDoesNotExist, AttributeError):
-        return False
+    return bool(getattr(model_field(field), "blank", False))
+
+
+def model_field_is_null(field) -> bool:
+    column = model_field(field)
+    # Concrete columns only: reverse relations say null=True and are lists.
+    return bool(getattr(column, "concrete", False) and column.null and not column.many_to_many)
 
 
 class ApiAutoSchema(AutoSchema):
@@ -189,13 +201,17 @@ class ApiAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         kind = schema.get("format") if isinstance(schema, dict) else None
-        if kind in ("email", "uri") and "oneOf" not in schema and may_be_blank(field):
+        if kind in ("email", "uri") and "anyOf" not in schema and may_be_blank(field):
             # "" is a valid value of the field, and not an email address or a URI.
             schema = {key: value for key, value in schema.items() if key not in ("type", "format")}
-            schema["oneOf"] = [
+            schema["anyOf"] = [
                 {"type": "string", "format": kind},
                 {"type": "string", "maxLength": 0},
             ]
+        if isinstance(schema, dict) and field.read_only and model_field_is_null(field):
+            # A read-only relation or value of a NULL column (e.g. a worker's residence
+            # province) is null in the answer: AutoSchema only looks at allow_null.
+            schema["nullable"] = True
         return schema
 
     # --- errors ----------------------------------------------------------------------------
@@ -262,7 +278,8 @@ class ApiAutoSchema(AutoSchema):
                     f"{MAX_LIMIT} (default 50)."
                 )
             elif name == "offset":
-                parameter["schema"] = {"type": "integer", "minimum": 0, "default": 0}
+                # No default: a cursor page refuses any offset, so clients must not send one.
+                parameter["schema"] = {"type": "integer", "minimum": 0}
             else:
                 filter_ = filters.get(name)
                 if isinstance(filter_, IdFilter):
