@@ -211,6 +211,8 @@ class ApiAutoSchema(AutoSchema):
         if isinstance(schema, dict) and field.read_only and model_field_is_null(field):
             # A read-only relation or value of a NULL column (e.g. a worker's residence
             # province) is null in the answer: AutoSchema only looks at allow_null.
+            if "$ref" in schema:  # a reference takes no siblings in OpenAPI 3.0
+                schema = {"allOf": [schema]}
             schema["nullable"] = True
         return schema
 
