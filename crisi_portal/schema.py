@@ -26,7 +26,7 @@ import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 
 from crisi_portal.filtersets import MAX_ID, IdFilter, YearFilter, is_free_text
 from crisi_portal.pagination import MAX_LIMIT
@@ -208,6 +208,12 @@ class ApiAutoSchema(AutoSchema):
                 {"type": "string", "format": kind},
                 {"type": "string", "maxLength": 0},
             ]
+        if (
+            isinstance(field, serializers.PrimaryKeyRelatedField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "integer"
+        ):
+            schema.update(minimum=1, maximum=MAX_ID)  # an id, as in the path and the filters
         if isinstance(schema, dict) and field.read_only and model_field_is_null(field):
             # A read-only relation or value of a NULL column (e.g. a worker's residence
             # province) is null in the answer: AutoSchema only looks at allow_null.

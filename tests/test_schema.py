@@ -198,6 +198,16 @@ def test_parameters_carry_their_real_bounds(schema):
     assert {"limit", "offset", "cursor", "paging", "updated_since", "since"} <= seen
 
 
+def test_ids_in_bodies_are_bounded_like_ids_in_paths(schema):
+    components = schema["components"]["schemas"]
+    assert components["CohortRequest"]["properties"]["procedure"]["minimum"] == 1
+    assert components["MeetingRequest"]["properties"]["procedures"]["items"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ID,
+    }
+
+
 def test_a_blank_email_is_allowed_where_the_field_may_be_blank(schema, api_client_for, staff_bg):
     involvement = InvolvementFactory(unit__in_province="BG", worker__email="")
     worker = api_client_for(staff_bg).get(f"/api/v1/workers/{involvement.worker_id}/")
