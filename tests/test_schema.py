@@ -291,3 +291,28 @@ def test_file_import_problems_with_line_and_column_match_the_component(
     assert response.status_code == 422, response.content
     assert any("line" in error for error in response.json()["errors"])
     assert_matches(response.json(), "Problem", schema)
+
+
+def test_simple_probes_of_every_operation_get_only_documented_statuses(
+    schema, api_client_for, staff_bg
+):
+    """No credentials, an object that does not exist, an empty or unreadable body, a bad
+    query value: whatever each operation answers, its schema lists (a guard between fuzz runs).
+    """
+    api, anonymous = api_client_for(staff_bg), APIClient()
+    undocumented = []
+    for path, method, operation in operations(schema):
+        url = path.replace("{id}", "999999")
+        documented = set(operation["responses"])
+        send = getattr(api, method.lower())
+        answers = [getattr(anonymous, method.lower())(url), send(url, {"limit": "x"})]
+        if method != "GET":
+            answers += [
+                send(url, {}, format="json"),
+                send(url, "not json", content_type="application/json"),
+                send(url, "x", content_type="text/plain"),
+            ]
+        for response in answers:
+            if str(response.status_code) not in documented:
+                undocumented.append((method, path, response.status_code))
+    assert undocumented == []
