@@ -108,9 +108,13 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        if not filterset.is_valid():
-            from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+        from crisi_portal.problems import InvalidQuery  # DRF loads this module early
 
+        empty = empty_parameters(filterset, request.query_params)
+        if empty:
+            message = str(_("Give a value, or leave the parameter out."))
+            raise InvalidQuery([{"field": name, "message": message} for name in empty])
+        if not filterset.is_valid():
             raise InvalidQuery(
                 [
                     {"field": name, "message": str(message)}
@@ -119,3 +123,25 @@ class FilterBackend(DjangoFilterBackend):
                 ]
             )
         return filterset.qs
+
+
+def is_free_text(filter_) -> bool:
+    """A filter whose value is any text ("" included): the others take a date, number, choice…"""
+    return isinstance(filter_, django_filters.CharFilter) and not isinstance(
+        filter_, django_filters.ChoiceFilter | django_filters.MultipleChoiceFilter
+    )
+
+
+def empty_parameters(filterset, query) -> list[str]:
+    """Parameters given empty (``?updated_since=``) that are not free text.
+
+    An empty date, id, choice or boolean is no value of its type: the API refuses it, as the
+    schema says, rather than ignoring the filter as the HTML forms do.
+    """
+    return [
+        name
+        for name, filter_ in filterset.filters.items()
+        if name in query
+        and not is_free_text(filter_)
+        and all(not value.strip() for value in query.getlist(name))
+    ]

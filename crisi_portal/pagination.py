@@ -96,9 +96,9 @@ class Pagination(LimitOffsetPagination):
 
     def _whole_number(self, request, name: str, minimum: int) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return None
-        raw = raw.strip()
+        raw = raw.strip()  # an empty value is no whole number: refused below, as the schema says
         digits = raw.lstrip("0") or "0"
         # Past 18 digits the exact value does not matter (and int() refuses 4300+ digits).
         value = int(digits) if WHOLE_NUMBER.fullmatch(raw) and len(digits) <= 18 else 10**18

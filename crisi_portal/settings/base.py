@@ -323,11 +323,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["crisi_portal.filtersets.FilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
+        # API writes are JSON; the uploads (file imports, meeting minutes) name their own
+        # parsers (multipart). Anything else is a 415 problem.
         "crisi_portal.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crisi_portal.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "crisi_portal.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -343,6 +343,16 @@ API_TOKEN_MAX_LIFETIME_DAYS = env.int("API_TOKEN_MAX_LIFETIME_DAYS", default=365
 
 # Bad input (issue #9): the largest JSON body the API reads (crisi_portal/parsers.py).
 API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=2 * 1024 * 1024)
+# The API contract's version (semver, info.version of /api/v1/schema/): bump it here only —
+# minor for additions, major for anything that breaks a client built from the schema.
+API_VERSION = "1.1.0"
+# Who integrators write to: the Region's crisis-unit support (info.contact of the schema).
+API_SUPPORT_NAME = env(
+    "API_SUPPORT_NAME", default="Regione Lombardia - Nuclei Territoriali Crisi, supporto"
+)
+API_SUPPORT_EMAIL = env("API_SUPPORT_EMAIL", default=DEFAULT_FROM_EMAIL)
+API_SUPPORT_URL = env("API_SUPPORT_URL", default=f"{PORTAL_BASE_URL}/api/v1/docs/")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "crisi_portal API",
     "DESCRIPTION": (
@@ -353,7 +363,11 @@ SPECTACULAR_SETTINGS = {
         "with ETag and If-Match, with curl examples. Service status: "
         "[/api/v1/status](/api/v1/status)."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": API_VERSION,
+    "CONTACT": {"name": API_SUPPORT_NAME, "email": API_SUPPORT_EMAIL, "url": API_SUPPORT_URL},
+    "EXTENSIONS_INFO": {
+        "x-summary": "Crisis procedures, workers and active labour policies of Lombardy.",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -30,7 +30,7 @@ from monitoring.dashboard import dashboard_data
 from monitoring.downloads import document_response
 from monitoring.enums import CONTENT_TYPES, RunStatus, Trigger
 from monitoring.filtersets import ReportRunFilterSet
-from monitoring.forms import DashboardFilterForm
+from monitoring.forms import FIRST_YEAR, LAST_YEAR, DashboardFilterForm
 from monitoring.models import ReportRun
 
 # --- dashboard ---
@@ -68,7 +68,7 @@ class DashboardViewSet(ClientScopedViewMixin, viewsets.ViewSet):
         parameters=[
             OpenApiParameter(
                 "year",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR},
                 description="Procedures opened in this year (default: every year). "
                 "Also selects the twelve months of per_month.",
             ),

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
@@ -282,7 +282,7 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         methods=["post"],
         url_path="import",
         filterset_class=None,
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[MultiPartParser],
     )
     def import_list(self, request):
         params = WorkerImportRequestSerializer(data=request.data)
@@ -354,8 +354,8 @@ class CohortViewSet(
         return found
 
     @extend_schema(
-        # JSON is the documented body (forms are read too): one content type per body, which
-        # generated clients need (openapi-python-client emits broken code for several).
+        # JSON only: one content type per body, which generated clients need
+        # (openapi-python-client emits broken code for several).
         request={"application/json": CohortMoveSerializer},
         responses={
             200: CohortMoveResultSerializer,
