@@ -398,14 +398,16 @@ def _move(pip: PIP, to: str, user, note: str = "") -> PIP:
 
 
 def _dote_status(dote: Dote, status: str, user, *, only_from: str | None = None) -> None:
-    """Change the Dote's status through save(), so the audit history records it and who."""
-    dote = Dote.objects.select_for_update().get(pk=dote.pk)
-    if only_from is not None and dote.status != only_from:
+    """Change the Dote's status through save(), so the audit history records it and who
+    (never with ``queryset.update()``, which history does not see)."""
+    locked = Dote.objects.select_for_update().get(pk=dote.pk)
+    if only_from is not None and locked.status != only_from:
         return
-    dote.status = status
+    locked.status = status
     if user is not None and user.is_authenticated:
-        dote._history_user = user
-    dote.save(update_fields=["status", "updated_at"])
+        locked._history_user = user
+    locked.save(update_fields=["status", "updated_at"])
+    dote.status, dote.updated_at = locked.status, locked.updated_at
 
 
 def _locked(pip: PIP) -> PIP:
