@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.enums import CompanyKind
 from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
-from cases.validators import normalise_tax_code, validate_company_tax_code
+from cases.validators import validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import acting_provinces
 from crisi_portal.upload_guard import UploadRefused, check_size
 

@@ -26,8 +26,9 @@ from cases.services import (
     unit_create,
     unit_update,
 )
-from cases.validators import normalise_tax_code, validate_company_tax_code
+from cases.validators import validate_company_tax_code
 from crisi_portal import exports
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import may_act_in
 from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes
 

@@ -18,8 +18,9 @@ from cases.enums import (
     MeetingKind,
     Status,
 )
-from cases.validators import normalise_tax_code, validate_company_tax_code
+from cases.validators import validate_company_tax_code
 from crisi_portal.history import AuditedHistoricalRecords
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedQuerySet
 
 

@@ -18,7 +18,7 @@ from cases.models import (
     ProductionUnit,
     Province,
 )
-from cases.validators import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.problems import ConflictError
 from crisi_portal.scoping import ensure_editable, is_editable, may_act_in
 from crisi_portal.services import save_validated

@@ -8,6 +8,7 @@ the token the request was authenticated with (its name and key prefix identify t
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crisi_portal.models import ApiClientHistory
 
@@ -30,3 +31,38 @@ def current_api_token():
 def record_api_client(sender, instance, history_instance, **kwargs) -> None:
     if hasattr(history_instance, "history_api_token_id"):
         history_instance.history_api_token = current_api_token()
+
+
+def _bulk_history_attrs(user) -> dict:
+    """What save()'s history rows get from the request (the signal above, the middleware's
+    user), for the rows simple-history's bulk utilities write without either."""
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return {
+        "default_user": user if authenticated else None,
+        "custom_historical_attrs": {"history_api_token": current_api_token()},
+    }
+
+
+def bulk_create_recorded(objs, model, *, user=None, reason: str = "", batch_size: int = 500):
+    """``bulk_create`` in batches, each object with its history row (user, API token, reason)."""
+    return bulk_create_with_history(
+        objs,
+        model,
+        batch_size=batch_size,
+        default_change_reason=reason,
+        **_bulk_history_attrs(user),
+    )
+
+
+def bulk_update_recorded(
+    objs, model, fields, *, user=None, reason: str = "", batch_size: int = 500
+) -> int:
+    """``bulk_update`` of ``fields`` in batches, each object with its history row."""
+    return bulk_update_with_history(
+        objs,
+        model,
+        fields,
+        batch_size=batch_size,
+        default_change_reason=reason,
+        **_bulk_history_attrs(user),
+    )

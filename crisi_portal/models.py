@@ -7,8 +7,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.roles import Role
-from workers.validators import normalise_fiscal_code, validate_fiscal_code
+from workers.validators import validate_fiscal_code
 
 
 class User(AbstractUser):
@@ -54,7 +55,7 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         if self.fiscal_number is not None:
-            self.fiscal_number = normalise_fiscal_code(self.fiscal_number) or None
+            self.fiscal_number = normalise_tax_code(self.fiscal_number) or None
         if self.role == Role.OPERATOR and not self.operator_id:
             raise ValidationError({"operator": _("Operator staff must belong to an operator.")})
         if self.role not in (Role.OPERATOR, Role.API_CLIENT) and self.operator_id:

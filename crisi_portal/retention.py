@@ -7,8 +7,10 @@
 3. Workers whose every procedure closed more than ``RETENTION_WORKER_YEARS`` ago are
    pseudonymised: the fiscal code becomes a stable keyed pseudonym, names become
    ``ANONIMO``, the birth date keeps only its year, e-mail and phone are blanked, and their
-   audit history rows get the same values. Sex, citizenship, education, province of residence
-   and everything about the procedures stay, so every report figure stays the same.
+   audit history rows get the same values; one new history row (reason "retention:
+   pseudonymised", no user) records when it happened. Sex, citizenship, education, province
+   of residence and everything about the procedures stay, so every report figure stays the
+   same.
 
 A procedure counts as closed "more than N years ago" when its status is closed, its income
 support ended before the cut-off (or has no end date) and it has not been changed since the
@@ -28,6 +30,7 @@ from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalChanges
 
 from cases.enums import Status
+from crisi_portal.history import bulk_update_recorded
 from workers.models import Involvement, PersonalDataAccess, Worker
 
 # A real personal fiscal code starts with six letters: a pseudonym starting with digits can
@@ -35,6 +38,7 @@ from workers.models import Involvement, PersonalDataAccess, Worker
 PSEUDONYM_PREFIX = "00"
 PSEUDONYM_NAME = "ANONIMO"
 PSEUDONYM_SALT = "crisi_portal.retention.pseudonym"
+PSEUDONYMISED_REASON = "retention: pseudonymised"
 
 
 def pseudonym(fiscal_code: str) -> str:
@@ -119,7 +123,13 @@ def workers_to_pseudonymise(cutoff: datetime.date):
     )
 
 
+PSEUDONYMISED_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "email", "phone")
+
+
 def _pseudonymise(workers: list[Worker]) -> int:
+    """Pseudonymise the workers and every history row they have; returns how many history
+    rows were rewritten. Each worker then gets one new history row, holding only the
+    pseudonymised values, so the audit (and the API's change feed) shows when it happened."""
     history = Worker.history.model
     history_rows = 0
     for worker in workers:
@@ -131,9 +141,11 @@ def _pseudonymise(workers: list[Worker]) -> int:
             "email": "",
             "phone": "",
         }
-        # update(): no new history row (it would hold the values being removed).
-        Worker.objects.filter(pk=worker.pk).update(**values)
+        # The past rows are rewritten in place: no copy of the removed values may remain.
         history_rows += history.objects.filter(id=worker.pk).update(**values)
+        for name, value in values.items():
+            setattr(worker, name, value)
+    bulk_update_recorded(workers, Worker, PSEUDONYMISED_FIELDS, reason=PSEUDONYMISED_REASON)
     return history_rows
 
 

@@ -28,6 +28,18 @@ def save_validated(instance: models.Model, *, user=None, reason: str = "", exclu
     instance.save()
 
 
+def delete_recorded(instance: models.Model, *, user=None, reason: str = "") -> None:
+    """delete() one object, recording who deleted it and why in the audit history.
+
+    Use it instead of ``queryset.delete()`` on historied models: the history row would
+    otherwise name no user outside a web request."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        instance._history_user = user
+    if reason:
+        instance._change_reason = reason
+    instance.delete()
+
+
 # --- API tokens ------------------------------------------------------------------------------
 
 # A key is "<prefix>.<secret>": the prefix (public, unique) finds the row, the secret (256 bits

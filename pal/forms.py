@@ -10,9 +10,10 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.forms import DateInput, StyledFormMixin
+from crisi_portal.identifiers import normalise_tax_code
 from pal.enums import Delivery, ServiceKind
 from pal.models import Measure, Operator
-from workers.validators import normalise_fiscal_code, validate_fiscal_code
+from workers.validators import validate_fiscal_code
 
 
 class MoneyInput(forms.NumberInput):
@@ -36,7 +37,7 @@ class FiscalCodeForm(StyledFormMixin, forms.Form):
     )
 
     def clean_fiscal_code(self) -> str:
-        code = normalise_fiscal_code(self.cleaned_data["fiscal_code"])
+        code = normalise_tax_code(self.cleaned_data["fiscal_code"])
         validate_fiscal_code(code)
         return code
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from cases.enums import Status as ProcedureStatus
 from crisi_portal.problems import DomainError
 from crisi_portal.scoping import ensure_editable, manages_reference_data, may_act_for_operator
-from crisi_portal.services import save_validated
+from crisi_portal.services import delete_recorded, save_validated
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
     COMMITTING_PIP_STATUSES,
@@ -397,6 +397,19 @@ def _move(pip: PIP, to: str, user, note: str = "") -> PIP:
     return pip
 
 
+def _dote_status(dote: Dote, status: str, user, *, only_from: str | None = None) -> None:
+    """Change the Dote's status through save(), so the audit history records it and who
+    (never with ``queryset.update()``, which history does not see)."""
+    locked = Dote.objects.select_for_update().get(pk=dote.pk)
+    if only_from is not None and locked.status != only_from:
+        return
+    locked.status = status
+    if user is not None and user.is_authenticated:
+        locked._history_user = user
+    locked.save(update_fields=["status", "updated_at"])
+    dote.status, dote.updated_at = locked.status, locked.updated_at
+
+
 def _locked(pip: PIP) -> PIP:
     # Lock the measure first, always in this order, so concurrent submissions serialise.
     Measure.objects.select_for_update().get(pk=pip.dote.measure_id)
@@ -440,9 +453,7 @@ def pip_approve(*, user, pip: PIP, activate_step_4: bool = True) -> Approval:
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
     _move(pip, PIPStatus.APPROVATO, user)
-    Dote.objects.filter(pk=pip.dote_id, status=DoteStatus.ASSEGNATA).update(
-        status=DoteStatus.ATTIVA
-    )
+    _dote_status(pip.dote, DoteStatus.ATTIVA, user, only_from=DoteStatus.ASSEGNATA)
     involvement = pip.dote.involvement
     moved, note = False, ""
     if activate_step_4:
@@ -490,7 +501,7 @@ def pip_conclude(*, user, pip: PIP) -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
     _move(pip, PIPStatus.CONCLUSO, user)
-    Dote.objects.filter(pk=pip.dote_id).update(status=DoteStatus.CONCLUSA)
+    _dote_status(pip.dote, DoteStatus.CONCLUSA, user)
     return pip
 
 
@@ -626,11 +637,11 @@ def network_save(
         network.procedures.set(procedures)
     if cohorts is not None:
         network.cohorts.set(cohorts)
-    network.members.all().delete()
+    # One by one, so the history records each member removed and who removed it.
+    for old in network.members.all():
+        delete_recorded(old, user=user)
     for member in members:
-        item = NetworkMember(network=network, **member)
-        item.full_clean()
-        item.save()
+        save_validated(NetworkMember(network=network, **member), user=user)
     return network
 
 

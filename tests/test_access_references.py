@@ -694,8 +694,8 @@ def test_a_procedures_file_naming_another_provinces_procedure_reveals_nothing(
         external_id=procedure.external_id,
         family="cigs_ministeriale",
         company_name="Qualsiasi",
-        company_tax_code="01234567897"
-        if procedure.company.tax_code != "01234567897"
+        company_tax_code="01234560017"
+        if procedure.company.tax_code != "01234560017"
         else "00743110157",
         opened_on="2025-03-01",
         start_date="2025-03-01",
@@ -730,7 +730,7 @@ def test_upserting_another_provinces_external_id_reveals_and_changes_nothing(
     theirs = world["proc_mi"]
     item = {
         "external_id": theirs.external_id,
-        "company": {"name": "Nuova S.r.l.", "tax_code": "01234567897"},
+        "company": {"name": "Nuova S.r.l.", "tax_code": "01234560017"},
         "family": "cigs_ministeriale",
         "opened_on": "2025-05-02",
         "start_date": "2025-05-05",

@@ -327,3 +327,50 @@ def test_bandit_finds_nothing_medium_or_high_left_unexplained(tmp_path):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if "# nosec" in line:
                 assert with_reason.search(line), f"{path}:{number}: # nosec without a reason"
+
+
+def _database_settings(**environ) -> dict:
+    """DATABASES["default"] as crisi_portal.settings.base builds it from ``environ``."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from crisi_portal.settings import base; "
+        "print(json.dumps({k: v for k, v in base.DATABASES['default'].items() "
+        "if k in ('ENGINE', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', "
+        "'DISABLE_SERVER_SIDE_CURSORS')}))"
+    )
+    env = {**os.environ, "DJANGO_SECRET_KEY": "x", **environ}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_connections_persist_with_health_checks():
+    url = "postgres://crisi:crisi@db:5432/crisi_portal"
+    default = _database_settings(DATABASE_URL=url)
+    assert default == {
+        "ENGINE": "django.db.backends.postgresql",
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": False,
+    }
+    pgbouncer = _database_settings(
+        DATABASE_URL=url,
+        DATABASE_CONN_MAX_AGE="0",
+        DATABASE_DISABLE_SERVER_SIDE_CURSORS="True",
+    )
+    assert (pgbouncer["CONN_MAX_AGE"], pgbouncer["DISABLE_SERVER_SIDE_CURSORS"]) == (0, True)
+
+
+def test_sqlite_keeps_django_defaults_of_one_connection_per_request():
+    assert _database_settings(DATABASE_URL="sqlite:////tmp/crisi.sqlite3") == {
+        "ENGINE": "django.db.backends.sqlite3"
+    }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from crisi_portal.identifiers import normalise_tax_code
 from workers.models import (
     Cohort,
     ExemptionReason,
@@ -19,7 +20,6 @@ from workers.models import (
     Worker,
 )
 from workers.selectors import record_identity_reads
-from workers.validators import normalise_fiscal_code
 
 
 @admin.register(ExemptionReason)
@@ -161,7 +161,7 @@ class WorkerAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
         results = None
         if form.is_valid():
             term = form.cleaned_data["term"]
-            code = normalise_fiscal_code(term)
+            code = normalise_tax_code(term)
             condition = Q(fiscal_code=code)
             words = term.split()
             if words:

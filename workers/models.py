@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.history import AuditedHistoricalRecords
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
     STEP_SHORT_LABELS,
@@ -17,7 +18,7 @@ from workers.enums import (
     Sex,
     Step,
 )
-from workers.validators import normalise_fiscal_code, validate_fiscal_code
+from workers.validators import validate_fiscal_code
 
 
 class MoveKind(models.TextChoices):
@@ -133,11 +134,11 @@ class Worker(models.Model):
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise before the field validators run, or max_length refuses "rss chr …".
-        self.fiscal_code = normalise_fiscal_code(self.fiscal_code or "")
+        self.fiscal_code = normalise_tax_code(self.fiscal_code or "")
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        self.fiscal_code = normalise_fiscal_code(self.fiscal_code or "")
+        self.fiscal_code = normalise_tax_code(self.fiscal_code or "")
 
     @property
     def masked_fiscal_code(self) -> str:
@@ -215,7 +216,7 @@ class InvolvementQuerySet(ScopedQuerySet):
     def of_worker(self, fiscal_code: str):
         """The involvements of the worker with exactly this fiscal code (none for anything that
         is not one)."""
-        code = normalise_fiscal_code(fiscal_code or "")
+        code = normalise_tax_code(fiscal_code or "")
         return self.filter(worker__fiscal_code=code) if code else self.none()
 
     def open_of_worker(self, fiscal_code: str):

@@ -4,13 +4,11 @@ from codicefiscale import codicefiscale
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-
-def normalise_fiscal_code(value: str) -> str:
-    return "".join(value.split()).upper()
+from crisi_portal.identifiers import normalise_tax_code
 
 
 def validate_fiscal_code(value: str) -> None:
-    code = normalise_fiscal_code(value)
+    code = normalise_tax_code(value)
     if len(code) != 16:
         raise ValidationError(
             _("A fiscal code has 16 characters; this one has %(n)d.") % {"n": len(code)},

@@ -2,7 +2,8 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
-from cases.validators import normalise_tax_code, validate_company_tax_code
+from cases.validators import validate_company_tax_code
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from crisi_portal.upload_guard import check_size
 

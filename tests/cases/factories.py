@@ -4,24 +4,19 @@ import datetime
 
 import factory
 from factory.django import DjangoModelFactory
+from stdnum import luhn
 
 from cases.enums import CompanyKind, Family, MeetingKind, Status
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from pal.models import Operator
 
 
-def partita_iva(base: int) -> str:
-    """Ten digits from ``base`` followed by the partita IVA check digit."""
-    digits = f"{base:010d}"[-10:]
-    total = 0
-    for index, char in enumerate(digits):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return digits + str((10 - total % 10) % 10)
+def partita_iva(base: int, office: str = "016") -> str:
+    """A partita IVA: the last seven digits of ``base`` (not all zeros) as the company number,
+    a tax office code (Bergamo's by default) and the check digit."""
+    body = f"{base:07d}"[-7:] + office
+    assert int(body[:7]), "the company number of a partita IVA cannot be all zeros"
+    return body + luhn.calc_check_digit(body)
 
 
 def province(code: str) -> Province:

@@ -89,7 +89,7 @@ class TestProcedureUpsert:
     def test_the_company_cannot_change(self, staff_bg, api_client_for):
         client = api_client_for(staff_bg)
         client.post(UPSERT, new_procedure())
-        other = new_procedure(company={"name": "Altra", "tax_code": "01234567897"})
+        other = new_procedure(company={"name": "Altra", "tax_code": "01234560017"})
         assert assert_problem(client.post(UPSERT, other), 422)["errors"][0]["field"] == "company"
         assert CrisisProcedure.objects.get().company.tax_code == NEW_TAX_CODE
 

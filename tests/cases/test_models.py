@@ -11,7 +11,7 @@ from cases.models import CrisisProcedure
 from cases.validators import partita_iva_is_valid, validate_company_tax_code
 from tests.cases.factories import CompanyFactory, CrisisProcedureFactory, partita_iva
 
-VALID_PARTITA_IVA = "12345678903"
+VALID_PARTITA_IVA = "00743110157"
 VALID_FISCAL_CODE = "RSSMRA80A01F205X"  # Mario Rossi, born in Milan on 1 January 1980
 
 

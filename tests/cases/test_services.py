@@ -77,7 +77,7 @@ class TestProcedureCreate:
         with pytest.raises(ValidationError):
             services.create_procedure_with_company(
                 user=staff_bg,
-                company_data={"tax_code": "12345678903", "name": "Tessitura Orobica"},
+                company_data={"tax_code": "00743110157", "name": "Tessitura Orobica"},
                 data=procedure_data(),
                 units=[unit_data(), unit_data(comune="")],
             )
@@ -96,8 +96,8 @@ class TestProcedureCreate:
 
 class TestCompanyUpsert:
     def test_the_same_tax_code_finds_the_same_company(self, staff_bg):
-        company = CompanyFactory(tax_code="12345678903", name="Vecchio nome")
-        found = services.company_upsert(user=staff_bg, tax_code="123 456 789 03", name="Nuovo nome")
+        company = CompanyFactory(tax_code="00743110157", name="Vecchio nome")
+        found = services.company_upsert(user=staff_bg, tax_code="007 431 101 57", name="Nuovo nome")
         assert found.pk == company.pk
         assert found.name == "Nuovo nome"
         assert Company.objects.count() == 1

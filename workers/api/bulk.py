@@ -17,10 +17,11 @@ from django.utils.translation import ngettext
 from rest_framework import serializers
 
 from crisi_portal.bulk import BULK_MAX_ITEMS, BulkRefused
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.problems import flatten_errors
 from workers.enums import IncomeSupport, Sex
 from workers.importers import COLUMN_SYNONYMS, HEADER_INDEX, _normalise_header, import_workers
-from workers.validators import normalise_fiscal_code, validate_fiscal_code
+from workers.validators import validate_fiscal_code
 
 ITEM_FIELDS = (
     "fiscal_code",
@@ -63,7 +64,7 @@ class WorkerItemSerializer(serializers.Serializer):
 
     def validate_fiscal_code(self, value: str) -> str:
         validate_fiscal_code(value)
-        return normalise_fiscal_code(value)
+        return normalise_tax_code(value)
 
 
 class WorkerBulkSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from pal.models import Measure
 from workers import services
@@ -21,7 +22,7 @@ from workers.models import (
     allowed_targets,
 )
 from workers.selectors import can_see_identity
-from workers.validators import normalise_fiscal_code, validate_fiscal_code
+from workers.validators import validate_fiscal_code
 
 
 class StepField(serializers.ChoiceField):
@@ -171,7 +172,7 @@ class WorkerSearchSerializer(serializers.Serializer):
 
     def validate_fiscal_code(self, value: str) -> str:
         validate_fiscal_code(value)
-        return normalise_fiscal_code(value)
+        return normalise_tax_code(value)
 
     def validate_name(self, value: str) -> str:
         return " ".join(value.split())
