@@ -108,9 +108,21 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        if not filterset.is_valid():
-            from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+        from crisi_portal.problems import InvalidQuery  # DRF loads this module early
 
+        # A browser form sends its empty fields and means "any"; an API client that sends
+        # ``?updated_since=`` or ``?procedure=`` has lost a value, and the schema says an id, a
+        # date or a boolean is never empty. Only free text (``q``, codes) may be blank here.
+        blank = [
+            {"field": name, "message": str(_("This parameter cannot be empty."))}
+            for name, query_filter in filterset.filters.items()
+            if name in request.query_params
+            and not issubclass(query_filter.field_class, forms.CharField)
+            and all(not value.strip() for value in request.query_params.getlist(name))
+        ]
+        if blank:
+            raise InvalidQuery(blank)
+        if not filterset.is_valid():
             raise InvalidQuery(
                 [
                     {"field": name, "message": str(message)}
