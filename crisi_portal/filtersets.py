@@ -120,8 +120,19 @@ class FilterBackend(DjangoFilterBackend):
             and not issubclass(query_filter.field_class, forms.CharField)
             and all(not value.strip() for value in request.query_params.getlist(name))
         ]
-        if blank:
-            raise InvalidQuery(blank)
+        # NullBooleanField reads any other word as "unknown", i.e. no filter at all.
+        not_boolean = [
+            {"field": name, "message": str(_("Must be true or false."))}
+            for name, query_filter in filterset.filters.items()
+            if issubclass(query_filter.field_class, forms.NullBooleanField)
+            and any(
+                value.strip().lower() not in ("true", "false")
+                for value in request.query_params.getlist(name)
+                if value.strip()
+            )
+        ]
+        if blank or not_boolean:
+            raise InvalidQuery(blank + not_boolean)
         if not filterset.is_valid():
             raise InvalidQuery(
                 [

@@ -203,6 +203,41 @@ def test_a_limit_or_offset_that_is_no_count_is_a_400_naming_it(parameter, value,
     assert problem_fields(api.get(PROCEDURES, {parameter: value})) == [parameter]
 
 
+@pytest.mark.parametrize("query", ["limit=", "offset=", "limit=%20"])
+def test_an_empty_limit_or_offset_is_a_400_naming_it(query, api):
+    # Found by tools/api_fuzz.sh: a blank limit/offset was the default (the schema: an integer).
+    assert problem_fields(api.get(f"{PROCEDURES}?{query}")) == [query.split("=")[0]]
+
+
+def test_a_blank_cursor_with_offset_paging_is_an_offset_page(api, changed_at_noon_utc):
+    # Found by tools/api_fuzz.sh: "?paging=offset&offset=0&cursor=" was refused as a cursor page.
+    response = api.get(f"{PROCEDURES}?paging=offset&offset=0&cursor=")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+
+
+def test_a_cursor_with_offset_paging_is_a_400_naming_the_cursor(api, changed_at_noon_utc):
+    cursor_page = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()
+    assert cursor_page["next"] is None  # one procedure: take a cursor from a longer list
+    CrisisProcedureFactory(lead="BG", with_unit=True)
+    next_link = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()["next"]
+    cursor = next_link.split("cursor=")[1].split("&")[0]
+    response = api.get(f"{PROCEDURES}?paging=offset&cursor={cursor}")
+    assert problem_fields(response) == ["cursor"]
+
+
+@pytest.mark.parametrize("value", ["-15408", "yes", "2"])
+def test_a_boolean_filter_that_is_not_true_or_false_is_a_400_naming_it(value, api):
+    # Found by tools/api_fuzz.sh: any other word meant "no filter" (NullBooleanField's unknown).
+    response = api.get(PROCEDURES, {"high_complexity": value})
+    assert problem_fields(response) == ["high_complexity"]
+
+
+def test_a_boolean_filter_takes_true_and_false(api, changed_at_noon_utc):
+    assert api.get(PROCEDURES, {"high_complexity": "false"}).json()["count"] == 1
+    assert api.get(PROCEDURES, {"high_complexity": "true"}).json()["count"] == 0
+
+
 # --- Deleting a unit that has workers -----------------------------------------------------------
 
 
