@@ -15,7 +15,7 @@
 #   tools/api_fuzz.sh [DATABASE_SERVER_URL]      default postgres://postgres@127.0.0.1:5432
 #
 # Environment: FUZZ_DB_NAME (crisi_fuzz_ci; dropped and created), FUZZ_PORT (8201),
-# FUZZ_MAX_EXAMPLES (per operation and phase, 10), FUZZ_SEED (fixed, 20261205), FUZZ_ROLES
+# FUZZ_MAX_EXAMPLES (per operation and phase, 30: about 2 minutes a role on 2 cores), FUZZ_SEED (fixed, 20261205), FUZZ_ROLES
 # ("officer operator"), FUZZ_WORKERS (schemathesis workers, 2), FUZZ_REPORT_DIR.
 # Throttling is raised for the run (THROTTLE_RATE_*): the stage tests the contract, not the rate
 # limits (tests/test_throttling.py does); otherwise 429s would answer most generated requests.
@@ -25,7 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 server=${1:-${FUZZ_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}}
 db=${FUZZ_DB_NAME:-crisi_fuzz_ci}
 port=${FUZZ_PORT:-8201}
-max_examples=${FUZZ_MAX_EXAMPLES:-10}
+max_examples=${FUZZ_MAX_EXAMPLES:-30}
 seed=${FUZZ_SEED:-20261205}
 roles=${FUZZ_ROLES:-officer operator}
 report_dir=${FUZZ_REPORT_DIR:-$(mktemp -d)}
@@ -89,8 +89,8 @@ run_role() {  # run_role ROLE OWNER PEER PEER_PROVINCES
     local role=$1 owner=$2 peer=$3
     echo
     echo "=== role $role: $owner (peer $peer), $max_examples examples per operation, seed $seed"
-    FUZZ_PEER_TOKEN=${tokens[$peer]} FUZZ_PEER_PROVINCES=$4 \
-        .venv/bin/schemathesis run "$FUZZ_BASE_URL/api/v1/schema/?format=json" \
+    FUZZ_PEER_TOKEN=${tokens[$peer]} FUZZ_PEER_PROVINCES=$4 FUZZ_OLA_LOG="$report_dir/$role.ola" \
+        .venv/bin/schemathesis --config-file tools/schemathesis.toml run "$FUZZ_BASE_URL/api/v1/schema/?format=json" \
         --url "$FUZZ_BASE_URL" \
         -H "Authorization: Token ${tokens[$owner]}" \
         --checks all \

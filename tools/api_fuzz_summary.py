@@ -79,6 +79,14 @@ def main() -> int:
         print(f"{role}: {operations} operations, {cases} generated cases, {len(failures)} failures")
         for check, count in sorted(per_check.items()):
             print(f"    {check}: {count}")
+        ola = args.report_dir / f"{role}.ola"
+        verdicts = Counter(
+            line.split("\t")[1] for line in (ola.read_text().splitlines() if ola.exists() else [])
+        )
+        print(
+            "    object-level authorization replays: "
+            + (", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items())) or "none")
+        )
         if not finished:
             print(f"    !! the {role} run did not finish (see {role}.log)")
             broken = True

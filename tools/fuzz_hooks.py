@@ -90,6 +90,13 @@ def _legitimately_shared(path: str, body, peer_token: str) -> bool:
     return False
 
 
+def _record(case, verdict: str) -> None:
+    """One line per replay in FUZZ_OLA_LOG, so the summary shows the check was exercised."""
+    if log := os.environ.get("FUZZ_OLA_LOG"):
+        with open(log, "a") as out:
+            out.write(f"{case.operation.label}\t{verdict}\n")
+
+
 @schemathesis.check
 def peer_gets_not_found(ctx, response, case):
     """The peer token gets exactly the 'does not exist' problem for the owner's object."""
@@ -108,6 +115,7 @@ def peer_gets_not_found(ctx, response, case):
     missing_path = path.replace("{id}", str(MISSING_ID))
     missing = _get(missing_path, response.request.headers["Authorization"].split()[-1], case.query)
     if peer.status_code == 200 and _legitimately_shared(path, peer.json(), peer_token):
+        _record(case, "shared")
         return None
     peer_problem, missing_problem = _problem(peer), _problem(missing)
     if (
@@ -116,7 +124,9 @@ def peer_gets_not_found(ctx, response, case):
         and missing_problem is not None
         and _same_problem(peer_problem, missing_problem)
     ):
+        _record(case, "not_found")
         return None
+    _record(case, "LEAK")
     raise AssertionError(
         "Object-level authorization: the peer is not told 'does not exist': "
         f"GET {formatted} as the owner -> 200; as the peer -> {peer.status_code} "
