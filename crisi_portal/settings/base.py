@@ -322,11 +322,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crisi_portal.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["crisi_portal.filtersets.FilterBackend"],
-    "DEFAULT_PARSER_CLASSES": [
-        "crisi_portal.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: form encodings cannot carry the nested bodies (a procedure's units, bulk
+    # items) or null. The views that take files (imports, meetings' minutes) add multipart.
+    "DEFAULT_PARSER_CLASSES": ["crisi_portal.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crisi_portal.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
