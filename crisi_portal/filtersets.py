@@ -101,6 +101,21 @@ class BaseFilterSet(django_filters.FilterSet):
         return type(form_class.__name__, (StyledFormMixin, form_class), {})
 
 
+# What every list takes besides its filters: paging (crisi_portal/pagination.py) and DRF's
+# renderer choice.
+API_QUERY_PARAMS = frozenset({"limit", "offset", "cursor", "paging", "format"})
+
+# Query values the schema types as integer, number, date, date-time or boolean.
+TYPED_FIELDS = (
+    forms.IntegerField,
+    forms.DecimalField,
+    forms.FloatField,
+    forms.DateField,
+    forms.DateTimeField,
+    forms.NullBooleanField,
+)
+
+
 class FilterBackend(DjangoFilterBackend):
     """The API's filters: invalid query values are a 400 problem naming each parameter."""
 
@@ -110,14 +125,24 @@ class FilterBackend(DjangoFilterBackend):
             return queryset
         from crisi_portal.problems import InvalidQuery  # DRF loads this module early
 
+        # A misspelt filter (``?udpated_since=``) would otherwise list everything: for a syncing
+        # client that is silent data loss, so a parameter the schema does not name is a 400.
+        known = set(filterset.filters) | API_QUERY_PARAMS
+        unknown = [
+            {"field": name, "message": str(_("Unknown query parameter."))}
+            for name in request.query_params
+            if name not in known
+        ]
+        if unknown:
+            raise InvalidQuery(unknown)
         # A browser form sends its empty fields and means "any"; an API client that sends
         # ``?updated_since=`` or ``?procedure=`` has lost a value, and the schema says an id, a
-        # date or a boolean is never empty. Only free text (``q``, codes) may be blank here.
+        # number, a date or a boolean is never empty. Strings (text, codes) may still be blank.
         blank = [
             {"field": name, "message": str(_("This parameter cannot be empty."))}
             for name, query_filter in filterset.filters.items()
             if name in request.query_params
-            and not issubclass(query_filter.field_class, forms.CharField)
+            and issubclass(query_filter.field_class, TYPED_FIELDS)
             and all(not value.strip() for value in request.query_params.getlist(name))
         ]
         # NullBooleanField reads any other word as "unknown", i.e. no filter at all.

@@ -68,9 +68,25 @@ def test_an_empty_typed_filter_is_a_400_naming_it(path, query, field, admin_user
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_an_unknown_query_parameter_is_a_400_naming_it(path, admin_user, api_client_for):
+    # Found by tools/api_fuzz.sh: unknown parameters were ignored, so a misspelt sync filter
+    # (?udpated_since=) listed everything.
+    response = api_client_for(admin_user).get(f"{path}?udpated_since=2025-01-01T00:00:00Z")
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == ["udpated_since"]
+
+
+def test_paging_parameters_are_known_to_every_list(admin_user, api_client_for):
+    response = api_client_for(admin_user).get(
+        "/api/v1/procedures/?limit=1&offset=0&paging=offset&format=json"
+    )
+    assert response.status_code == 200, response.content
+
+
 def test_an_empty_free_text_filter_still_means_no_filter(staff_bg, api_client_for):
     CrisisProcedureFactory(lead="BG")
-    response = api_client_for(staff_bg).get("/api/v1/procedures/?q=&external_id=")
+    response = api_client_for(staff_bg).get("/api/v1/procedures/?q=&external_id=&province=")
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 1
 

@@ -44,6 +44,7 @@ export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0
 export THROTTLE_RATE_USER=1000000/minute THROTTLE_RATE_ANON=1000000/minute
 export THROTTLE_RATE_IMPORT=1000000/hour
 export MEDIA_ROOT="$report_dir/media"
+export STATIC_ROOT="$report_dir/static"  # as the image: DEBUG off serves the hashed manifest
 unset CELERY_BROKER_URL CELERY_RESULT_BACKEND  # report runs in-process
 
 server_pid=
@@ -59,6 +60,7 @@ trap cleanup EXIT
 echo ">>> fresh database $db"
 psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 "$py" manage.py migrate --noinput -v 0
+"$py" manage.py collectstatic --noinput -v 0
 DJANGO_DEBUG=1 "$py" manage.py seed_demo >/dev/null  # seed_demo refuses to run with DEBUG off
 
 token() {  # token USERNAME: a token with every scope (the fuzzer writes too)
