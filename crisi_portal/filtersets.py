@@ -105,7 +105,7 @@ class BaseFilterSet(django_filters.FilterSet):
 # renderer choice.
 API_QUERY_PARAMS = frozenset({"limit", "offset", "cursor", "paging", "format"})
 
-# Query values the schema types as integer, number, date, date-time or boolean.
+# Query values the schema types as integer, number, date, date-time, boolean or enum.
 TYPED_FIELDS = (
     forms.IntegerField,
     forms.DecimalField,
@@ -113,6 +113,7 @@ TYPED_FIELDS = (
     forms.DateField,
     forms.DateTimeField,
     forms.NullBooleanField,
+    forms.ChoiceField,  # an enum without "" (a code naming an object is a string: allowed)
 )
 
 
@@ -137,12 +138,14 @@ class FilterBackend(DjangoFilterBackend):
             raise InvalidQuery(unknown)
         # A browser form sends its empty fields and means "any"; an API client that sends
         # ``?updated_since=`` or ``?procedure=`` has lost a value, and the schema says an id, a
-        # number, a date or a boolean is never empty. Strings (text, codes) may still be blank.
+        # number, a date, a boolean or one of an enum is never empty. Strings (text, and codes
+        # that name an object) may still be blank.
         blank = [
             {"field": name, "message": str(_("This parameter cannot be empty."))}
             for name, query_filter in filterset.filters.items()
             if name in request.query_params
             and issubclass(query_filter.field_class, TYPED_FIELDS)
+            and not issubclass(query_filter.field_class, forms.ModelChoiceField)
             and all(not value.strip() for value in request.query_params.getlist(name))
         ]
         # NullBooleanField reads any other word as "unknown", i.e. no filter at all.

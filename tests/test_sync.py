@@ -59,6 +59,8 @@ def test_an_empty_updated_since_is_a_400_naming_it(path, admin_user, api_client_
         ("/api/v1/units/", "procedure=", "procedure"),
         ("/api/v1/procedures/", "high_complexity=", "high_complexity"),
         ("/api/v1/procedures/", "opened_after=", "opened_after"),
+        ("/api/v1/procedures/", "family=", "family"),
+        ("/api/v1/reports/", "kind=", "kind"),
     ],
 )
 def test_an_empty_typed_filter_is_a_400_naming_it(path, query, field, admin_user, api_client_for):
