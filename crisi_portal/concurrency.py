@@ -64,7 +64,8 @@ def check_if_match(request, current: str, *, required: bool) -> None:
     """Raise 412 when ``If-Match`` names no current tag, 428 when it is required and absent.
 
     Comparison is strong (RFC 9110 §8.8.3.2): a weak tag (``W/"…"``) never matches. Where the
-    header is required, ``*`` is not enough: the client must show which version it read.
+    header is required, ``*`` alone is not enough (428): the client must show which version
+    it read.
     """
     header = request.headers.get("If-Match")
     if header is None or not header.strip():
@@ -78,8 +79,19 @@ def check_if_match(request, current: str, *, required: bool) -> None:
             )
         return
     tags = parse_tags(header)
-    if "*" in tags and not required:
-        return
+    if "*" in tags:
+        if not required:
+            return
+        if tags == ["*"]:
+            # "*" holds whenever the object exists (RFC 9110 §13.1.1): not a failed condition
+            # (412) but a missing one, the tag of the version the client read (428).
+            raise PreconditionRequired(
+                _(
+                    "If-Match: * is not enough here: send the ETag you last read, workers' "
+                    "data is changed only by a client that has seen its current version."
+                ),
+                field="If-Match",
+            )
     if current not in tags:
         raise PreconditionFailed(
             _(

@@ -101,6 +101,11 @@ class BaseFilterSet(django_filters.FilterSet):
         return type(form_class.__name__, (StyledFormMixin, form_class), {})
 
 
+# What every list takes besides its filters: paging (crisi_portal/pagination.py) and DRF's
+# renderer choice.
+API_QUERY_PARAMS = frozenset({"limit", "offset", "cursor", "paging", "format"})
+
+
 class FilterBackend(DjangoFilterBackend):
     """The API's filters: invalid query values are a 400 problem naming each parameter."""
 
@@ -110,11 +115,42 @@ class FilterBackend(DjangoFilterBackend):
             return queryset
         from crisi_portal.problems import InvalidQuery  # DRF loads this module early
 
-        empty = empty_parameters(filterset, request.query_params)
-        if empty:
-            message = str(_("Give a value, or leave the parameter out."))
-            raise InvalidQuery([{"field": name, "message": message} for name in empty])
+        # A misspelt filter (``?udpated_since=``) would otherwise list everything: for a syncing
+        # client that is silent data loss, so a parameter the schema does not name is a 400.
+        known = set(filterset.filters) | API_QUERY_PARAMS
+        unknown = [
+            {"field": name, "message": str(_("Unknown query parameter."))}
+            for name in request.query_params
+            if name not in known
+        ]
+        if unknown:
+            raise InvalidQuery(unknown)
+        # A browser form sends its empty fields and means "any"; an API client that sends
+        # ``?updated_since=`` or ``?procedure=`` has lost a value: the schema says such a value
+        # is never empty (minLength 1, or a typed value). Free text may still be blank.
+        message = str(_("Give a value, or leave the parameter out."))
+        empty = [
+            {"field": name, "message": message}
+            for name in empty_parameters(filterset, request.query_params)
+        ]
+        # NullBooleanField reads any other word as "unknown", i.e. no filter at all.
+        not_boolean = [
+            {"field": name, "message": str(_("Must be true or false."))}
+            for name, query_filter in filterset.filters.items()
+            if issubclass(query_filter.field_class, forms.NullBooleanField)
+            and any(
+                value.strip().lower() not in ("true", "false")
+                for value in request.query_params.getlist(name)
+                if value.strip()
+            )
+        ]
+        if empty or not_boolean:
+            raise InvalidQuery(empty + not_boolean)
         if not filterset.is_valid():
+            if only_unknown_objects(filterset):
+                # ``?measure=XYZ`` names no measure the user sees: like ``?procedure=<an id
+                # that names nothing>``, nothing matches (and out of scope looks the same).
+                return queryset.none()
             raise InvalidQuery(
                 [
                     {"field": name, "message": str(message)}
@@ -129,6 +165,19 @@ def is_free_text(filter_) -> bool:
     """A filter whose value is any text ("" included): the others take a date, number, choice…"""
     return isinstance(filter_, django_filters.CharFilter) and not isinstance(
         filter_, django_filters.ChoiceFilter | django_filters.MultipleChoiceFilter
+    )
+
+
+def only_unknown_objects(filterset) -> bool:
+    """Every error is a code naming no object of a model-choice filter (``invalid_choice``)."""
+    errors = filterset.form.errors.as_data()
+    return bool(errors) and all(
+        isinstance(
+            filterset.filters.get(name),
+            django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter,
+        )
+        and all(error.code == "invalid_choice" for error in field_errors)
+        for name, field_errors in errors.items()
     )
 
 

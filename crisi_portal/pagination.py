@@ -98,7 +98,9 @@ class Pagination(LimitOffsetPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        raw = raw.strip()  # an empty value is no whole number: refused below, as the schema says
+        raw = raw.strip()
+        if not raw:  # ``?limit=``: a value the client lost, not "the default"
+            raise _invalid(name, _("This parameter cannot be empty."))
         digits = raw.lstrip("0") or "0"
         # Past 18 digits the exact value does not matter (and int() refuses 4300+ digits).
         value = int(digits) if WHOLE_NUMBER.fullmatch(raw) and len(digits) <= 18 else 10**18
@@ -118,8 +120,13 @@ class Pagination(LimitOffsetPagination):
         paging = request.query_params.get("paging")
         if paging is not None and paging not in PAGING_MODES:
             raise _invalid("paging", _("Must be offset or cursor."))
-        if paging == "cursor" or request.query_params.get("cursor") is not None:
-            if request.query_params.get(self.offset_query_param) not in (None, ""):
+        # A blank ``?cursor=`` is no cursor (the first page has none); an explicit
+        # ``paging=offset`` is an offset page, and a cursor then contradicts it.
+        has_cursor = bool((request.query_params.get("cursor") or "").strip())
+        if paging == "offset" and has_cursor:
+            raise _invalid("cursor", _("An offset page has no cursor: use paging=cursor."))
+        if paging == "cursor" or has_cursor:
+            if request.query_params.get(self.offset_query_param) is not None:
                 raise _invalid("offset", _("A cursor page has no offset: follow the next link."))
             return "cursor"
         return "offset"

@@ -104,6 +104,8 @@ def test_an_empty_free_text_filter_filters_nothing(api, changed_at_noon_utc):
         "2025-03-01T12:00:00 05:45",  # an unencoded "+" read as a space
         "garbage",
         "\x00",
+        "",  # a lost sync point, not "no filter" (issue #10: the schema says date-time)
+        "  ",
     ],
 )
 def test_updated_since_that_cannot_be_read_is_a_400_naming_it(value, api, changed_at_noon_utc):
@@ -218,6 +220,41 @@ def test_a_limit_or_offset_that_is_no_count_is_a_400_naming_it(parameter, value,
     assert problem_fields(api.get(PROCEDURES, {parameter: value})) == [parameter]
 
 
+@pytest.mark.parametrize("query", ["limit=", "offset=", "limit=%20"])
+def test_an_empty_limit_or_offset_is_a_400_naming_it(query, api):
+    # Found by tools/api_fuzz.sh: a blank limit/offset was the default (the schema: an integer).
+    assert problem_fields(api.get(f"{PROCEDURES}?{query}")) == [query.split("=")[0]]
+
+
+def test_a_blank_cursor_with_offset_paging_is_an_offset_page(api, changed_at_noon_utc):
+    # Found by tools/api_fuzz.sh: "?paging=offset&offset=0&cursor=" was refused as a cursor page.
+    response = api.get(f"{PROCEDURES}?paging=offset&offset=0&cursor=")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+
+
+def test_a_cursor_with_offset_paging_is_a_400_naming_the_cursor(api, changed_at_noon_utc):
+    cursor_page = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()
+    assert cursor_page["next"] is None  # one procedure: take a cursor from a longer list
+    CrisisProcedureFactory(lead="BG", with_unit=True)
+    next_link = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()["next"]
+    cursor = next_link.split("cursor=")[1].split("&")[0]
+    response = api.get(f"{PROCEDURES}?paging=offset&cursor={cursor}")
+    assert problem_fields(response) == ["cursor"]
+
+
+@pytest.mark.parametrize("value", ["-15408", "yes", "2"])
+def test_a_boolean_filter_that_is_not_true_or_false_is_a_400_naming_it(value, api):
+    # Found by tools/api_fuzz.sh: any other word meant "no filter" (NullBooleanField's unknown).
+    response = api.get(PROCEDURES, {"high_complexity": value})
+    assert problem_fields(response) == ["high_complexity"]
+
+
+def test_a_boolean_filter_takes_true_and_false(api, changed_at_noon_utc):
+    assert api.get(PROCEDURES, {"high_complexity": "false"}).json()["count"] == 1
+    assert api.get(PROCEDURES, {"high_complexity": "true"}).json()["count"] == 0
+
+
 # --- Deleting a unit that has workers -----------------------------------------------------------
 
 
@@ -325,3 +362,39 @@ def test_any_protected_delete_the_api_meets_is_a_409_that_lists_nothing(admin_us
     assert response["Content-Type"].startswith(PROBLEM)
     assert response.data["type"].endswith("protected") and response.data["detail"]
     assert worker.last_name not in response.content.decode()
+
+
+# --- Media types ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=BoUnDaRy", "application/x-www-form-urlencoded"]
+)
+def test_a_form_body_where_only_json_can_say_it_is_a_415(content_type, api):
+    # Found by tools/api_fuzz.sh: the schema offered form encodings for every write, and the
+    # bulk endpoints then read "items" as a string (422), PATCH read "null" as a date.
+    body = (
+        b'--BoUnDaRy\r\nContent-Disposition: form-data; name="items"\r\n\r\n[]\r\n--BoUnDaRy--\r\n'
+        if content_type.startswith("multipart")
+        else b"items=%5B%5D"
+    )
+    response = api.generic("POST", f"{PROCEDURES}bulk/", body, content_type=content_type)
+    assert response.status_code == 415, response.content
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_the_schema_offers_form_encodings_only_where_files_are_sent(admin_user, api_client_for):
+    schema = api_client_for(admin_user).get("/api/v1/schema/?format=json").json()
+    with_forms = sorted(
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    )
+    assert with_forms == [
+        "PATCH /api/v1/meetings/{id}/",
+        "POST /api/v1/meetings/",
+        "POST /api/v1/procedures/import/",
+        "POST /api/v1/workers/import/",
+        "PUT /api/v1/meetings/{id}/",
+    ]

@@ -137,7 +137,11 @@ class TestWorkersData:
         response = api_client_for(staff_bg).patch(
             involvement_path(involvement), {"hours_reduction_pct": 50}, HTTP_IF_MATCH="*"
         )
-        assert response.status_code == 412
+        # RFC 9110 §13.1.1: "*" is a condition that holds (the object exists), so a 412 would
+        # say it failed; what is missing is the tag of the version read, a 428 (RFC 6585).
+        assert response.status_code == 428
+        assert response["Content-Type"].startswith(PROBLEM)
+        assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
         involvement.refresh_from_db()
         assert involvement.hours_reduction_pct != 50
 

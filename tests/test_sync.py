@@ -44,6 +44,56 @@ def test_every_collection_filters_on_updated_since(path, admin_user, api_client_
 
 
 @pytest.mark.parametrize("path", LIST_ROUTES)
+def test_an_empty_updated_since_is_a_400_naming_it(path, admin_user, api_client_for):
+    # Found by tools/api_fuzz.sh: ``?updated_since=`` listed everything, as if no sync point
+    # had been given; a client whose stored sync time got lost must hear it, not re-sync all.
+    response = api_client_for(admin_user).get(f"{path}?updated_since=")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == ["updated_since"]
+
+
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/api/v1/units/", "procedure=", "procedure"),
+        ("/api/v1/procedures/", "high_complexity=", "high_complexity"),
+        ("/api/v1/procedures/", "opened_after=", "opened_after"),
+        ("/api/v1/procedures/", "family=", "family"),
+        ("/api/v1/reports/", "kind=", "kind"),
+    ],
+)
+def test_an_empty_typed_filter_is_a_400_naming_it(path, query, field, admin_user, api_client_for):
+    # An id, a boolean or a date cannot be empty: the schema says so, and so does the API.
+    response = api_client_for(admin_user).get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_an_unknown_query_parameter_is_a_400_naming_it(path, admin_user, api_client_for):
+    # Found by tools/api_fuzz.sh: unknown parameters were ignored, so a misspelt sync filter
+    # (?udpated_since=) listed everything.
+    response = api_client_for(admin_user).get(f"{path}?udpated_since=2025-01-01T00:00:00Z")
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == ["udpated_since"]
+
+
+def test_paging_parameters_are_known_to_every_list(admin_user, api_client_for):
+    response = api_client_for(admin_user).get(
+        "/api/v1/procedures/?limit=1&offset=0&paging=offset&format=json"
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_an_empty_free_text_filter_still_means_no_filter(staff_bg, api_client_for):
+    CrisisProcedureFactory(lead="BG")
+    response = api_client_for(staff_bg).get("/api/v1/procedures/?q=&external_id=&province=")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
 def test_every_collection_pages_by_cursor(path, admin_user, api_client_for):
     response = api_client_for(admin_user).get(path, {"paging": "cursor", "limit": 1})
     assert response.status_code == 200, response.content

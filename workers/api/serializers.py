@@ -123,6 +123,10 @@ class WorkerInvolvementSerializer(serializers.ModelSerializer):
 
 
 class WorkerSerializer(WorkerSummarySerializer):
+    # "" when the portal has no address or the caller may not see it (identity masked).
+    # Declared for the schema: the read-only model field lost allow_blank and the schema said
+    # format: email alone, which "" is not (a validating client refused the worker).
+    email = serializers.EmailField(allow_blank=True, read_only=True, label=_("e-mail"))
     residence_province = serializers.SlugRelatedField(slug_field="code", read_only=True)
     # Declared so that the schema says what the API sends: "" when not known (a read-only
     # model field would lose allow_blank, and a generated client would refuse the "").
