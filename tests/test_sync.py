@@ -88,9 +88,25 @@ def test_paging_parameters_are_known_to_every_list(admin_user, api_client_for):
 
 def test_an_empty_free_text_filter_still_means_no_filter(staff_bg, api_client_for):
     CrisisProcedureFactory(lead="BG")
-    response = api_client_for(staff_bg).get("/api/v1/procedures/?q=&external_id=&province=")
+    response = api_client_for(staff_bg).get("/api/v1/procedures/?external_id=")
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 1
+
+
+def test_an_empty_code_naming_an_object_is_a_400_as_the_schema_says(staff_bg, api_client_for):
+    # The schema gives ``province`` minLength 1: a client that sends it blank has lost a value.
+    CrisisProcedureFactory(lead="BG")
+    response = api_client_for(staff_bg).get("/api/v1/procedures/?province=")
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == ["province"]
+
+
+def test_a_code_naming_no_object_matches_nothing(staff_bg, api_client_for):
+    # ``?province=ZZ`` is a string the schema allows: like an id naming nothing, no rows.
+    CrisisProcedureFactory(lead="BG")
+    response = api_client_for(staff_bg).get("/api/v1/procedures/?province=ZZ")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 0
 
 
 @pytest.mark.parametrize("path", LIST_ROUTES)
