@@ -1,7 +1,9 @@
 # crisi_portal — developer tasks (GNU make).
 #
 #   make run     local portal on http://127.0.0.1:8000 with demo data (SQLite, Celery in-process)
-#   make test    the whole test suite (pass extra pytest options with PYTEST_ARGS="...")
+#   make test    the whole test suite on every core (pytest-xdist), with the coverage floor;
+#                PYTEST_ARGS="..." passes options to pytest (then no coverage floor: a part of
+#                the suite covers less), PYTEST_WORKERS=0 runs it in one process
 #
 # Both create the virtualenv (.venv) themselves on first use.
 
@@ -12,6 +14,16 @@ VENV     := .venv
 VENV_PY  := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers: "auto" is one per core; 0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
+# Line coverage of the whole suite may not fall below this (percent, rounded down from the
+# figure measured when it was set: 95.16% on the SQLite stage, 5 Dec 2026; raise it when
+# coverage rises).
+COVERAGE_FLOOR ?= 95
+COVERAGE_ARGS = --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+# --dist loadgroup: tests marked xdist_group("name") run on one worker (the browser package,
+# whose Playwright lives for the package; modules with costly module-scoped fixtures).
+XDIST_ARGS = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 
 # --- Finding a Python >= 3.12 ----------------------------------------------
 # Every candidate is *run*, not just looked up: a pyenv shim such as python3.13
@@ -37,7 +49,8 @@ endif
 
 help:
 	@echo "make run       migrate, load demo data and serve on http://127.0.0.1:8000 (DJANGO_DEBUG=1)"
-	@echo "make test      run the test suite (PYTEST_ARGS='...' passes options to pytest)"
+	@echo "make test      run the test suite on every core, with the coverage floor"
+	@echo "               (PYTEST_ARGS='...' passes options to pytest; PYTEST_WORKERS=0: one process)"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff check --fix + ruff format"
 	@echo "make messages  update and compile the it/en translation catalogues"
@@ -94,7 +107,7 @@ run: venv
 	$(VENV_PY) manage.py runserver 127.0.0.1:8000
 
 test: venv
-	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+	$(VENV_PY) -m pytest $(XDIST_ARGS) $(if $(PYTEST_ARGS),,$(COVERAGE_ARGS)) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -119,7 +132,8 @@ lock: venv
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache build dist *.egg-info staticfiles test-results
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info staticfiles test-results \
+		.coverage .coverage.* htmlcov
 
 distclean: clean
 	rm -rf $(VENV) db.sqlite3 media

@@ -32,7 +32,11 @@ from tests.workers.factories import CohortFactory, InvolvementFactory
 from workers.models import Involvement
 
 # serialized_rollback: the provinces and measures the migrations seed survive each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# One xdist worker for the module: the client is generated once (module fixture).
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.xdist_group("generated_client"),
+]
 
 PACKAGE = "crisi_client"
 SAMPLE = Path(__file__).resolve().parent / "data" / "lista_lavoratori_sample.csv"

@@ -1,7 +1,15 @@
-"""Test settings: the same as base, with fast hashing and an isolated media root."""
+"""Test settings: the same as base, with fast hashing and an isolated media root.
+
+Under pytest-xdist (``make test`` runs ``-n auto``) every worker process imports this module
+once: it gets its own media root (``mkdtemp``), its own local-memory cache, its own test
+database (pytest-django adds the ``_gw<N>`` suffix) and its own Redis database (below).
+"""
 
 import os
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key")
 
@@ -21,6 +29,38 @@ LANGUAGE_CODE = "it"
 # Tasks run in-process in tests, whatever the broker; tests/monitoring/test_worker.py turns this
 # off to drive a real Celery worker through the broker when CELERY_BROKER_URL is set.
 CELERY_TASK_ALWAYS_EAGER = True
+
+
+def xdist_broker_url(url: str, worker: str) -> str:
+    """The broker URL for pytest-xdist worker ``worker`` ("gw0", "gw1", …; "" when not under
+    xdist): Redis database ``N + k`` for worker ``gwk`` when the URL names database ``N``.
+
+    Two workers sharing one Redis database would take each other's tasks, and purge or delete
+    each other's keys (tests/monitoring/test_worker.py does both)."""
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return url
+    base = int(parts.path.strip("/") or 0)
+    number = base + int(worker.removeprefix("gw"))
+    if number > 15:
+        raise ImproperlyConfigured(
+            f"xdist worker {worker} would use Redis database {number} (from {url}): "
+            "Redis has 16 by default; run fewer workers (make test PYTEST_WORKERS=2) "
+            "or give a lower database number"
+        )
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+CELERY_BROKER_URL = xdist_broker_url(
+    CELERY_BROKER_URL,  # noqa: F405
+    os.environ.get("PYTEST_XDIST_WORKER", ""),
+)
+if CELERY_BROKER_URL:
+    # Celery takes the CELERY_BROKER_URL environment variable before its configuration: without
+    # this, the app in the test process would still send to (and purge) the shared database.
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 REPORT_SCHEDULED_FORMATS = {"annual": ["json"], "bimonthly": ["json"], "quarterly": ["json"]}
 
 # Throttling: generous rates so that no other test trips them; tests/test_throttling.py sets

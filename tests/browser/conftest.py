@@ -57,6 +57,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.path)).parents and uses_browser(item):
             item.add_marker(pytest.mark.browser)
+            # Under pytest-xdist (--dist loadgroup) all journeys share one worker: Playwright
+            # and Chromium start once there, not once per stretch of browser tests per worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 

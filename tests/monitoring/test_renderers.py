@@ -54,7 +54,8 @@ def words(text: str) -> str:
 # Every test here is a database test, even those that only read the module's documents:
 # pytest-django runs non-database tests after the transactional ones (browser journeys),
 # whose final flush would leave the module fixture's seed without the reference data.
-pytestmark = pytest.mark.django_db
+# One xdist worker for the module: the seeded data (module fixture) is built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("renderers")]
 
 
 @pytest.fixture(scope="module")

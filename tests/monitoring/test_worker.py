@@ -27,7 +27,8 @@ from monitoring.enums import RunStatus, Trigger
 from monitoring.models import ReportContact, ReportRun
 from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
 
-BROKER = os.environ.get("CELERY_BROKER_URL", "")
+# Under pytest-xdist each worker has its own Redis database (crisi_portal/settings/test.py).
+BROKER = settings.CELERY_BROKER_URL
 pytestmark = [
     pytest.mark.skipif(not BROKER, reason="needs a broker (CELERY_BROKER_URL)"),
     # serialized_rollback: the reference data of the migrations (provinces, measures) come back
