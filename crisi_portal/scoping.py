@@ -381,10 +381,10 @@ class ClientScopePermission(permissions.BasePermission):
         access = request_access(request, view)
         if token.allows(family, access):
             return True
-        self.message = _("This API client may not %(access)s %(family)s.") % {
-            "access": _("change") if access == "write" else _("read"),
-            "family": family,
-        }
+        if access == "write":
+            self.message = _("This API client may not change %(family)s.") % {"family": family}
+        else:
+            self.message = _("This API client may not read %(family)s.") % {"family": family}
         return False
 
 
