@@ -57,3 +57,8 @@ FAMILY_SHORT_LABELS = {
     Family.CIGS_REGIONALE: _("CIGS reg. (B, C)"),
     Family.LICENZIAMENTO_COLLETTIVO: _("Dismissal (D)"),
 }
+
+
+# Lombardy's provinces in the order of the official tables: the rows of cases.Province
+# (loaded by migration 0003). The API schema lists them where a parameter takes one.
+PROVINCE_CODES = ("BG", "BS", "CO", "CR", "LC", "LO", "MN", "MI", "MB", "PV", "SO", "VA")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import exceptions, serializers
 
+from crisi_portal import api_fields
 from crisi_portal.problems import DomainError, django_validation_errors, flatten_errors
 
 BULK_MAX_ITEMS = 500
@@ -37,15 +38,15 @@ class BulkRequestSerializer(serializers.Serializer):
 
 
 class BulkItemResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="Position of the item in the request.")
-    id = serializers.IntegerField()
-    external_id = serializers.CharField()
-    created = serializers.BooleanField()
+    index = api_fields.IntegerField(help_text="Position of the item in the request.")
+    id = api_fields.IntegerField()
+    external_id = api_fields.CharField()
+    created = api_fields.BooleanField()
 
 
 class BulkResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
+    created = api_fields.IntegerField()
+    updated = api_fields.IntegerField()
     items = BulkItemResultSerializer(many=True)
 
 

@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.decorators import action
 
+from crisi_portal import api_fields
 from crisi_portal.filtersets import UtcIsoDateTimeField
 from crisi_portal.problems import InvalidQuery
 from crisi_portal.scoping import visible_changes
@@ -22,10 +23,10 @@ ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 
 
 class ChangeSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text=_("The object's id."))
+    id = api_fields.IntegerField(help_text=_("The object's id."))
     action = serializers.SerializerMethodField(help_text=_("created, updated or deleted."))
     at = serializers.DateTimeField(source="history_date", help_text=_("When it happened."))
-    change_id = serializers.IntegerField(
+    change_id = api_fields.IntegerField(
         source="history_id", help_text=_("The change's own id (increasing).")
     )
 

@@ -44,6 +44,11 @@ class PreconditionRequired(DomainError):
     code = "precondition_required"
 
 
+class InvalidHeader(DomainError):
+    status = 400
+    code = "invalid_header"
+
+
 def representation_etag(data) -> str:
     """A strong entity tag for a JSON representation (independent of key order)."""
     payload = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
@@ -68,7 +73,13 @@ def check_if_match(request, current: str, *, required: bool) -> None:
     it read.
     """
     header = request.headers.get("If-Match")
-    if header is None or not header.strip():
+    if header is not None and not header.strip():
+        # A header sent empty is no tag and no "*": a client that lost the ETag it read.
+        raise InvalidHeader(
+            _("If-Match is empty: send the ETag you last read, or leave the header out."),
+            field="If-Match",
+        )
+    if header is None:
         if required:
             raise PreconditionRequired(
                 _(
@@ -113,15 +124,19 @@ def not_modified(request, current: str) -> bool:
 
 # --- Schema -------------------------------------------------------------------------------
 
+# RFC 9110 §13.1.1: "*" or a list of entity tags (printable ASCII between quotes, W/ if weak).
+ENTITY_TAG = r'(W/)?"[!#-~]*"'
+ENTITY_TAGS = rf"{ENTITY_TAG}(\s*,\s*{ENTITY_TAG})*"
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": rf"^\s*(\*|{ENTITY_TAGS})\s*$"},
     OpenApiParameter.HEADER,
     description="The ETag of the object as last read; a stale one is refused with 412.",
 )
 IF_MATCH_REQUIRED = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": rf"^\s*{ENTITY_TAGS}\s*$"},  # "*" is not enough: 428
     OpenApiParameter.HEADER,
     required=True,
     description=(

@@ -13,6 +13,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -147,7 +148,7 @@ class FilterBackend(DjangoFilterBackend):
         if empty or not_boolean:
             raise InvalidQuery(empty + not_boolean)
         if not filterset.is_valid():
-            if only_unknown_objects(filterset):
+            if only_unknown_objects(filterset, request.query_params):
                 # ``?measure=XYZ`` names no measure the user sees: like ``?procedure=<an id
                 # that names nothing>``, nothing matches (and out of scope looks the same).
                 return queryset.none()
@@ -168,17 +169,57 @@ def is_free_text(filter_) -> bool:
     )
 
 
-def only_unknown_objects(filterset) -> bool:
-    """Every error is a code naming no object of a model-choice filter (``invalid_choice``)."""
-    errors = filterset.form.errors.as_data()
-    return bool(errors) and all(
-        isinstance(
-            filterset.filters.get(name),
-            django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter,
-        )
-        and all(error.code == "invalid_choice" for error in field_errors)
-        for name, field_errors in errors.items()
+def names_objects(filter_) -> bool:
+    """A filter whose value is the code or id of an object (a province, a measure, an operator).
+
+    Model choices, and choices computed at request time (a province code or "regional"): the
+    schema cannot list them, so a value naming nothing is no malformed request.
+    """
+    if isinstance(
+        filter_, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
+    ):
+        return True
+    return isinstance(filter_, django_filters.ChoiceFilter) and callable(
+        filter_.extra.get("choices")
     )
+
+
+def only_unknown_objects(filterset, query) -> bool:
+    """Every error is a value naming no object (``invalid_choice``) of a filter that names one.
+
+    An id must still be an id (a whole number from 1 to the largest bigint, as the schema
+    says): ``?operator=9223372036854775808`` is a 400, ``?operator=99999`` matches nothing.
+    """
+    errors = filterset.form.errors.as_data()
+
+    def unknown(name, field_errors) -> bool:
+        filter_ = filterset.filters.get(name)
+        if not names_objects(filter_) or any(e.code != "invalid_choice" for e in field_errors):
+            return False
+        if getattr(filter_, "field_name", None) and _takes_ids(filterset, filter_):
+            return all(_is_id(value) for value in query.getlist(name))
+        return True
+
+    return bool(errors) and all(unknown(name, errs) for name, errs in errors.items())
+
+
+def _takes_ids(filterset, filter_) -> bool:
+    if not isinstance(
+        filter_, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
+    ):
+        return False
+    if filter_.extra.get("to_field_name"):
+        return False
+    queryset = filter_.extra.get("queryset")
+    model = getattr(queryset, "model", None)
+    return model is None or isinstance(
+        model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField
+    )
+
+
+def _is_id(value: str) -> bool:
+    value = value.strip()
+    return value.isascii() and value.isdigit() and 1 <= int(value[:20]) <= MAX_ID
 
 
 def empty_parameters(filterset, query) -> list[str]:

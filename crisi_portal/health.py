@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisi_portal import api_fields
 from crisi_portal.faults import RETRY_AFTER_SECONDS
 from crisi_portal.problems import PROBLEM_MEDIA_TYPE, ProblemJSONRenderer, problem
 
@@ -79,10 +80,10 @@ def readyz(request) -> JsonResponse:
 
 
 class ServiceStatusSerializer(serializers.Serializer):
-    type = serializers.CharField(help_text="about:blank, or about:blank#service_unavailable.")
-    title = serializers.CharField(help_text="OK, or Service Unavailable.")
-    status = serializers.IntegerField(help_text="200 or 503, as the HTTP status.")
-    detail = serializers.CharField(required=False)
+    type = api_fields.CharField(help_text="about:blank, or about:blank#service_unavailable.")
+    title = api_fields.CharField(help_text="OK, or Service Unavailable.")
+    status = api_fields.IntegerField(help_text="200 or 503, as the HTTP status.")
+    detail = api_fields.CharField(required=False)
 
 
 def vital_checks() -> dict[str, str | None]:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.utils.urls import remove_query_param
 
 MAX_LIMIT = 500
 WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -74,14 +75,18 @@ class SyncCursorPagination(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
-            raise _invalid(self.cursor_query_param, str(self.invalid_cursor_message)) from None
+            raise NotFound(self.invalid_cursor_message) from None
         if cursor is not None and cursor.position is not None:
             field = self._model._meta.get_field(self.ordering_field)
             try:
                 field.to_python(cursor.position)
             except (ValidationError, ValueError, TypeError, OverflowError):
-                raise _invalid(self.cursor_query_param, str(self.invalid_cursor_message)) from None
+                raise NotFound(self.invalid_cursor_message) from None
         return cursor
+
+    def encode_cursor(self, cursor):
+        # A cursor page does not use ``offset``: its links do not carry one along.
+        return remove_query_param(super().encode_cursor(cursor), "offset")
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model
@@ -117,17 +122,18 @@ class Pagination(LimitOffsetPagination):
         return self._whole_number(request, self.offset_query_param, 0) or 0
 
     def _mode(self, request) -> str:
+        """``paging=cursor`` or a cursor: a cursor page, whose position is the cursor (an
+        ``offset`` is then read but not used); ``paging=offset`` or neither: an offset page
+        (a ``cursor`` is then not used). Each parameter is valid on its own, as the schema
+        says; together, ``paging`` decides."""
         paging = request.query_params.get("paging")
         if paging is not None and paging not in PAGING_MODES:
             raise _invalid("paging", _("Must be offset or cursor."))
-        # A blank ``?cursor=`` is no cursor (the first page has none); an explicit
-        # ``paging=offset`` is an offset page, and a cursor then contradicts it.
+        if paging == "offset":
+            return "offset"
         has_cursor = bool((request.query_params.get("cursor") or "").strip())
-        if paging == "offset" and has_cursor:
-            raise _invalid("cursor", _("An offset page has no cursor: use paging=cursor."))
         if paging == "cursor" or has_cursor:
-            if request.query_params.get(self.offset_query_param) is not None:
-                raise _invalid("offset", _("A cursor page has no offset: follow the next link."))
+            self.get_offset(request)  # still a whole number, or a 400 naming it
             return "cursor"
         return "offset"
 

@@ -9,7 +9,7 @@ the one ``Problem`` component that crisi_portal/problems.py emits:
   it, the throttles (crisi_portal/throttling.py, also before authentication), the database
   gone away (crisi_portal/faults.py);
 - 400 where there is something to read: query parameters (filters, pagination) or a body;
-- 404 where the path names an object (out of scope is 404 too);
+- 404 where the path names an object (out of scope is 404 too), or a cursor a page;
 - 409 on deletes (records still refer to it) and the actions a view lists in
   ``conflict_actions``;
 - 412 where ``If-Match`` is honoured, 428 where it is required (ConditionalAutoSchema);
@@ -137,6 +137,8 @@ WWW_AUTHENTICATE_HEADER = {
 ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 YEAR_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 9999}
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DESCRIPTIVE = frozenset({"title", "description", "nullable", "readOnly", "writeOnly", "default"})
+DECIMAL_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def problem_statuses(operation: dict, *, method: str, conflict: bool) -> set[str]:
@@ -148,6 +150,8 @@ def problem_statuses(operation: dict, *, method: str, conflict: bool) -> set[str
         statuses.add("400")
     if any(p["in"] == "path" for p in parameters):
         statuses.add("404")
+    if any(p["in"] == "query" and p["name"] == "cursor" for p in parameters):
+        statuses.add("404")  # a cursor that names no page (pagination.py)
     if method == "DELETE" or conflict:
         statuses.add("409")
     if_match = [p for p in parameters if p["in"] == "header" and p["name"] == "If-Match"]
@@ -214,6 +218,17 @@ class ApiAutoSchema(AutoSchema):
             and schema.get("type") == "integer"
         ):
             schema.update(minimum=1, maximum=MAX_ID)  # an id, as in the path and the filters
+        if (
+            direction == "request"
+            and isinstance(field, serializers.DecimalField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "number"
+        ):
+            # An amount may come as a decimal string ("4500.00", exact) as well as a number
+            # (crisi_portal/api_fields.py); answers are numbers.
+            number = {key: value for key, value in schema.items() if key not in DESCRIPTIVE}
+            schema = {key: value for key, value in schema.items() if key in DESCRIPTIVE}
+            schema["oneOf"] = [number, {"type": "string", "pattern": DECIMAL_STRING}]
         if isinstance(schema, dict) and field.read_only and model_field_is_null(field):
             # A read-only relation or value of a NULL column (e.g. a worker's residence
             # province) is null in the answer: AutoSchema only looks at allow_null.
@@ -286,8 +301,17 @@ class ApiAutoSchema(AutoSchema):
                     f"{MAX_LIMIT} (default 50)."
                 )
             elif name == "offset":
-                # No default: a cursor page refuses any offset, so clients must not send one.
+                # No default: generated clients would send it on every page.
                 parameter["schema"] = {"type": "integer", "minimum": 0}
+                parameter["description"] = (
+                    "Index of the first result, from 0 (offset pages). A cursor page "
+                    "(paging=cursor, or a cursor) starts at its cursor and does not use it."
+                )
+            elif name == "cursor":
+                parameter["description"] = (
+                    "The position of a cursor page: copy it from the next link. Not used on "
+                    "an offset page (paging=offset); one that names no page is a 404."
+                )
             else:
                 filter_ = filters.get(name)
                 if isinstance(filter_, IdFilter):

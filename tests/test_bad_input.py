@@ -233,14 +233,17 @@ def test_a_blank_cursor_with_offset_paging_is_an_offset_page(api, changed_at_noo
     assert response.json()["count"] == 1
 
 
-def test_a_cursor_with_offset_paging_is_a_400_naming_the_cursor(api, changed_at_noon_utc):
+def test_a_cursor_on_an_offset_page_is_not_used(api, changed_at_noon_utc):
     cursor_page = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()
     assert cursor_page["next"] is None  # one procedure: take a cursor from a longer list
     CrisisProcedureFactory(lead="BG", with_unit=True)
     next_link = api.get(PROCEDURES, {"paging": "cursor", "limit": 1}).json()["next"]
     cursor = next_link.split("cursor=")[1].split("&")[0]
-    response = api.get(f"{PROCEDURES}?paging=offset&cursor={cursor}")
-    assert problem_fields(response) == ["cursor"]
+    # paging=offset decides (each parameter is valid alone, as the schema says): page one.
+    response = api.get(f"{PROCEDURES}?paging=offset&cursor={cursor}&limit=1")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 2
+    assert response.json()["results"] == api.get(PROCEDURES, {"limit": 1}).json()["results"]
 
 
 @pytest.mark.parametrize("value", ["-15408", "yes", "2"])
@@ -398,3 +401,79 @@ def test_the_schema_offers_form_encodings_only_where_files_are_sent(admin_user, 
         "POST /api/v1/workers/import/",
         "PUT /api/v1/meetings/{id}/",
     ]
+
+
+# --- JSON types, ids that name nothing, If-Match (found by tools/api_fuzz.sh) -------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"external_id": 12345}, "external_id"),  # a string: 12345 is not "12345"
+        ({"high_complexity": "yes"}, "high_complexity"),  # a boolean: "yes" is not true
+        ({"high_complexity": 1}, "high_complexity"),
+    ],
+)
+def test_a_json_value_of_another_type_is_refused_naming_the_field(
+    body, field, api, changed_at_noon_utc
+):
+    before = CrisisProcedure.objects.values().get(pk=changed_at_noon_utc.pk)
+    response = api.patch(f"{PROCEDURES}{changed_at_noon_utc.pk}/", body)
+    assert problem_fields(response, 422) == [field]
+    assert CrisisProcedure.objects.values().get(pk=changed_at_noon_utc.pk) == before
+
+
+def test_a_multipart_body_still_carries_numbers_and_booleans_as_text():
+    from django.http import QueryDict
+    from rest_framework import serializers
+
+    from crisi_portal import api_fields
+
+    class Form(serializers.Serializer):
+        number = api_fields.IntegerField()
+        flag = api_fields.BooleanField()
+
+    form = Form(data=QueryDict("number=5&flag=true"))
+    assert form.is_valid(), form.errors
+    assert form.validated_data == {"number": 5, "flag": True}
+    assert not Form(data={"number": "5", "flag": "true"}).is_valid()  # JSON: the wrong types
+
+
+def test_an_amount_may_be_a_decimal_string_or_a_number(region, api_client_for):
+    from tests.pal.factories import measure
+
+    dul = measure()
+    client = api_client_for(region)
+    for amount in ("4500.00", 4600):
+        response = client.patch(f"/api/v1/measures/{dul.pk}/", {"max_per_worker": amount})
+        assert response.status_code == 200, response.content
+    dul.refresh_from_db()
+    assert dul.max_per_worker == 4600
+
+
+@pytest.mark.parametrize("path", ["/api/v1/doti/", "/api/v1/pips/", "/api/v1/networks/"])
+def test_an_id_that_names_no_object_matches_nothing_and_one_beyond_bigint_is_a_400(
+    path, admin_user, api_client_for
+):
+    client = api_client_for(admin_user)
+    name = "measure" if path.endswith("networks/") else "operator"
+    response = client.get(path, {name: "99999"})
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 0
+    assert problem_fields(client.get(path, {name: "9223372036854775808"})) == [name]
+    assert problem_fields(client.get(path, {name: "0"})) == [name]
+
+
+def test_a_report_scope_that_names_nothing_matches_nothing(admin_user, api_client_for):
+    response = api_client_for(admin_user).get("/api/v1/reports/", {"province": "ZZ"})
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 0
+
+
+def test_an_empty_if_match_is_a_400_naming_it_and_changes_nothing(api, changed_at_noon_utc):
+    before = CrisisProcedure.objects.values().get(pk=changed_at_noon_utc.pk)
+    response = api.patch(
+        f"{PROCEDURES}{changed_at_noon_utc.pk}/", {"external_id": "X-1"}, HTTP_IF_MATCH=" "
+    )
+    assert problem_fields(response) == ["If-Match"]
+    assert CrisisProcedure.objects.values().get(pk=changed_at_noon_utc.pk) == before

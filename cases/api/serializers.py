@@ -3,12 +3,13 @@ from rest_framework import serializers
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
+from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from crisi_portal.upload_guard import check_size
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(api_fields.ModelSerializer):
     class Meta:
         model = Company
         fields = ["id", "name", "tax_code", "ateco_code", "kind", "updated_at"]
@@ -20,7 +21,7 @@ class CompanySerializer(serializers.ModelSerializer):
         return normalise_tax_code(value)
 
 
-class UnitInlineSerializer(serializers.ModelSerializer):
+class UnitInlineSerializer(api_fields.ModelSerializer):
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
 
     class Meta:
@@ -32,7 +33,7 @@ class UnitInlineSerializer(serializers.ModelSerializer):
 
 class UnitSerializer(UnitInlineSerializer):
     procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
-    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    procedure_external_id = api_fields.CharField(source="procedure.external_id", read_only=True)
 
     class Meta(UnitInlineSerializer.Meta):
         fields = [
@@ -53,11 +54,11 @@ class UnitUpsertSerializer(UnitSerializer):
         extra_kwargs = {"external_id": {"required": True, "allow_blank": False}}
 
 
-class ProcedureSerializer(serializers.ModelSerializer):
+class ProcedureSerializer(api_fields.ModelSerializer):
     company = CompanySerializer()
     lead_province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
     units = UnitInlineSerializer(many=True, required=False)
-    guideline = serializers.CharField(read_only=True)
+    guideline = api_fields.CharField(read_only=True)
     total_workers = serializers.SerializerMethodField()
 
     class Meta:
@@ -107,7 +108,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(api_fields.ModelSerializer):
     province = serializers.SlugRelatedField(
         slug_field="code", queryset=Province.objects.all(), allow_null=True, required=False
     )
@@ -147,7 +148,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The interchange CSV (UTF-8).")
-    dry_run = serializers.BooleanField(
+    dry_run = api_fields.BooleanField(
         default=False, help_text="Check and preview the changes without saving anything."
     )
 
@@ -155,13 +156,13 @@ class ImportRequestSerializer(serializers.Serializer):
 class ImportChangeSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["create", "update", "unchanged"])
     kind = serializers.ChoiceField(choices=["procedure", "unit"])
-    external_id = serializers.CharField()
-    label = serializers.CharField()
-    changed_fields = serializers.ListField(child=serializers.CharField())
+    external_id = api_fields.CharField()
+    label = api_fields.CharField()
+    changed_fields = serializers.ListField(child=api_fields.CharField())
 
 
 class ImportResultSerializer(serializers.Serializer):
-    applied = serializers.BooleanField()
-    summary = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+    applied = api_fields.BooleanField()
+    summary = serializers.DictField(child=serializers.DictField(child=api_fields.IntegerField()))
     changes = ImportChangeSerializer(many=True)
     errors = serializers.ListField(child=serializers.DictField())

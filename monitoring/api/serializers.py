@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from cases.enums import Family
+from crisi_portal import api_fields
 from monitoring.enums import CONTENT_TYPES, ReportFormat, ReportKind, RunStatus
 from monitoring.models import ReportRun
 from workers.enums import OutcomeKind, Step
@@ -15,77 +16,77 @@ from workers.enums import OutcomeKind, Step
 
 
 class DashboardFiltersSerializer(serializers.Serializer):
-    year = serializers.IntegerField(allow_null=True)
-    province = serializers.CharField(allow_null=True)
+    year = api_fields.IntegerField(allow_null=True)
+    province = api_fields.CharField(allow_null=True)
     family = serializers.ChoiceField(choices=Family.choices, allow_null=True)
 
 
 class DashboardKpisSerializer(serializers.Serializer):
-    procedures = serializers.IntegerField()
-    units = serializers.IntegerField()
-    workers_involved = serializers.IntegerField(help_text="Sum of the units' workers involved.")
-    involvements = serializers.IntegerField(help_text="Workers taken in charge.")
-    step_4 = serializers.IntegerField()
-    activation_rate = serializers.FloatField(allow_null=True, help_text="STEP_4 share, %.")
-    no_pal = serializers.IntegerField()
-    no_pal_share = serializers.FloatField(allow_null=True)
-    with_outcome = serializers.IntegerField()
-    with_outcome_share = serializers.FloatField(allow_null=True)
-    median_days_to_step_4 = serializers.FloatField(
+    procedures = api_fields.IntegerField()
+    units = api_fields.IntegerField()
+    workers_involved = api_fields.IntegerField(help_text="Sum of the units' workers involved.")
+    involvements = api_fields.IntegerField(help_text="Workers taken in charge.")
+    step_4 = api_fields.IntegerField()
+    activation_rate = api_fields.FloatField(allow_null=True, help_text="STEP_4 share, %.")
+    no_pal = api_fields.IntegerField()
+    no_pal_share = api_fields.FloatField(allow_null=True)
+    with_outcome = api_fields.IntegerField()
+    with_outcome_share = api_fields.FloatField(allow_null=True)
+    median_days_to_step_4 = api_fields.FloatField(
         allow_null=True,
         help_text="Median days from the first STEP_1 to the latest STEP_4 of workers at STEP_4.",
     )
-    median_days_sample = serializers.IntegerField()
+    median_days_sample = api_fields.IntegerField()
 
 
 class DashboardFunnelSerializer(serializers.Serializer):
     step = serializers.ChoiceField(choices=Step.choices)
-    current = serializers.IntegerField(help_text="Workers now at this step.")
-    current_pct = serializers.FloatField(allow_null=True)
-    reached = serializers.IntegerField(
+    current = api_fields.IntegerField(help_text="Workers now at this step.")
+    current_pct = api_fields.FloatField(allow_null=True)
+    reached = api_fields.IntegerField(
         help_text="Workers at this step or a later one (STEP_1..STEP_4); NO_PAL: as current."
     )
-    reached_pct = serializers.FloatField(allow_null=True)
+    reached_pct = api_fields.FloatField(allow_null=True)
 
 
 class DashboardProvinceSerializer(serializers.Serializer):
-    province = serializers.CharField()
-    name = serializers.CharField()
-    procedures = serializers.IntegerField()
-    units = serializers.IntegerField()
-    workers_involved = serializers.IntegerField()
-    involvements = serializers.IntegerField()
-    step_4 = serializers.IntegerField()
-    activation_rate = serializers.FloatField(allow_null=True)
-    median_days_to_step_4 = serializers.FloatField(allow_null=True)
+    province = api_fields.CharField()
+    name = api_fields.CharField()
+    procedures = api_fields.IntegerField()
+    units = api_fields.IntegerField()
+    workers_involved = api_fields.IntegerField()
+    involvements = api_fields.IntegerField()
+    step_4 = api_fields.IntegerField()
+    activation_rate = api_fields.FloatField(allow_null=True)
+    median_days_to_step_4 = api_fields.FloatField(allow_null=True)
 
 
 class DashboardFamilySerializer(serializers.Serializer):
     family = serializers.ChoiceField(choices=Family.choices)
-    procedures = serializers.IntegerField()
-    units = serializers.IntegerField()
-    workers_involved = serializers.IntegerField()
-    involvements = serializers.IntegerField()
-    step_4 = serializers.IntegerField()
-    activation_rate = serializers.FloatField(allow_null=True)
+    procedures = api_fields.IntegerField()
+    units = api_fields.IntegerField()
+    workers_involved = api_fields.IntegerField()
+    involvements = api_fields.IntegerField()
+    step_4 = api_fields.IntegerField()
+    activation_rate = api_fields.FloatField(allow_null=True)
 
 
 class DashboardMonthSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text="YYYY-MM")
-    taken_in_charge = serializers.IntegerField()
+    month = api_fields.CharField(help_text="YYYY-MM")
+    taken_in_charge = api_fields.IntegerField()
 
 
 class DashboardOutcomeSerializer(serializers.Serializer):
     # A plain string: a second choice set named "kind" would collide in the schema's enums.
-    kind = serializers.CharField(help_text="One of: " + ", ".join(OutcomeKind.values))
-    workers = serializers.IntegerField()
-    pct = serializers.FloatField(allow_null=True)
+    kind = api_fields.CharField(help_text="One of: " + ", ".join(OutcomeKind.values))
+    workers = api_fields.IntegerField()
+    pct = api_fields.FloatField(allow_null=True)
 
 
 class DashboardSerializer(serializers.Serializer):
     filters = DashboardFiltersSerializer()
     provinces = serializers.ListField(
-        child=serializers.CharField(),
+        child=api_fields.CharField(),
         allow_null=True,
         help_text="Provinces the figures are restricted to; null: the whole region.",
     )
@@ -104,22 +105,22 @@ class DashboardSerializer(serializers.Serializer):
 # --- report archive ---
 
 
-class ReportRunSerializer(serializers.ModelSerializer):
+class ReportRunSerializer(api_fields.ModelSerializer):
     """One version of one document, with where to poll it and where to download it."""
 
-    province = serializers.CharField(
+    province = api_fields.CharField(
         source="province_id",
         allow_null=True,
         read_only=True,
         help_text="Province code; null for the regional document.",
     )
-    scope_label = serializers.CharField(
+    scope_label = api_fields.CharField(
         read_only=True, help_text="Regione Lombardia or the province's name."
     )
     period_label = serializers.SerializerMethodField()
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     duration_seconds = serializers.SerializerMethodField()
-    filename = serializers.CharField(read_only=True)
+    filename = api_fields.CharField(read_only=True)
     content_type = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField(
         help_text="This resource: poll it until status is succeeded or failed."
@@ -190,10 +191,10 @@ class ReportRequestSerializer(serializers.Serializer):
     """What to produce. The service decides whether the caller may ask for it."""
 
     kind = serializers.ChoiceField(choices=ReportKind.choices)
-    period = serializers.CharField(
+    period = api_fields.CharField(
         max_length=8, help_text="2025 (annual), 2025-Q3 (quarterly) or 2025-B3 (bimonthly)."
     )
-    province = serializers.CharField(
+    province = api_fields.CharField(
         max_length=2,
         allow_null=True,
         allow_blank=True,

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from cases.enums import Family
+from cases.enums import PROVINCE_CODES, Family
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import ConflictError, DomainError
@@ -75,6 +75,7 @@ class DashboardViewSet(ClientScopedViewMixin, viewsets.ViewSet):
             OpenApiParameter(
                 "province",
                 OpenApiTypes.STR,
+                enum=list(PROVINCE_CODES),
                 description="Province code, e.g. BG (default: every province in scope).",
             ),
             OpenApiParameter("family", OpenApiTypes.STR, enum=Family.values),

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import CrisisProcedure, Province
+from crisi_portal import api_fields
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField, dote_involvements
 from pal import services
 from pal.enums import DoteStatus, PIPStatus
@@ -72,7 +73,7 @@ class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
 # --- Reference data ----------------------------------------------------------------------------
 
 
-class OperatorOfficeSerializer(serializers.ModelSerializer):
+class OperatorOfficeSerializer(api_fields.ModelSerializer):
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
 
     class Meta:
@@ -81,7 +82,7 @@ class OperatorOfficeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class OperatorSerializer(serializers.ModelSerializer):
+class OperatorSerializer(api_fields.ModelSerializer):
     offices = OperatorOfficeSerializer(
         many=True,
         required=False,
@@ -104,7 +105,7 @@ class OperatorSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class MeasureSerializer(serializers.ModelSerializer):
+class MeasureSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Measure
         fields = [
@@ -158,12 +159,12 @@ class DoteInvolvementField(ScopedPrimaryKeyRelatedField):
         ).select_related("procedure", "worker")
 
 
-class DoteSerializer(serializers.ModelSerializer):
+class DoteSerializer(api_fields.ModelSerializer):
     involvement = DoteInvolvementField(
         queryset=Involvement.objects.none(),
         help_text=_("The worker in procedure who chose the operator."),
     )
-    fiscal_code = serializers.CharField(
+    fiscal_code = api_fields.CharField(
         write_only=True,
         max_length=16,
         help_text=_(
@@ -172,11 +173,11 @@ class DoteSerializer(serializers.ModelSerializer):
         ),
     )
     worker = WorkerSummarySerializer(source="involvement.worker", read_only=True)
-    procedure = serializers.IntegerField(source="involvement.procedure_id", read_only=True)
+    procedure = api_fields.IntegerField(source="involvement.procedure_id", read_only=True)
     measure = MeasureField(help_text=_("The measure's code (or its id)."))
-    measure_name = serializers.CharField(source="measure.name", read_only=True)
+    measure_name = api_fields.CharField(source="measure.name", read_only=True)
     operator = serializers.PrimaryKeyRelatedField(read_only=True)
-    operator_name = serializers.CharField(source="operator.name", read_only=True)
+    operator_name = api_fields.CharField(source="operator.name", read_only=True)
     status = DoteStatusField(read_only=True)
     committed_amount = serializers.DecimalField(
         max_digits=12,
@@ -229,7 +230,7 @@ class DoteSerializer(serializers.ModelSerializer):
 # --- PIPs ----------------------------------------------------------------------------------
 
 
-class PIPServiceSerializer(serializers.ModelSerializer):
+class PIPServiceSerializer(api_fields.ModelSerializer):
     class Meta:
         model = PIPService
         fields = [
@@ -247,7 +248,7 @@ class PIPServiceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "delivered_hours", "delivered_cost", "delivered_on"]
 
 
-class PIPTransitionSerializer(serializers.ModelSerializer):
+class PIPTransitionSerializer(api_fields.ModelSerializer):
     from_status = PIPStatusField(read_only=True)
     to_status = PIPStatusField(read_only=True)
     by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -258,11 +259,11 @@ class PIPTransitionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PIPSerializer(serializers.ModelSerializer):
+class PIPSerializer(api_fields.ModelSerializer):
     dote = ScopedPrimaryKeyRelatedField(queryset=Dote.objects.all(), editable=True)
     worker = WorkerSummarySerializer(source="dote.involvement.worker", read_only=True)
-    measure = serializers.CharField(source="dote.measure.code", read_only=True)
-    operator = serializers.IntegerField(source="dote.operator_id", read_only=True)
+    measure = api_fields.CharField(source="dote.measure.code", read_only=True)
+    operator = api_fields.IntegerField(source="dote.operator_id", read_only=True)
     status = PIPStatusField(read_only=True)
     total_cost = serializers.DecimalField(
         max_digits=12, decimal_places=2, read_only=True, help_text=_("Sum of the services' costs.")
@@ -315,10 +316,10 @@ class PIPSerializer(serializers.ModelSerializer):
 
 
 class PIPApprovalSerializer(PIPSerializer):
-    moved_to_step_4 = serializers.BooleanField(
+    moved_to_step_4 = api_fields.BooleanField(
         read_only=True, help_text=_("Whether the approval moved the worker from STEP 3 to STEP 4.")
     )
-    step_note = serializers.CharField(
+    step_note = api_fields.CharField(
         read_only=True, help_text=_("Why the step was not changed, when it was not.")
     )
 
@@ -327,26 +328,26 @@ class PIPApprovalSerializer(PIPSerializer):
 
 
 class PIPApproveSerializer(serializers.Serializer):
-    activate_step_4 = serializers.BooleanField(
+    activate_step_4 = api_fields.BooleanField(
         default=True,
         help_text=_("Move the worker from STEP 3 to STEP 4 (PAL activated) with the approval."),
     )
 
 
 class PIPReturnSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = api_fields.CharField(
         allow_blank=True, help_text=_("What the operator must fix (required).")
     )
 
 
 class PIPWithdrawSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = api_fields.CharField(required=False, allow_blank=True, default="")
 
 
 # --- Networks --------------------------------------------------------------------------------
 
 
-class NetworkMemberSerializer(serializers.ModelSerializer):
+class NetworkMemberSerializer(api_fields.ModelSerializer):
     province = serializers.SlugRelatedField(
         slug_field="code", queryset=Province.objects.all(), required=False, allow_null=True
     )
@@ -358,12 +359,12 @@ class NetworkMemberSerializer(serializers.ModelSerializer):
 
 
 class NetworkCheckSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    label = serializers.CharField()
-    ok = serializers.BooleanField()
+    code = api_fields.CharField()
+    label = api_fields.CharField()
+    ok = api_fields.BooleanField()
 
 
-class NetworkSerializer(serializers.ModelSerializer):
+class NetworkSerializer(api_fields.ModelSerializer):
     lead = serializers.PrimaryKeyRelatedField(queryset=Operator.objects.all())
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
     measure = MeasureField(help_text=_("The measure's code (or its id)."))

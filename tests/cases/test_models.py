@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import CrisisProcedure
+from cases.enums import PROVINCE_CODES
+from cases.models import CrisisProcedure, Province
 from cases.validators import partita_iva_is_valid, validate_company_tax_code
 from tests.cases.factories import CompanyFactory, CrisisProcedureFactory, partita_iva
 
@@ -155,3 +156,10 @@ class TestDatabaseConstraints:
         procedure = CrisisProcedureFactory()
         with pytest.raises(IntegrityError), transaction.atomic():
             CrisisProcedureFactory(external_id=procedure.external_id)
+
+
+@pytest.mark.django_db
+def test_the_province_codes_the_schema_lists_are_the_province_table():
+    assert tuple(Province.objects.order_by("position").values_list("code", flat=True)) == (
+        PROVINCE_CODES
+    )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
+from crisi_portal import api_fields
 from crisi_portal.bulk import BULK_MAX_ITEMS, BulkRefused
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.problems import flatten_errors
@@ -43,24 +44,24 @@ HEADER_LINE = 1
 
 
 class WorkerItemSerializer(serializers.Serializer):
-    fiscal_code = serializers.CharField(max_length=20)
-    last_name = serializers.CharField(max_length=100)
-    first_name = serializers.CharField(max_length=100)
+    fiscal_code = api_fields.CharField(max_length=20)
+    last_name = api_fields.CharField(max_length=100)
+    first_name = api_fields.CharField(max_length=100)
     birth_date = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
-    unit = serializers.CharField(
+    unit = api_fields.CharField(
         max_length=120, help_text="The unit's external id (or its name) in the procedure."
     )
     income_support = serializers.ChoiceField(
         choices=IncomeSupport.choices, required=False, allow_blank=True
     )
-    hours_reduction_pct = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    hours_reduction_pct = api_fields.IntegerField(min_value=0, max_value=100, required=False)
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
-    citizenship = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    citizenship = api_fields.CharField(max_length=60, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    cohort = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    phone = api_fields.CharField(max_length=30, required=False, allow_blank=True)
+    cohort = api_fields.CharField(max_length=120, required=False, allow_blank=True)
 
     def validate_fiscal_code(self, value: str) -> str:
         validate_fiscal_code(value)
@@ -68,13 +69,13 @@ class WorkerItemSerializer(serializers.Serializer):
 
 
 class WorkerBulkSerializer(serializers.Serializer):
-    procedure = serializers.IntegerField(
+    procedure = api_fields.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Procedure id."
     )
-    procedure_external_id = serializers.CharField(
+    procedure_external_id = api_fields.CharField(
         required=False, max_length=64, help_text="Or the procedure's external id."
     )
-    dry_run = serializers.BooleanField(default=False, help_text="Check without saving.")
+    dry_run = api_fields.BooleanField(default=False, help_text="Check without saving.")
     items = serializers.ListField(
         child=serializers.DictField(),
         min_length=1,

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from pal.models import Measure
@@ -55,15 +56,15 @@ class StepFieldSchema(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-class WorkerSummarySerializer(serializers.ModelSerializer):
+class WorkerSummarySerializer(api_fields.ModelSerializer):
     """A worker as shown inside other resources; identity masked for those who may not see it."""
 
-    fiscal_code = serializers.CharField(
+    fiscal_code = api_fields.CharField(
         read_only=True,
         help_text=_("Masked (e.g. RSS************X) for users who may not see identities."),
     )
-    last_name = serializers.CharField(read_only=True, help_text=_("The initial when masked."))
-    first_name = serializers.CharField(read_only=True, help_text=_("The initial when masked."))
+    last_name = api_fields.CharField(read_only=True, help_text=_("The initial when masked."))
+    first_name = api_fields.CharField(read_only=True, help_text=_("The initial when masked."))
     birth_date = serializers.DateField(
         read_only=True, allow_null=True, help_text=_("Null when masked.")
     )
@@ -103,8 +104,8 @@ class WorkerSummarySerializer(serializers.ModelSerializer):
         return data
 
 
-class WorkerInvolvementSerializer(serializers.ModelSerializer):
-    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+class WorkerInvolvementSerializer(api_fields.ModelSerializer):
+    procedure_external_id = api_fields.CharField(source="procedure.external_id", read_only=True)
     step = StepField(source="current_step", read_only=True)
     step_since = serializers.DateField(source="current_step_since", read_only=True)
 
@@ -160,12 +161,12 @@ NAME_SEARCH_MAX_LENGTH = 100
 class WorkerSearchSerializer(serializers.Serializer):
     """Exactly one of ``fiscal_code`` (the one worker) or ``name`` (a page of workers)."""
 
-    fiscal_code = serializers.CharField(
+    fiscal_code = api_fields.CharField(
         max_length=20,
         required=False,
         help_text=_("The worker's fiscal code (exact match): the answer is that worker."),
     )
-    name = serializers.CharField(
+    name = api_fields.CharField(
         max_length=NAME_SEARCH_MAX_LENGTH,
         required=False,
         help_text=_(
@@ -187,7 +188,7 @@ class WorkerSearchSerializer(serializers.Serializer):
         return attrs
 
 
-class OutcomeSerializer(serializers.ModelSerializer):
+class OutcomeSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Outcome
         fields = ["kind", "date", "contract_kind", "employer", "notes", "updated_at"]
@@ -202,14 +203,14 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
 class AllowedMoveSerializer(serializers.Serializer):
     to = StepField()
-    kind = serializers.CharField(
+    kind = api_fields.CharField(
         help_text=_("forward, exemption (needs exemption_reason) or correction (needs reason).")
     )
 
 
-class InvolvementSerializer(serializers.ModelSerializer):
+class InvolvementSerializer(api_fields.ModelSerializer):
     worker = WorkerSummarySerializer(read_only=True)
-    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    procedure_external_id = api_fields.CharField(source="procedure.external_id", read_only=True)
     step = StepField(source="current_step", read_only=True)
     step_since = serializers.DateField(source="current_step_since", read_only=True)
     allowed_moves = serializers.SerializerMethodField()
@@ -254,7 +255,7 @@ class InvolvementSerializer(serializers.ModelSerializer):
         return moves
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(api_fields.ModelSerializer):
     from_step = StepField(read_only=True, allow_null=True, help_text=_("Null for the first move."))
     to_step = StepField(read_only=True)
     recorded_by = serializers.SlugRelatedField(
@@ -286,7 +287,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 class MoveSerializer(serializers.Serializer):
     to = StepField()
     effective_date = serializers.DateField()
-    reason = serializers.CharField(
+    reason = api_fields.CharField(
         required=False,
         allow_blank=True,
         default="",
@@ -322,7 +323,7 @@ class InvolvementMoveSerializer(MoveSerializer):
 
 class CohortMoveSerializer(MoveSerializer):
     involvements = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=api_fields.IntegerField(),
         required=False,
         allow_empty=False,
         help_text=_("Move only these involvements of the cohort (default: all of them)."),
@@ -330,24 +331,24 @@ class CohortMoveSerializer(MoveSerializer):
 
 
 class CohortMoveResultSerializer(serializers.Serializer):
-    moved = serializers.IntegerField()
+    moved = api_fields.IntegerField()
     to = StepField()
 
 
 class CohortAssignSerializer(serializers.Serializer):
-    involvements = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    involvements = serializers.ListField(child=api_fields.IntegerField(), allow_empty=False)
 
 
 class CohortAssignResultSerializer(serializers.Serializer):
-    assigned = serializers.IntegerField()
+    assigned = api_fields.IntegerField()
 
 
-class CohortSerializer(serializers.ModelSerializer):
+class CohortSerializer(api_fields.ModelSerializer):
     procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
     unit = ScopedPrimaryKeyRelatedField(
         queryset=ProductionUnit.objects.all(), required=False, allow_null=True
     )
-    procedure_external_id = serializers.CharField(source="procedure.external_id", read_only=True)
+    procedure_external_id = api_fields.CharField(source="procedure.external_id", read_only=True)
     workers = serializers.SerializerMethodField(help_text=_("Workers in the cohort."))
 
     class Meta:
@@ -372,12 +373,12 @@ class CohortSerializer(serializers.ModelSerializer):
 
 
 class WorkerImportRequestSerializer(serializers.Serializer):
-    procedure = serializers.IntegerField(required=False, help_text="Procedure id.")
-    procedure_external_id = serializers.CharField(
+    procedure = api_fields.IntegerField(required=False, help_text="Procedure id.")
+    procedure_external_id = api_fields.CharField(
         required=False, help_text="Or the procedure's external id."
     )
     file = serializers.FileField(help_text="The worker list, CSV or XLSX, as the company sent it.")
-    dry_run = serializers.BooleanField(
+    dry_run = api_fields.BooleanField(
         default=False, help_text="Check and preview without saving anything."
     )
 

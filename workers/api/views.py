@@ -18,6 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
+from crisi_portal import api_fields
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import DomainError
@@ -54,7 +55,7 @@ from workers.selectors import can_see_identity, identity_reads_are_logged, log_i
 class WorkerSearchPageSerializer(serializers.Serializer):
     """A page of workers, as every list answers it (the name search's answer)."""
 
-    count = serializers.IntegerField(required=False, help_text="Total rows (offset paging only).")
+    count = api_fields.IntegerField(required=False, help_text="Total rows (offset paging only).")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = WorkerSerializer(many=True)
