@@ -233,5 +233,6 @@ def empty_parameters(filterset, query) -> list[str]:
         for name, filter_ in filterset.filters.items()
         if name in query
         and not is_free_text(filter_)
+        and not isinstance(filter_, django_filters.OrderingFilter)  # empty: the default order
         and all(not value.strip() for value in query.getlist(name))
     ]

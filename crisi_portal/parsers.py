@@ -7,6 +7,7 @@ nested document escape as a 500. No API body needs more than a few levels: 32 is
 """
 
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.utils import json
@@ -68,3 +69,29 @@ class JSONParser(parsers.JSONParser):
                 _("The JSON body is nested more than %(depth)d levels deep.") % {"depth": MAX_DEPTH}
             )
         return document
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Multipart bodies (imports, meetings' minutes) whose content is in named parts.
+
+    Django's parser skips a part without a ``Content-Disposition`` name: a body of such parts
+    would read as "no fields" and, on a PATCH, change nothing with a 200. Content that reaches
+    no field is a malformed body, a 400.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from crisi_portal.problems import InvalidBody
+
+        result = super().parse(stream, media_type, parser_context)
+        if result.data or result.files:
+            return result
+        request = (parser_context or {}).get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
+        except ValueError:
+            declared = 0
+        boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+        closing_only = len(f"--{boundary}--\r\n\r\n")  # an empty body: the closing line alone
+        if declared > closing_only:
+            raise InvalidBody(_("The multipart body has no named part: nothing could be read."))
+        return result

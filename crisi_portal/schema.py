@@ -5,9 +5,9 @@ crisi_portal/concurrency.py extends it). On top of what each view declares, ever
 lists the errors the stack in front of it can answer, as ``application/problem+json`` with
 the one ``Problem`` component that crisi_portal/problems.py emits:
 
-- 401, 403, 429 and 503 everywhere: a missing/bad token, a role or scope that does not allow
-  it, the throttles (crisi_portal/throttling.py, also before authentication), the database
-  gone away (crisi_portal/faults.py);
+- 401, 403, 406, 429 and 503 everywhere: a missing/bad token, a role or scope that does not
+  allow it, an ``Accept`` the API cannot answer, the throttles (crisi_portal/throttling.py,
+  also before authentication), the database gone away (crisi_portal/faults.py);
 - 400 where there is something to read: query parameters (filters, pagination) or a body;
 - 404 where the path names an object (out of scope is 404 too), or a cursor a page;
 - 409 on deletes (records still refer to it) and the actions a view lists in
@@ -97,6 +97,7 @@ DESCRIPTIONS = {
     "401": "No valid credentials (missing, unknown, expired or revoked token)",
     "403": "Your role or your token's scopes do not allow this",
     "404": "No such object in your scope",
+    "406": "The Accept header names no type the API answers in (JSON, problem+json)",
     "409": "The request conflicts with the current state: nothing changed",
     "412": "If-Match does not match the current ETag: nothing changed",
     "413": "The request body is too large",
@@ -139,12 +140,13 @@ YEAR_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 9999}
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DESCRIPTIVE = frozenset({"title", "description", "nullable", "readOnly", "writeOnly", "default"})
 DECIMAL_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
+NO_NUL = r"^[^\x00]*$"
 
 
 def problem_statuses(operation: dict, *, method: str, conflict: bool) -> set[str]:
     """The error statuses an operation can answer (besides those its view declares)."""
     parameters = operation.get("parameters", [])
-    statuses = {"401", "403", "429", "503"}
+    statuses = {"401", "403", "406", "429", "503"}  # 406: an Accept the API cannot answer
     write = method in UNSAFE_METHODS
     if write or "requestBody" in operation or any(p["in"] == "query" for p in parameters):
         statuses.add("400")
@@ -322,9 +324,13 @@ class ApiAutoSchema(AutoSchema):
                     "schema"
                 ].get("type") in ("integer", "number"):
                     parameter["schema"] = dict(ID_SCHEMA)
+                elif is_free_text(filter_) and parameter["schema"].get("type") == "string":
+                    # Text a database can hold: no NUL character (a 400 naming the parameter).
+                    parameter["schema"] = {**parameter["schema"], "pattern": NO_NUL}
                 elif (
                     filter_ is not None
                     and not is_free_text(filter_)
+                    and not isinstance(filter_, django_filters.OrderingFilter)
                     and parameter["schema"].get("type") == "string"
                 ):
                     # Refused when empty (FilterBackend): a code, a date, a choice.

@@ -477,3 +477,27 @@ def test_an_empty_if_match_is_a_400_naming_it_and_changes_nothing(api, changed_a
     )
     assert problem_fields(response) == ["If-Match"]
     assert CrisisProcedure.objects.values().get(pk=changed_at_noon_utc.pk) == before
+
+
+def test_an_empty_ordering_is_the_default_order(api, changed_at_noon_utc):
+    response = api.get(PROCEDURES, {"ordering": ""})
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+
+
+def test_a_multipart_body_whose_parts_have_no_name_is_a_400_and_changes_nothing(
+    admin_user, api_client_for
+):
+    from tests.cases.factories import MeetingFactory
+
+    meeting = MeetingFactory()
+    before = type(meeting).objects.values().get(pk=meeting.pk)
+    boundary = "a222103b9b30b1f9e8be6882ecedb1d2"
+    response = api_client_for(admin_user).generic(
+        "PATCH",
+        f"/api/v1/meetings/{meeting.pk}/",
+        f"--{boundary}\r\n[]--{boundary}--\r\n".encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert problem_fields(response) == []
+    assert type(meeting).objects.values().get(pk=meeting.pk) == before

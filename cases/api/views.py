@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases import interchange, services
@@ -49,7 +48,7 @@ from crisi_portal.concurrency import (
     representation_etag,
 )
 from crisi_portal.models import ResourceFamily
-from crisi_portal.parsers import JSONParser
+from crisi_portal.parsers import JSONParser, MultiPartParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewSetMixin

@@ -14,13 +14,13 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases.models import CrisisProcedure
 from crisi_portal import api_fields
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
+from crisi_portal.parsers import MultiPartParser
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
