@@ -908,3 +908,15 @@ class TestWorkerEmailInTheSchema:
             jsonschema.validate(
                 "not an address", email_schema, format_checker=jsonschema.FormatChecker()
             )
+
+
+@pytest.mark.parametrize("query", ["limit=0", "offset=-252", "limit=abc"])
+def test_a_search_by_fiscal_code_still_reads_its_page_parameters(
+    query, staff_bg, api_client_for, world
+):
+    # Found by tools/api_fuzz.sh: the page parameters were ignored when a fiscal code answered.
+    response = api_client_for(staff_bg).post(
+        f"/api/v1/workers/search/?{query}", {"fiscal_code": world["bg"].worker.fiscal_code}
+    )
+    body = assert_problem(response, 400)
+    assert [error["field"] for error in body["errors"]] == [query.split("=")[0]]

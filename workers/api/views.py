@@ -222,6 +222,10 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
         params = WorkerSearchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        # The page parameters are the same contract whichever term is searched: read (or
+        # refused with a 400) even when a fiscal code answers with one worker.
+        self.paginator.get_limit(request)
+        self.paginator.get_offset(request)
         if "name" in data:
             if not can_see_identity(request.user):
                 raise PermissionDenied(_("Searching by name needs access to identities."))
