@@ -110,7 +110,7 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
     ).order_by("effective_date", "id")
     last_step_4 = StepTransition.objects.filter(
         involvement=OuterRef("pk"), to_step=Step.STEP_4
-    ).order_by("-effective_date", "-id")
+    ).latest_first()
     per_worker = (
         involvements.filter(current_step=Step.STEP_4)
         .annotate(

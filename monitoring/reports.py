@@ -250,7 +250,7 @@ def steps_on(day, province: str | None = None):
     """
     latest = (
         StepTransition.objects.filter(involvement=OuterRef("pk"), effective_date__lte=day)
-        .order_by("-effective_date", "-id")
+        .latest_first()
         .values("to_step")[:1]
     )
     involvements = Involvement.objects.filter(procedure__family=Family.CIGS_MINISTERIALE)

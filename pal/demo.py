@@ -381,7 +381,7 @@ class Seeder:
         if involvement.current_step == Step.STEP_4:
             last = (
                 StepTransition.objects.filter(involvement=involvement, to_step=Step.STEP_4)
-                .order_by("-effective_date", "-pk")
+                .latest_first()
                 .values_list("measure__code", flat=True)
                 .first()
             )

@@ -1,3 +1,27 @@
+"""Choices of the active-policies app, the PIP workflow table and the rule refusal codes.
+
+Rule refusal codes (``RuleCode``): each rule of §4 that refuses a change names itself with one
+of these, in ``PALRuleRefused.code`` (the API's problem ``code``) or, for the rules kept on the
+models, in the ``ValidationError``'s ``code``:
+
+* ``exclusivity``: an exclusive measure or network already serves the worker (or would).
+* ``procedure_closed``: the worker's procedure is closed.
+* ``measure_not_in_force``: the measure is not in force on the Dote's first day.
+* ``cap_per_worker`` / ``cap_per_company`` / ``measure_budget``: a cap of the measure.
+* ``dote_closed``: the Dote is concluded or revoked.
+* ``dote_dates``: a Dote cannot end before it starts (``Dote.check_validity``).
+* ``dote_value``: the PIP costs more than the Dote's value.
+* ``pip_dote_fixed``: a PIP stays on the Dote it was filed on (``PIP.check_dote``).
+* ``pip_not_editable``: a PIP is changed only while a draft or returned.
+* ``no_services`` / ``service_dates``: a PIP needs services, dated inside the Dote.
+* ``one_active_pip``: one PIP under review or being delivered per worker.
+* ``pip_workflow``: the move is not in ``PIP_TRANSITIONS``.
+* ``return_note``: returning a PIP needs a note.
+* ``report_status`` / ``report_date`` / ``report_beyond_plan``: reporting a delivered service.
+* ``network_lead``: a network's lead must be one of its members.
+* ``certification_status`` / ``certification_date``: recording a certification.
+"""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -30,6 +54,56 @@ COMMITTING_PIP_STATUSES = (
 # "One active PIP per worker": a PIP under review or being delivered.
 ACTIVE_PIP_STATUSES = (PIPStatus.PRESENTATO, PIPStatus.APPROVATO, PIPStatus.IN_CORSO)
 FINAL_PIP_STATUSES = (PIPStatus.CONCLUSO, PIPStatus.RITIRATO)
+
+# The PIP workflow as one table: (from, to) → who acts. The single source: pal.services
+# refuses any other move, the views offer the operator only the moves it gives them.
+PIP_TRANSITIONS: dict[tuple[str, str], str] = {
+    (PIPStatus.BOZZA, PIPStatus.PRESENTATO): "operator",
+    (PIPStatus.RESTITUITO, PIPStatus.PRESENTATO): "operator",
+    (PIPStatus.PRESENTATO, PIPStatus.APPROVATO): "province",
+    (PIPStatus.PRESENTATO, PIPStatus.RESTITUITO): "province",
+    (PIPStatus.APPROVATO, PIPStatus.IN_CORSO): "operator",
+    (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO): "operator",
+    **{
+        (status, PIPStatus.RITIRATO): "operator"
+        for status in (
+            PIPStatus.BOZZA,
+            PIPStatus.PRESENTATO,
+            PIPStatus.RESTITUITO,
+            PIPStatus.APPROVATO,
+            PIPStatus.IN_CORSO,
+        )
+    },
+}
+# The statuses in which the operator may still change the plan.
+EDITABLE_PIP_STATUSES = (PIPStatus.BOZZA, PIPStatus.RESTITUITO)
+
+
+class RuleCode(models.TextChoices):
+    """The rules that refuse a change in the active policies (see the module docstring)."""
+
+    EXCLUSIVITY = "exclusivity"
+    PROCEDURE_CLOSED = "procedure_closed"
+    MEASURE_NOT_IN_FORCE = "measure_not_in_force"
+    CAP_PER_WORKER = "cap_per_worker"
+    CAP_PER_COMPANY = "cap_per_company"
+    MEASURE_BUDGET = "measure_budget"
+    DOTE_CLOSED = "dote_closed"
+    DOTE_DATES = "dote_dates"
+    DOTE_VALUE = "dote_value"
+    PIP_DOTE_FIXED = "pip_dote_fixed"
+    PIP_NOT_EDITABLE = "pip_not_editable"
+    NO_SERVICES = "no_services"
+    SERVICE_DATES = "service_dates"
+    ONE_ACTIVE_PIP = "one_active_pip"
+    PIP_WORKFLOW = "pip_workflow"
+    RETURN_NOTE = "return_note"
+    REPORT_STATUS = "report_status"
+    REPORT_DATE = "report_date"
+    REPORT_BEYOND_PLAN = "report_beyond_plan"
+    NETWORK_LEAD = "network_lead"
+    CERTIFICATION_STATUS = "certification_status"
+    CERTIFICATION_DATE = "certification_date"
 
 
 class ServiceKind(models.TextChoices):

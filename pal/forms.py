@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.identifiers import normalise_tax_code
 from pal.enums import Delivery, ServiceKind
-from pal.models import Measure, Operator
+from pal.models import Dote, Measure, Operator
 from workers.validators import validate_fiscal_code
 
 
@@ -44,9 +43,7 @@ class FiscalCodeForm(StyledFormMixin, forms.Form):
 
 def measures_in_force(day=None):
     day = day or timezone.localdate()
-    return Measure.objects.filter(is_active=True, valid_from__lte=day).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-    )
+    return Measure.objects.in_force_on(day)
 
 
 class DoteAssignForm(StyledFormMixin, forms.Form):
@@ -96,9 +93,7 @@ class DoteAssignForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_until")
-        if start and end and end < start:
-            self.add_error("valid_until", _("The Dote cannot end before it starts."))
+        Dote.check_validity(data.get("valid_from"), data.get("valid_until"))
         return data
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -15,6 +16,7 @@ from pal.enums import (
     DoteStatus,
     MemberKind,
     PIPStatus,
+    RuleCode,
     ServiceKind,
 )
 
@@ -37,6 +39,14 @@ class ReferenceQuerySet(ScopedQuerySet):
 
     def editable_by_region(self):
         return self.all()
+
+
+class MeasureQuerySet(ReferenceQuerySet):
+    def in_force_on(self, day):
+        """The measures in force on ``day``: the database side of :meth:`Measure.in_force_on`."""
+        return self.filter(is_active=True, valid_from__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
 
 
 class Operator(models.Model):
@@ -97,7 +107,7 @@ class Measure(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = AuditedHistoricalRecords()
 
-    objects = ReferenceQuerySet.as_manager()
+    objects = MeasureQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -119,6 +129,9 @@ class Measure(models.Model):
         return self.name
 
     def in_force_on(self, day) -> bool:
+        """Active, and ``day`` inside its validity (open-ended when ``valid_until`` is empty).
+
+        The one definition of "in force"; :meth:`MeasureQuerySet.in_force_on` is its SQL twin."""
         return (
             self.is_active
             and self.valid_from <= day
@@ -229,6 +242,24 @@ class Dote(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("pal:dote_detail", args=[self.pk])
 
+    @staticmethod
+    def check_validity(valid_from, valid_until) -> None:
+        """A Dote cannot end before it starts (RuleCode.DOTE_DATES), an error on ``valid_until``.
+
+        The one statement of the rule (the constraint ``dote_validity_ordered`` backs it in the
+        database): ``clean()``, the assignment service, its form and serializer call it."""
+        if valid_from and valid_until and valid_until < valid_from:
+            raise ValidationError(
+                {
+                    "valid_until": ValidationError(
+                        _("The Dote cannot end before it starts."), code=RuleCode.DOTE_DATES
+                    )
+                }
+            )
+
+    def clean(self) -> None:
+        self.check_validity(self.valid_from, self.valid_until)
+
 
 class PIPQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
@@ -297,6 +328,25 @@ class PIP(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("pal:pip_detail", args=[self.pk])
+
+    def check_dote(self, dote_id) -> None:
+        """A PIP stays on the Dote it was filed on (RuleCode.PIP_DOTE_FIXED).
+
+        ``dote_id`` is the Dote asked for; the one filed on is read from the database, so the
+        rule holds whatever was assigned to the instance. A PIP not yet saved takes any Dote."""
+        if self.pk is None:
+            return
+        filed_on = PIP.objects.filter(pk=self.pk).values_list("dote_id", flat=True).first()
+        if filed_on is not None and dote_id != filed_on:
+            raise ValidationError(
+                _("A PIP stays on the Dote it was filed on."), code=RuleCode.PIP_DOTE_FIXED
+            )
+
+    def clean(self) -> None:
+        try:
+            self.check_dote(self.dote_id)
+        except ValidationError as exc:
+            raise ValidationError({"dote": exc}) from exc
 
 
 class PIPService(models.Model):

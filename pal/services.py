@@ -23,9 +23,12 @@ from crisi_portal.services import delete_recorded, save_validated
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
     COMMITTING_PIP_STATUSES,
+    EDITABLE_PIP_STATUSES,
+    PIP_TRANSITIONS,
     DoteStatus,
     MemberKind,
     PIPStatus,
+    RuleCode,
 )
 from pal.models import (
     PIP,
@@ -42,32 +45,11 @@ from workers.models import Involvement
 
 ZERO = Decimal("0.00")
 
-# The PIP workflow as one table: (from, to) → who acts.
-PIP_TRANSITIONS: dict[tuple[str, str], str] = {
-    (PIPStatus.BOZZA, PIPStatus.PRESENTATO): "operator",
-    (PIPStatus.RESTITUITO, PIPStatus.PRESENTATO): "operator",
-    (PIPStatus.PRESENTATO, PIPStatus.APPROVATO): "province",
-    (PIPStatus.PRESENTATO, PIPStatus.RESTITUITO): "province",
-    (PIPStatus.APPROVATO, PIPStatus.IN_CORSO): "operator",
-    (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO): "operator",
-    **{
-        (status, PIPStatus.RITIRATO): "operator"
-        for status in (
-            PIPStatus.BOZZA,
-            PIPStatus.PRESENTATO,
-            PIPStatus.RESTITUITO,
-            PIPStatus.APPROVATO,
-            PIPStatus.IN_CORSO,
-        )
-    },
-}
-EDITABLE_PIP_STATUSES = (PIPStatus.BOZZA, PIPStatus.RESTITUITO)
-
 
 class PALRuleRefused(DomainError):
     """A rule of the active policies refused the change; ``code`` names the rule."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None):
+    def __init__(self, code: RuleCode, message: str, *, field: str | None = None):
         self.code = code
         super().__init__(message, field=field)
 
@@ -115,7 +97,7 @@ def check_exclusivity(
         if measure.exclusive or other.measure.exclusive:
             exclusive = measure if measure.exclusive else other.measure
             raise PALRuleRefused(
-                "exclusivity",
+                RuleCode.EXCLUSIVITY,
                 _(
                     "Exclusivity: %(exclusive)s admits no other publicly funded active policy "
                     "in the same period, and the worker already has %(other)s."
@@ -126,7 +108,7 @@ def check_exclusivity(
     for network in _networks_of(worker_id, start, end):
         if network.measure_id != measure.pk:
             raise PALRuleRefused(
-                "exclusivity",
+                RuleCode.EXCLUSIVITY,
                 _(
                     "Exclusivity: the worker is served by the network %(network)s (an exclusive "
                     "measure) and cannot hold another publicly funded active policy."
@@ -157,21 +139,22 @@ def dote_assign(
 ) -> Dote:
     """The worker chose this operator: open a Dote under the measure."""
     _require_operator_staff(user, operator)
+    Dote.check_validity(valid_from, valid_until)
     if involvement.procedure.status == ProcedureStatus.CHIUSA:
         raise PALRuleRefused(
-            "procedure_closed", _("The worker's procedure is closed."), field="involvement"
+            RuleCode.PROCEDURE_CLOSED, _("The worker's procedure is closed."), field="involvement"
         )
     Measure.objects.select_for_update().get(pk=measure.pk)
     if not measure.in_force_on(valid_from):
         raise PALRuleRefused(
-            "measure_not_in_force",
+            RuleCode.MEASURE_NOT_IN_FORCE,
             _("The measure %(measure)s is not in force on %(date)s.")
             % {"measure": measure.name, "date": valid_from.strftime("%d/%m/%Y")},
             field="measure",
         )
     if measure.max_per_worker is not None and value > measure.max_per_worker:
         raise PALRuleRefused(
-            "cap_per_worker",
+            RuleCode.CAP_PER_WORKER,
             _("The Dote (%(value)s) exceeds the measure's cap per worker (%(cap)s).")
             % {"value": _euro(value), "cap": _euro(measure.max_per_worker)},
             field="value",
@@ -213,7 +196,7 @@ def _check_services(dote: Dote, services: list[dict[str, Any]]) -> Decimal:
             errors.append(_("Service %(n)d ends before it starts.") % {"n": index + 1})
         total += Decimal(service["cost"])
     if errors:
-        raise PALRuleRefused("service_dates", " ".join(errors), field="services")
+        raise PALRuleRefused(RuleCode.SERVICE_DATES, " ".join(errors), field="services")
     return total
 
 
@@ -248,19 +231,24 @@ def pip_save(
     _require_operator_staff(user, dote.operator)
     if dote.status in (DoteStatus.CONCLUSA, DoteStatus.REVOCATA):
         raise PALRuleRefused(
-            "dote_closed", _("The Dote is %(status)s.") % {"status": dote.get_status_display()}
+            RuleCode.DOTE_CLOSED,
+            _("The Dote is %(status)s.") % {"status": dote.get_status_display()},
         )
     if pip is not None:
         pip = PIP.objects.select_for_update().get(pk=pip.pk)
+        try:
+            pip.check_dote(dote.pk)
+        except ValidationError as exc:
+            raise ValidationError({"dote": exc}) from exc
         if pip.status not in EDITABLE_PIP_STATUSES:
             raise PALRuleRefused(
-                "pip_not_editable",
+                RuleCode.PIP_NOT_EDITABLE,
                 _("A PIP can be changed only while it is a draft or returned."),
             )
     total = _check_services(dote, services)
     if total > dote.value:
         raise PALRuleRefused(
-            "dote_value",
+            RuleCode.DOTE_VALUE,
             _("The PIP costs %(total)s, more than the Dote's value (%(value)s).")
             % {"total": _euro(total), "value": _euro(dote.value)},
             field="services",
@@ -286,7 +274,9 @@ def check_pip_rules(pip: PIP) -> None:
     involvement = dote.involvement
     total = pip_total(pip)
     if total <= 0:
-        raise PALRuleRefused("no_services", _("A PIP needs at least one service with a cost."))
+        raise PALRuleRefused(
+            RuleCode.NO_SERVICES, _("A PIP needs at least one service with a cost.")
+        )
     services = list(pip.services.values("planned_start", "planned_end", "cost"))
     _check_services(dote, services)
 
@@ -298,7 +288,7 @@ def check_pip_rules(pip: PIP) -> None:
     )
     if committed_on_dote + total > dote.value:
         raise PALRuleRefused(
-            "dote_value",
+            RuleCode.DOTE_VALUE,
             _("The PIP (%(total)s) exceeds what is left on the Dote (%(left)s).")
             % {"total": _euro(total), "left": _euro(dote.value - committed_on_dote)},
             field="services",
@@ -316,7 +306,7 @@ def check_pip_rules(pip: PIP) -> None:
         )
         if worker_total + total > measure.max_per_worker:
             raise PALRuleRefused(
-                "cap_per_worker",
+                RuleCode.CAP_PER_WORKER,
                 _(
                     "Cap per worker: %(measure)s allows %(cap)s per worker; with this PIP "
                     "the worker would reach %(sum)s."
@@ -338,7 +328,7 @@ def check_pip_rules(pip: PIP) -> None:
         )
         if company_total + total > measure.max_per_company:
             raise PALRuleRefused(
-                "cap_per_company",
+                RuleCode.CAP_PER_COMPANY,
                 _(
                     "Cap per company: %(measure)s allows %(cap)s per company; with this PIP "
                     "the company would reach %(sum)s."
@@ -354,7 +344,7 @@ def check_pip_rules(pip: PIP) -> None:
         spent = same_measure.aggregate(total=Sum("cost"))["total"] or ZERO
         if spent + total > measure.total_budget:
             raise PALRuleRefused(
-                "measure_budget",
+                RuleCode.MEASURE_BUDGET,
                 _("The measure %(measure)s has no budget left for this PIP.")
                 % {"measure": measure.name},
                 field="services",
@@ -369,7 +359,7 @@ def check_pip_rules(pip: PIP) -> None:
     )
     if active:
         raise PALRuleRefused(
-            "one_active_pip",
+            RuleCode.ONE_ACTIVE_PIP,
             _("The worker already has an active PIP: one at a time."),
         )
     check_exclusivity(
@@ -385,7 +375,7 @@ def _move(pip: PIP, to: str, user, note: str = "") -> PIP:
     frm = pip.status
     if (frm, to) not in PIP_TRANSITIONS:
         raise PALRuleRefused(
-            "pip_workflow",
+            RuleCode.PIP_WORKFLOW,
             _("A PIP that is %(frm)s cannot become %(to)s.")
             % {"frm": PIPStatus(frm).label, "to": PIPStatus(to).label},
         )
@@ -482,7 +472,9 @@ def pip_return(*, user, pip: PIP, note: str) -> PIP:
     pip = _locked(pip)
     _require_reviewer(user, pip)
     if not note.strip():
-        raise PALRuleRefused("return_note", _("Say what the operator must fix."), field="note")
+        raise PALRuleRefused(
+            RuleCode.RETURN_NOTE, _("Say what the operator must fix."), field="note"
+        )
     pip.return_note = note.strip()
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
@@ -525,10 +517,14 @@ def service_report(
     service = PIPService.objects.select_for_update().select_related("pip__dote").get(pk=service.pk)
     _require_operator_staff(user, service.pip.dote.operator)
     if service.pip.status not in (PIPStatus.APPROVATO, PIPStatus.IN_CORSO, PIPStatus.CONCLUSO):
-        raise PALRuleRefused("report_status", _("Services are reported once the PIP is approved."))
+        raise PALRuleRefused(
+            RuleCode.REPORT_STATUS, _("Services are reported once the PIP is approved.")
+        )
     if delivered_on > timezone.localdate():
         raise PALRuleRefused(
-            "report_date", _("The report date cannot be in the future."), field="delivered_on"
+            RuleCode.REPORT_DATE,
+            _("The report date cannot be in the future."),
+            field="delivered_on",
         )
     service.delivered_hours = delivered_hours
     service.delivered_cost = delivered_cost
@@ -537,7 +533,7 @@ def service_report(
         service.full_clean()
     except ValidationError as exc:
         raise PALRuleRefused(
-            "report_beyond_plan",
+            RuleCode.REPORT_BEYOND_PLAN,
             _("Reported hours and amount cannot exceed what the PIP planned."),
             field="delivered_cost",
         ) from exc
@@ -628,7 +624,7 @@ def network_save(
     lead = network.lead
     if not (lead.is_public or lead.accredited_for_labour):
         raise PALRuleRefused(
-            "network_lead",
+            RuleCode.NETWORK_LEAD,
             _("The lead must be a CPI or an operator accredited for labour services."),
             field="lead",
         )
@@ -703,12 +699,12 @@ def certification_record(*, user, pip: PIP, title: str, competences: str, certif
     _require_operator_staff(user, pip.dote.operator)
     if pip.status not in (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO):
         raise PALRuleRefused(
-            "certification_status",
+            RuleCode.CERTIFICATION_STATUS,
             _("Competences are certified once the PIP's training is under way or concluded."),
         )
     if certified_on > timezone.localdate():
         raise PALRuleRefused(
-            "certification_date",
+            RuleCode.CERTIFICATION_DATE,
             _("The certification date cannot be in the future."),
             field="certified_on",
         )

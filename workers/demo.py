@@ -697,11 +697,7 @@ class Builder:
             table = MEASURE_WEIGHTS["cigs_partial"]
         else:
             table = MEASURE_WEIGHTS["cigs"]
-        valid = [
-            m
-            for m in self.measures
-            if m.valid_from <= day and (m.valid_until is None or day <= m.valid_until)
-        ] or self.measures
+        valid = [m for m in self.measures if m.in_force_on(day)] or self.measures
         weights = [table.get(m.code, 1) for m in valid]
         return self.rng.choices(valid, weights=weights)[0]
 

@@ -326,6 +326,13 @@ class Involvement(models.Model):
 
 
 class StepTransitionQuerySet(ScopedQuerySet):
+    def latest_first(self):
+        """The moves newest first: by effective date, then by recording order (id).
+
+        The single definition of "the latest move"; ``.first()`` of it is the move that
+        decides the current step, and it orders subqueries on ``OuterRef`` the same way."""
+        return self.order_by("-effective_date", "-id")
+
     def in_provinces(self, codes):
         return self.filter(involvement__unit__province__in=list(codes))
 

@@ -124,7 +124,7 @@ def involvement_move(
         raise StepMoveRefused(
             _("The effective date cannot be in the future."), field="effective_date"
         )
-    last = locked.transitions.order_by("-effective_date", "-id").first()
+    last = locked.transitions.latest_first().first()
     if last is not None and effective_date < last.effective_date:
         raise StepMoveRefused(
             _("The effective date cannot precede the previous move (%(date)s).")
@@ -153,10 +153,7 @@ def involvement_move(
             raise StepMoveRefused(
                 _("Activating a PAL (STEP 4) requires the measure."), field="measure"
             )
-        if not measure.is_active or not (
-            measure.valid_from <= effective_date
-            and (measure.valid_until is None or effective_date <= measure.valid_until)
-        ):
+        if not measure.in_force_on(effective_date):
             raise StepMoveRefused(
                 _("The measure %(measure)s is not in force on %(date)s.")
                 % {"measure": measure.name, "date": effective_date.strftime("%d/%m/%Y")},

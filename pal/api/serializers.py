@@ -220,10 +220,7 @@ class DoteSerializer(api_fields.ModelSerializer):
         read_only_fields = ["id", "status", "created_at", "updated_at"]
 
     def validate(self, attrs):
-        if attrs["valid_until"] < attrs["valid_from"]:
-            raise serializers.ValidationError(
-                {"valid_until": _("The Dote cannot end before it starts.")}
-            )
+        Dote.check_validity(attrs["valid_from"], attrs["valid_until"])
         return attrs
 
 
@@ -310,8 +307,8 @@ class PIPSerializer(api_fields.ModelSerializer):
         extra_kwargs = {"objectives": {"required": False}}
 
     def validate_dote(self, dote: Dote) -> Dote:
-        if self.instance is not None and dote.pk != self.instance.dote_id:
-            raise serializers.ValidationError(_("A PIP stays on the Dote it was filed on."))
+        if self.instance is not None:
+            self.instance.check_dote(dote.pk)
         return dote
 
 

@@ -22,7 +22,7 @@ from crisi_portal.forms import add_service_errors
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from pal import selectors, services
-from pal.enums import DoteStatus, PIPStatus
+from pal.enums import EDITABLE_PIP_STATUSES, PIP_TRANSITIONS, DoteStatus, PIPStatus
 from pal.forms import (
     CertificationForm,
     DoteAssignForm,
@@ -32,7 +32,7 @@ from pal.forms import (
     ServiceReportForm,
 )
 from pal.models import PIP, Dote, PIPService
-from pal.services import EDITABLE_PIP_STATUSES, PIP_TRANSITIONS, PALRuleRefused
+from pal.services import PALRuleRefused
 from workers.models import Worker
 from workers.selectors import can_see_identity
 

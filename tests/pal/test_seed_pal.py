@@ -12,9 +12,9 @@ from django.utils import timezone
 from cases import demo as cases_demo
 from crisi_portal.models import User
 from pal import demo as pal_demo
-from pal.enums import ACTIVE_PIP_STATUSES, COMMITTING_PIP_STATUSES, PIPStatus
+from pal.enums import ACTIVE_PIP_STATUSES, COMMITTING_PIP_STATUSES, PIP_TRANSITIONS, PIPStatus
 from pal.models import PIP, Dote, Network, Operator, OperatorOffice, PIPService, PIPTransition
-from pal.services import PIP_TRANSITIONS, network_checks, network_is_valid
+from pal.services import network_checks, network_is_valid
 from workers.enums import Step
 from workers.models import Involvement, StepTransition
 

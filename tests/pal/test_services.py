@@ -11,10 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from cases.enums import Status as ProcedureStatus
-from pal.enums import DoteStatus, PIPStatus
+from pal.enums import PIP_TRANSITIONS, DoteStatus, PIPStatus
 from pal.models import PIP, Dote, Measure, PIPService, PIPTransition
 from pal.services import (
-    PIP_TRANSITIONS,
     PALRuleRefused,
     dote_assign,
     pip_approve,
