@@ -1,3 +1,13 @@
+"""Choices of the crisis-procedures app and its rule refusal codes.
+
+Rule refusal codes (``RuleCode``), carried as the ``code`` of the ``ValidationError`` a rule
+raises (the API's problem lists the message on the field it names):
+
+* ``procedure_company_fixed``: a procedure cannot be moved to another company
+  (``CrisisProcedure.check_company``: the model's ``clean()``, the upsert service and the
+  API serializer call it).
+"""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +72,9 @@ FAMILY_SHORT_LABELS = {
 # Lombardy's provinces in the order of the official tables: the rows of cases.Province
 # (loaded by migration 0003). The API schema lists them where a parameter takes one.
 PROVINCE_CODES = ("BG", "BS", "CO", "CR", "LC", "LO", "MN", "MI", "MB", "PV", "SO", "VA")
+
+
+class RuleCode(models.TextChoices):
+    """The rules that refuse a change to a procedure (see the module docstring)."""
+
+    PROCEDURE_COMPANY_FIXED = "procedure_company_fixed"

@@ -16,6 +16,7 @@ from cases.enums import (
     ConcessionKind,
     Family,
     MeetingKind,
+    RuleCode,
     Status,
 )
 from cases.validators import validate_company_tax_code
@@ -237,8 +238,42 @@ class CrisisProcedure(models.Model):
     def guideline(self) -> str:
         return GUIDELINE_LETTERS[Family(self.family)]
 
+    def check_company(self, company: "Company | str") -> None:
+        """A procedure cannot be moved to another company (RuleCode.PROCEDURE_COMPANY_FIXED).
+
+        ``company`` is the company asked for, or its tax code; the one the procedure was filed
+        under is read from the database. Raises a ValidationError on ``company``; a procedure
+        not yet saved takes any company."""
+        if self.pk is None or not company:
+            return
+        filed = (
+            CrisisProcedure.objects.filter(pk=self.pk)
+            .values_list("company_id", "company__tax_code")
+            .first()
+        )
+        if filed is None:
+            return
+        if isinstance(company, Company):
+            same = company.pk == filed[0]
+        else:
+            same = normalise_tax_code(company) == filed[1]
+        if not same:
+            raise ValidationError(
+                {
+                    "company": ValidationError(
+                        _("A procedure cannot be moved to another company."),
+                        code=RuleCode.PROCEDURE_COMPANY_FIXED,
+                    )
+                }
+            )
+
     def clean(self) -> None:
         errors = {}
+        if self.company_id is not None:
+            try:
+                self.check_company(Company(pk=self.company_id))
+            except ValidationError as exc:
+                errors.update(exc.error_dict)
         today = timezone.localdate()
         if self.opened_on and self.opened_on > today:
             errors["opened_on"] = _("The opening date cannot be in the future.")

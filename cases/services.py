@@ -335,9 +335,7 @@ def procedure_upsert(
         return procedure, True
     if user is not None and not CrisisProcedure.objects.visible_to(user).filter(pk=stored.pk):
         raise _external_id_taken()
-    tax_code = company_data.get("tax_code")
-    if tax_code and normalise_tax_code(tax_code) != stored.company.tax_code:
-        raise ValidationError({"company": _("A procedure cannot be moved to another company.")})
+    stored.check_company(company_data.get("tax_code"))
     changed = {
         field: value
         for field, value in data.items()

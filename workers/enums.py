@@ -1,3 +1,14 @@
+"""Choices of the workers app (steps, outcomes) and its rule refusal codes.
+
+Rule refusal codes (``RuleCode``), the ``code`` of the refusals raised by
+``workers.services`` (the API's problem ``code``):
+
+* ``step_move_refused``: the step table or a dated rule refuses the move (``StepMoveRefused``).
+* ``step_conflict``: someone else moved the worker in the meantime (``StepConflict``).
+* ``bulk_move_refused``: a bulk move refused for at least one worker, so for all
+  (``BulkMoveRefused``).
+"""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,3 +68,11 @@ class ContractKind(models.TextChoices):
     APPRENDISTATO = "apprendistato", _("Apprenticeship")
     SOMMINISTRAZIONE = "somministrazione", _("Agency work")
     AUTONOMO = "autonomo", _("Self-employed")
+
+
+class RuleCode(models.TextChoices):
+    """The refusals of the step model (see the module docstring)."""
+
+    STEP_MOVE_REFUSED = "step_move_refused"
+    STEP_CONFLICT = "step_conflict"
+    BULK_MOVE_REFUSED = "bulk_move_refused"

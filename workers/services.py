@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import save_validated
-from workers.enums import STEP_SHORT_LABELS, Step
+from workers.enums import STEP_SHORT_LABELS, RuleCode, Step
 from workers.models import (
     TRANSITIONS,
     Cohort,
@@ -29,13 +29,13 @@ from workers.models import (
 class StepMoveRefused(DomainError):
     """A move the step table or its rules do not allow."""
 
-    code = "step_move_refused"
+    code = RuleCode.STEP_MOVE_REFUSED
 
 
 class StepConflict(ConflictError):
     """Someone else moved the worker in the meantime."""
 
-    code = "step_conflict"
+    code = RuleCode.STEP_CONFLICT
 
 
 @dataclass
@@ -45,7 +45,7 @@ class BulkFailure:
 
 
 class BulkMoveRefused(DomainError):
-    code = "bulk_move_refused"
+    code = RuleCode.BULK_MOVE_REFUSED
 
     def __init__(self, failures: list[BulkFailure]):
         self.failures = failures

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
@@ -97,14 +98,10 @@ class ProcedureSerializer(api_fields.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and "units" in attrs:
             raise serializers.ValidationError(
-                {"units": "Units are changed through /api/v1/units/ once the procedure exists."}
+                {"units": _("Units are changed through /api/v1/units/ once the procedure exists.")}
             )
         if self.instance is not None and "company" in attrs:
-            tax_code = attrs["company"].get("tax_code")
-            if tax_code and tax_code != self.instance.company.tax_code:
-                raise serializers.ValidationError(
-                    {"company": "A procedure cannot be moved to another company."}
-                )
+            self.instance.check_company(attrs["company"].get("tax_code"))
         return attrs
 
 
