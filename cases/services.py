@@ -1,4 +1,9 @@
-"""Writes on crisis procedures: the only code that creates or changes them."""
+"""Writes on crisis procedures: the only code that creates or changes them.
+
+Rules that belong to a procedure whatever the path (HTML, API, admin) live on the model and
+are called from here (``CrisisProcedure.check_company``); their refusal codes are listed in
+``cases.enums.RuleCode``.
+"""
 
 import uuid
 from collections.abc import Iterable

@@ -1,8 +1,12 @@
 """Writes on active policies: Doti, PIPs and their workflow, reporting, networks.
 
 Every rule of §4 is checked here, inside a transaction, and refused with a PALRuleRefused
-that names the rule in plain words. Caps are counted in the database across PIPs, with the
-measure's row locked so that two submissions for the same company cannot both slip under.
+that names the rule in plain words and by a code of ``pal.enums.RuleCode`` (listed and
+explained there). Caps are counted in the database across PIPs, with the measure's row locked
+so that two submissions for the same company cannot both slip under. Rules that hold whatever
+the path (HTML, API, admin) live on the models and are called from here: a Dote's dates
+(``Dote.check_validity``), a PIP's Dote (``PIP.check_dote``). The PIP workflow table is
+``pal.enums.PIP_TRANSITIONS``.
 """
 
 from dataclasses import dataclass

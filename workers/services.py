@@ -1,4 +1,8 @@
-"""Writes on workers and the step model. The only way to change a step is involvement_move."""
+"""Writes on workers and the step model. The only way to change a step is involvement_move.
+
+Refusals carry a code of ``workers.enums.RuleCode`` (listed and explained there); the latest
+move is ``StepTransition.objects.latest_first()``, a measure in force ``Measure.in_force_on``.
+"""
 
 from dataclasses import dataclass
 from datetime import date
