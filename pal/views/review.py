@@ -134,9 +134,9 @@ class ReviewPIPView(ScopedViewMixin, View):
         total = sum((s.cost for s in services_list), start=Decimal("0.00"))
         rule_failure = None
         if pip.status == PIPStatus.PRESENTATO:
-            # check_pip_rules only reads; what it refuses is what approving would refuse.
+            # pip_rules_check only reads; what it refuses is what approving would refuse.
             try:
-                services.check_pip_rules(pip)
+                services.pip_rules_check(pip)
             except DomainError as exc:
                 rule_failure = exc
         involvement = pip.dote.involvement
