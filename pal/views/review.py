@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -222,11 +222,3 @@ class ReturnPIPView(ReviewPIPView):
             request, _("PIP %(id)d returned to the operator with your note.") % {"id": pip.pk}
         )
         return redirect(reverse("pal:review_queue"))
-
-
-urlpatterns = [
-    path("review/", ReviewQueueView.as_view(), name="review_queue"),
-    path("review/<int:pk>/", ReviewPIPView.as_view(), name="review_pip"),
-    path("review/<int:pk>/approve/", ApprovePIPView.as_view(), name="review_pip_approve"),
-    path("review/<int:pk>/return/", ReturnPIPView.as_view(), name="review_pip_return"),
-]
