@@ -20,7 +20,7 @@ from cases.enums import (
     Status,
 )
 from cases.validators import validate_company_tax_code
-from crisi_portal.history import AuditedHistoricalRecords
+from crisi_portal.history import AuditedHistoricalRecords, AuditedModel, TimestampedModel
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedQuerySet
 
@@ -58,7 +58,7 @@ class CompanyQuerySet(ScopedQuerySet):
         return self.filter(~Exists(led_elsewhere))
 
 
-class Company(models.Model):
+class Company(AuditedModel):
     name = models.CharField(_("company name"), max_length=200)
     tax_code = models.CharField(
         _("tax code"),
@@ -71,9 +71,6 @@ class Company(models.Model):
         _("ATECO code"), max_length=8, blank=True, help_text=_("Sector code, e.g. 25.62.00")
     )
     kind = models.CharField(_("kind"), max_length=24, choices=CompanyKind, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = CompanyQuerySet.as_manager()
 
@@ -168,7 +165,7 @@ class CrisisProcedureQuerySet(ScopedQuerySet):
         ).order_by(*self.model._meta.ordering)
 
 
-class CrisisProcedure(models.Model):
+class CrisisProcedure(AuditedModel):
     external_id = models.CharField(
         _("external id"),
         max_length=64,
@@ -200,9 +197,6 @@ class CrisisProcedure(models.Model):
     high_complexity = models.BooleanField(_("high complexity"), default=False)
     complexity_note = models.TextField(_("complexity note"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = CrisisProcedureQuerySet.as_manager()
 
@@ -302,7 +296,7 @@ class ProductionUnitQuerySet(ScopedQuerySet):
         return history.filter(Q(province_id__in=codes) | Q(procedure_id__in=procedures))
 
 
-class ProductionUnit(models.Model):
+class ProductionUnit(AuditedModel):
     """A production site (sede operativa) of the company involved in the procedure."""
 
     procedure = models.ForeignKey(
@@ -329,9 +323,6 @@ class ProductionUnit(models.Model):
         default=0,
         help_text=_("Entered before the worker lists arrive; the reports count it."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = ProductionUnitQuerySet.as_manager()
 
@@ -377,7 +368,7 @@ def minutes_upload_to(instance: "Meeting", filename: str) -> str:
     return f"minutes/{instance.date:%Y/%m}/{PurePath(filename).name}"
 
 
-class Meeting(models.Model):
+class Meeting(TimestampedModel):
     """A table (tavolo) where procedures are discussed."""
 
     kind = models.CharField(_("kind"), max_length=24, choices=MeetingKind)
@@ -402,8 +393,6 @@ class Meeting(models.Model):
         validators=[FileExtensionValidator(["pdf", "odt", "docx", "doc", "txt"])],
     )
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = AuditedHistoricalRecords(m2m_fields=[procedures])
 
     objects = MeetingQuerySet.as_manager()

@@ -75,7 +75,7 @@ def _assign(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
             setattr(instance, f"{field}_id", data[f"{field}_id"])
 
 
-def new_external_id(prefix: str) -> str:
+def external_id_generate(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
 
 
@@ -162,7 +162,7 @@ def procedure_create(
     if procedure.lead_province_id:
         _require_province(user, procedure.lead_province_id, _lead_message())
     if not procedure.external_id:
-        procedure.external_id = new_external_id(procedure.lead_province_id or "NC")
+        procedure.external_id = external_id_generate(procedure.lead_province_id or "NC")
     save_validated(procedure, user=user)
     for unit_data in units:
         unit_create(user=user, procedure=procedure, data=unit_data, _lead_checked=True)
@@ -193,7 +193,7 @@ def unit_create(
     if not (_lead_checked or is_lead) and unit.province_id:
         _require_province(user, unit.province_id, _unit_message())
     if not unit.external_id:
-        unit.external_id = new_external_id("U")
+        unit.external_id = external_id_generate("U")
     save_validated(unit, user=user)
     return unit
 
@@ -294,7 +294,7 @@ def meeting_delete(*, user, meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def create_procedure_with_company(
+def procedure_create_with_company(
     *, user, company_data: dict[str, Any], data: dict[str, Any], units: list[dict[str, Any]]
 ) -> CrisisProcedure:
     """The browser's "new procedure": find or create the company, then open the procedure."""
@@ -334,7 +334,7 @@ def procedure_upsert(
         raise ValidationError({"external_id": _("Give the external id to upsert by.")})
     stored = CrisisProcedure.objects.select_for_update().filter(external_id=external_id).first()
     if stored is None:
-        procedure = create_procedure_with_company(
+        procedure = procedure_create_with_company(
             user=user, company_data=company_data, data=data, units=list(units)
         )
         return procedure, True

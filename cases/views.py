@@ -161,7 +161,7 @@ class ProcedureCreateView(ScopedViewMixin, View):
         for unit in units:
             unit.pop("DELETE", None)
         try:
-            procedure = services.create_procedure_with_company(
+            procedure = services.procedure_create_with_company(
                 user=request.user,
                 company_data=company_form.company_data(),
                 data=form.cleaned_data,

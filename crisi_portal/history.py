@@ -5,6 +5,7 @@ historical model built with :class:`AuditedHistoricalRecords` also records *whic
 the token the request was authenticated with (its name and key prefix identify the system).
 """
 
+from django.db import models
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
@@ -66,3 +67,26 @@ def bulk_update_recorded(
         default_change_reason=reason,
         **_bulk_history_attrs(user),
     )
+
+
+class TimestampedModel(models.Model):
+    """When a row was created and last saved (``updated_at`` indexed: lists and syncs sort and
+    filter on it). Models whose history records many-to-many fields inherit this one and
+    declare their own ``history``."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditedModel(TimestampedModel):
+    """Timestamps and the audit history: every concrete subclass gets its own historical
+    model (``Historical<Model>``, in its own app), exactly as if it declared
+    ``history = AuditedHistoricalRecords()`` itself."""
+
+    history = AuditedHistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True

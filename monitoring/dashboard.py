@@ -12,6 +12,7 @@ a procedure led elsewhere or spanning several provinces.
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
@@ -147,13 +148,26 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
     return {province: (_one_decimal(median), count) for province, median, count in rows}
 
 
-def dashboard_data(
+@dataclass(frozen=True)
+class DashboardScope:
+    """The rows every figure is drawn from: the user's visible procedures, units and
+    involvements, narrowed by the filters and, for a province officer, to their provinces."""
+
+    user: Any
+    year: int | None
+    family: str | None
+    codes: list[str] | None  # None: every province
+    procedures: QuerySet
+    units: QuerySet
+    involvements: QuerySet
+
+
+def dashboard_scope(
     user, *, year: int | None = None, province: str | None = None, family: str | None = None
-) -> dict[str, Any]:
-    """Every figure of the dashboard for ``user``, filtered by year opened, province, family."""
+) -> DashboardScope:
+    """The querysets behind the dashboard for ``user`` and the filters (no query is run)."""
     codes = figures_provinces(user, province)
     in_codes = {} if codes is None else {"province__in": codes}
-
     procedures = CrisisProcedure.objects.visible_to(user).filter(
         _procedure_filters("", year=year, family=family)
     )
@@ -168,32 +182,56 @@ def dashboard_data(
         _procedure_filters("procedure__", year=year, family=family),
         **({} if codes is None else {"unit__province__in": codes}),
     )
+    return DashboardScope(user, year, family, codes, procedures, units, involvements)
 
+
+def _unit_figures() -> dict[str, Any]:
+    return {"units": Count("pk"), "workers_involved": Coalesce(Sum("workers_involved"), 0)}
+
+
+def _involvement_figures() -> dict[str, Any]:
+    return {
+        "involvements": Count("pk"),
+        "step_4": Count("pk", filter=Q(current_step=Step.STEP_4)),
+    }
+
+
+def _unit_and_involvement_columns(unit_row: dict, inv_row: dict) -> dict[str, Any]:
+    """The columns a province row and a family row share; an absent row counts zero."""
+    return {
+        "units": unit_row.get("units", 0),
+        "workers_involved": unit_row.get("workers_involved", 0),
+        "involvements": inv_row.get("involvements", 0),
+        "step_4": inv_row.get("step_4", 0),
+        "activation_rate": share(inv_row.get("step_4", 0), inv_row.get("involvements", 0)),
+    }
+
+
+def involvement_totals(scope: DashboardScope) -> dict[str, int]:
+    """Workers taken in charge, with an outcome, now at each step and having reached each
+    step of the funnel: one query, shared by the KPIs, the funnel and the outcomes."""
     step_counts = {step: Count("pk", filter=Q(current_step=step)) for step in ALL_STEPS}
     reached_counts = {
         f"reached_{step}": Count("pk", filter=Q(current_step__in=FUNNEL_STEPS[i:]))
         for i, step in enumerate(FUNNEL_STEPS)
     }
-    unit_figures = {
-        "units": Count("pk"),
-        "workers_involved": Coalesce(Sum("workers_involved"), 0),
-    }
-
-    # --- totals
-    procedure_count = procedures.order_by().count()
-    unit_totals = units.order_by().aggregate(**unit_figures)
-    totals = involvements.order_by().aggregate(
+    return scope.involvements.order_by().aggregate(
         involvements=Count("pk"),
         with_outcome=Count("outcome"),
         **step_counts,
         **reached_counts,
     )
-    workers = totals["involvements"]
-    medians = _median_days(involvements)
-    regional_median, activated_with_dates = medians.get(None, (None, 0))
 
-    kpis = {
-        "procedures": procedure_count,
+
+def dashboard_kpis(
+    scope: DashboardScope, totals: dict[str, int], medians: dict[str | None, tuple]
+) -> dict[str, Any]:
+    """The headline figures (the cards on top of the page)."""
+    unit_totals = scope.units.order_by().aggregate(**_unit_figures())
+    workers = totals["involvements"]
+    regional_median, activated_with_dates = medians.get(None, (None, 0))
+    return {
+        "procedures": scope.procedures.order_by().count(),
         "units": unit_totals["units"],
         "workers_involved": unit_totals["workers_involved"],
         "involvements": workers,
@@ -207,99 +245,103 @@ def dashboard_data(
         "median_days_sample": activated_with_dates,
     }
 
-    funnel = [
-        {
-            "step": step.value,
-            "current": totals[step],
-            "current_pct": share(totals[step], workers),
-            "reached": totals[f"reached_{step}"] if step in FUNNEL_STEPS else totals[step],
-            "reached_pct": share(
-                totals[f"reached_{step}"] if step in FUNNEL_STEPS else totals[step], workers
-            ),
-        }
-        for step in ALL_STEPS
-    ]
 
-    # --- by province (all twelve in the official order, or the user's own)
+def dashboard_funnel(totals: dict[str, int]) -> list[dict[str, Any]]:
+    """Workers now at each step and having reached it (NO_PAL is reached only by being there)."""
+    workers = totals["involvements"]
+    rows = []
+    for step in ALL_STEPS:
+        reached = totals[f"reached_{step}"] if step in FUNNEL_STEPS else totals[step]
+        rows.append(
+            {
+                "step": step.value,
+                "current": totals[step],
+                "current_pct": share(totals[step], workers),
+                "reached": reached,
+                "reached_pct": share(reached, workers),
+            }
+        )
+    return rows
+
+
+def dashboard_by_province(
+    scope: DashboardScope, medians: dict[str | None, tuple]
+) -> list[dict[str, Any]]:
+    """One row per province: all twelve in the official order, or the user's own."""
     provinces = Province.objects.order_by("position")
-    if codes is not None:
-        provinces = provinces.filter(code__in=codes)
+    if scope.codes is not None:
+        provinces = provinces.filter(code__in=scope.codes)
     units_by_province = {
         row["province"]: row
-        for row in units.order_by()
+        for row in scope.units.order_by()
         .values("province")
-        .annotate(procedures=Count("procedure", distinct=True), **unit_figures)
+        .annotate(procedures=Count("procedure", distinct=True), **_unit_figures())
     }
     involvements_by_province = {
         row["unit__province"]: row
-        for row in involvements.order_by()
+        for row in scope.involvements.order_by()
         .values("unit__province")
-        .annotate(involvements=Count("pk"), step_4=Count("pk", filter=Q(current_step=Step.STEP_4)))
+        .annotate(**_involvement_figures())
     }
-    by_province = []
+    rows = []
     for prov in provinces.values("code", "name"):
         unit_row = units_by_province.get(prov["code"], {})
         inv_row = involvements_by_province.get(prov["code"], {})
-        median, sample = medians.get(prov["code"], (None, 0))
-        by_province.append(
+        median, _sample = medians.get(prov["code"], (None, 0))
+        rows.append(
             {
                 "province": prov["code"],
                 "name": prov["name"],
                 "procedures": unit_row.get("procedures", 0),
-                "units": unit_row.get("units", 0),
-                "workers_involved": unit_row.get("workers_involved", 0),
-                "involvements": inv_row.get("involvements", 0),
-                "step_4": inv_row.get("step_4", 0),
-                "activation_rate": share(inv_row.get("step_4", 0), inv_row.get("involvements", 0)),
+                **_unit_and_involvement_columns(unit_row, inv_row),
                 "median_days_to_step_4": median,
             }
         )
+    return rows
 
-    # --- by family (the three, always)
+
+def dashboard_by_family(scope: DashboardScope) -> list[dict[str, Any]]:
+    """One row per family: the three, always (or the one filtered on)."""
     procedures_by_family = {
         row["family"]: row["n"]
-        for row in procedures.order_by().values("family").annotate(n=Count("pk"))
+        for row in scope.procedures.order_by().values("family").annotate(n=Count("pk"))
     }
     units_by_family = {
         row["procedure__family"]: row
-        for row in units.order_by().values("procedure__family").annotate(**unit_figures)
+        for row in scope.units.order_by().values("procedure__family").annotate(**_unit_figures())
     }
     involvements_by_family = {
         row["procedure__family"]: row
-        for row in involvements.order_by()
+        for row in scope.involvements.order_by()
         .values("procedure__family")
-        .annotate(involvements=Count("pk"), step_4=Count("pk", filter=Q(current_step=Step.STEP_4)))
+        .annotate(**_involvement_figures())
     }
-    by_family = []
-    for fam in Family:
-        if family and fam != family:
-            continue
-        unit_row = units_by_family.get(fam.value, {})
-        inv_row = involvements_by_family.get(fam.value, {})
-        by_family.append(
-            {
-                "family": fam.value,
-                "procedures": procedures_by_family.get(fam.value, 0),
-                "units": unit_row.get("units", 0),
-                "workers_involved": unit_row.get("workers_involved", 0),
-                "involvements": inv_row.get("involvements", 0),
-                "step_4": inv_row.get("step_4", 0),
-                "activation_rate": share(inv_row.get("step_4", 0), inv_row.get("involvements", 0)),
-            }
-        )
+    return [
+        {
+            "family": fam.value,
+            "procedures": procedures_by_family.get(fam.value, 0),
+            **_unit_and_involvement_columns(
+                units_by_family.get(fam.value, {}), involvements_by_family.get(fam.value, {})
+            ),
+        }
+        for fam in Family
+        if not scope.family or fam == scope.family
+    ]
 
-    # --- taken in charge per month: by the date of the STEP_1 move, in the year's months (or
-    # the last twelve), whatever year the procedure was opened in.
-    months = _months(year, timezone.localdate())
-    starts = StepTransition.objects.visible_to(user).filter(
+
+def dashboard_per_month(scope: DashboardScope) -> list[dict[str, Any]]:
+    """Workers taken in charge per month: by the date of the STEP_1 move, in the year's months
+    (or the last twelve), whatever year the procedure was opened in."""
+    months = _months(scope.year, timezone.localdate())
+    starts = StepTransition.objects.visible_to(scope.user).filter(
         kind=MoveKind.START,
         effective_date__gte=months[0],
         effective_date__lt=_next_month(months[-1]),
     )
-    if family:
-        starts = starts.filter(involvement__procedure__family=family)
-    if codes is not None:
-        starts = starts.filter(involvement__unit__province__in=codes)
+    if scope.family:
+        starts = starts.filter(involvement__procedure__family=scope.family)
+    if scope.codes is not None:
+        starts = starts.filter(involvement__unit__province__in=scope.codes)
     per_month_counts = {
         _as_date(row["month"]): row["n"]
         for row in starts.annotate(month=TruncMonth("effective_date"))
@@ -307,38 +349,48 @@ def dashboard_data(
         .values("month")
         .annotate(n=Count("involvement", distinct=True))
     }
-    per_month = [
+    return [
         {"month": month.strftime("%Y-%m"), "taken_in_charge": per_month_counts.get(month, 0)}
         for month in months
     ]
 
-    # --- outcomes
+
+def dashboard_outcomes(scope: DashboardScope, with_outcome: int) -> list[dict[str, Any]]:
+    """Workers per outcome kind, as a share of the workers with an outcome."""
     outcome_counts = {
         row["kind"]: row["n"]
-        for row in Outcome.objects.visible_to(user)
-        .filter(involvement__in=involvements.order_by().values("pk"))
+        for row in Outcome.objects.visible_to(scope.user)
+        .filter(involvement__in=scope.involvements.order_by().values("pk"))
         .order_by()
         .values("kind")
         .annotate(n=Count("pk"))
     }
-    outcomes = [
+    return [
         {
             "kind": kind.value,
             "workers": outcome_counts.get(kind.value, 0),
-            "pct": share(outcome_counts.get(kind.value, 0), totals["with_outcome"]),
+            "pct": share(outcome_counts.get(kind.value, 0), with_outcome),
         }
         for kind in OutcomeKind
     ]
 
+
+def dashboard_data(
+    user, *, year: int | None = None, province: str | None = None, family: str | None = None
+) -> dict[str, Any]:
+    """Every figure of the dashboard for ``user``, filtered by year opened, province, family."""
+    scope = dashboard_scope(user, year=year, province=province, family=family)
+    totals = involvement_totals(scope)
+    medians = _median_days(scope.involvements)
     return {
         "filters": {"year": year, "province": province, "family": family},
-        "provinces": codes,
-        "kpis": kpis,
-        "funnel": funnel,
-        "by_province": by_province,
-        "by_family": by_family,
-        "per_month": per_month,
-        "outcomes": outcomes,
+        "provinces": scope.codes,
+        "kpis": dashboard_kpis(scope, totals, medians),
+        "funnel": dashboard_funnel(totals),
+        "by_province": dashboard_by_province(scope, medians),
+        "by_family": dashboard_by_family(scope),
+        "per_month": dashboard_per_month(scope),
+        "outcomes": dashboard_outcomes(scope, totals["with_outcome"]),
     }
 
 

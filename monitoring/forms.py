@@ -148,7 +148,7 @@ class ReportRequestForm(StyledFormMixin, forms.Form):
         return self.cleaned_data["period"].strip().upper()
 
     def request_arguments(self) -> dict:
-        """Keyword arguments of ``services.request_run`` from the cleaned data."""
+        """Keyword arguments of ``services.report_run_request`` from the cleaned data."""
         data = self.cleaned_data
         return {
             "kind": data["kind"],

@@ -49,7 +49,7 @@ class ReportRequestRefused(DomainError):
 # --- What may be asked -------------------------------------------------------------------------
 
 
-def validate_request(kind: str, period: str, province: str | None, fmt: str) -> Period:
+def report_request_validate(kind: str, period: str, province: str | None, fmt: str) -> Period:
     if kind not in ReportKind.values:
         raise ReportRequestRefused(
             _("Unknown report “%(kind)s”: choose %(choices)s.")
@@ -85,7 +85,7 @@ def validate_request(kind: str, period: str, province: str | None, fmt: str) -> 
 # --- Requesting ----------------------------------------------------------------------------------
 
 
-def request_run(
+def report_run_request(
     *,
     kind: str,
     period: str,
@@ -97,12 +97,12 @@ def request_run(
 ) -> ReportRun:
     """Queue a new version of a document; the task starts when the transaction commits."""
     province = province or None
-    parsed = validate_request(kind, period, province, fmt)
+    parsed = report_request_validate(kind, period, province, fmt)
     if trigger != Trigger.SCHEDULE and not may_request_report(user, province):
         raise ReportRequestRefused(
             _("You may not request this document for this scope."), "province"
         )
-    run = create_version(
+    run = report_run_create_version(
         kind=kind,
         period=parsed.code,
         province_id=province,
@@ -111,11 +111,11 @@ def request_run(
         requested_by=user if user is not None and user.is_authenticated else None,
         parameters=parameters or {},
     )
-    enqueue(run)
+    report_run_enqueue(run)
     return run
 
 
-def create_version(**fields) -> ReportRun:
+def report_run_create_version(**fields) -> ReportRun:
     """Insert the next version; two concurrent requests both get a row (the loser retries)."""
     same = ReportRun.objects.of_document(
         kind=fields["kind"],
@@ -133,7 +133,7 @@ def create_version(**fields) -> ReportRun:
     raise IntegrityError("Could not allocate a report version after 5 attempts.")
 
 
-def enqueue(run: ReportRun, countdown: int | None = None) -> None:
+def report_run_enqueue(run: ReportRun, countdown: int | None = None) -> None:
     from monitoring.tasks import generate_report
 
     def send():
@@ -146,7 +146,7 @@ def enqueue(run: ReportRun, countdown: int | None = None) -> None:
 # --- Producing -----------------------------------------------------------------------------------
 
 
-def claim(run_id: int) -> bool:
+def report_run_claim(run_id: int) -> bool:
     """Take a queued run for this worker; False if it is not queued (done, or someone has it)."""
     return bool(
         ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
@@ -158,9 +158,9 @@ def claim(run_id: int) -> bool:
     )
 
 
-def produce(run_id: int) -> ReportRun | None:
+def report_run_produce(run_id: int) -> ReportRun | None:
     """Produce the document of a queued run. Idempotent: anything but a queued run is left."""
-    if not claim(run_id):
+    if not report_run_claim(run_id):
         log.info("report run %s is not queued; nothing to do", run_id)
         return None
     run = ReportRun.objects.select_related("province").get(pk=run_id)
@@ -170,9 +170,9 @@ def produce(run_id: int) -> ReportRun | None:
             period = run.period_obj
             data = reports.build(run.kind, period, run.province_id)
             rendered = render_document(data, run.format, scope_label=run.scope_label, period=period)
-        name, digest = store(run, rendered.content)
+        name, digest = report_run_store(run, rendered.content)
     except Exception as exc:
-        fail(run, f"{type(exc).__name__}: {exc}")
+        report_run_fail(run, f"{type(exc).__name__}: {exc}")
         raise
     with transaction.atomic():
         updated = ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
@@ -185,7 +185,7 @@ def produce(run_id: int) -> ReportRun | None:
         )
         if updated:
             run.refresh_from_db()
-            transaction.on_commit(lambda: notify(run))
+            transaction.on_commit(lambda: report_run_notify(run))
     log.info(
         "report run %s (%s) produced in %.2fs, %d bytes",
         run.pk,
@@ -196,7 +196,7 @@ def produce(run_id: int) -> ReportRun | None:
     return run
 
 
-def store(run: ReportRun, content: bytes) -> tuple[str, str]:
+def report_run_store(run: ReportRun, content: bytes) -> tuple[str, str]:
     """Write to a temporary file beside the target, then move it into place (atomic rename)."""
     name = f"reports/{run.kind}/{run.period}/{run.filename}"
     target = Path(default_storage.path(name))
@@ -210,13 +210,13 @@ def store(run: ReportRun, content: bytes) -> tuple[str, str]:
     return name, hashlib.sha256(content).hexdigest()
 
 
-def fail(run: ReportRun, error: str) -> None:
+def report_run_fail(run: ReportRun, error: str) -> None:
     ReportRun.objects.filter(pk=run.pk).update(
         status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
     )
 
 
-def requeue_after_transient(run_id: int) -> None:
+def report_run_requeue(run_id: int) -> None:
     """After a passing database failure the task retries: let the retry claim the run again."""
     ReportRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(status=RunStatus.QUEUED)
 
@@ -224,21 +224,23 @@ def requeue_after_transient(run_id: int) -> None:
 # --- Watchdog ------------------------------------------------------------------------------------
 
 
-def time_limit() -> timedelta:
+def report_run_time_limit() -> timedelta:
     return timedelta(seconds=settings.REPORT_TIME_LIMIT)
 
 
-def watchdog(now=None) -> dict[str, int]:
+def report_runs_watchdog(now=None) -> dict[str, int]:
     """Runs left ``running`` past the time limit (a worker died): mark the attempt failed,
     then queue them again while attempts remain; queued runs nobody took are sent again."""
     now = now or timezone.now()
     # A message lost before any worker took it (broker restarted without persistence).
     forgotten = list(
         ReportRun.objects.filter(
-            status=RunStatus.QUEUED, requested_at__lt=now - time_limit()
+            status=RunStatus.QUEUED, requested_at__lt=now - report_run_time_limit()
         ).values_list("pk", flat=True)
     )
-    stuck = ReportRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - time_limit())
+    stuck = ReportRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=now - report_run_time_limit()
+    )
     requeued = failed = 0
     for run in stuck.only("pk", "attempts", "error"):
         note = _("Attempt %(n)s did not finish within %(seconds)s s (worker lost).") % {
@@ -252,21 +254,21 @@ def watchdog(now=None) -> dict[str, int]:
             )
             if changed:
                 requeued += 1
-                enqueue(run)
+                report_run_enqueue(run)
         else:
             changed = ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
                 status=RunStatus.FAILED, error=error, finished_at=now
             )
             failed += changed
     for pk in forgotten:
-        enqueue(ReportRun(pk=pk))
+        report_run_enqueue(ReportRun(pk=pk))
     return {"requeued": requeued, "failed": failed, "resent": len(forgotten)}
 
 
 # --- Schedule ------------------------------------------------------------------------------------
 
 
-def scheduled_runs(kind: str, today: date | None = None) -> list[ReportRun]:
+def report_runs_schedule(kind: str, today: date | None = None) -> list[ReportRun]:
     """What the schedule produces on ``today``: the period just ended, for every scope.
 
     Bimonthly and quarterly: one document per province plus the regional one; annual: the
@@ -291,7 +293,7 @@ def scheduled_runs(kind: str, today: date | None = None) -> list[ReportRun]:
                 )
                 if not exists:
                     created.append(
-                        request_run(
+                        report_run_request(
                             kind=kind,
                             period=period.code,
                             fmt=fmt,
@@ -305,11 +307,11 @@ def scheduled_runs(kind: str, today: date | None = None) -> list[ReportRun]:
 # --- Notification --------------------------------------------------------------------------------
 
 
-def run_link(run: ReportRun) -> str:
+def report_run_link(run: ReportRun) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + reverse("monitoring:report_detail", args=[run.pk])
 
 
-def recipients(run: ReportRun) -> list[str]:
+def report_run_recipients(run: ReportRun) -> list[str]:
     """Scheduled documents go to the scope's contacts; requested ones to who asked."""
     if run.triggered_by == Trigger.SCHEDULE:
         emails = ReportContact.objects.for_scope(run.province_id).values_list("email", flat=True)
@@ -319,13 +321,13 @@ def recipients(run: ReportRun) -> list[str]:
     return []
 
 
-def notify(run: ReportRun) -> int:
+def report_run_notify(run: ReportRun) -> int:
     """Tell the recipients the document is ready: a link, never the document itself."""
-    to = recipients(run)
+    to = report_run_recipients(run)
     if not to:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"run": run, "link": run_link(run), "period": run.period_obj}
+        context = {"run": run, "link": report_run_link(run), "period": run.period_obj}
         subject = render_to_string("monitoring/email/run_ready_subject.txt", context).strip()
         body = render_to_string("monitoring/email/run_ready.txt", context)
     return send_mail(subject, body, None, to)

@@ -27,10 +27,10 @@ TRANSIENT = (OperationalError, InterfaceError)
 def generate_report(self, run_id: int) -> str:
     """Produce the document of ReportRun ``run_id``; a second delivery finds it taken and stops."""
     try:
-        run = services.produce(run_id)
+        run = services.report_run_produce(run_id)
     except TRANSIENT:
-        # produce() marked the run failed; put it back in the queue for the retry.
-        services.requeue_after_transient(run_id)
+        # report_run_produce() marked the run failed; put it back in the queue for the retry.
+        services.report_run_requeue(run_id)
         raise
     except Exception:
         # Already recorded on the run (status failed, error); a retry would fail the same way.
@@ -42,9 +42,9 @@ def generate_report(self, run_id: int) -> str:
 @shared_task(acks_late=True)
 def scheduled_reports(kind: str) -> list[int]:
     """Beat entry point: queue the documents of the period just ended."""
-    return [run.pk for run in services.scheduled_runs(kind)]
+    return [run.pk for run in services.report_runs_schedule(kind)]
 
 
 @shared_task
 def report_watchdog() -> dict[str, int]:
-    return services.watchdog()
+    return services.report_runs_watchdog()

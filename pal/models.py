@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crisi_portal.history import AuditedHistoricalRecords
+from crisi_portal.history import AuditedHistoricalRecords, AuditedModel, TimestampedModel
 from crisi_portal.scoping import ScopedQuerySet, reviewable
 from pal.enums import (
     COMMITTING_PIP_STATUSES,
@@ -49,7 +49,7 @@ class MeasureQuerySet(ReferenceQuerySet):
         )
 
 
-class Operator(models.Model):
+class Operator(AuditedModel):
     """An accredited operator (ente accreditato), public employment centres (CPI) included."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -57,9 +57,6 @@ class Operator(models.Model):
     accredited_for_labour = models.BooleanField(_("accredited for labour services"), default=True)
     accredited_for_training = models.BooleanField(_("accredited for training"), default=False)
     is_public = models.BooleanField(_("public employment centre (CPI)"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
 
@@ -80,7 +77,7 @@ class FundingSource(models.TextChoices):
     ALTRO = "altro", _("Other")
 
 
-class Measure(models.Model):
+class Measure(AuditedModel):
     """An active-policy measure (misura) of a regional programme, e.g. Dote Unica Lavoro."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -103,9 +100,6 @@ class Measure(models.Model):
         help_text=_("A worker in an exclusive measure may hold no other publicly funded PAL."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = MeasureQuerySet.as_manager()
 
@@ -195,7 +189,7 @@ class DoteQuerySet(ScopedQuerySet):
         ).annotate(remaining_amount=F("value") - F("committed_amount"))
 
 
-class Dote(models.Model):
+class Dote(AuditedModel):
     """A worker's budget under one measure, with the operator the worker chose."""
 
     involvement = models.ForeignKey(
@@ -216,9 +210,6 @@ class Dote(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=DoteStatus, default=DoteStatus.ASSEGNATA
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = DoteQuerySet.as_manager()
 
@@ -282,7 +273,7 @@ class PIPQuerySet(ScopedQuerySet):
         return self.annotate(total_cost=Coalesce(Sum("services__cost"), ZERO))
 
 
-class PIP(models.Model):
+class PIP(AuditedModel):
     """Piano di Intervento Personalizzato: the services planned for a worker on a Dote."""
 
     dote = models.ForeignKey(
@@ -303,9 +294,6 @@ class PIP(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = PIPQuerySet.as_manager()
 
@@ -421,7 +409,7 @@ class CertificationQuerySet(ScopedQuerySet):
         return self.filter(operator_id=operator_id)
 
 
-class CompetenceCertification(models.Model):
+class CompetenceCertification(AuditedModel):
     """Competences certified at the end of a training path."""
 
     worker = models.ForeignKey(
@@ -434,9 +422,6 @@ class CompetenceCertification(models.Model):
     title = models.CharField(_("qualification or path"), max_length=200)
     competences = models.TextField(_("competences certified"))
     certified_on = models.DateField(_("certified on"))
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = CertificationQuerySet.as_manager()
 
@@ -464,7 +449,7 @@ class NetworkQuerySet(ScopedQuerySet):
         return self.filter(Q(lead_id=operator_id) | Exists(members))
 
 
-class Network(models.Model):
+class Network(TimestampedModel):
     """A network for collective relocation and requalification (rete), led by a capofila."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -495,8 +480,6 @@ class Network(models.Model):
     )
     valid_from = models.DateField(_("active from"))
     valid_until = models.DateField(_("active until"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = AuditedHistoricalRecords(m2m_fields=[procedures, cohorts])
 
     objects = NetworkQuerySet.as_manager()

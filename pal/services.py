@@ -91,7 +91,7 @@ def _networks_of(worker_id: int, start: date, end: date | None):
     return networks.distinct()
 
 
-def check_exclusivity(
+def worker_exclusivity_check(
     *, worker_id: int, measure: Measure, start: date, end: date | None, exclude_dote=None
 ) -> None:
     """A worker in an exclusive measure (or a network) holds no other public PAL meanwhile."""
@@ -163,7 +163,7 @@ def dote_assign(
             % {"value": _euro(value), "cap": _euro(measure.max_per_worker)},
             field="value",
         )
-    check_exclusivity(
+    worker_exclusivity_check(
         worker_id=involvement.worker_id, measure=measure, start=valid_from, end=valid_until
     )
     dote = Dote(
@@ -271,7 +271,7 @@ def pip_total(pip: PIP | None) -> Decimal:
     return pip.services.aggregate(total=Sum("cost"))["total"] or ZERO
 
 
-def check_pip_rules(pip: PIP) -> None:
+def pip_rules_check(pip: PIP) -> None:
     """The rules a PIP must meet to be submitted (measure row locked by the caller)."""
     dote = pip.dote
     measure = dote.measure
@@ -366,7 +366,7 @@ def check_pip_rules(pip: PIP) -> None:
             RuleCode.ONE_ACTIVE_PIP,
             _("The worker already has an active PIP: one at a time."),
         )
-    check_exclusivity(
+    worker_exclusivity_check(
         worker_id=involvement.worker_id,
         measure=measure,
         start=dote.valid_from,
@@ -418,7 +418,7 @@ def _locked(pip: PIP) -> PIP:
 def pip_submit(*, user, pip: PIP) -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
-    check_pip_rules(pip)
+    pip_rules_check(pip)
     pip.submitted_at = timezone.now()
     pip.return_note = pip.return_note if pip.status == PIPStatus.RESTITUITO else ""
     return _move(pip, PIPStatus.PRESENTATO, user)
@@ -443,7 +443,7 @@ def pip_approve(*, user, pip: PIP, activate_step_4: bool = True) -> Approval:
     """Approve; the worker's involvement reaches STEP 4 (through the step service) if at STEP 3."""
     pip = _locked(pip)
     _require_reviewer(user, pip)
-    check_pip_rules(pip)
+    pip_rules_check(pip)
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
     _move(pip, PIPStatus.APPROVATO, user)
@@ -605,7 +605,7 @@ def network_is_valid(network: Network) -> bool:
     return all(check.ok for check in network_checks(network))
 
 
-def ensure_network_editable(user, network: Network) -> None:
+def network_editable_check(user, network: Network) -> None:
     if user is not None:
         ensure_editable(network, user)
 
@@ -616,7 +616,7 @@ def network_save(
 ) -> Network:
     """Create or change a network with its members (Region officials)."""
     if network is not None:
-        ensure_network_editable(user, network)
+        network_editable_check(user, network)
         network = Network.objects.select_for_update().get(pk=network.pk)
     elif user is not None and not (user.is_admin or user.is_region_official):
         raise PermissionDenied(_("Networks are managed by the Region."))

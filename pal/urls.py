@@ -1,5 +1,43 @@
+from django.urls import path, re_path
+
 from pal.views import operator, region, review
 
 app_name = "pal"
 
-urlpatterns = [*operator.urlpatterns, *review.urlpatterns, *region.urlpatterns]
+urlpatterns = [
+    # --- operator ---
+    path("operator/", operator.OperatorHomeView.as_view(), name="operator_home"),
+    path("operator/find/", operator.WorkerFindView.as_view(), name="worker_find"),
+    path("doti/<int:pk>/", operator.DoteDetailView.as_view(), name="dote_detail"),
+    path("doti/<int:pk>/pip/new/", operator.PIPCreateView.as_view(), name="pip_create"),
+    path("doti/<int:pk>/budget/", operator.PIPBudgetView.as_view(), name="pip_budget"),
+    path("pips/<int:pk>/", operator.PIPDetailView.as_view(), name="pip_detail"),
+    path("pips/<int:pk>/edit/", operator.PIPUpdateView.as_view(), name="pip_update"),
+    path(
+        "pips/<int:pk>/certification/",
+        operator.CertificationCreateView.as_view(),
+        name="certification_create",
+    ),
+    re_path(
+        r"^pips/(?P<pk>[0-9]+)/(?P<action>submit|start|conclude|withdraw)/$",
+        operator.PIPActionView.as_view(),
+        name="pip_action",
+    ),
+    path("services/<int:pk>/report/", operator.ServiceReportView.as_view(), name="service_report"),
+    # --- review ---
+    path("review/", review.ReviewQueueView.as_view(), name="review_queue"),
+    path("review/<int:pk>/", review.ReviewPIPView.as_view(), name="review_pip"),
+    path("review/<int:pk>/approve/", review.ApprovePIPView.as_view(), name="review_pip_approve"),
+    path("review/<int:pk>/return/", review.ReturnPIPView.as_view(), name="review_pip_return"),
+    # --- region ---
+    path("measures/", region.MeasureListView.as_view(), name="measure_list"),
+    path("measures/new/", region.MeasureFormView.as_view(), name="measure_create"),
+    path("measures/<int:pk>/edit/", region.MeasureFormView.as_view(), name="measure_update"),
+    path("operators/", region.OperatorListView.as_view(), name="operator_list"),
+    path("operators/new/", region.OperatorFormView.as_view(), name="operator_create"),
+    path("operators/<int:pk>/edit/", region.OperatorFormView.as_view(), name="operator_update"),
+    path("networks/", region.NetworkListView.as_view(), name="network_list"),
+    path("networks/new/", region.NetworkFormView.as_view(), name="network_create"),
+    path("networks/<int:pk>/", region.NetworkDetailView.as_view(), name="network_detail"),
+    path("networks/<int:pk>/edit/", region.NetworkFormView.as_view(), name="network_update"),
+]

@@ -54,31 +54,31 @@ SERVICE_MODULES = (
 
 # Services that write no historied model, and why.
 NO_HISTORIED_WRITES = {
-    "cases.services.new_external_id": "computes an identifier",
-    "pal.services.check_exclusivity": "a check: reads only",
-    "pal.services.check_pip_rules": "a check: reads only",
-    "pal.services.ensure_network_editable": "a check: reads only",
+    "cases.services.external_id_generate": "computes an identifier",
+    "pal.services.worker_exclusivity_check": "a check: reads only",
+    "pal.services.pip_rules_check": "a check: reads only",
+    "pal.services.network_editable_check": "a check: reads only",
     "pal.services.network_checks": "a check: reads only",
     "pal.services.network_is_valid": "a check: reads only",
     "pal.services.pip_total": "a sum: reads only",
     # PIPService is not historied: its changes are the PIP's services, audited by the report
     # figures themselves (delivered hours and cost, date).
     "pal.services.service_report": "writes PIPService, not historied",
-    "monitoring.services.claim": "writes ReportRun, not historied",
-    "monitoring.services.create_version": "writes ReportRun, not historied",
-    "monitoring.services.enqueue": "writes ReportRun, not historied",
-    "monitoring.services.fail": "writes ReportRun, not historied",
-    "monitoring.services.notify": "sends mail",
-    "monitoring.services.produce": "writes ReportRun, not historied",
-    "monitoring.services.recipients": "reads only",
-    "monitoring.services.request_run": "writes ReportRun, not historied",
-    "monitoring.services.requeue_after_transient": "writes ReportRun, not historied",
-    "monitoring.services.run_link": "builds a URL",
-    "monitoring.services.scheduled_runs": "writes ReportRun, not historied",
-    "monitoring.services.store": "writes ReportRun, not historied",
-    "monitoring.services.time_limit": "a setting",
-    "monitoring.services.validate_request": "a check: reads only",
-    "monitoring.services.watchdog": "writes ReportRun, not historied",
+    "monitoring.services.report_run_claim": "writes ReportRun, not historied",
+    "monitoring.services.report_run_create_version": "writes ReportRun, not historied",
+    "monitoring.services.report_run_enqueue": "writes ReportRun, not historied",
+    "monitoring.services.report_run_fail": "writes ReportRun, not historied",
+    "monitoring.services.report_run_notify": "sends mail",
+    "monitoring.services.report_run_produce": "writes ReportRun, not historied",
+    "monitoring.services.report_run_recipients": "reads only",
+    "monitoring.services.report_run_request": "writes ReportRun, not historied",
+    "monitoring.services.report_run_requeue": "writes ReportRun, not historied",
+    "monitoring.services.report_run_link": "builds a URL",
+    "monitoring.services.report_runs_schedule": "writes ReportRun, not historied",
+    "monitoring.services.report_run_store": "writes ReportRun, not historied",
+    "monitoring.services.report_run_time_limit": "a setting",
+    "monitoring.services.report_request_validate": "a check: reads only",
+    "monitoring.services.report_runs_watchdog": "writes ReportRun, not historied",
     "crisi_portal.services.api_token_authenticate": "writes ApiToken.last_used_at, not historied",
     "crisi_portal.services.api_token_check": "a check: reads only",
     "crisi_portal.services.api_token_issue": "writes ApiToken, not historied",
@@ -152,8 +152,8 @@ def _company_proposal_decide(user, walk):
     return [company]
 
 
-def _create_procedure_with_company(user, walk):
-    procedure = walk(cases_services.create_procedure_with_company)(
+def _procedure_create_with_company(user, walk):
+    procedure = walk(cases_services.procedure_create_with_company)(
         user=user,
         company_data={"tax_code": partita_iva(4_444_444), "name": "Tessitura Orobica"},
         data=procedure_data(),
@@ -409,7 +409,7 @@ def _retention_run(user, walk):
 SCENARIOS = {
     "cases.services.company_upsert": _company_upsert,
     "cases.services.company_proposal_decide": _company_proposal_decide,
-    "cases.services.create_procedure_with_company": _create_procedure_with_company,
+    "cases.services.procedure_create_with_company": _procedure_create_with_company,
     "cases.services.procedure_create": _procedure_create,
     "cases.services.procedure_update": _procedure_update,
     "cases.services.procedure_upsert": _procedure_upsert,

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crisi_portal.history import AuditedHistoricalRecords
+from crisi_portal.history import AuditedModel
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
@@ -87,7 +87,7 @@ class WorkerQuerySet(ScopedQuerySet):
         return self.filter(Exists(involvements))
 
 
-class Worker(models.Model):
+class Worker(AuditedModel):
     fiscal_code = models.CharField(
         _("fiscal code"), max_length=16, unique=True, validators=[validate_fiscal_code]
     )
@@ -109,9 +109,6 @@ class Worker(models.Model):
     )
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = WorkerQuerySet.as_manager()
 
@@ -157,7 +154,7 @@ class CohortQuerySet(ScopedQuerySet):
         )
 
 
-class Cohort(models.Model):
+class Cohort(AuditedModel):
     """A group of workers of one procedure (usually one unit) handled together."""
 
     procedure = models.ForeignKey(
@@ -176,9 +173,6 @@ class Cohort(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = CohortQuerySet.as_manager()
 
@@ -233,7 +227,7 @@ class InvolvementQuerySet(ScopedQuerySet):
         return counts
 
 
-class Involvement(models.Model):
+class Involvement(AuditedModel):
     """A worker in a crisis procedure, and where they stand in the step model."""
 
     worker = models.ForeignKey(
@@ -273,9 +267,6 @@ class Involvement(models.Model):
         _("current step"), max_length=8, choices=Step, default=Step.STEP_1, editable=False
     )
     current_step_since = models.DateField(_("in this step since"), null=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = InvolvementQuerySet.as_manager()
 
@@ -412,7 +403,7 @@ class OutcomeQuerySet(ScopedQuerySet):
         return self.for_operator(operator_id)
 
 
-class Outcome(models.Model):
+class Outcome(AuditedModel):
     """Where the worker ended up, after or without PAL."""
 
     involvement = models.OneToOneField(
@@ -423,9 +414,6 @@ class Outcome(models.Model):
     contract_kind = models.CharField(_("contract"), max_length=20, choices=ContractKind, blank=True)
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = AuditedHistoricalRecords()
 
     objects = OutcomeQuerySet.as_manager()
 

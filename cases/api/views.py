@@ -196,7 +196,7 @@ class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
         company_data = data.pop("company")
         units = data.pop("units", [])
         # One transaction: a refused procedure must not leave its company behind.
-        serializer.instance = services.create_procedure_with_company(
+        serializer.instance = services.procedure_create_with_company(
             user=self.request.user, company_data=company_data, data=data, units=units
         )
 

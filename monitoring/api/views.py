@@ -179,7 +179,7 @@ class ReportRunViewSet(
         params = ReportRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        run = services.request_run(
+        run = services.report_run_request(
             kind=data["kind"],
             period=data["period"],
             fmt=data["format"],

@@ -1,7 +1,8 @@
 """The report archive: every document the user sees, its versions, "generate now", downloads.
 
 Scoping is the queryset's (``ReportRun.objects.visible_to``); who may ask for which document
-is the service's (``scoping.may_request_report`` and ``request_run``): the views only show and ask.
+is the service's (``scoping.may_request_report`` and ``report_run_request``): the views only
+show and ask.
 """
 
 from django.contrib import messages
@@ -77,7 +78,7 @@ class ReportListView(ReportRunMixin, ListView):
             raise PermissionDenied
         if form.is_valid():
             try:
-                run = services.request_run(
+                run = services.report_run_request(
                     **form.request_arguments(), trigger=Trigger.USER, user=request.user
                 )
             except services.ReportRequestRefused as exc:
@@ -146,7 +147,7 @@ class ReportRerunView(ReportRunMixin, View):
         if not may_request_report(request.user, run.province_id):
             raise PermissionDenied
         try:
-            new = services.request_run(
+            new = services.report_run_request(
                 kind=run.kind,
                 period=run.period,
                 fmt=run.format,

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, re_path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -517,25 +517,3 @@ class CertificationCreateView(ScopedViewMixin, View):
                 messages.success(request, _("Competence certification recorded."))
                 return redirect(pip)
         return self._render(request, pip, form, status=422)
-
-
-urlpatterns = [
-    path("operator/", OperatorHomeView.as_view(), name="operator_home"),
-    path("operator/find/", WorkerFindView.as_view(), name="worker_find"),
-    path("doti/<int:pk>/", DoteDetailView.as_view(), name="dote_detail"),
-    path("doti/<int:pk>/pip/new/", PIPCreateView.as_view(), name="pip_create"),
-    path("doti/<int:pk>/budget/", PIPBudgetView.as_view(), name="pip_budget"),
-    path("pips/<int:pk>/", PIPDetailView.as_view(), name="pip_detail"),
-    path("pips/<int:pk>/edit/", PIPUpdateView.as_view(), name="pip_update"),
-    path(
-        "pips/<int:pk>/certification/",
-        CertificationCreateView.as_view(),
-        name="certification_create",
-    ),
-    re_path(
-        r"^pips/(?P<pk>[0-9]+)/(?P<action>submit|start|conclude|withdraw)/$",
-        PIPActionView.as_view(),
-        name="pip_action",
-    ),
-    path("services/<int:pk>/report/", ServiceReportView.as_view(), name="service_report"),
-]

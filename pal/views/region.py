@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
@@ -291,17 +291,3 @@ class NetworkFormView(ScopedViewMixin, View):
                     )
                 return redirect(saved)
         return self._render(form, formset, network, status=422)
-
-
-urlpatterns = [
-    path("measures/", MeasureListView.as_view(), name="measure_list"),
-    path("measures/new/", MeasureFormView.as_view(), name="measure_create"),
-    path("measures/<int:pk>/edit/", MeasureFormView.as_view(), name="measure_update"),
-    path("operators/", OperatorListView.as_view(), name="operator_list"),
-    path("operators/new/", OperatorFormView.as_view(), name="operator_create"),
-    path("operators/<int:pk>/edit/", OperatorFormView.as_view(), name="operator_update"),
-    path("networks/", NetworkListView.as_view(), name="network_list"),
-    path("networks/new/", NetworkFormView.as_view(), name="network_create"),
-    path("networks/<int:pk>/", NetworkDetailView.as_view(), name="network_detail"),
-    path("networks/<int:pk>/edit/", NetworkFormView.as_view(), name="network_update"),
-]

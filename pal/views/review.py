@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -134,9 +134,9 @@ class ReviewPIPView(ScopedViewMixin, View):
         total = sum((s.cost for s in services_list), start=Decimal("0.00"))
         rule_failure = None
         if pip.status == PIPStatus.PRESENTATO:
-            # check_pip_rules only reads; what it refuses is what approving would refuse.
+            # pip_rules_check only reads; what it refuses is what approving would refuse.
             try:
-                services.check_pip_rules(pip)
+                services.pip_rules_check(pip)
             except DomainError as exc:
                 rule_failure = exc
         involvement = pip.dote.involvement
@@ -222,11 +222,3 @@ class ReturnPIPView(ReviewPIPView):
             request, _("PIP %(id)d returned to the operator with your note.") % {"id": pip.pk}
         )
         return redirect(reverse("pal:review_queue"))
-
-
-urlpatterns = [
-    path("review/", ReviewQueueView.as_view(), name="review_queue"),
-    path("review/<int:pk>/", ReviewPIPView.as_view(), name="review_pip"),
-    path("review/<int:pk>/approve/", ApprovePIPView.as_view(), name="review_pip_approve"),
-    path("review/<int:pk>/return/", ReturnPIPView.as_view(), name="review_pip_return"),
-]

@@ -75,7 +75,7 @@ class TestProcedureCreate:
 
     def test_a_bad_unit_rolls_back_the_whole_procedure(self, staff_bg):
         with pytest.raises(ValidationError):
-            services.create_procedure_with_company(
+            services.procedure_create_with_company(
                 user=staff_bg,
                 company_data={"tax_code": "00743110157", "name": "Tessitura Orobica"},
                 data=procedure_data(),

@@ -66,7 +66,7 @@ class ReportRunFactory(DjangoModelFactory):
             json.dumps({"kind": self.kind, "period": self.period, "v": self.version}).encode()
             + b"\n"
         )
-        name, digest = services.store(self, content)
+        name, digest = services.report_run_store(self, content)
         assert digest == hashlib.sha256(content).hexdigest()
         ReportRun.objects.filter(pk=self.pk).update(file=name, size=len(content), sha256=digest)
         self.refresh_from_db()

@@ -36,7 +36,7 @@ def data_2025(db):
 def ask(user, run_on_commit, **fields):
     fields = {"kind": "annual", "period": "2025", "fmt": "json", **fields}
     with run_on_commit(execute=True):
-        run = services.request_run(user=user, **fields)
+        run = services.report_run_request(user=user, **fields)
     run.refresh_from_db()
     return run
 
@@ -67,7 +67,7 @@ def test_a_requested_run_is_produced_when_the_transaction_commits(
 
 
 def test_nothing_runs_before_the_transaction_commits(region, data_2025):
-    run = services.request_run(user=region, kind="annual", period="2025", fmt="json")
+    run = services.report_run_request(user=region, kind="annual", period="2025", fmt="json")
     # Inside the test's transaction: the task has not been sent, the row waits.
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED
@@ -133,7 +133,7 @@ def test_the_document_is_written_beside_its_place_then_moved(region, data_2025):
     run = ReportRun.objects.create(
         kind="annual", period="2025", format="json", triggered_by=Trigger.USER
     )
-    name, digest = services.store(run, b'{"ok": true}')
+    name, digest = services.report_run_store(run, b'{"ok": true}')
     target = Path(default_storage.path(name))
     assert target.read_bytes() == b'{"ok": true}'
     assert digest == hashlib.sha256(b'{"ok": true}').hexdigest()
@@ -175,7 +175,7 @@ def test_a_failing_document_marks_the_run_failed_with_the_reason(
 def test_bad_requests_are_refused_naming_the_field_and_create_nothing(region, fields, field):
     request = {"kind": "annual", "period": "2025", "fmt": "json", **fields}
     with pytest.raises(services.ReportRequestRefused) as refused:
-        services.request_run(user=region, **request)
+        services.report_run_request(user=region, **request)
     assert refused.value.field == field
     assert not ReportRun.objects.exists()
 
@@ -195,10 +195,10 @@ def test_who_may_request_which_scope(request, who, province, allowed):
     user = request.getfixturevalue(who)
     fields = {"kind": "quarterly", "period": "2025-Q1", "fmt": "json", "province": province}
     if allowed:
-        assert services.request_run(user=user, **fields).pk
+        assert services.report_run_request(user=user, **fields).pk
     else:
         with pytest.raises(services.ReportRequestRefused):
-            services.request_run(user=user, **fields)
+            services.report_run_request(user=user, **fields)
         assert not ReportRun.objects.exists()
 
 
@@ -234,7 +234,7 @@ def test_a_run_killed_mid_way_completes_on_retry(data_2025, django_capture_on_co
     run = stuck_run(minutes_ago=limit + 1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = services.watchdog()
+        outcome = services.report_runs_watchdog()
 
     assert outcome == {"requeued": 1, "failed": 0, "resent": 0}
     run.refresh_from_db()
@@ -249,7 +249,7 @@ def test_a_run_killed_mid_way_completes_on_retry(data_2025, django_capture_on_co
 def test_the_watchdog_leaves_runs_within_their_time_limit(django_capture_on_commit_callbacks):
     run = stuck_run(minutes_ago=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.watchdog() == {"requeued": 0, "failed": 0, "resent": 0}
+        assert services.report_runs_watchdog() == {"requeued": 0, "failed": 0, "resent": 0}
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING
 
@@ -258,7 +258,7 @@ def test_the_watchdog_gives_up_after_the_last_attempt(django_capture_on_commit_c
     limit = django_settings.REPORT_TIME_LIMIT // 60
     run = stuck_run(minutes_ago=limit + 1, attempts=django_settings.REPORT_MAX_ATTEMPTS)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.watchdog() == {"requeued": 0, "failed": 1, "resent": 0}
+        assert services.report_runs_watchdog() == {"requeued": 0, "failed": 1, "resent": 0}
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
     assert run.error
@@ -272,7 +272,7 @@ def test_the_watchdog_resends_a_queued_run_nobody_took(
     )
     ReportRun.objects.filter(pk=run.pk).update(requested_at=timezone.now() - timedelta(hours=2))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.watchdog()["resent"] == 1
+        assert services.report_runs_watchdog()["resent"] == 1
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
 
@@ -334,7 +334,7 @@ def test_every_scheduled_task_exists():
 
 def test_a_scheduled_day_queues_every_scope_once(data_2025, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        created = services.scheduled_runs("quarterly", today=date(2025, 4, 1))
+        created = services.report_runs_schedule("quarterly", today=date(2025, 4, 1))
     assert len(created) == 13  # twelve provinces and the regional document
     assert {run.period for run in created} == {"2025-Q1"}
     assert {run.province_id for run in created} == {
@@ -346,7 +346,7 @@ def test_a_scheduled_day_queues_every_scope_once(data_2025, django_capture_on_co
 
     # Beat firing twice the same day adds nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.scheduled_runs("quarterly", today=date(2025, 4, 1)) == []
+        assert services.report_runs_schedule("quarterly", today=date(2025, 4, 1)) == []
     assert ReportRun.objects.count() == 13
 
 
@@ -354,7 +354,7 @@ def test_the_annual_schedule_produces_the_regional_table_only(
     data_2025, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        created = services.scheduled_runs("annual", today=date(2026, 1, 15))
+        created = services.report_runs_schedule("annual", today=date(2026, 1, 15))
     assert [(run.period, run.province_id) for run in created] == [("2025", None)]
 
 
@@ -375,7 +375,7 @@ def test_a_scheduled_province_document_is_announced_to_its_contacts_with_a_link(
     contacts, data_2025, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.request_run(
+        run = services.report_run_request(
             kind="quarterly",
             period="2025-Q1",
             fmt="json",
@@ -393,7 +393,9 @@ def test_a_scheduled_regional_document_is_announced_to_everyone(
     contacts, data_2025, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_run(kind="annual", period="2025", fmt="json", trigger=Trigger.SCHEDULE)
+        services.report_run_request(
+            kind="annual", period="2025", fmt="json", trigger=Trigger.SCHEDULE
+        )
     (message,) = mail.outbox
     assert message.to == ["bg@example.org", "mi@example.org", "region@example.org"]
 

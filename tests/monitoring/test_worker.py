@@ -192,7 +192,7 @@ def test_the_schedule_produces_every_format_in_a_worker_and_mails_a_link(data_20
 
 
 def test_a_run_whose_worker_is_killed_mid_way_completes_on_retry(data_2025, start_worker):
-    run = services.request_run(
+    run = services.report_run_request(
         kind="annual", period="2025", fmt="json", trigger=Trigger.SCHEDULE
     )  # autocommit: the message is in the broker now
 
@@ -218,7 +218,7 @@ def test_a_run_whose_worker_is_killed_mid_way_completes_on_retry(data_2025, star
     second = start_worker()
     # The watchdog's next pass, once the run has overrun its time limit.
     later = run.started_at + timedelta(seconds=settings.REPORT_TIME_LIMIT + 1)
-    assert services.watchdog(now=later) == {"requeued": 1, "failed": 0, "resent": 0}
+    assert services.report_runs_watchdog(now=later) == {"requeued": 1, "failed": 0, "resent": 0}
 
     wait_until(lambda: status(run) == RunStatus.SUCCEEDED, 60, "the retry succeeded", second)
     run.refresh_from_db()

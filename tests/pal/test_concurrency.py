@@ -91,13 +91,13 @@ def test_of_two_simultaneous_pips_only_the_one_under_the_company_cap_is_submitte
     company = unit.procedure.company
     assert committed_for(company) == Decimal("48500.00")
 
-    check = services.check_pip_rules
+    check = services.pip_rules_check
 
     def slow_check(pip):
         check(pip)
         time.sleep(0.3)  # both threads would now write, had they both passed
 
-    monkeypatch.setattr(services, "check_pip_rules", slow_check)
+    monkeypatch.setattr(services, "pip_rules_check", slow_check)
 
     for round_ in range(ROUNDS):
         pips = [new_pip(unit), new_pip(unit)]

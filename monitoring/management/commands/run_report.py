@@ -15,7 +15,7 @@ from cases.models import Province
 from monitoring import reports
 from monitoring.enums import ReportFormat, ReportKind
 from monitoring.renderers import render_document
-from monitoring.services import ReportRequestRefused, validate_request
+from monitoring.services import ReportRequestRefused, report_request_validate
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind, period, province, fmt, output, **options):
         province = province.upper() if province else None
         try:
-            parsed = validate_request(kind, period, province, fmt)
+            parsed = report_request_validate(kind, period, province, fmt)
         except ReportRequestRefused as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from exc
         scope = Province.objects.get(code=province).name if province else "Regione Lombardia"
