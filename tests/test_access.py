@@ -437,6 +437,9 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # The schema and its docs describe the interface, not data: public.
     "api-schema": {None: OPEN},
     "api-docs": {None: OPEN},
+    # The guide to the API (docs/api.md) and the service status (AgID ModI): public too.
+    "api-guide": {None: OPEN},
+    "api-status": {None: OPEN},
     "procedure-list": {None: API_READERS},
     "procedure-export-csv": {None: API_READERS},
     # POST only: a GET that passes authentication and the read-role check is 405.
@@ -699,6 +702,8 @@ API_ROUTE_CASES = [
     for route in sorted(EXPECTATIONS.keys() & ROUTES.keys())
     for obj in EXPECTATIONS[route]
     # A GET by anonymous on an API route answers 401 (or 200 for the public schema and docs).
+    # The guide (an HTML page) and /status (ModI: no credentials, so a probe works while the
+    # token store is down) read no token at all; test_api_status.py covers /status.
     if EXPECTATIONS[route][obj][0] == 401 or route in ("api-schema", "api-docs")
 ]
 

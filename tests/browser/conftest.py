@@ -63,6 +63,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
+def pytest_configure(config):
+    """On an in-memory SQLite test database the live server serves one request at a time.
+
+    Its threads share the test's one connection (pytest-django passes it over, as Django's
+    LiveServerTestCase does): two requests at once, say a page and an htmx call while the
+    machine is loaded, begin a transaction inside the other's ("cannot start a transaction
+    within a transaction", a 503). Django's single-threaded server closes each connection
+    after its answer, so the browser simply queues.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        from django.core.servers.basehttp import WSGIServer
+        from django.test.testcases import LiveServerThread
+
+        class OneRequestAtATime(WSGIServer):
+            # The server thread itself already uses the shared connection (LiveServerThread.run).
+            def __init__(self, *args, connections_override=None, **kwargs):
+                super().__init__(*args, **kwargs)
+
+        LiveServerThread.server_class = OneRequestAtATime
+
+
 @pytest.fixture(scope="session")
 def live_server(django_db_setup, live_server):
     """pytest-django's server, started only once the test database exists.
