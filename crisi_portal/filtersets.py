@@ -169,15 +169,16 @@ def is_free_text(filter_) -> bool:
     )
 
 
+MODEL_CHOICE_FILTERS = django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
+
+
 def names_objects(filter_) -> bool:
     """A filter whose value is the code or id of an object (a province, a measure, an operator).
 
     Model choices, and choices computed at request time (a province code or "regional"): the
     schema cannot list them, so a value naming nothing is no malformed request.
     """
-    if isinstance(
-        filter_, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
-    ):
+    if isinstance(filter_, MODEL_CHOICE_FILTERS):
         return True
     return isinstance(filter_, django_filters.ChoiceFilter) and callable(
         filter_.extra.get("choices")
@@ -196,22 +197,18 @@ def only_unknown_objects(filterset, query) -> bool:
         filter_ = filterset.filters.get(name)
         if not names_objects(filter_) or any(e.code != "invalid_choice" for e in field_errors):
             return False
-        if getattr(filter_, "field_name", None) and _takes_ids(filterset, filter_):
+        if isinstance(filter_, MODEL_CHOICE_FILTERS) and _takes_ids(filter_):
             return all(_is_id(value) for value in query.getlist(name))
         return True
 
     return bool(errors) and all(unknown(name, errs) for name, errs in errors.items())
 
 
-def _takes_ids(filterset, filter_) -> bool:
-    if not isinstance(
-        filter_, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
-    ):
-        return False
+def _takes_ids(filter_) -> bool:
+    """A model-choice filter keyed on an integer primary key (the schema says an id)."""
     if filter_.extra.get("to_field_name"):
         return False
-    queryset = filter_.extra.get("queryset")
-    model = getattr(queryset, "model", None)
+    model = getattr(filter_.extra.get("queryset"), "model", None)
     return model is None or isinstance(
         model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField
     )

@@ -33,6 +33,14 @@ def nesting_depth(document) -> int:
     return deepest
 
 
+def declared_length(request) -> int:
+    """The body's length as ``Content-Length`` declares it (0 when absent or unreadable)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
+    except ValueError:
+        return 0
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         # Imported here: DRF loads this parser while crisi_portal.problems imports DRF's views.
@@ -44,10 +52,7 @@ class JSONParser(parsers.JSONParser):
         too_large = BodyTooLarge(
             _("The request body is larger than %(size)d bytes.") % {"size": limit}
         )
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
-        except ValueError:
-            declared = 0
+        declared = declared_length(request)
         if declared > limit:
             raise too_large
         raw = stream.read(limit + 1) if stream is not None else b""
@@ -86,10 +91,7 @@ class MultiPartParser(parsers.MultiPartParser):
         if result.data or result.files:
             return result
         request = (parser_context or {}).get("request")
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
-        except ValueError:
-            declared = 0
+        declared = declared_length(request)
         boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
         closing_only = len(f"--{boundary}--\r\n\r\n")  # an empty body: the closing line alone
         if declared > closing_only:
