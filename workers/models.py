@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.history import AuditedModel
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
     STEP_SHORT_LABELS,
@@ -18,7 +18,6 @@ from workers.enums import (
     Sex,
     Step,
 )
-from workers.validators import validate_fiscal_code
 
 
 class MoveKind(models.TextChoices):

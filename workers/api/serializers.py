@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal import api_fields
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
 from pal.models import Measure
 from workers import services
@@ -23,7 +23,6 @@ from workers.models import (
     allowed_targets,
 )
 from workers.selectors import can_see_identity
-from workers.validators import validate_fiscal_code
 
 
 class StepField(serializers.ChoiceField):
