@@ -79,17 +79,8 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
             history=procedure_history(procedure),
-            step_counts=_step_counts(procedure, user),
         )
         return context
-
-
-def _step_counts(procedure: CrisisProcedure, user) -> list[tuple[str, str, int]]:
-    """Workers of the procedure the user sees, per current step."""
-    from workers.models import Involvement
-    from workers.selectors import step_tiles
-
-    return step_tiles(Involvement.objects.visible_to(user).filter(procedure=procedure))
 
 
 def _render_procedure_form(request, context, status=200):
