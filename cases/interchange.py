@@ -29,6 +29,7 @@ from cases.services import (
 from cases.validators import validate_company_tax_code
 from crisi_portal import exports
 from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.imports import RowError, decode, line_of
 from crisi_portal.scoping import may_act_in
 from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes
 
@@ -47,22 +48,6 @@ HEADER = [
 ]
 PROCEDURE_COLUMNS = ("family", "company_tax_code", "opened_on", "start_date", "end_date")
 UNIT_COLUMNS = ("unit_province", "unit_comune", "workers_involved")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    column: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "message": self.message}
-
-    def __str__(self) -> str:
-        where = _("line %(line)d") % {"line": self.line}
-        if self.column:
-            where += f", {self.column}"
-        return f"{where}: {self.message}"
 
 
 @dataclass
@@ -153,12 +138,6 @@ class RowForm(forms.Form):
         return data
 
 
-def _decode(raw: bytes | str) -> str:
-    if isinstance(raw, str):
-        return raw.removeprefix("\ufeff")
-    return raw.decode("utf-8-sig")
-
-
 def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Validate each row on its own. Returns (line, cleaned row) pairs and the errors.
 
@@ -166,12 +145,11 @@ def parse(raw: bytes | str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowE
     """
     check_bytes(raw)
     try:
-        text = _decode(raw)
+        text, _encoding = decode(raw)
     except UnicodeDecodeError as exc:
         # Name the line holding the unreadable byte, not just the file.
-        line = raw.count(b"\n", 0, exc.start) + 1
         message = _("The file is not UTF-8 (byte %(pos)d cannot be read).") % {"pos": exc.start}
-        return [], [RowError(line, None, message)]
+        return [], [RowError(line_of(raw, exc.start), None, message)]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)

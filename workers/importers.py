@@ -10,10 +10,7 @@ the same thing are an error, an identity that differs from the stored worker is 
 and hours that are not a whole percentage are an error rather than rounded.
 """
 
-import csv
-import io
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,11 +24,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.interchange import RowError
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
+from crisi_portal.imports import (
+    Columns,
+    FileRefused,
+    PercentCell,
+    RowError,
+    Table,
+    TableImport,
+    cell_text,
+    map_header,
+    normalise_header,
+    read_table,
+)
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
-from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes, open_xlsx, xlsx_rows
+from crisi_portal.upload_guard import MAX_ROWS, check_bytes
 from workers.enums import IncomeSupport, Sex
 from workers.models import Cohort, Involvement, Worker
 from workers.services import cohort_create, involvement_create, involvement_update
@@ -45,10 +53,6 @@ __all__ = [
     "WorkerImportResult",
     "import_workers",
 ]
-
-HEADER_SEARCH_ROWS = 15
-MIN_KNOWN_HEADERS = 3
-CSV_DELIMITERS = ";,\t"
 
 # field → the headers that mean it (compared case-, accent- and space-insensitively).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -106,25 +110,14 @@ CONTACT_FIELDS = ("citizenship", "email", "phone")
 INVOLVEMENT_FIELDS = ("income_support", "hours_reduction_pct", "period_start", "period_end")
 
 
-def _normalise_header(value: str) -> str:
-    """'  Unità   PRODUTTIVA ' → 'unita produttiva'; 'codice_fiscale' → 'codice fiscale'."""
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.replace("_", " ").casefold().split())
-
-
-HEADER_INDEX: dict[str, str] = {
-    _normalise_header(synonym): name
-    for name, synonyms in COLUMN_SYNONYMS.items()
-    for synonym in synonyms
-}
+COLUMNS = Columns(COLUMN_SYNONYMS, REQUIRED_FIELDS, FIELD_LABELS)
 
 
 def _accepted_income_support() -> dict[str, str]:
     accepted = {}
     for choice in IncomeSupport:
-        accepted[_normalise_header(choice.value)] = choice.value
-        accepted[_normalise_header(str(choice.label))] = choice.value
+        accepted[normalise_header(choice.value)] = choice.value
+        accepted[normalise_header(str(choice.label))] = choice.value
     accepted.update(
         {
             "solidarieta": IncomeSupport.SOLIDARIETA,
@@ -173,24 +166,9 @@ class WorkerChange:
 
 
 @dataclass
-class WorkerImportResult:
-    filename: str = ""
-    format: str = ""  # "csv" or "xlsx"
-    encoding: str = ""  # CSV only: "utf-8", "utf-8-sig" or "cp1252"
-    delimiter: str = ""  # CSV only
-    sheet: str = ""  # XLSX only
-    header_line: int | None = None
-    mapping: list[tuple[str, str | None]] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    missing_optional: list[str] = field(default_factory=list)
+class WorkerImportResult(TableImport):
     changes: list[WorkerChange] = field(default_factory=list)
     new_cohorts: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -226,253 +204,6 @@ class WorkerImportResult:
         }
 
 
-class _FileRefused(Exception):
-    def __init__(self, line: int, message: str, column: str | None = None):
-        super().__init__(message)
-        self.error = RowError(line, column, message)
-
-
-# ---------------------------------------------------------------------------------------
-# Reading the file: (line, cells) pairs, whatever the format
-
-
-@dataclass
-class _Table:
-    rows: list[tuple[int, list[Any]]]  # every non-header row after the header
-    header: list[str]
-    header_line: int
-    xlsx_cells: bool = False
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return " ".join(str(value).split()) if isinstance(value, str) else str(value).strip()
-
-
-def _known_headers(cells: list[Any]) -> int:
-    return sum(1 for c in cells if _normalise_header(_cell_text(c)) in HEADER_INDEX)
-
-
-def _find_header(rows: list[tuple[int, list[Any]]]) -> int | None:
-    """Index (in ``rows``) of the first of the first 15 rows with ≥ 3 known column names."""
-    for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if _known_headers(cells) >= MIN_KNOWN_HEADERS:
-            return index
-    return None
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
-    try:
-        encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
-        return raw.decode(encoding), encoding
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise _FileRefused(
-            line,
-            _(
-                "The file is neither UTF-8 nor Windows-1252 (byte %(pos)d cannot be read): "
-                "save it again as CSV UTF-8."
-            )
-            % {"pos": exc.start},
-        ) from exc
-
-
-def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _FileRefused(start, _("The CSV cannot be read here: %(e)s") % {"e": exc}) from exc
-        yield start, cells
-
-
-def _table(rows: Iterator[tuple[int, list[Any]]], xlsx_cells: bool = False) -> "_Table | None":
-    """The header among the first rows and every row after it, or None without a header.
-
-    Only the first rows are read to find the header; the rest are read (and their number
-    capped) only once it is found, still before any of them is validated.
-    """
-    head = []
-    for row in rows:
-        head.append(row)
-        if len(head) == HEADER_SEARCH_ROWS:
-            break
-    index = _find_header(head)
-    if index is None:
-        return None
-    header_line, header = head[index]
-    data = head[index + 1 :]
-    cap = RowCap(MAX_ROWS)
-    for line, cells in data:
-        if any(_cell_text(c) for c in cells):
-            cap.add(line)
-    for line, cells in rows:
-        if any(_cell_text(c) for c in cells):
-            cap.add(line)
-        data.append((line, cells))
-    return _Table(data, [_cell_text(h) for h in header], header_line, xlsx_cells)
-
-
-def _delimiter_candidates(text: str) -> list[str]:
-    """The sniffed separator first, then the others by how often they occur in line one."""
-    sample = text[:8192]
-    first_line = next((line for line in sample.splitlines() if line.strip()), "")
-    by_count = sorted(CSV_DELIMITERS, key=lambda d: -first_line.count(d))
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
-    except csv.Error:
-        return by_count
-    return [sniffed, *(d for d in by_count if d != sniffed)]
-
-
-def _read_csv(raw: bytes, result: WorkerImportResult) -> _Table:
-    text, result.encoding = _decode(raw)
-    if not text.strip():
-        raise _FileRefused(1, _("The file is empty."))
-    for delimiter in _delimiter_candidates(text):
-        table = _table(_csv_rows(text, delimiter))
-        if table is not None:
-            result.delimiter = delimiter
-            return table
-    raise _no_header()
-
-
-def _no_header() -> _FileRefused:
-    return _FileRefused(
-        1,
-        _(
-            "No header row found in the first %(n)d rows: the header must name at least "
-            "%(k)d of these columns: %(columns)s."
-        )
-        % {
-            "n": HEADER_SEARCH_ROWS,
-            "k": MIN_KNOWN_HEADERS,
-            "columns": ", ".join(COLUMN_SYNONYMS[f][0] for f in REQUIRED_FIELDS),
-        },
-    )
-
-
-class _PercentCell:
-    """A number in a cell formatted as a percentage: 0.3 shown as 30 %."""
-
-    def __init__(self, value: float):
-        self.value = value
-
-    def __str__(self) -> str:
-        return f"{round(self.value * 100, 6):g}%"
-
-
-def _xlsx_value(cell) -> Any:
-    value = cell.value
-    number_format = getattr(cell, "number_format", "") or ""
-    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
-        return _PercentCell(value)
-    return value
-
-
-def _read_xlsx(raw: bytes, result: WorkerImportResult) -> _Table:
-    workbook = open_xlsx(raw)  # the guard: refuses bombs, entities and oversized sheets
-    try:
-        for sheet in workbook.worksheets:
-            table = _table(xlsx_rows(sheet, values=_xlsx_value), xlsx_cells=True)
-            if table is not None:
-                result.sheet = sheet.title
-                return table
-    finally:
-        workbook.close()
-    raise _no_header()
-
-
-def _read(raw: bytes, filename: str, result: WorkerImportResult) -> _Table:
-    name = (filename or "").lower()
-    is_zip = raw.startswith(b"PK")
-    if name.endswith(".xlsx"):
-        if not is_zip:
-            raise _FileRefused(
-                1, _("%(name)s is named .xlsx but is not an XLSX workbook.") % {"name": filename}
-            )
-        result.format = "xlsx"
-        return _read_xlsx(raw, result)
-    if name.endswith((".csv", ".txt")):
-        if is_zip:
-            raise _FileRefused(
-                1,
-                _("%(name)s is named .csv but is an Excel workbook: rename it to .xlsx.")
-                % {"name": filename},
-            )
-        result.format = "csv"
-        return _read_csv(raw, result)
-    if name.endswith(".xls") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _FileRefused(
-            1, _("Old Excel files (.xls) are not accepted: save the list as .xlsx or CSV.")
-        )
-    raise _FileRefused(
-        1,
-        _("%(name)s: only .csv, .txt and .xlsx files are accepted.")
-        % {"name": filename or _("the file")},
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Mapping the header
-
-
-def _map_header(table: _Table, result: WorkerImportResult) -> dict[str, int]:
-    """field → column index; errors for missing required and doubly mapped fields."""
-    columns: dict[str, int] = {}
-    for index, header in enumerate(table.header):
-        if not header:
-            continue
-        name = HEADER_INDEX.get(_normalise_header(header))
-        result.mapping.append((header, name))
-        if name is None:
-            result.ignored_columns.append(header)
-        elif name in columns:
-            first = table.header[columns[name]]
-            result.errors.append(
-                RowError(
-                    table.header_line,
-                    header,
-                    _(
-                        "Columns '%(first)s' and '%(second)s' both mean %(field)s: "
-                        "keep only one of them."
-                    )
-                    % {"first": first, "second": header, "field": FIELD_LABELS[name]},
-                )
-            )
-        else:
-            columns[name] = index
-    for name in REQUIRED_FIELDS:
-        if name not in columns:
-            result.errors.append(
-                RowError(
-                    table.header_line,
-                    None,
-                    _("Missing column %(column)s (%(field)s); accepted names: %(names)s.")
-                    % {
-                        "column": COLUMN_SYNONYMS[name][0],
-                        "field": FIELD_LABELS[name],
-                        "names": ", ".join(COLUMN_SYNONYMS[name]),
-                    },
-                )
-            )
-    result.missing_optional = [
-        name for name in COLUMN_SYNONYMS if name not in REQUIRED_FIELDS and name not in columns
-    ]
-    return columns
-
-
 # ---------------------------------------------------------------------------------------
 # Values
 
@@ -492,7 +223,7 @@ def _parse_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell_text(value)
+    text = cell_text(value)
     formats = ((r"\d{1,2}/\d{1,2}/\d{4}", "%d/%m/%Y"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"))
     for pattern, fmt in formats:
         if re.fullmatch(pattern, text):
@@ -512,13 +243,13 @@ def _parse_date(value: Any) -> date:
 
 
 def _parse_hours(value: Any) -> int:
-    if isinstance(value, _PercentCell):
+    if isinstance(value, PercentCell):
         number = round(value.value * 100, 6)
         shown = str(value)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        number, shown = float(value), _cell_text(value)
+        number, shown = float(value), cell_text(value)
     else:
-        shown = _cell_text(value)
+        shown = cell_text(value)
         text = shown.removesuffix("%").strip().replace(",", ".")
         if not re.fullmatch(r"\d+(\.\d+)?", text):
             raise ValueError(
@@ -544,7 +275,7 @@ class _Row:
 
 
 class _RowParser:
-    def __init__(self, table: _Table, columns: dict[str, int], result: WorkerImportResult):
+    def __init__(self, table: Table, columns: dict[str, int], result: WorkerImportResult):
         self.table = table
         self.columns = columns
         self.result = result
@@ -560,19 +291,19 @@ class _RowParser:
     def rows(self) -> Iterator[_Row]:
         width = len(self.table.header)
         for line, cells in self.table.rows:  # at most MAX_ROWS non-blank: capped when read
-            if not any(_cell_text(c) for c in cells):
+            if not any(cell_text(c) for c in cells):
                 continue
-            extra = [c for c in cells[width:] if _cell_text(c)]
+            extra = [c for c in cells[width:] if cell_text(c)]
             if extra:
                 self.error(
                     line,
                     None,
                     _("This row has values beyond the last column of the header: %(v)s")
-                    % {"v": ", ".join(_cell_text(c) for c in extra)},
+                    % {"v": ", ".join(cell_text(c) for c in extra)},
                 )
                 continue
             for index, header in enumerate(self.table.header):
-                if not header and index < len(cells) and _cell_text(cells[index]):
+                if not header and index < len(cells) and cell_text(cells[index]):
                     label = _("(unnamed column %(n)d)") % {"n": index + 1}
                     if label not in self.result.ignored_columns:
                         self.result.ignored_columns.append(label)
@@ -584,7 +315,7 @@ class _RowParser:
         raw: dict[str, Any] = {}
         for name, index in self.columns.items():
             value = cells[index] if index < len(cells) else None
-            if _cell_text(value):
+            if cell_text(value):
                 raw[name] = value
         errors_before = len(self.result.errors)
         values: dict[str, Any] = {}
@@ -618,7 +349,7 @@ class _RowParser:
             return parsed
         if name == "hours_reduction_pct":
             return _parse_hours(value)
-        text = _cell_text(value)
+        text = cell_text(value)
         if name in MAX_LENGTHS and len(text) > MAX_LENGTHS[name]:
             raise ValueError(
                 _("At most %(n)d characters (this has %(m)d).")
@@ -631,12 +362,12 @@ class _RowParser:
         if name in ("last_name", "first_name"):
             return proper_case(text)
         if name == "sex":
-            sex = SEX_VALUES.get(_normalise_header(text))
+            sex = SEX_VALUES.get(normalise_header(text))
             if sex is None:
                 raise ValueError(_("'%(v)s' is not a sex: write M or F.") % {"v": text})
             return sex
         if name == "income_support":
-            code = self.income_support.get(_normalise_header(text))
+            code = self.income_support.get(normalise_header(text))
             if code is None:
                 accepted = ", ".join(f"{c.label} ({c.value})" for c in IncomeSupport)
                 raise ValueError(
@@ -783,7 +514,7 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
             failed = True
         else:
             first_line[code] = row.line
-        unit, message = matcher.match(_cell_text(row.values["unit"]))
+        unit, message = matcher.match(cell_text(row.values["unit"]))
         if unit is None:
             parser.error(row.line, "unit", message)
             failed = True
@@ -1046,12 +777,11 @@ def import_workers(
     check_bytes(raw, name=filename)
     result = WorkerImportResult(filename=filename)
     try:
-        table = _read(raw, filename, result)
-    except _FileRefused as refused:
+        table = read_table(raw, COLUMNS, result)
+    except FileRefused as refused:
         result.errors.append(refused.error)
         return result
-    result.header_line = table.header_line
-    columns = _map_header(table, result)
+    columns = map_header(table, COLUMNS, result)
     if not result.ok:
         return result
     parser = _RowParser(table, columns, result)

@@ -21,7 +21,7 @@ from crisi_portal.bulk import BULK_MAX_ITEMS, BulkRefused
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.problems import flatten_errors
 from workers.enums import IncomeSupport, Sex
-from workers.importers import COLUMN_SYNONYMS, HEADER_INDEX, _normalise_header, import_workers
+from workers.importers import COLUMN_SYNONYMS, COLUMNS, import_workers
 
 ITEM_FIELDS = (
     "fiscal_code",
@@ -129,7 +129,7 @@ def workers_upsert(*, procedure, items: list[dict], user, dry_run: bool = False)
                 {
                     # Line 1 is the header: item 0 is line 2.
                     "index": error.line - HEADER_LINE - 1 if error.line > HEADER_LINE else None,
-                    "field": HEADER_INDEX.get(_normalise_header(error.column or "")),
+                    "field": COLUMNS.field_of(error.column or ""),
                     "message": error.message,
                 }
                 for error in result.errors
