@@ -11,8 +11,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
@@ -22,12 +22,10 @@ from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, Uni
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import procedure_history
 from crisi_portal.forms import add_service_errors
+from crisi_portal.imports import ImportView
 from crisi_portal.listing import FilteredListView
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
-from crisi_portal.throttling import throttle_import_page
-from crisi_portal.upload_guard import UploadRefused, read_upload
-from crisi_portal.uploads import stash_upload, take_upload
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
@@ -296,66 +294,35 @@ class ProcedureExportView(ScopedViewMixin, View):
         return response
 
 
-@method_decorator(throttle_import_page, name="post")
-class ProcedureImportView(ScopedViewMixin, View):
-    """Upload → preview of what would change (nothing saved) → confirm."""
+class ProcedureImportView(ImportView):
+    """Upload the interchange CSV → preview of what would change (nothing saved) → confirm."""
 
     roles = STAFF
-    template_name = "cases/procedure_import.html"
+    form_class = ImportForm
+    title = gettext_lazy("Import procedures")
+    intro_template = "cases/_procedure_import_intro.html"
+    preview_template = "cases/_procedure_import_preview.html"
 
-    def get(self, request):
-        return render(request, self.template_name, {"form": ImportForm()})
+    def purpose(self) -> str:
+        return "procedures"
 
-    def post(self, request):
-        token = request.POST.get("token")
-        if token:
-            return self._confirm(request, token)
-        form = ImportForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return render(request, self.template_name, {"form": form}, status=422)
-        try:
-            raw = read_upload(form.cleaned_data["file"])
-            result = interchange.import_procedures(raw, user=request.user, dry_run=True)
-        except UploadRefused as refused:
-            form.add_error("file", str(refused))
-            return render(request, self.template_name, {"form": form}, status=refused.status)
-        context = {
-            "form": ImportForm(),
-            "result": result,
-            "filename": form.cleaned_data["file"].name,
-        }
-        if result.ok:
-            context["token"] = stash_upload(request, raw, purpose="procedures")
-        return render(request, self.template_name, context, status=200 if result.ok else 422)
+    def run_import(self, raw: bytes, *, filename: str, dry_run: bool = False):
+        return interchange.import_procedures(raw, user=self.request.user, dry_run=dry_run)
 
-    def _confirm(self, request, token: str):
-        raw, _filename = take_upload(request, token, purpose="procedures")
-        # Re-checked against the database as it is now: it may have changed since the preview.
-        try:
-            result = interchange.import_procedures(raw, user=request.user)
-        except UploadRefused as refused:
-            form = ImportForm()
-            form.add_error(None, str(refused))
-            return render(request, self.template_name, {"form": form}, status=refused.status)
-        if not result.ok:
-            return render(
-                request, self.template_name, {"form": ImportForm(), "result": result}, status=422
-            )
+    def done_message(self, result) -> str:
         summary = result.summary()
-        messages.success(
-            request,
-            _(
-                "Import done. Procedures: %(pc)d new, %(pu)d changed. "
-                "Production units: %(uc)d new, %(uu)d changed."
-            )
-            % {
-                "pc": summary["procedure"]["create"],
-                "pu": summary["procedure"]["update"],
-                "uc": summary["unit"]["create"],
-                "uu": summary["unit"]["update"],
-            },
-        )
-        return redirect("cases:procedure_list")
+        return _(
+            "Import done. Procedures: %(pc)d new, %(pu)d changed. "
+            "Production units: %(uc)d new, %(uu)d changed."
+        ) % {
+            "pc": summary["procedure"]["create"],
+            "pu": summary["procedure"]["update"],
+            "uc": summary["unit"]["create"],
+            "uu": summary["unit"]["update"],
+        }
+
+    def success_url(self) -> str:
+        return reverse("cases:procedure_list")
 
 
 class MeetingListView(FilteredListView):

@@ -432,14 +432,16 @@ class ImportView(ScopedViewMixin, View):
             "heading": self.title,
             "intro_template": self.intro_template,
             "preview_template": self.preview_template,
-            **self.page_context(),
+            **self.page,
         }
         return render(self.request, self.template_name, {**page, **context}, status=status)
 
     def get(self, request, *args, **kwargs):
+        self.page = self.page_context()  # first: the object out of scope is a 404
         return self.render_page(form=self.form_class())
 
     def post(self, request, *args, **kwargs):
+        self.page = self.page_context()
         token = request.POST.get("token")
         if token:
             return self.confirm(token)

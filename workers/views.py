@@ -1,5 +1,7 @@
 """Province staff's daily work on workers: lists per procedure, step moves, timelines."""
 
+from functools import cached_property
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,24 +9,23 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
 from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal.forms import add_refusal, add_service_errors
+from crisi_portal.imports import ImportView
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
-from crisi_portal.throttling import throttle_import_page
-from crisi_portal.upload_guard import UploadRefused, read_upload
-from crisi_portal.uploads import stash_upload, take_upload
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.filtersets import InvolvementSearchFilterSet
 from workers.forms import BulkMoveForm, CohortForm, MoveForm, OutcomeForm, WorkerImportForm
+from workers.importers import FIELD_LABELS, import_workers
 from workers.models import Involvement, StepTransition, Worker
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 
@@ -424,89 +425,56 @@ class CohortCreateView(ScopedViewMixin, View):
         return self._render(request, procedure, form, status=422)
 
 
-@method_decorator(throttle_import_page, name="post")
-class WorkerImportView(ScopedViewMixin, View):
+class WorkerImportView(ImportView):
     """Upload a company's worker list → preview with the column mapping → confirm."""
 
     roles = STAFF
-    template_name = "workers/worker_import.html"
+    form_class = WorkerImportForm
+    title = gettext_lazy("Import worker list")
+    intro_template = "workers/_worker_import_intro.html"
+    preview_template = "workers/_worker_import_preview.html"
 
-    def get_procedure(self):
+    @cached_property
+    def procedure(self) -> CrisisProcedure:
         return get_object_or_404(
             CrisisProcedure.objects.visible_to(self.request.user).select_related("company"),
             pk=self.kwargs["pk"],
         )
 
-    def get(self, request, pk):
-        procedure = self.get_procedure()
-        return render(
-            request, self.template_name, {"procedure": procedure, "form": WorkerImportForm()}
+    def page_context(self) -> dict:
+        procedure = self.procedure
+        return {
+            "procedure": procedure,
+            "heading": f"{self.title} – {procedure.company.name}",
+            "breadcrumbs": [
+                (reverse("cases:procedure_list"), _("Procedures")),
+                (procedure.get_absolute_url(), procedure.external_id),
+                (reverse("workers:procedure_workers", args=[procedure.pk]), _("Workers")),
+            ],
+            "back_url": reverse("workers:procedure_workers", args=[procedure.pk]),
+        }
+
+    def purpose(self) -> str:
+        return f"workers:{self.procedure.pk}"
+
+    def run_import(self, raw: bytes, *, filename: str, dry_run: bool = False):
+        return import_workers(
+            self.procedure, raw, filename=filename, user=self.request.user, dry_run=dry_run
         )
 
-    def post(self, request, pk):
-        from workers.importers import FIELD_LABELS, import_workers
-
-        procedure = self.get_procedure()
-        token = request.POST.get("token")
-        if token:
-            return self._confirm(request, procedure, token)
-        form = WorkerImportForm(request.POST, request.FILES)
-        context = {"procedure": procedure, "form": form}
-        if not form.is_valid():
-            return render(request, self.template_name, context, status=422)
-        upload = form.cleaned_data["file"]
-        try:
-            raw = read_upload(upload)
-            result = import_workers(
-                procedure, raw, filename=upload.name, user=request.user, dry_run=True
-            )
-        except UploadRefused as refused:
-            form.add_error("file", str(refused))
-            return render(request, self.template_name, context, status=refused.status)
-        context.update(
-            result=result,
-            filename=upload.name,
-            form=WorkerImportForm(),
-            mapping_labels=[
+    def preview_context(self, result) -> dict:
+        return {
+            "mapping_labels": [
                 (source, FIELD_LABELS.get(field) if field else None)
                 for source, field in result.mapping
-            ],
-        )
-        if result.ok:
-            context["token"] = stash_upload(
-                request, raw, purpose=f"workers:{procedure.pk}", filename=upload.name
-            )
-        return render(request, self.template_name, context, status=200 if result.ok else 422)
+            ]
+        }
 
-    def _confirm(self, request, procedure, token: str):
-        from workers.importers import import_workers
-
-        raw, filename = take_upload(request, token, purpose=f"workers:{procedure.pk}")
-        try:
-            result = import_workers(procedure, raw, filename=filename, user=request.user)
-        except UploadRefused as refused:
-            form = WorkerImportForm()
-            form.add_error(None, str(refused))
-            return render(
-                request,
-                self.template_name,
-                {"procedure": procedure, "form": form},
-                status=refused.status,
-            )
-        if not result.ok:
-            return render(
-                request,
-                self.template_name,
-                {"procedure": procedure, "form": WorkerImportForm(), "result": result},
-                status=422,
-            )
+    def done_message(self, result) -> str:
         summary = result.summary()
-        messages.success(
-            request,
-            _(
-                "Worker list imported: %(c)d workers taken in charge, "
-                "%(u)d updated, %(n)d unchanged."
-            )
-            % {"c": summary["create"], "u": summary["update"], "n": summary["unchanged"]},
-        )
-        return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
+        return _(
+            "Worker list imported: %(c)d workers taken in charge, %(u)d updated, %(n)d unchanged."
+        ) % {"c": summary["create"], "u": summary["update"], "n": summary["unchanged"]}
+
+    def success_url(self) -> str:
+        return reverse("workers:procedure_workers", args=[self.procedure.pk])
