@@ -29,7 +29,7 @@ from cases.services import (
 from cases.validators import validate_company_tax_code
 from crisi_portal import exports
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.imports import RowError, decode, line_of
+from crisi_portal.imports import ImportOutcome, RowError, decode, line_of
 from crisi_portal.scoping import may_act_in
 from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes
 
@@ -62,14 +62,8 @@ class Change:
 
 
 @dataclass
-class ImportResult:
+class ImportResult(ImportOutcome):
     changes: list[Change] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def count(self, kind: str, action: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind and c.action == action)

@@ -175,8 +175,20 @@ class Table:
 
 
 @dataclass
-class TableImport:
-    """What reading a list found: the file, its header and how it was mapped, every problem."""
+class ImportOutcome:
+    """Every import's result: its problems (``ok`` without any) and whether it was applied."""
+
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class TableImport(ImportOutcome):
+    """What reading a list found: the file, its header and how it was mapped."""
 
     filename: str = ""
     format: str = ""  # "csv" or "xlsx"
@@ -187,12 +199,6 @@ class TableImport:
     mapping: list[tuple[str, str | None]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def _table(
