@@ -43,7 +43,7 @@ class ReportRequestRefused(DomainError):
 
     code = "report_refused"
 
-    def __init__(self, message: str, field: str):
+    def __init__(self, message: str, field: str) -> None:
         super().__init__(message, field=field)
 
 

@@ -61,7 +61,7 @@ ZERO = Decimal("0.00")
 class PALRuleRefused(DomainError):
     """A rule of the active policies refused the change; ``code`` names the rule."""
 
-    def __init__(self, code: RuleCode, message: str, *, field: str | None = None):
+    def __init__(self, code: RuleCode, message: str, *, field: str | None = None) -> None:
         self.code = code
         super().__init__(message, field=field)
 

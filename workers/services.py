@@ -56,7 +56,7 @@ class BulkFailure:
 class BulkMoveRefused(DomainError):
     code = RuleCode.BULK_MOVE_REFUSED
 
-    def __init__(self, failures: list[BulkFailure]):
+    def __init__(self, failures: list[BulkFailure]) -> None:
         self.failures = failures
         super().__init__(
             ngettext(
