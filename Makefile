@@ -45,7 +45,7 @@ PYTHON = $(shell for c in $(PYTHON_CANDIDATES); do \
 	done)
 endif
 
-.PHONY: help venv run test lint fmt messages lock clean distclean print-python
+.PHONY: help venv run test lint fmt typecheck messages lock clean distclean print-python
 
 help:
 	@echo "make run       migrate, load demo data and serve on http://127.0.0.1:8000 (DJANGO_DEBUG=1)"
@@ -53,6 +53,7 @@ help:
 	@echo "               (PYTEST_ARGS='...' passes options to pytest; PYTEST_WORKERS=0: one process)"
 	@echo "make lint      ruff check + ruff format --check + lint-imports (the layers)"
 	@echo "make fmt       ruff check --fix + ruff format"
+	@echo "make typecheck mypy on services, selectors and scoping ([tool.mypy] in pyproject.toml)"
 	@echo "make messages  update and compile the it/en translation catalogues"
 	@echo "make lock      regenerate requirements.lock (hashes) from pyproject.toml"
 	@echo "make venv      create/refresh .venv (automatic for the targets above)"
@@ -118,6 +119,10 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# What it checks, and how strictly: [tool.mypy] in pyproject.toml (tests/test_tooling.py runs it).
+typecheck: venv
+	$(VENV_PY) -m mypy
+
 MESSAGES_IGNORE := --ignore=.venv --ignore=static --ignore=staticfiles --ignore=media --ignore=node_modules
 
 messages: export DJANGO_DEBUG = 1
@@ -133,7 +138,7 @@ lock: venv
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache build dist *.egg-info staticfiles test-results \
+	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info staticfiles test-results \
 		.coverage .coverage.* htmlcov
 
 distclean: clean

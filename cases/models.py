@@ -73,6 +73,9 @@ class Company(AuditedModel):
     kind = models.CharField(_("kind"), max_length=24, choices=CompanyKind, blank=True)
 
     objects = CompanyQuerySet.as_manager()
+    # Not a field: cases.services.company_upsert sets it when the caller's differing details
+    # became a CompanyChangeProposal instead of changing the record.
+    change_proposed: bool = False
 
     class Meta:
         ordering = ["name"]
@@ -232,7 +235,7 @@ class CrisisProcedure(AuditedModel):
     def guideline(self) -> str:
         return GUIDELINE_LETTERS[Family(self.family)]
 
-    def check_company(self, company: "Company | str") -> None:
+    def check_company(self, company: "Company | str | None") -> None:
         """A procedure cannot be moved to another company (RuleCode.PROCEDURE_COMPANY_FIXED).
 
         ``company`` is the company asked for, or its tax code; the one the procedure was filed

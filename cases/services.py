@@ -6,11 +6,11 @@ are called from here (``CrisisProcedure.check_company``); their refusal codes ar
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +25,8 @@ from cases.models import (
 )
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.problems import ConflictError
-from crisi_portal.scoping import ensure_editable, is_editable, may_act_in
-from crisi_portal.services import save_validated
+from crisi_portal.scoping import UserOrSystem, ensure_editable, is_editable, may_act_in
+from crisi_portal.services import delete_recorded, save_validated
 
 PROCEDURE_FIELDS = (
     "external_id",
@@ -47,7 +47,7 @@ UNIT_FIELDS = ("external_id", "name", "address", "comune", "province", "workers_
 COMPANY_FIELDS = ("name", "tax_code", "ateco_code", "kind")
 
 
-def _require_province(user, province: Province | str, message: str) -> None:
+def _require_province(user: UserOrSystem, province: Province | str, message: str) -> None:
     """Refuse with ``message`` (a sentence with %(code)s) unless the user acts there."""
     if not may_act_in(user, province):
         code = province.code if isinstance(province, Province) else province
@@ -66,7 +66,7 @@ def _meeting_message() -> str:
     return _("You can record only the meetings your own Nucleo convened, not %(code)s's.")
 
 
-def _assign(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
+def _assign(instance: models.Model, data: dict[str, Any], fields: Iterable[str]) -> None:
     """Copy the named fields from ``data``; foreign keys may be given as ``<name>_id``."""
     for field in fields:
         if field in data:
@@ -81,7 +81,7 @@ def external_id_generate(prefix: str) -> str:
 
 @transaction.atomic
 def company_upsert(
-    *, user, tax_code: str, name: str, ateco_code: str = "", kind: str = ""
+    *, user: UserOrSystem, tax_code: str, name: str, ateco_code: str = "", kind: str = ""
 ) -> Company:
     """The company with this tax code, created or with its name and details brought up to date.
 
@@ -125,7 +125,9 @@ def company_upsert(
 
 
 @transaction.atomic
-def company_proposal_decide(*, user, proposal: CompanyChangeProposal, accept: bool) -> None:
+def company_proposal_decide(
+    *, user: UserOrSystem, proposal: CompanyChangeProposal, accept: bool
+) -> None:
     """The Region (an admin) accepts a proposed change to a company record, or rejects it."""
     if user is not None and not user.is_admin:
         raise PermissionDenied(_("Only the Region's administrators decide company changes."))
@@ -151,10 +153,10 @@ def company_proposal_decide(*, user, proposal: CompanyChangeProposal, accept: bo
 @transaction.atomic
 def procedure_create(
     *,
-    user,
+    user: UserOrSystem,
     company: Company,
     data: dict[str, Any],
-    units: list[dict[str, Any]] = (),
+    units: Sequence[dict[str, Any]] = (),
 ) -> CrisisProcedure:
     """Open a procedure with its production units; the lead province must be the user's."""
     procedure = CrisisProcedure(company=company)
@@ -170,7 +172,9 @@ def procedure_create(
 
 
 @transaction.atomic
-def procedure_update(*, user, procedure: CrisisProcedure, data: dict[str, Any]) -> CrisisProcedure:
+def procedure_update(
+    *, user: UserOrSystem, procedure: CrisisProcedure, data: dict[str, Any]
+) -> CrisisProcedure:
     """Change procedure-level fields: only the lead province's staff (or an admin) may."""
     procedure = CrisisProcedure.objects.select_for_update().get(pk=procedure.pk)
     if user is not None:
@@ -184,7 +188,11 @@ def procedure_update(*, user, procedure: CrisisProcedure, data: dict[str, Any]) 
 
 @transaction.atomic
 def unit_create(
-    *, user, procedure: CrisisProcedure, data: dict[str, Any], _lead_checked: bool = False
+    *,
+    user: UserOrSystem,
+    procedure: CrisisProcedure,
+    data: dict[str, Any],
+    _lead_checked: bool = False,
 ) -> ProductionUnit:
     """Add a production unit. The lead province adds units anywhere; others in their own."""
     unit = ProductionUnit(procedure=procedure)
@@ -199,7 +207,9 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_update(*, user, unit: ProductionUnit, data: dict[str, Any]) -> ProductionUnit:
+def unit_update(
+    *, user: UserOrSystem, unit: ProductionUnit, data: dict[str, Any]
+) -> ProductionUnit:
     """Change a unit: staff of the unit's province (before and after the change)."""
     unit = ProductionUnit.objects.select_for_update().get(pk=unit.pk)
     if user is not None:
@@ -213,12 +223,11 @@ def unit_update(*, user, unit: ProductionUnit, data: dict[str, Any]) -> Producti
 
 
 @transaction.atomic
-def unit_delete(*, user, unit: ProductionUnit) -> None:
+def unit_delete(*, user: UserOrSystem, unit: ProductionUnit) -> None:
     if user is not None:
         ensure_editable(unit, user)
-    unit._history_user = user
     try:
-        unit.delete()
+        delete_recorded(unit, user=user)
     except ProtectedError:
         # The exception lists the workers by name: keep it out of the answer and the logs.
         raise ConflictError(
@@ -229,7 +238,9 @@ def unit_delete(*, user, unit: ProductionUnit) -> None:
         ) from None
 
 
-def _check_meeting_procedures(user, procedures: Iterable[CrisisProcedure]) -> list:
+def _check_meeting_procedures(
+    user: UserOrSystem, procedures: Iterable[CrisisProcedure]
+) -> list[CrisisProcedure]:
     procedures = list(procedures)
     if not procedures:
         raise ValidationError({"procedures": _("Choose at least one procedure.")})
@@ -244,7 +255,7 @@ def _check_meeting_procedures(user, procedures: Iterable[CrisisProcedure]) -> li
     return procedures
 
 
-def _check_meeting_convener(user, meeting: Meeting) -> None:
+def _check_meeting_convener(user: UserOrSystem, meeting: Meeting) -> None:
     """Province staff record their Nucleo's meetings; Region officials the regional tables."""
     if user is None or user.is_admin:
         return
@@ -260,7 +271,9 @@ def _check_meeting_convener(user, meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def meeting_create(*, user, data: dict[str, Any], procedures: Iterable[CrisisProcedure]) -> Meeting:
+def meeting_create(
+    *, user: UserOrSystem, data: dict[str, Any], procedures: Iterable[CrisisProcedure]
+) -> Meeting:
     meeting = Meeting()
     _assign(meeting, data, ("kind", "date", "province", "participants", "notes", "minutes"))
     procedures = _check_meeting_procedures(user, procedures)
@@ -272,7 +285,11 @@ def meeting_create(*, user, data: dict[str, Any], procedures: Iterable[CrisisPro
 
 @transaction.atomic
 def meeting_update(
-    *, user, meeting: Meeting, data: dict[str, Any], procedures: Iterable[CrisisProcedure] | None
+    *,
+    user: UserOrSystem,
+    meeting: Meeting,
+    data: dict[str, Any],
+    procedures: Iterable[CrisisProcedure] | None,
 ) -> Meeting:
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if user is not None:
@@ -286,16 +303,19 @@ def meeting_update(
 
 
 @transaction.atomic
-def meeting_delete(*, user, meeting: Meeting) -> None:
+def meeting_delete(*, user: UserOrSystem, meeting: Meeting) -> None:
     if user is not None:
         ensure_editable(meeting, user)
-    meeting._history_user = user
-    meeting.delete()
+    delete_recorded(meeting, user=user)
 
 
 @transaction.atomic
 def procedure_create_with_company(
-    *, user, company_data: dict[str, Any], data: dict[str, Any], units: list[dict[str, Any]]
+    *,
+    user: UserOrSystem,
+    company_data: dict[str, Any],
+    data: dict[str, Any],
+    units: Sequence[dict[str, Any]],
 ) -> CrisisProcedure:
     """The browser's "new procedure": find or create the company, then open the procedure."""
     company = company_upsert(user=user, **company_data)
@@ -316,10 +336,10 @@ def _external_id_taken() -> ValidationError:
 @transaction.atomic
 def procedure_upsert(
     *,
-    user,
+    user: UserOrSystem,
     company_data: dict[str, Any],
     data: dict[str, Any],
-    units: list[dict[str, Any]] = (),
+    units: Sequence[dict[str, Any]] = (),
 ) -> tuple[CrisisProcedure, bool]:
     """Create the procedure with this ``external_id``, or bring the stored one up to date.
 
@@ -364,7 +384,7 @@ def procedure_upsert(
 
 @transaction.atomic
 def unit_upsert(
-    *, user, procedure: CrisisProcedure, data: dict[str, Any]
+    *, user: UserOrSystem, procedure: CrisisProcedure, data: dict[str, Any]
 ) -> tuple[ProductionUnit, bool]:
     """Create the unit with this external id in ``procedure``, or update the stored one."""
     external_id = (data.get("external_id") or "").strip()

@@ -24,46 +24,71 @@ Roles and provinces are turned into decisions here and nowhere else:
 """
 
 from collections.abc import Iterable
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self, TypeGuard, cast
 
 from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers
 
 from crisi_portal.roles import Role
 
+if TYPE_CHECKING:
+    # Only for the checker: the models import this module (ScopedQuerySet), and DRF's views
+    # import the authentication classes, which import the services, which import this.
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework import generics
+    from rest_framework.permissions import _SupportsHasPermission
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    from cases.models import Province
+    from crisi_portal.models import User
+    from pal.models import Operator
+
+    # The API mixins below are mixed into DRF's generic views; the checker reads them as such.
+    _GenericAPIView = generics.GenericAPIView
+else:
+    _GenericAPIView = object
+
+# Whom a decision is about (``User`` is AUTH_USER_MODEL). ``UserOrSystem``: the user a service
+# acts for, ``None`` being the system itself (management commands, scheduled tasks).
+# ``AnyUser``: whoever a request carries, signed in or not, or ``None`` (no request, or the
+# system); the checks below answer "no" for anyone not signed in and active.
+type UserOrSystem = User | None
+type AnyUser = User | AnonymousUser | None
+
 # --- Who: provinces and roles ---------------------------------------------------------------
 
 
-def _active(user) -> bool:
+def _active(user: AnyUser) -> TypeGuard["User"]:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def acts_as_operator(user) -> bool:
+def acts_as_operator(user: "User") -> bool:
     """Operator staff, and an API client restricted to one operator: it acts like that
     operator's staff (sees, and changes, what they do), whatever provinces it also has."""
     return user.role == Role.OPERATOR or (user.role == Role.API_CLIENT and bool(user.operator_id))
 
 
-def effective_role(user) -> str:
+def effective_role(user: "User") -> str:
     """The role whose rules apply to ``user``: an operator-restricted API client's is
     ``operator``."""
     return Role.OPERATOR if acts_as_operator(user) else user.role
 
 
-def has_role(user, roles: Iterable[str] | None) -> bool:
+def has_role(user: AnyUser, roles: Iterable[str] | None) -> bool:
     """Whether an active ``user`` is an admin or plays one of ``roles`` (``None``: any)."""
     if not _active(user):
         return False
     return user.is_admin or roles is None or effective_role(user) in roles
 
 
-def readable_provinces(user) -> frozenset[str] | None:
+def readable_provinces(user: AnyUser) -> frozenset[str] | None:
     """The provinces whose data ``user`` reads: ``None`` for the whole region.
 
     Region officials, admins and API clients without a province restriction read everything;
@@ -81,7 +106,7 @@ def readable_provinces(user) -> frozenset[str] | None:
     return frozenset()
 
 
-def acting_provinces(user) -> frozenset[str] | None:
+def acting_provinces(user: AnyUser) -> frozenset[str] | None:
     """The provinces where ``user`` creates or changes things located there (``None``: any).
 
     ``user=None`` is the system itself (management commands, scheduled tasks).
@@ -100,17 +125,17 @@ def acting_provinces(user) -> frozenset[str] | None:
     return frozenset()
 
 
-def _code(province) -> str:
-    return getattr(province, "code", province)
+def _code(province: "Province | str") -> str:
+    return province if isinstance(province, str) else province.code
 
 
-def may_act_in(user, province) -> bool:
+def may_act_in(user: AnyUser, province: "Province | str") -> bool:
     """Whether ``user`` may create or change things located in ``province`` (object or code)."""
     provinces = acting_provinces(user)
     return provinces is None or _code(province) in provinces
 
 
-def may_request_report(user, province: str | None) -> bool:
+def may_request_report(user: AnyUser, province: str | None) -> bool:
     """Region officials and admins ask for any document; a Nucleo for its own province's; an
     API client within its province restriction (regional ones only without one). Operators
     never."""
@@ -124,7 +149,7 @@ def may_request_report(user, province: str | None) -> bool:
     return False
 
 
-def figures_provinces(user, province: str | None = None) -> list[str] | None:
+def figures_provinces(user: AnyUser, province: str | None = None) -> list[str] | None:
     """The provinces aggregate figures are restricted to; ``None``: the whole region.
 
     Who reads every province sees the whole region or the one they pick; a province officer
@@ -136,7 +161,7 @@ def figures_provinces(user, province: str | None = None) -> list[str] | None:
     return sorted(code for code in provinces if province is None or code == province)
 
 
-def sees_identity(user) -> bool:
+def sees_identity(user: AnyUser) -> bool:
     """Whether ``user`` sees fiscal codes and names of the workers in their scope.
 
     Province staff, API clients and operators see their own workers; Region officials only with
@@ -155,13 +180,13 @@ def sees_identity(user) -> bool:
 UNLOGGED_ROLES = frozenset({Role.PROVINCE_STAFF, Role.OPERATOR})
 
 
-def identity_reads_logged(user) -> bool:
+def identity_reads_logged(user: AnyUser) -> TypeGuard["User"]:
     """Reads by anyone other than the worker's own province officers or operator are logged:
     Region officials, API clients (other systems) and administrators."""
     return _active(user) and (user.is_admin or user.role not in UNLOGGED_ROLES)
 
 
-def may_act_for_operator(user, operator) -> bool:
+def may_act_for_operator(user: AnyUser, operator: "Operator") -> bool:
     """Whether ``user`` acts on behalf of an accredited operator: its own staff (admins, and
     the system, for any)."""
     if user is None:
@@ -173,12 +198,12 @@ def may_act_for_operator(user, operator) -> bool:
     )
 
 
-def manages_reference_data(user) -> bool:
+def manages_reference_data(user: AnyUser) -> bool:
     """Measures, operators and networks are managed by the Region (admins, and the system)."""
     return user is None or (_active(user) and (user.is_admin or user.is_region_official))
 
 
-def reviewable(queryset: "ScopedQuerySet", user) -> "ScopedQuerySet":
+def reviewable(queryset: "ScopedQuerySet", user: AnyUser) -> "ScopedQuerySet":
     """Rows whose approval belongs to ``user``: staff of the row's province (admins: all)."""
     if not _active(user):
         return queryset.none()
@@ -210,14 +235,16 @@ class ScopedQuerySet(models.QuerySet):
         """Rows an operator's staff may change (by default none)."""
         return self.none()
 
-    def deleted_in_provinces(self, history: models.QuerySet, codes: Iterable[str]):
+    def deleted_in_provinces(
+        self, history: models.QuerySet, codes: Iterable[str]
+    ) -> models.QuerySet:
         """Of the deletion records in ``history`` (the model's simple-history rows with
         ``history_type "-"``), those of rows that belonged to the given provinces, judged on
         the deleted row's own fields (by default none: only callers who read every province
         see deletions)."""
         return history.none()
 
-    def visible_to(self, user) -> Self:
+    def visible_to(self, user: AnyUser) -> Self:
         if not _active(user):
             return self.none()
         if acts_as_operator(user) and not user.is_admin:
@@ -225,7 +252,7 @@ class ScopedQuerySet(models.QuerySet):
         provinces = readable_provinces(user)
         return self.all() if provinces is None else self.in_provinces(provinces)
 
-    def editable_by(self, user) -> Self:
+    def editable_by(self, user: AnyUser) -> Self:
         if not _active(user):
             return self.none()
         if user.is_admin:
@@ -238,7 +265,14 @@ class ScopedQuerySet(models.QuerySet):
         return self.all() if provinces is None else self.editable_in_provinces(provinces)
 
 
-def visible_changes(model: type[models.Model], user, history: models.QuerySet) -> models.QuerySet:
+def _scoped_rows(model: type[models.Model]) -> "ScopedQuerySet":
+    """All rows of a scoped model (one whose default manager's queryset is a ScopedQuerySet)."""
+    return cast(ScopedQuerySet, model._default_manager.all())
+
+
+def visible_changes(
+    model: type[models.Model], user: AnyUser, history: models.QuerySet
+) -> models.QuerySet:
     """The change records (simple-history rows) of ``model`` that ``user`` may see.
 
     Creations and updates: of the rows the user sees now. Deletions: judged on the deleted
@@ -247,14 +281,14 @@ def visible_changes(model: type[models.Model], user, history: models.QuerySet) -
     """
     if not _active(user):
         return history.none()
-    live = model._default_manager.visible_to(user).values("pk")
+    live = _scoped_rows(model).visible_to(user).values("pk")
     changes = history.filter(history_type__in=["+", "~"], id__in=live)
     deleted = history.filter(history_type="-")
     if user.role == Role.OPERATOR and not user.is_admin:
         return changes
     provinces = readable_provinces(user)
     if provinces is not None:
-        deleted = model._default_manager.all().deleted_in_provinces(deleted, provinces)
+        deleted = _scoped_rows(model).deleted_in_provinces(deleted, provinces)
     return changes | deleted
 
 
@@ -263,35 +297,45 @@ class ScopedViewMixin(LoginRequiredMixin):
 
     roles: frozenset[str] | None = None  # None: any authenticated role
     require_edit = False
+    # Set by the Django view this is mixed into (``model`` or ``queryset`` by the view itself).
+    request: HttpRequest
+    kwargs: Any
+    model: type[models.Model] | None
+    queryset: models.QuerySet | None
+    pk_url_kwarg: str
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if user.is_authenticated and not has_role(user, self.roles):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def base_queryset(self) -> ScopedQuerySet:
-        if getattr(self, "queryset", None) is not None:
-            return self.queryset.all()
-        return self.model._default_manager.all()
+        queryset = getattr(self, "queryset", None)
+        if queryset is not None:
+            return cast(ScopedQuerySet, queryset.all())
+        model = getattr(self, "model", None)
+        if model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a model or a queryset.")
+        return _scoped_rows(model)
 
-    def get_queryset(self):
+    def get_queryset(self) -> ScopedQuerySet:
         return self.base_queryset().visible_to(self.request.user)
 
-    def get_object(self, queryset=None):
+    def get_object(self, queryset: models.QuerySet | None = None) -> models.Model:
         obj = get_object_or_404(self.get_queryset(), pk=self.kwargs[self.pk_url_kwarg])
         if self.require_edit:
             ensure_editable(obj, self.request.user)
         return obj
 
 
-def ensure_editable(obj: models.Model, user) -> None:
+def ensure_editable(obj: models.Model, user: AnyUser) -> None:
     """Raise 403 unless ``user`` may change ``obj`` (which they already see)."""
     if not is_editable(obj, user):
         raise PermissionDenied
 
 
-def scoped_get(queryset: ScopedQuerySet, user, **lookup) -> models.Model:
+def scoped_get(queryset: ScopedQuerySet, user: AnyUser, **lookup: Any) -> models.Model:
     """Fetch one row in the user's scope or raise 404."""
     try:
         return queryset.visible_to(user).get(**lookup)
@@ -299,11 +343,11 @@ def scoped_get(queryset: ScopedQuerySet, user, **lookup) -> models.Model:
         raise Http404 from exc
 
 
-def is_editable(obj: models.Model, user) -> bool:
-    return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
+def is_editable(obj: models.Model, user: AnyUser) -> bool:
+    return _scoped_rows(type(obj)).editable_by(user).filter(pk=obj.pk).exists()
 
 
-def dote_involvements(user, fiscal_code: str) -> models.QuerySet:
+def dote_involvements(user: AnyUser, fiscal_code: str) -> models.QuerySet:
     """The involvements ``user`` may open a Dote on, for the worker with this fiscal code.
 
     It is the worker who chooses the operator, walking in with their fiscal code before any
@@ -322,12 +366,13 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """An id in a request body, resolved only among the rows the caller sees (``editable``:
     may change). An id out of scope gets DRF's "does not exist" answer, word for word."""
 
-    def __init__(self, *, editable: bool = False, **kwargs):
+    def __init__(self, *, editable: bool = False, **kwargs: Any) -> None:
         self.editable = editable
         super().__init__(**kwargs)
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def get_queryset(self) -> ScopedQuerySet:
+        # Declared with a scoped model's queryset (DRF's is None only for read-only fields).
+        queryset = cast(ScopedQuerySet, super().get_queryset())
         request = self.context.get("request")
         user = getattr(request, "user", None)
         return queryset.editable_by(user) if self.editable else queryset.visible_to(user)
@@ -336,7 +381,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 class RolePermission(permissions.BasePermission):
     """API: reads for ``read_roles``, writes for ``write_roles`` (set on the viewset)."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         if request.method in permissions.SAFE_METHODS:
             roles = getattr(view, "read_roles", None)
         else:
@@ -347,7 +392,7 @@ class RolePermission(permissions.BasePermission):
 # --- API clients' scopes ---------------------------------------------------------------------
 
 
-def request_access(request, view) -> str:
+def request_access(request: "Request", view: "APIView") -> str:
     """``read`` for safe methods and the viewset's ``read_actions`` (a POSTed search), else
     ``write``."""
     if request.method in permissions.SAFE_METHODS:
@@ -357,7 +402,7 @@ def request_access(request, view) -> str:
     return "write"
 
 
-def resource_family(view) -> str | None:
+def resource_family(view: "APIView") -> str | None:
     """The resource family an API view belongs to: its action's entry in
     ``action_resource_families``, else its ``resource_family``."""
     by_action = getattr(view, "action_resource_families", {})
@@ -371,7 +416,7 @@ class ClientScopePermission(permissions.BasePermission):
 
     message = _("This API client's scopes do not allow this request.")
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         token = request.auth
         if not hasattr(token, "allows"):
             return True
@@ -388,7 +433,7 @@ class ClientScopePermission(permissions.BasePermission):
         return False
 
 
-class ClientScopedViewMixin:
+class ClientScopedViewMixin(_GenericAPIView):
     """Every API viewset: the token's scopes are checked before the viewset's own permissions.
     Set ``resource_family`` (and, for an action of another family, ``action_resource_families``).
     """
@@ -396,7 +441,7 @@ class ClientScopedViewMixin:
     resource_family: str | None = None
     action_resource_families: dict[str, str] = {}
 
-    def get_permissions(self):
+    def get_permissions(self) -> list["_SupportsHasPermission"]:
         return [ClientScopePermission(), *super().get_permissions()]
 
 
@@ -407,10 +452,10 @@ class ScopedViewSetMixin(ClientScopedViewMixin):
     read_roles: frozenset[str] | None = None
     write_roles: frozenset[str] = frozenset()
 
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
+    def get_queryset(self) -> ScopedQuerySet:
+        return cast(ScopedQuerySet, super().get_queryset()).visible_to(self.request.user)
 
-    def get_object(self):
+    def get_object(self) -> models.Model:
         obj = super().get_object()
         if self.request.method not in permissions.SAFE_METHODS:
             ensure_editable(obj, self.request.user)

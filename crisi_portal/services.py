@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,30 +13,41 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisi_portal.models import ApiToken, validate_scopes
+from crisi_portal.models import ApiToken, User, validate_scopes
+from crisi_portal.scoping import UserOrSystem
 
 logger = logging.getLogger(__name__)
 
 
-def save_validated(instance: models.Model, *, user=None, reason: str = "", exclude=None) -> None:
+def history_author(instance: models.Model, *, user: UserOrSystem, reason: str = "") -> None:
+    """Name who changes ``instance`` (a signed-in user) and why in the history row its next
+    save() or delete() writes; without one the row names the web request's user, if any."""
+    # simple-history reads these two attributes of the instance; models do not declare them.
+    if user is not None and user.is_authenticated:
+        instance._history_user = user  # type: ignore[attr-defined]
+    if reason:
+        instance._change_reason = reason  # type: ignore[attr-defined]
+
+
+def save_validated(
+    instance: models.Model,
+    *,
+    user: UserOrSystem = None,
+    reason: str = "",
+    exclude: Collection[str] | None = None,
+) -> None:
     """full_clean() then save(), recording who changed it and why in the audit history."""
     instance.full_clean(exclude=exclude)
-    if user is not None and getattr(user, "is_authenticated", False):
-        instance._history_user = user
-    if reason:
-        instance._change_reason = reason
+    history_author(instance, user=user, reason=reason)
     instance.save()
 
 
-def delete_recorded(instance: models.Model, *, user=None, reason: str = "") -> None:
+def delete_recorded(instance: models.Model, *, user: UserOrSystem = None, reason: str = "") -> None:
     """delete() one object, recording who deleted it and why in the audit history.
 
     Use it instead of ``queryset.delete()`` on historied models: the history row would
     otherwise name no user outside a web request."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        instance._history_user = user
-    if reason:
-        instance._change_reason = reason
+    history_author(instance, user=user, reason=reason)
     instance.delete()
 
 
@@ -54,7 +65,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_check(*, user, name: str, expires_at: datetime.datetime, scopes) -> list[str]:
+def api_token_check(
+    *, user: User, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
+) -> list[str]:
     """The checks of :func:`api_token_issue` (also run by the admin's form); returns the
     scopes, sorted, or raises a ValidationError naming the field."""
     scopes = sorted(set(scopes))
@@ -83,7 +96,7 @@ def api_token_check(*, user, name: str, expires_at: datetime.datetime, scopes) -
 
 
 def api_token_issue(
-    *, user, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
+    *, user: User, name: str, expires_at: datetime.datetime, scopes: Iterable[str]
 ) -> tuple[ApiToken, str]:
     """Create a token for ``user`` with ``scopes`` ("procedures:read", "workers:write", ...);
     returns it with its key, which is never available again."""

@@ -7,15 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Province
-from crisi_portal.scoping import may_request_report
+from crisi_portal.scoping import AnyUser, may_request_report
 from monitoring.enums import ReportKind, RunStatus
-from monitoring.models import ReportRun
+from monitoring.models import ReportRun, ReportRunQuerySet
 from monitoring.periods import Period
 
 REGIONAL = "regional"  # the scope value of the regional document in forms and filters
 
 
-def archive(runs: QuerySet | None = None) -> QuerySet:
+def archive(runs: ReportRunQuerySet | None = None) -> QuerySet[ReportRun]:
     """The archive as its list shows it: the newest version of each document, with how many
     versions it has and the newest version that is ready to download. Scope it with
     ``visible_to`` (the views' mixins do)."""
@@ -35,14 +35,14 @@ def archive(runs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def versions_of(run: ReportRun) -> QuerySet:
+def versions_of(run: ReportRun) -> QuerySet[ReportRun]:
     """Every version of ``run``'s document, newest first."""
     return ReportRun.objects.of_document(
         kind=run.kind, period=run.period, format=run.format, province_id=run.province_id
     ).order_by("-version")
 
 
-def requestable_scopes(user) -> list[tuple[str, str]]:
+def requestable_scopes(user: AnyUser) -> list[tuple[str, str]]:
     """(value, label) of the scopes ``user`` may ask documents for, the Region first."""
     scopes = []
     if may_request_report(user, None):
@@ -53,7 +53,7 @@ def requestable_scopes(user) -> list[tuple[str, str]]:
     return scopes
 
 
-def requestable_kinds(user) -> list[ReportKind]:
+def requestable_kinds(user: AnyUser) -> list[ReportKind]:
     """The annual table is regional only: who may not ask for regional documents skips it."""
     kinds = [ReportKind.BIMONTHLY, ReportKind.QUARTERLY]
     if may_request_report(user, None):

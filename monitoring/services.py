@@ -12,8 +12,9 @@ import hashlib
 import logging
 import os
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Province
 from crisi_portal.problems import DomainError
-from crisi_portal.scoping import may_request_report
+from crisi_portal.scoping import UserOrSystem, may_request_report
 from monitoring import reports
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
 from monitoring.models import ReportContact, ReportRun
@@ -46,7 +47,7 @@ class ReportRequestRefused(DomainError):
 
     code = "report_refused"
 
-    def __init__(self, message: str, field: str):
+    def __init__(self, message: str, field: str) -> None:
         super().__init__(message, field=field)
 
 
@@ -96,8 +97,8 @@ def report_run_request(
     fmt: str,
     province: str | None = None,
     trigger: str = Trigger.USER,
-    user=None,
-    parameters: dict | None = None,
+    user: UserOrSystem = None,
+    parameters: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Queue a new version of a document; the task starts when the transaction commits."""
     province = province or None
@@ -119,7 +120,7 @@ def report_run_request(
     return run
 
 
-def report_run_create_version(**fields) -> ReportRun:
+def report_run_create_version(**fields: Any) -> ReportRun:
     """Insert the next version; two concurrent requests both get a row (the loser retries)."""
     same = ReportRun.objects.of_document(
         kind=fields["kind"],
@@ -143,7 +144,7 @@ def report_run_enqueue(run: ReportRun, countdown: int | None = None) -> None:
     # ready() registers it in every process, so eager mode (tests, ``make run``) still runs it.
     generate_report = current_app.tasks[GENERATE_REPORT_TASK]
 
-    def send():
+    def send() -> None:
         result = generate_report.apply_async(args=[run.pk], countdown=countdown)
         ReportRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
 
@@ -235,7 +236,7 @@ def report_run_time_limit() -> timedelta:
     return timedelta(seconds=settings.REPORT_TIME_LIMIT)
 
 
-def report_runs_watchdog(now=None) -> dict[str, int]:
+def report_runs_watchdog(now: datetime | None = None) -> dict[str, int]:
     """Runs left ``running`` past the time limit (a worker died): mark the attempt failed,
     then queue them again while attempts remain; queued runs nobody took are sent again."""
     now = now or timezone.now()
@@ -323,7 +324,7 @@ def report_run_recipients(run: ReportRun) -> list[str]:
     if run.triggered_by == Trigger.SCHEDULE:
         emails = ReportContact.objects.for_scope(run.province_id).values_list("email", flat=True)
         return sorted(set(emails))
-    if run.requested_by_id and run.requested_by.email:
+    if run.requested_by is not None and run.requested_by.email:
         return [run.requested_by.email]
     return []
 

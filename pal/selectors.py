@@ -1,9 +1,13 @@
 """Reads on active policies that need more than a queryset method."""
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, QuerySet, TextChoices
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
+from crisi_portal.models import User
+from crisi_portal.scoping import AnyUser
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import PIP, Dote
 from workers.models import Involvement, PersonalDataAccess, Worker
@@ -33,7 +37,7 @@ def find_worker_for_operator(fiscal_code: str) -> Worker | None:
     return Worker.objects.filter(Exists(involvements.filter(worker=OuterRef("pk")))).first()
 
 
-def log_operator_lookup(user, worker: Worker, *, path: str = "") -> None:
+def log_operator_lookup(user: User, worker: Worker, *, path: str = "") -> None:
     """§6: the worker is not (yet) the operator's, so reading their identity is logged."""
     if Worker.objects.visible_to(user).filter(pk=worker.pk).exists():
         return  # already one of the operator's workers: no more than its usual scope
@@ -42,14 +46,14 @@ def log_operator_lookup(user, worker: Worker, *, path: str = "") -> None:
     )
 
 
-def count_by_status(queryset: QuerySet, choices) -> list[tuple[str, str, int]]:
+def count_by_status(queryset: QuerySet, choices: type[TextChoices]) -> list[tuple[str, str, int]]:
     """(status, label, n) for every status of ``choices``, counted in the database."""
     rows = queryset.order_by().values("status").annotate(n=Count("id"))
     counts = {row["status"]: row["n"] for row in rows}
     return [(value, label, counts.get(value, 0)) for value, label in choices.choices]
 
 
-def operator_overview(user) -> dict:
+def operator_overview(user: AnyUser) -> dict[str, Any]:
     """Tiles of the operator's area: its workers, Doti and PIPs by status."""
     return {
         "workers": Worker.objects.visible_to(user).count(),

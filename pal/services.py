@@ -9,6 +9,7 @@ the path (HTML, API, admin) live on the models and are called from here: a Dote'
 ``pal.enums.PIP_TRANSITIONS``.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,14 +17,20 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
 from crisi_portal.problems import DomainError
-from crisi_portal.scoping import ensure_editable, manages_reference_data, may_act_for_operator
-from crisi_portal.services import delete_recorded, save_validated
+from crisi_portal.scoping import (
+    AnyUser,
+    UserOrSystem,
+    ensure_editable,
+    manages_reference_data,
+    may_act_for_operator,
+)
+from crisi_portal.services import delete_recorded, history_author, save_validated
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
     COMMITTING_PIP_STATUSES,
@@ -36,6 +43,7 @@ from pal.enums import (
 )
 from pal.models import (
     PIP,
+    CompetenceCertification,
     Dote,
     Measure,
     Network,
@@ -53,7 +61,7 @@ ZERO = Decimal("0.00")
 class PALRuleRefused(DomainError):
     """A rule of the active policies refused the change; ``code`` names the rule."""
 
-    def __init__(self, code: RuleCode, message: str, *, field: str | None = None):
+    def __init__(self, code: RuleCode, message: str, *, field: str | None = None) -> None:
         self.code = code
         super().__init__(message, field=field)
 
@@ -65,7 +73,7 @@ def _euro(amount: Decimal) -> str:
 # --- Exclusivity -----------------------------------------------------------------------------
 
 
-def _overlaps(start: date, end: date | None):
+def _overlaps(start: date, end: date | None) -> Q:
     """Doti whose validity overlaps [start, end]."""
     condition = Q(valid_until__gte=start)
     if end is not None:
@@ -73,14 +81,16 @@ def _overlaps(start: date, end: date | None):
     return condition
 
 
-def _live_doti_of(worker_id: int, start: date, end: date | None, exclude_dote: int | None):
+def _live_doti_of(
+    worker_id: int, start: date, end: date | None, exclude_dote: int | None
+) -> QuerySet[Dote]:
     doti = Dote.objects.filter(involvement__worker_id=worker_id).exclude(status=DoteStatus.REVOCATA)
     if exclude_dote is not None:
         doti = doti.exclude(pk=exclude_dote)
     return doti.filter(_overlaps(start, end)).select_related("measure")
 
 
-def _networks_of(worker_id: int, start: date, end: date | None):
+def _networks_of(worker_id: int, start: date, end: date | None) -> QuerySet[Network]:
     """Networks serving a cohort or procedure of the worker in the period."""
     involvements = Involvement.objects.filter(worker_id=worker_id)
     networks = Network.objects.filter(
@@ -92,7 +102,12 @@ def _networks_of(worker_id: int, start: date, end: date | None):
 
 
 def worker_exclusivity_check(
-    *, worker_id: int, measure: Measure, start: date, end: date | None, exclude_dote=None
+    *,
+    worker_id: int,
+    measure: Measure,
+    start: date,
+    end: date | None,
+    exclude_dote: int | None = None,
 ) -> None:
     """A worker in an exclusive measure (or a network) holds no other public PAL meanwhile."""
     for other in _live_doti_of(worker_id, start, end, exclude_dote):
@@ -125,7 +140,7 @@ def worker_exclusivity_check(
 # --- Doti ------------------------------------------------------------------------------------
 
 
-def _require_operator_staff(user, operator: Operator) -> None:
+def _require_operator_staff(user: AnyUser, operator: Operator) -> None:
     if not may_act_for_operator(user, operator):
         raise PermissionDenied(_("Only the operator's own staff can do this."))
 
@@ -133,7 +148,7 @@ def _require_operator_staff(user, operator: Operator) -> None:
 @transaction.atomic
 def dote_assign(
     *,
-    user,
+    user: UserOrSystem,
     involvement: Involvement,
     measure: Measure,
     operator: Operator,
@@ -181,7 +196,7 @@ def dote_assign(
 # --- PIPs ------------------------------------------------------------------------------------
 
 
-def _check_services(dote: Dote, services: list[dict[str, Any]]) -> Decimal:
+def _check_services(dote: Dote, services: Sequence[Mapping[str, Any]]) -> Decimal:
     """Each service inside the Dote validity; the plan within the Dote. Returns the total."""
     errors = []
     total = ZERO
@@ -212,7 +227,7 @@ def _replace_services(pip: PIP, services: list[dict[str, Any]]) -> None:
         item.save()
 
 
-def _log(pip: PIP, frm: str, to: str, user, note: str = "") -> None:
+def _log(pip: PIP, frm: str, to: str, user: UserOrSystem, note: str = "") -> None:
     PIPTransition.objects.create(
         pip=pip,
         from_status=frm,
@@ -225,7 +240,7 @@ def _log(pip: PIP, frm: str, to: str, user, note: str = "") -> None:
 @transaction.atomic
 def pip_save(
     *,
-    user,
+    user: UserOrSystem,
     dote: Dote,
     objectives: str,
     services: list[dict[str, Any]],
@@ -375,7 +390,7 @@ def pip_rules_check(pip: PIP) -> None:
     )
 
 
-def _move(pip: PIP, to: str, user, note: str = "") -> PIP:
+def _move(pip: PIP, to: str, user: UserOrSystem, note: str = "") -> PIP:
     frm = pip.status
     if (frm, to) not in PIP_TRANSITIONS:
         raise PALRuleRefused(
@@ -384,22 +399,22 @@ def _move(pip: PIP, to: str, user, note: str = "") -> PIP:
             % {"frm": PIPStatus(frm).label, "to": PIPStatus(to).label},
         )
     pip.status = to
-    if user is not None and user.is_authenticated:
-        pip._history_user = user
+    history_author(pip, user=user)
     pip.save()
     _log(pip, frm, to, user, note)
     return pip
 
 
-def _dote_status(dote: Dote, status: str, user, *, only_from: str | None = None) -> None:
+def _dote_status(
+    dote: Dote, status: str, user: UserOrSystem, *, only_from: str | None = None
+) -> None:
     """Change the Dote's status through save(), so the audit history records it and who
     (never with ``queryset.update()``, which history does not see)."""
     locked = Dote.objects.select_for_update().get(pk=dote.pk)
     if only_from is not None and locked.status != only_from:
         return
     locked.status = status
-    if user is not None and user.is_authenticated:
-        locked._history_user = user
+    history_author(locked, user=user)
     locked.save(update_fields=["status", "updated_at"])
     dote.status, dote.updated_at = locked.status, locked.updated_at
 
@@ -415,7 +430,7 @@ def _locked(pip: PIP) -> PIP:
 
 
 @transaction.atomic
-def pip_submit(*, user, pip: PIP) -> PIP:
+def pip_submit(*, user: UserOrSystem, pip: PIP) -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
     pip_rules_check(pip)
@@ -424,7 +439,7 @@ def pip_submit(*, user, pip: PIP) -> PIP:
     return _move(pip, PIPStatus.PRESENTATO, user)
 
 
-def _require_reviewer(user, pip: PIP) -> None:
+def _require_reviewer(user: UserOrSystem, pip: PIP) -> None:
     if user is None:
         return
     if not PIP.objects.reviewable_by(user).filter(pk=pip.pk).exists():
@@ -439,7 +454,7 @@ class Approval:
 
 
 @transaction.atomic
-def pip_approve(*, user, pip: PIP, activate_step_4: bool = True) -> Approval:
+def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -> Approval:
     """Approve; the worker's involvement reaches STEP 4 (through the step service) if at STEP 3."""
     pip = _locked(pip)
     _require_reviewer(user, pip)
@@ -472,7 +487,7 @@ def pip_approve(*, user, pip: PIP, activate_step_4: bool = True) -> Approval:
 
 
 @transaction.atomic
-def pip_return(*, user, pip: PIP, note: str) -> PIP:
+def pip_return(*, user: UserOrSystem, pip: PIP, note: str) -> PIP:
     pip = _locked(pip)
     _require_reviewer(user, pip)
     if not note.strip():
@@ -486,14 +501,14 @@ def pip_return(*, user, pip: PIP, note: str) -> PIP:
 
 
 @transaction.atomic
-def pip_start(*, user, pip: PIP) -> PIP:
+def pip_start(*, user: UserOrSystem, pip: PIP) -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
     return _move(pip, PIPStatus.IN_CORSO, user)
 
 
 @transaction.atomic
-def pip_conclude(*, user, pip: PIP) -> PIP:
+def pip_conclude(*, user: UserOrSystem, pip: PIP) -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
     _move(pip, PIPStatus.CONCLUSO, user)
@@ -502,7 +517,7 @@ def pip_conclude(*, user, pip: PIP) -> PIP:
 
 
 @transaction.atomic
-def pip_withdraw(*, user, pip: PIP, note: str = "") -> PIP:
+def pip_withdraw(*, user: UserOrSystem, pip: PIP, note: str = "") -> PIP:
     pip = _locked(pip)
     _require_operator_staff(user, pip.dote.operator)
     return _move(pip, PIPStatus.RITIRATO, user, note)
@@ -511,7 +526,7 @@ def pip_withdraw(*, user, pip: PIP, note: str = "") -> PIP:
 @transaction.atomic
 def service_report(
     *,
-    user,
+    user: UserOrSystem,
     service: PIPService,
     delivered_hours: Decimal,
     delivered_cost: Decimal,
@@ -605,14 +620,18 @@ def network_is_valid(network: Network) -> bool:
     return all(check.ok for check in network_checks(network))
 
 
-def network_editable_check(user, network: Network) -> None:
+def network_editable_check(user: UserOrSystem, network: Network) -> None:
     if user is not None:
         ensure_editable(network, user)
 
 
 @transaction.atomic
 def network_save(
-    *, user, data: dict[str, Any], members: list[dict[str, Any]], network: Network | None = None
+    *,
+    user: UserOrSystem,
+    data: dict[str, Any],
+    members: list[dict[str, Any]],
+    network: Network | None = None,
 ) -> Network:
     """Create or change a network with its members (Region officials)."""
     if network is not None:
@@ -648,13 +667,15 @@ def network_save(
 # --- Reference data and certifications --------------------------------------------------------
 
 
-def _require_region(user) -> None:
+def _require_region(user: UserOrSystem) -> None:
     if not manages_reference_data(user):
         raise PermissionDenied(_("Measures and operators are managed by the Region."))
 
 
 @transaction.atomic
-def measure_save(*, user, data: dict[str, Any], measure: Measure | None = None) -> Measure:
+def measure_save(
+    *, user: UserOrSystem, data: dict[str, Any], measure: Measure | None = None
+) -> Measure:
     """Create or change a measure (Region officials)."""
     _require_region(user)
     measure = (
@@ -669,7 +690,7 @@ def measure_save(*, user, data: dict[str, Any], measure: Measure | None = None) 
 @transaction.atomic
 def operator_save(
     *,
-    user,
+    user: UserOrSystem,
     data: dict[str, Any],
     offices: list[dict[str, Any]] | None = None,
     operator: Operator | None = None,
@@ -696,10 +717,10 @@ def operator_save(
 
 
 @transaction.atomic
-def certification_record(*, user, pip: PIP, title: str, competences: str, certified_on: date):
+def certification_record(
+    *, user: UserOrSystem, pip: PIP, title: str, competences: str, certified_on: date
+) -> CompetenceCertification:
     """Competences certified at the end of a PIP's training, by the PIP's operator."""
-    from pal.models import CompetenceCertification
-
     _require_operator_staff(user, pip.dote.operator)
     if pip.status not in (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO):
         raise PALRuleRefused(

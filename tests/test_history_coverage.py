@@ -86,6 +86,7 @@ NO_HISTORIED_WRITES = {
     # The helpers every service writes through: covered by every scenario below.
     "crisi_portal.services.save_validated": "the save every scenario goes through",
     "crisi_portal.services.delete_recorded": "the delete the scenarios go through",
+    "crisi_portal.services.history_author": "names who and why on the row the scenarios save",
     "workers.retention.is_pseudonym": "a check",
     "workers.retention.old_history": "selects history rows",
     "workers.retention.pseudonym": "computes a pseudonym",

@@ -43,10 +43,71 @@ def test_every_model_change_has_its_migration():
     assert "No changes detected" in out.getvalue()
 
 
-def test_pre_commit_runs_ruff_djlint_the_migrations_check_and_lint_imports():
+def _mypy(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _typed_modules() -> list[Path]:
+    """What [tool.mypy] must check: every services.py and selectors.py, and scoping."""
+    found = {
+        path
+        for name in ("services.py", "selectors.py")
+        for path in ROOT.rglob(name)
+        if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+    }
+    return sorted(found | {ROOT / "crisi_portal" / "scoping.py"})
+
+
+def test_services_selectors_and_scoping_pass_mypy():
+    """`make typecheck`: mypy with django-stubs and djangorestframework-stubs, as configured in
+    pyproject.toml, on every services and selectors module (wherever it is) and scoping."""
+    result = _mypy()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    checked = re.search(r"Success: no issues found in (\d+) source files", result.stdout)
+    assert checked, output
+    assert int(checked.group(1)) == len(_typed_modules()), output
+
+
+def test_mypy_refuses_a_wrong_type_passed_to_a_service(tmp_path):
+    """The check bites: a caller passing a user name where a service wants the user (or
+    None, the system) fails, as does a service function left without annotations."""
+    snippet = tmp_path / "wrong_calls.py"
+    snippet.write_text(
+        "from cases.models import CrisisProcedure\n"
+        "from cases.services import procedure_update\n"
+        "\n"
+        "\n"
+        "def rename(procedure: CrisisProcedure) -> None:\n"
+        '    procedure_update(user="nucleo.bg", procedure=procedure, data={})\n'
+        "\n"
+        "\n"
+        "def untyped(user):\n"
+        "    return user\n",
+        encoding="utf-8",
+    )
+    # Its own cache: this run sees a module the project does not have.
+    result = _mypy("--cache-dir", str(tmp_path / "cache"), str(snippet))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert (
+        'Argument "user" to "procedure_update" has incompatible type "str"; '
+        'expected "User | None"  [arg-type]'
+    ) in output
+    assert "Function is missing a type annotation  [no-untyped-def]" in output
+    assert "Found 2 errors in 1 file" in output
+
+
+def test_pre_commit_runs_ruff_djlint_mypy_the_migrations_check_and_lint_imports():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
-    expected = {"ruff-check", "ruff-format", "djlint-django", "makemigrations-check"}
+    expected = {"ruff-check", "ruff-format", "djlint-django", "mypy", "makemigrations-check"}
     assert expected | {"lint-imports"} <= set(hooks)
     # The whole graph, not the files changed: an import elsewhere can close a loop.
     assert hooks["lint-imports"]["entry"].startswith(".venv/bin/lint-imports")
@@ -54,6 +115,15 @@ def test_pre_commit_runs_ruff_djlint_the_migrations_check_and_lint_imports():
     assert hooks["djlint-django"].get("args") == ["--lint"]
     entry = hooks["makemigrations-check"]["entry"]
     assert "makemigrations --check --dry-run" in entry
+    # The configuration's files, not only the changed ones: a model change can break a service.
+    assert hooks["mypy"]["entry"] == ".venv/bin/python -m mypy"
+    assert hooks["mypy"].get("pass_filenames") is False
+
+
+def test_make_typecheck_runs_mypy():
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^typecheck: venv\n\t\$\(VENV_PY\) -m mypy$", text, re.M)
+    assert "make typecheck" in text
 
 
 @pytest.mark.parametrize(

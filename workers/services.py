@@ -6,7 +6,7 @@ move is ``StepTransition.objects.latest_first()``, a measure in force ``Measure.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal.problems import ConflictError, DomainError
-from crisi_portal.scoping import acts_as_operator, ensure_editable, may_act_in
-from crisi_portal.services import save_validated
+from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
+from crisi_portal.services import history_author, save_validated
 from workers.enums import STEP_SHORT_LABELS, RuleCode, Step
 from workers.models import (
     TRANSITIONS,
@@ -28,6 +29,10 @@ from workers.models import (
     StepTransition,
     Worker,
 )
+
+if TYPE_CHECKING:
+    # Only for the checker: pal is built on workers, not the other way round.
+    from pal.models import Measure
 
 
 class StepMoveRefused(DomainError):
@@ -51,7 +56,7 @@ class BulkFailure:
 class BulkMoveRefused(DomainError):
     code = RuleCode.BULK_MOVE_REFUSED
 
-    def __init__(self, failures: list[BulkFailure]):
+    def __init__(self, failures: list[BulkFailure]) -> None:
         self.failures = failures
         super().__init__(
             ngettext(
@@ -75,27 +80,27 @@ def _label(step: str) -> str:
     return STEP_SHORT_LABELS[Step(step)] if step else "—"
 
 
-def _refuse_operators(user) -> None:
+def _refuse_operators(user: UserOrSystem) -> None:
     """Operators see their workers' involvements (and record outcomes) but the step model
     and the procedure data belong to the province's crisis unit."""
     if user is not None and acts_as_operator(user):
         raise PermissionDenied(_("Only the province's crisis unit moves workers between steps."))
 
 
-def _may_correct(user) -> bool:
+def _may_correct(user: UserOrSystem) -> bool:
     return user is None or user.is_admin or user.is_province_staff
 
 
 @transaction.atomic
 def involvement_move(
     *,
-    user,
+    user: UserOrSystem,
     involvement: Involvement,
     to: str,
     effective_date: date,
     reason: str = "",
     exemption_reason: ExemptionReason | None = None,
-    measure=None,
+    measure: "Measure | None" = None,
     expected_from: str | None = None,
 ) -> StepTransition:
     """Move one worker in the step model, or refuse with the rule that forbids it.
@@ -179,9 +184,7 @@ def involvement_move(
     transition.save()
     locked.current_step = to
     locked.current_step_since = effective_date
-    locked._change_reason = f"{_label(current)} → {_label(to)}"
-    if user is not None and user.is_authenticated:
-        locked._history_user = user
+    history_author(locked, user=user, reason=f"{_label(current)} → {_label(to)}")
     locked.save(update_fields=["current_step", "current_step_since", "updated_at"])
     involvement.current_step = to
     involvement.current_step_since = effective_date
@@ -190,13 +193,13 @@ def involvement_move(
 
 def involvements_move(
     *,
-    user,
+    user: UserOrSystem,
     involvements: list[Involvement],
     to: str,
     effective_date: date,
     reason: str = "",
     exemption_reason: ExemptionReason | None = None,
-    measure=None,
+    measure: "Measure | None" = None,
 ) -> list[StepTransition]:
     """Move many workers at once (e.g. after a group meeting): all of them or none.
 
@@ -239,10 +242,10 @@ def involvements_move(
 @transaction.atomic
 def involvement_create(
     *,
-    user,
+    user: UserOrSystem,
     worker: Worker,
-    procedure,
-    unit,
+    procedure: CrisisProcedure,
+    unit: ProductionUnit,
     cohort: Cohort | None = None,
     data: dict[str, Any] | None = None,
     taken_in_charge_on: date | None = None,
@@ -273,7 +276,9 @@ def involvement_create(
 
 
 @transaction.atomic
-def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) -> Involvement:
+def involvement_update(
+    *, user: UserOrSystem, involvement: Involvement, data: dict[str, Any]
+) -> Involvement:
     locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
     if user is not None:
         _refuse_operators(user)
@@ -301,7 +306,14 @@ def involvement_update(*, user, involvement: Involvement, data: dict[str, Any]) 
 
 
 @transaction.atomic
-def cohort_create(*, user, procedure, name: str, unit=None, notes: str = "") -> Cohort:
+def cohort_create(
+    *,
+    user: UserOrSystem,
+    procedure: CrisisProcedure,
+    name: str,
+    unit: ProductionUnit | None = None,
+    notes: str = "",
+) -> Cohort:
     if user is not None and not user.is_admin:
         province = unit.province_id if unit is not None else procedure.lead_province_id
         if not may_act_in(user, province):
@@ -314,7 +326,7 @@ def cohort_create(*, user, procedure, name: str, unit=None, notes: str = "") -> 
 
 
 @transaction.atomic
-def cohort_assign(*, user, cohort: Cohort, involvements: list[Involvement]) -> int:
+def cohort_assign(*, user: UserOrSystem, cohort: Cohort, involvements: list[Involvement]) -> int:
     """Put workers into a cohort of their own procedure."""
     if user is not None:
         ensure_editable(cohort, user)
@@ -331,14 +343,15 @@ def cohort_assign(*, user, cohort: Cohort, involvements: list[Involvement]) -> i
         raise PermissionDenied(_("Some of these workers are not in your provinces."))
     for involvement in Involvement.objects.filter(pk__in=ids):
         involvement.cohort = cohort
-        if user is not None and user.is_authenticated:
-            involvement._history_user = user
+        history_author(involvement, user=user)
         involvement.save(update_fields=["cohort", "updated_at"])
     return len(ids)
 
 
 @transaction.atomic
-def outcome_record(*, user, involvement: Involvement, data: dict[str, Any]) -> Outcome:
+def outcome_record(
+    *, user: UserOrSystem, involvement: Involvement, data: dict[str, Any]
+) -> Outcome:
     """Record (or correct) where the worker ended up."""
     locked = Involvement.objects.select_for_update().get(pk=involvement.pk)
     if user is not None:
