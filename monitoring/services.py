@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Province
 from crisi_portal.problems import DomainError
+from crisi_portal.replica import replica_reads
 from crisi_portal.scoping import may_request_report
 from monitoring import reports
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
@@ -168,7 +169,8 @@ def report_run_produce(run_id: int) -> ReportRun | None:
     try:
         with translation.override(settings.LANGUAGE_CODE):
             period = run.period_obj
-            data = reports.build(run.kind, period, run.province_id)
+            with replica_reads():
+                data = reports.build(run.kind, period, run.province_id)
             rendered = render_document(data, run.format, scope_label=run.scope_label, period=period)
         name, digest = report_run_store(run, rendered.content)
     except Exception as exc:

@@ -8,6 +8,7 @@ against the project itself.
 
 import importlib
 import json
+import os
 import re
 import shlex
 import tomllib
@@ -374,3 +375,24 @@ def test_sqlite_keeps_django_defaults_of_one_connection_per_request():
     assert _database_settings(DATABASE_URL="sqlite:////tmp/crisi.sqlite3") == {
         "ENGINE": "django.db.backends.sqlite3"
     }
+
+
+def load_gunicorn_config(monkeypatch, **environ) -> dict:
+    """gunicorn.conf.py executed as gunicorn does, with ``environ`` set."""
+    for name in ("GUNICORN_WORKERS", "GUNICORN_MAX_REQUESTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    namespace: dict = {}
+    path = ROOT / "gunicorn.conf.py"
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_gunicorn_workers_follow_the_cores_unless_set(monkeypatch):
+    config = load_gunicorn_config(monkeypatch)
+    assert config["workers"] == 2 * len(os.sched_getaffinity(0)) + 1
+    assert config["default_workers"](4) == 9
+    assert load_gunicorn_config(monkeypatch, GUNICORN_WORKERS="5")["workers"] == 5
+    recycled = load_gunicorn_config(monkeypatch, GUNICORN_MAX_REQUESTS="1000")
+    assert (recycled["max_requests"], recycled["max_requests_jitter"]) == (1000, 100)

@@ -104,6 +104,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Read replica (issue #12): with DATABASE_REPLICA_URL set (a streaming replica of the primary,
+# same options), dashboards, the cruscotto and report data read the domain apps from it
+# (crisi_portal/replica.py); every write and all accounts data stay on the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db("DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_READ_REPLICA = "replica" if "replica" in DATABASES else None
+DATABASE_ROUTERS = ["crisi_portal.replica.ReplicaRouter"]
+
 AUTH_USER_MODEL = "crisi_portal.User"
 
 # Login lockout (django-axes, ASVS V6.3): a (username, address) pair is locked after
