@@ -51,7 +51,7 @@ help:
 	@echo "make run       migrate, load demo data and serve on http://127.0.0.1:8000 (DJANGO_DEBUG=1)"
 	@echo "make test      run the test suite on every core, with the coverage floor"
 	@echo "               (PYTEST_ARGS='...' passes options to pytest; PYTEST_WORKERS=0: one process)"
-	@echo "make lint      ruff check + ruff format --check"
+	@echo "make lint      ruff check + ruff format --check + lint-imports (the layers)"
 	@echo "make fmt       ruff check --fix + ruff format"
 	@echo "make messages  update and compile the it/en translation catalogues"
 	@echo "make lock      regenerate requirements.lock (hashes) from pyproject.toml"
@@ -112,6 +112,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .

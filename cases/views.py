@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
 from cases import interchange, services
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
@@ -22,6 +22,7 @@ from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, Uni
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import procedure_history
 from crisi_portal.forms import add_service_errors
+from crisi_portal.listing import FilteredListView
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from crisi_portal.throttling import throttle_import_page
@@ -31,33 +32,6 @@ from crisi_portal.uploads import stash_upload, take_upload
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
 PROCEDURE_FIELD_MAP = {"company": "company_tax_code"}
-
-
-class FilteredListView(ScopedViewMixin, ListView):
-    """A list filtered by the same FilterSet the API uses; htmx gets just the results."""
-
-    filterset_class = None
-    paginate_by = 25
-    partial_template_name = None
-
-    def get_queryset(self):
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=super().get_queryset(), request=self.request
-        )
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            return self.filterset.queryset.none()
-        return self.filterset.qs
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["filterset"] = self.filterset
-        context["current_ordering"] = self.request.GET.get("ordering", "")
-        return context
-
-    def get_template_names(self):
-        if self.request.htmx and self.partial_template_name:
-            return [self.partial_template_name]
-        return super().get_template_names()
 
 
 class ProcedureListView(FilteredListView):
@@ -105,17 +79,8 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
             history=procedure_history(procedure),
-            step_counts=_step_counts(procedure, user),
         )
         return context
-
-
-def _step_counts(procedure: CrisisProcedure, user) -> list[tuple[str, str, int]]:
-    """Workers of the procedure the user sees, per current step."""
-    from workers.models import Involvement
-    from workers.selectors import step_tiles
-
-    return step_tiles(Involvement.objects.visible_to(user).filter(procedure=procedure))
 
 
 def _render_procedure_form(request, context, status=200):

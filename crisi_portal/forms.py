@@ -4,6 +4,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models.fields import BLANK_CHOICE_LABEL
+from django.utils.translation import gettext as _
+
+from crisi_portal.problems import DomainError
 
 # Django's own blank labels; its "- Select an option -" has no Italian translation yet.
 DEFAULT_EMPTY_LABELS = ("", "---------", BLANK_CHOICE_LABEL)
@@ -53,6 +56,24 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map=Non
     for field, errors in exc.error_dict.items():
         name = field_map.get(field, field)
         form.add_error(name if name in form.fields else None, errors)
+
+
+def add_refusal(form: forms.BaseForm, exc: Exception, *, field_map=None, fallback=None) -> None:
+    """A service's refusal on the form: on the field it names when the form has it, else on top.
+
+    The one handler of every HTML view (STYLE.md, "errors are part of the interface"): a
+    ``DomainError`` names its field, a ``ValidationError`` its fields, anything else (a
+    ``PermissionDenied``) goes on top with its text, or ``fallback`` when it has none.
+    ``field_map`` renames a service's field to the form's (``{"province": "scope"}``).
+    """
+    field_map = field_map or {}
+    if isinstance(exc, DomainError):
+        name = field_map.get(exc.field, exc.field)
+        form.add_error(name if name in form.fields else None, exc.message)
+    elif isinstance(exc, ValidationError):
+        add_service_errors(form, exc, field_map)
+    else:
+        form.add_error(None, str(exc) or fallback or _("You cannot do this."))
 
 
 class LoginForm(StyledFormMixin, AuthenticationForm):

@@ -7,9 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.roles import Role
-from workers.validators import validate_fiscal_code
 
 
 class User(AbstractUser):

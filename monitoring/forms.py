@@ -156,8 +156,3 @@ class ReportRequestForm(StyledFormMixin, forms.Form):
             "province": None if data["scope"] == selectors.REGIONAL else data["scope"],
             "fmt": data["format"],
         }
-
-    def add_refusal(self, exc) -> None:
-        """A service refusal (``ReportRequestRefused``) on the field it names."""
-        name = self.SERVICE_FIELDS.get(exc.field, exc.field)
-        self.add_error(name if name in self.fields else None, exc.message)

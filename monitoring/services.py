@@ -15,6 +15,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
@@ -36,6 +37,9 @@ from monitoring.periods import Period, PeriodError
 from monitoring.renderers import render_document
 
 log = logging.getLogger(__name__)
+
+# The Celery task that produces a run (``monitoring.tasks.generate_report``), sent by name.
+GENERATE_REPORT_TASK = "monitoring.tasks.generate_report"
 
 
 class ReportRequestRefused(DomainError):
@@ -135,7 +139,10 @@ def report_run_create_version(**fields) -> ReportRun:
 
 
 def report_run_enqueue(run: ReportRun, countdown: int | None = None) -> None:
-    from monitoring.tasks import generate_report
+    # The task is taken from Celery's registry by its name: ``monitoring.tasks`` imports this
+    # module, so importing it back would close a loop (docs/adr/0006-layers.md). The app's
+    # ready() registers it in every process, so eager mode (tests, ``make run``) still runs it.
+    generate_report = current_app.tasks[GENERATE_REPORT_TASK]
 
     def send():
         result = generate_report.apply_async(args=[run.pk], countdown=countdown)

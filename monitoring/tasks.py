@@ -24,7 +24,7 @@ TRANSIENT = (OperationalError, InterfaceError)
     soft_time_limit=settings.REPORT_TIME_LIMIT - 30,
     time_limit=settings.REPORT_TIME_LIMIT,
 )
-def generate_report(self, run_id: int) -> str:
+def generate_report(self, run_id: int) -> str:  # services.GENERATE_REPORT_TASK
     """Produce the document of ReportRun ``run_id``; a second delivery finds it taken and stops."""
     try:
         run = services.report_run_produce(run_id)

@@ -9,10 +9,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.forms import DateInput, StyledFormMixin
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from pal.enums import Delivery, ServiceKind
 from pal.models import Dote, Measure, Operator
-from workers.validators import validate_fiscal_code
 
 
 class MoneyInput(forms.NumberInput):

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from cases import services as cases_services
 from cases.models import CompanyChangeProposal
-from crisi_portal import retention
 from crisi_portal.models import ApiToken
 from pal import services as pal_services
 from pal.enums import DoteStatus, MemberKind, PIPStatus
@@ -40,6 +39,7 @@ from tests.cases.factories import (
 from tests.factories import UserFactory
 from tests.pal.factories import NetworkFactory, measure, pip_with_service, service
 from tests.workers.factories import CohortFactory, InvolvementFactory, WorkerFactory
+from workers import retention
 from workers import services as workers_services
 from workers.enums import OutcomeKind, Step
 
@@ -49,7 +49,7 @@ SERVICE_MODULES = (
     "pal.services",
     "monitoring.services",
     "crisi_portal.services",
-    "crisi_portal.retention",
+    "workers.retention",
 )
 
 # Services that write no historied model, and why.
@@ -86,11 +86,11 @@ NO_HISTORIED_WRITES = {
     # The helpers every service writes through: covered by every scenario below.
     "crisi_portal.services.save_validated": "the save every scenario goes through",
     "crisi_portal.services.delete_recorded": "the delete the scenarios go through",
-    "crisi_portal.retention.is_pseudonym": "a check",
-    "crisi_portal.retention.old_history": "selects history rows",
-    "crisi_portal.retention.pseudonym": "computes a pseudonym",
-    "crisi_portal.retention.workers_to_pseudonymise": "selects workers",
-    "crisi_portal.retention.years_before": "date arithmetic",
+    "workers.retention.is_pseudonym": "a check",
+    "workers.retention.old_history": "selects history rows",
+    "workers.retention.pseudonym": "computes a pseudonym",
+    "workers.retention.workers_to_pseudonymise": "selects workers",
+    "workers.retention.years_before": "date arithmetic",
 }
 
 DAY = datetime.date(2025, 5, 2)
@@ -440,11 +440,11 @@ SCENARIOS = {
     "pal.services.network_save (new)": _network_create,
     "pal.services.measure_save": _measure_save,
     "pal.services.operator_save": _operator_save,
-    "crisi_portal.retention.retention_run": _retention_run,
+    "workers.retention.retention_run": _retention_run,
 }
 
 # Scenarios whose history rows name no user: the monthly task acts for nobody.
-SYSTEM_SCENARIOS = {"crisi_portal.retention.retention_run"}
+SYSTEM_SCENARIOS = {"workers.retention.retention_run"}
 
 
 def public_services() -> set[str]:

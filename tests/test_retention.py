@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from cases.enums import Status
 from cases.models import CrisisProcedure
-from crisi_portal.retention import PSEUDONYM_NAME, pseudonym
 from monitoring.periods import Period
 from monitoring.reports import annual, bimonthly, quarterly
 from tests.monitoring import builders
 from tests.workers.factories import InvolvementFactory
 from workers.enums import OutcomeKind, Step
 from workers.models import Involvement, PersonalDataAccess, Worker
+from workers.retention import PSEUDONYM_NAME, pseudonym
 
 NOW = timezone.now()
 LONG_AGO = NOW - datetime.timedelta(days=3 * 365)
@@ -185,10 +185,10 @@ def test_a_worker_arriving_later_with_the_real_fiscal_code_does_not_collide(worl
 
 def test_the_monthly_task_is_scheduled_and_runs(world, settings):
     from crisi_portal.celery import app
-    from crisi_portal.tasks import retention
+    from workers.tasks import retention
 
     entry = settings.CELERY_BEAT_SCHEDULE["retention"]
-    assert entry["task"] == retention.name == "crisi_portal.tasks.retention"
+    assert entry["task"] == retention.name == "workers.tasks.retention"
     assert entry["schedule"].day_of_month == {2}
     app.loader.import_default_modules()
     assert retention.name in app.tasks

@@ -43,10 +43,14 @@ def test_every_model_change_has_its_migration():
     assert "No changes detected" in out.getvalue()
 
 
-def test_pre_commit_runs_ruff_djlint_and_the_migrations_check():
+def test_pre_commit_runs_ruff_djlint_the_migrations_check_and_lint_imports():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
-    assert {"ruff-check", "ruff-format", "djlint-django", "makemigrations-check"} <= set(hooks)
+    expected = {"ruff-check", "ruff-format", "djlint-django", "makemigrations-check"}
+    assert expected | {"lint-imports"} <= set(hooks)
+    # The whole graph, not the files changed: an import elsewhere can close a loop.
+    assert hooks["lint-imports"]["entry"].startswith(".venv/bin/lint-imports")
+    assert hooks["lint-imports"]["pass_filenames"] is False
     assert hooks["djlint-django"].get("args") == ["--lint"]
     entry = hooks["makemigrations-check"]["entry"]
     assert "makemigrations --check --dry-run" in entry

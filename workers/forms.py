@@ -4,9 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.upload_guard import UploadRefused, check_size
-from pal.models import Measure
 from workers.enums import Step
-from workers.models import Cohort, ExemptionReason, Involvement, Outcome, allowed_targets
+from workers.models import (
+    Cohort,
+    ExemptionReason,
+    Involvement,
+    Outcome,
+    allowed_targets,
+    measure_model,
+)
 
 
 class MoveFieldsMixin(forms.Form):
@@ -22,7 +28,7 @@ class MoveFieldsMixin(forms.Form):
     )
     measure = forms.ModelChoiceField(
         label=_("Measure activated"),
-        queryset=Measure.objects.filter(is_active=True),
+        queryset=measure_model().objects.filter(is_active=True),
         required=False,
         help_text=_("Required for STEP 4."),
     )

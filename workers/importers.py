@@ -28,14 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.interchange import RowError
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, RowCap, check_bytes, open_xlsx, xlsx_rows
 from workers.enums import IncomeSupport, Sex
 from workers.models import Cohort, Involvement, Worker
 from workers.services import cohort_create, involvement_create, involvement_update
-from workers.validators import validate_fiscal_code
 
 __all__ = [
     "COLUMN_SYNONYMS",

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.history import AuditedModel
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
     STEP_SHORT_LABELS,
@@ -18,7 +18,6 @@ from workers.enums import (
     Sex,
     Step,
 )
-from workers.validators import validate_fiscal_code
 
 
 class MoveKind(models.TextChoices):
@@ -197,11 +196,10 @@ class InvolvementQuerySet(ScopedQuerySet):
         return self.filter(unit__province__in=list(codes))
 
     def for_operator(self, operator_id):
-        from pal.models import Dote
-
-        return self.filter(
-            Exists(Dote.objects.filter(involvement=OuterRef("pk"), operator_id=operator_id))
-        )
+        # A worker is an operator's when a Dote (pal, a layer above) ties them: the Dote model
+        # is reached through its reverse relation, never imported (docs/adr/0006-layers.md).
+        doti = self.model._meta.get_field("doti").related_model._default_manager
+        return self.filter(Exists(doti.filter(involvement=OuterRef("pk"), operator_id=operator_id)))
 
     def editable_by_operator(self, operator_id):
         # Operators record outcomes of the workers who chose them; steps stay with the province.
@@ -390,6 +388,15 @@ class StepTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_step or '—'} → {self.to_step} ({self.effective_date})"
+
+
+def measure_model() -> type[models.Model]:
+    """``pal.Measure``, which a move to STEP 4 names.
+
+    ``pal`` sits above ``workers`` (docs/adr/0006-layers.md): its model is taken from the app
+    registry through the foreign key that names it, never imported.
+    """
+    return StepTransition._meta.get_field("measure").related_model
 
 
 class OutcomeQuerySet(ScopedQuerySet):

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from cases.models import CrisisProcedure, ProductionUnit
-from crisi_portal.forms import add_service_errors
+from crisi_portal.forms import add_refusal, add_service_errors
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
@@ -56,11 +56,6 @@ def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
             required=False,
             widget=forms.Select(attrs={"class": "form-select"}),
         )
-
-
-def _move_error_form(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 class ProcedureWorkersView(ScopedViewMixin, View):
@@ -183,10 +178,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
                 )
             except services.BulkMoveRefused as exc:
                 failures = exc.failures
-            except DomainError as exc:
-                _move_error_form(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc) or _("You cannot move these workers."))
+            except (DomainError, PermissionDenied) as exc:
+                add_refusal(form, exc, fallback=_("You cannot move these workers."))
             else:
                 messages.success(
                     request,
@@ -273,10 +266,8 @@ class InvolvementMoveView(ScopedViewMixin, View):
                     measure=data["measure"],
                     expected_from=data["expected_from"],
                 )
-            except DomainError as exc:
-                _move_error_form(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc) or _("You cannot move this worker."))
+            except (DomainError, PermissionDenied) as exc:
+                add_refusal(form, exc, fallback=_("You cannot move this worker."))
             else:
                 text = _("%(worker)s moved to %(step)s.") % {
                     "worker": involvement.worker

@@ -319,7 +319,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Retention (privacy, issue #9): monthly, at night.
     "retention": {
-        "task": "crisi_portal.tasks.retention",
+        "task": "workers.tasks.retention",
         "schedule": crontab(minute=0, hour=3, day_of_month=2),
     },
 }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from crisi_portal.forms import add_refusal
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin, may_request_report, readable_provinces
 from monitoring import selectors, services
@@ -82,7 +83,7 @@ class ReportListView(ReportRunMixin, ListView):
                     **form.request_arguments(), trigger=Trigger.USER, user=request.user
                 )
             except services.ReportRequestRefused as exc:
-                form.add_refusal(exc)
+                add_refusal(form, exc, field_map=form.SERVICE_FIELDS)
             else:
                 messages.success(
                     request,

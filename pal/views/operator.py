@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from crisi_portal.forms import add_service_errors
+from crisi_portal.forms import add_refusal
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from pal import selectors, services
@@ -82,12 +82,6 @@ def _pips(user):
             "dote__involvement__procedure__company",
         )
     )
-
-
-def _refusal_on_form(form, exc: PALRuleRefused, field_map=None) -> None:
-    """A rule's refusal on the field it names, or on top of the form."""
-    field = (field_map or {}).get(exc.field, exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 def _budget(dote: Dote, total: Decimal) -> dict:
@@ -206,10 +200,8 @@ class WorkerFindView(ScopedViewMixin, View):
                     valid_from=data["valid_from"],
                     valid_until=data["valid_until"],
                 )
-            except PALRuleRefused as exc:
-                _refusal_on_form(form, exc)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
+            except (PALRuleRefused, ValidationError) as exc:
+                add_refusal(form, exc)
             else:
                 messages.success(
                     request,
@@ -313,10 +305,8 @@ class PIPFormView(ScopedViewMixin, View):
                     services=formset.services(),
                     pip=pip,
                 )
-            except PALRuleRefused as exc:
-                _refusal_on_form(form, exc)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
+            except (PALRuleRefused, ValidationError) as exc:
+                add_refusal(form, exc)
             else:
                 if saved.status == PIPStatus.RESTITUITO:
                     text = _("Changes saved. Submit the PIP again when the province's note is met.")
@@ -472,7 +462,7 @@ class ServiceReportView(ScopedViewMixin, View):
             try:
                 services.service_report(user=request.user, service=service, **form.cleaned_data)
             except PALRuleRefused as exc:
-                _refusal_on_form(form, exc)
+                add_refusal(form, exc)
             else:
                 messages.success(
                     request,
@@ -509,10 +499,8 @@ class CertificationCreateView(ScopedViewMixin, View):
         if form.is_valid():
             try:
                 services.certification_record(user=request.user, pip=pip, **form.cleaned_data)
-            except PALRuleRefused as exc:
-                _refusal_on_form(form, exc)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
+            except (PALRuleRefused, ValidationError) as exc:
+                add_refusal(form, exc)
             else:
                 messages.success(request, _("Competence certification recorded."))
                 return redirect(pip)

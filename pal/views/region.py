@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from cases.views import FilteredListView
-from crisi_portal.forms import add_service_errors
+from crisi_portal.forms import add_refusal
+from crisi_portal.listing import FilteredListView
 from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
@@ -33,16 +33,6 @@ from pal.models import Measure, Network, NetworkMember, Operator, OperatorOffice
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 REGION = frozenset({Role.REGION_OFFICIAL})
-
-
-def _refusal_to_form(form, exc: Exception) -> None:
-    """A service's refusal on the field it names, or on top of the form."""
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    elif isinstance(exc, ValidationError):
-        add_service_errors(form, exc)
-    else:
-        form.add_error(None, str(exc) or _("You cannot do this."))
 
 
 def _region_manages(user) -> bool:
@@ -95,7 +85,7 @@ class MeasureFormView(ScopedViewMixin, View):
                     user=request.user, data=form.cleaned_data, measure=measure
                 )
             except (DomainError, ValidationError, PermissionDenied) as exc:
-                _refusal_to_form(form, exc)
+                add_refusal(form, exc)
             else:
                 messages.success(request, _("Measure %(name)s saved.") % {"name": saved.name})
                 return redirect(reverse("pal:measure_list"))
@@ -156,7 +146,7 @@ class OperatorFormView(ScopedViewMixin, View):
                     operator=operator,
                 )
             except (DomainError, ValidationError, PermissionDenied) as exc:
-                _refusal_to_form(form, exc)
+                add_refusal(form, exc)
             else:
                 messages.success(request, _("Operator %(name)s saved.") % {"name": saved.name})
                 return redirect(reverse("pal:operator_list"))
@@ -280,7 +270,7 @@ class NetworkFormView(ScopedViewMixin, View):
                     network=network,
                 )
             except (DomainError, ValidationError, PermissionDenied) as exc:
-                _refusal_to_form(form, exc)
+                add_refusal(form, exc)
             else:
                 if services.network_is_valid(saved):
                     messages.success(request, _("Network saved: every check is met."))

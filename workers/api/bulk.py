@@ -18,11 +18,10 @@ from rest_framework import serializers
 
 from crisi_portal import api_fields
 from crisi_portal.bulk import BULK_MAX_ITEMS, BulkRefused
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.problems import flatten_errors
 from workers.enums import IncomeSupport, Sex
 from workers.importers import COLUMN_SYNONYMS, HEADER_INDEX, _normalise_header, import_workers
-from workers.validators import validate_fiscal_code
 
 ITEM_FIELDS = (
     "fiscal_code",

@@ -6,9 +6,8 @@ from rest_framework import serializers
 
 from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal import api_fields
-from crisi_portal.identifiers import normalise_tax_code
+from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
-from pal.models import Measure
 from workers import services
 from workers.enums import EducationLevel, Step
 from workers.models import (
@@ -21,9 +20,9 @@ from workers.models import (
     StepTransition,
     Worker,
     allowed_targets,
+    measure_model,
 )
 from workers.selectors import can_see_identity
-from workers.validators import validate_fiscal_code
 
 
 class StepField(serializers.ChoiceField):
@@ -303,7 +302,7 @@ class MoveSerializer(serializers.Serializer):
     )
     measure = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Measure.objects.all(),
+        queryset=measure_model().objects.all(),
         required=False,
         allow_null=True,
         default=None,

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import simple_history.models
-import workers.validators
+import crisi_portal.identifiers
 from django.conf import settings
 from django.db import migrations, models
 
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
             name='HistoricalWorker',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('fiscal_code', models.CharField(db_index=True, max_length=16, validators=[workers.validators.validate_fiscal_code], verbose_name='fiscal code')),
+                ('fiscal_code', models.CharField(db_index=True, max_length=16, validators=[crisi_portal.identifiers.validate_fiscal_code], verbose_name='fiscal code')),
                 ('last_name', models.CharField(max_length=100, verbose_name='last name')),
                 ('first_name', models.CharField(max_length=100, verbose_name='first name')),
                 ('birth_date', models.DateField(verbose_name='birth date')),
@@ -196,7 +196,7 @@ class Migration(migrations.Migration):
             name='Worker',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fiscal_code', models.CharField(max_length=16, unique=True, validators=[workers.validators.validate_fiscal_code], verbose_name='fiscal code')),
+                ('fiscal_code', models.CharField(max_length=16, unique=True, validators=[crisi_portal.identifiers.validate_fiscal_code], verbose_name='fiscal code')),
                 ('last_name', models.CharField(max_length=100, verbose_name='last name')),
                 ('first_name', models.CharField(max_length=100, verbose_name='first name')),
                 ('birth_date', models.DateField(verbose_name='birth date')),

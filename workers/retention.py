@@ -37,6 +37,8 @@ from workers.models import Involvement, PersonalDataAccess, Worker
 # never collide with a worker who arrives later, and still fits the column's constraint.
 PSEUDONYM_PREFIX = "00"
 PSEUDONYM_NAME = "ANONIMO"
+# The key of every pseudonym made so far: it keeps the module's first name, or a worker
+# pseudonymised again would get another one.
 PSEUDONYM_SALT = "crisi_portal.retention.pseudonym"
 PSEUDONYMISED_REASON = "retention: pseudonymised"
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from crisi_portal.retention import retention_run
+from workers.retention import retention_run
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
-"""Celery tasks of the portal itself."""
+"""Celery tasks of the workers app."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from crisi_portal.retention import retention_run
+from workers.retention import retention_run
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3)
