@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # The Celery task that produces a run (``monitoring.tasks.generate_report``), sent by name.
 GENERATE_REPORT_TASK = "monitoring.tasks.generate_report"
+# The task that mails the recipients a link once a run succeeded.
+REPORT_READY_NOTIFY_TASK = "monitoring.tasks.report_ready_notify"
 
 
 class ReportRequestRefused(DomainError):
@@ -194,7 +196,10 @@ def report_run_produce(run_id: int) -> ReportRun | None:
         )
         if updated:
             run.refresh_from_db()
-            transaction.on_commit(lambda: report_run_notify(run))
+            # On the e-mail queue: a slow or failing mail server neither holds a report worker
+            # nor fails the run; the task retries on its own.
+            notify = current_app.tasks[REPORT_READY_NOTIFY_TASK]
+            transaction.on_commit(lambda: notify.delay(run.pk))
     log.info(
         "report run %s (%s) produced in %.2fs, %d bytes",
         run.pk,
