@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -122,8 +122,11 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
         .order_by()
         .values(province=F("unit__province"), days=DaysBetween("activated", "started"))
     )
+    # Compiled for, and run on, the database the queryset reads from (the replica inside
+    # crisi_portal.replica.replica_reads()).
+    connection = connections[per_worker.db]
     try:
-        inner, params = per_worker.query.sql_with_params()
+        inner, params = per_worker.query.get_compiler(connection=connection).as_sql()
     except EmptyResultSet:  # e.g. a province officer asking for another province
         return {}
     if connection.vendor == "postgresql":

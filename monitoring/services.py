@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Province
 from crisi_portal.problems import DomainError
+from crisi_portal.replica import replica_reads
 from crisi_portal.scoping import UserOrSystem, may_request_report
 from monitoring import reports
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # The Celery task that produces a run (``monitoring.tasks.generate_report``), sent by name.
 GENERATE_REPORT_TASK = "monitoring.tasks.generate_report"
+# The task that mails the recipients a link once a run succeeded.
+REPORT_READY_NOTIFY_TASK = "monitoring.tasks.report_ready_notify"
 
 
 class ReportRequestRefused(DomainError):
@@ -176,7 +179,8 @@ def report_run_produce(run_id: int) -> ReportRun | None:
     try:
         with translation.override(settings.LANGUAGE_CODE):
             period = run.period_obj
-            data = reports.build(run.kind, period, run.province_id)
+            with replica_reads():
+                data = reports.build(run.kind, period, run.province_id)
             rendered = render_document(data, run.format, scope_label=run.scope_label, period=period)
         name, digest = report_run_store(run, rendered.content)
     except Exception as exc:
@@ -193,7 +197,10 @@ def report_run_produce(run_id: int) -> ReportRun | None:
         )
         if updated:
             run.refresh_from_db()
-            transaction.on_commit(lambda: report_run_notify(run))
+            # On the e-mail queue: a slow or failing mail server neither holds a report worker
+            # nor fails the run; the task retries on its own.
+            notify = current_app.tasks[REPORT_READY_NOTIFY_TASK]
+            transaction.on_commit(lambda: notify.delay(run.pk))
     log.info(
         "report run %s (%s) produced in %.2fs, %d bytes",
         run.pk,

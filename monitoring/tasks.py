@@ -1,12 +1,15 @@
 """Celery tasks of the report engine. Each takes ids or plain values, never model instances."""
 
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from monitoring import services
+from monitoring.enums import RunStatus
+from monitoring.models import ReportRun
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,26 @@ def generate_report(self, run_id: int) -> str:  # services.GENERATE_REPORT_TASK
         log.exception("report run %s failed", run_id)
         return "failed"
     return "done" if run is not None else "skipped"
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, OSError, *TRANSIENT),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def report_ready_notify(run_id: int) -> int:
+    """Mail the recipients of succeeded run ``run_id`` a link to it; the number of messages.
+
+    A mail server that refuses or cannot be reached is retried with a growing wait (30 s up
+    to 30 min, about two hours in all); the run itself is done either way."""
+    run = (
+        ReportRun.objects.select_related("province")
+        .filter(pk=run_id, status=RunStatus.SUCCEEDED)
+        .first()
+    )
+    return services.report_run_notify(run) if run is not None else 0
 
 
 @shared_task(acks_late=True)

@@ -8,6 +8,7 @@ against the project itself.
 
 import importlib
 import json
+import os
 import re
 import shlex
 import tomllib
@@ -26,7 +27,8 @@ CI_RUN = ROOT / ".ci" / "run"
 SETTINGS_BASE = ROOT / "crisi_portal" / "settings" / "base.py"
 PYPROJECT = ROOT / "pyproject.toml"
 
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "worker-reports", "beat")
+CELERY_WORKERS = ("worker", "worker-reports")
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +79,18 @@ def import_target(target):
 
 
 def test_compose_has_exactly_the_expected_services(compose):
-    assert set(compose["services"]) == {"web", "worker", "beat", "db", "redis"}
+    assert set(compose["services"]) == {"web", "worker", "worker-reports", "beat", "db", "redis"}
 
 
-@pytest.mark.parametrize("name", ["worker", "beat"])
+@pytest.mark.parametrize("name", [*CELERY_WORKERS, "beat"])
 def test_celery_app_named_in_compose_is_importable(compose, name):
     from celery import Celery
     from celery.app.utils import find_app
 
     words = command_words(compose["services"][name])
     assert words[0] == "celery", words
-    assert name in words, f"{name} service does not run `celery ... {name}`: {words}"
+    role = "beat" if name == "beat" else "worker"
+    assert role in words, f"{name} service does not run `celery ... {role}`: {words}"
     app_name = words[words.index("-A") + 1]
 
     app = find_app(app_name)  # what `celery -A <app_name>` itself does
@@ -163,13 +166,14 @@ def test_app_services_wait_for_healthy_db_and_redis(compose):
 def test_web_and_worker_share_the_media_volume(compose, common_env):
     media_root = common_env["MEDIA_ROOT"]
     mounts = {}
-    for name in ("web", "worker"):
+    for name in ("web", *CELERY_WORKERS):
         mounts[name] = {
             v.split(":")[0]
             for v in compose["services"][name].get("volumes", [])
             if v.split(":")[1] == media_root
         }
-    assert mounts["web"] and mounts["web"] == mounts["worker"]
+    assert mounts["web"]
+    assert all(mounts[name] == mounts["web"] for name in CELERY_WORKERS), mounts
 
 
 def test_docker_image_python_satisfies_requires_python():
@@ -374,3 +378,58 @@ def test_sqlite_keeps_django_defaults_of_one_connection_per_request():
     assert _database_settings(DATABASE_URL="sqlite:////tmp/crisi.sqlite3") == {
         "ENGINE": "django.db.backends.sqlite3"
     }
+
+
+def load_gunicorn_config(monkeypatch, **environ) -> dict:
+    """gunicorn.conf.py executed as gunicorn does, with ``environ`` set."""
+    for name in ("GUNICORN_WORKERS", "GUNICORN_MAX_REQUESTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    namespace: dict = {}
+    path = ROOT / "gunicorn.conf.py"
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_gunicorn_workers_follow_the_cores_unless_set(monkeypatch):
+    config = load_gunicorn_config(monkeypatch)
+    assert config["workers"] == 2 * len(os.sched_getaffinity(0)) + 1
+    assert config["default_workers"](4) == 9
+    assert load_gunicorn_config(monkeypatch, GUNICORN_WORKERS="5")["workers"] == 5
+    recycled = load_gunicorn_config(monkeypatch, GUNICORN_MAX_REQUESTS="1000")
+    assert (recycled["max_requests"], recycled["max_requests_jitter"]) == (1000, 100)
+
+
+def worker_queues(service) -> set[str]:
+    words = command_words(service)
+    for i, word in enumerate(words):
+        if word in ("-Q", "--queues"):
+            return set(words[i + 1].split(","))
+        if word.startswith("--queues="):
+            return set(word.split("=", 1)[1].split(","))
+    return set()
+
+
+@pytest.mark.django_db  # Celery's Django fix-up checks connections when it loads the tasks
+def test_every_queue_has_exactly_one_compose_worker_and_every_task_a_queue(compose):
+    """CELERY_TASK_QUEUES against the workers of docker-compose.yml, and every task of the
+    project routed to a declared queue: a task sent to a queue nobody consumes waits forever."""
+    from django.conf import settings
+
+    from crisi_portal.celery import app
+
+    declared = {queue.name for queue in settings.CELERY_TASK_QUEUES}
+    assert settings.CELERY_TASK_DEFAULT_QUEUE in declared
+    consumed = [worker_queues(compose["services"][name]) for name in CELERY_WORKERS]
+    assert all(consumed), "every compose worker names its queues with -Q"
+    assert sorted(q for queues in consumed for q in queues) == sorted(declared)
+    app.loader.import_default_modules()
+    ours = [name for name in app.tasks if not name.startswith("celery.")]
+    assert "monitoring.tasks.generate_report" in ours
+    for name in ours:
+        route = settings.CELERY_TASK_ROUTES.get(name, {})
+        assert route.get("queue", settings.CELERY_TASK_DEFAULT_QUEUE) in declared, name
+    reports = compose["services"]["worker-reports"]
+    assert worker_queues(reports) == {"reports"}
+    assert settings.CELERY_TASK_ROUTES["monitoring.tasks.generate_report"] == {"queue": "reports"}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +104,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Read replica (issue #12): with DATABASE_REPLICA_URL set (a streaming replica of the primary,
+# same options), dashboards, the cruscotto and report data read the domain apps from it
+# (crisi_portal/replica.py); every write and all accounts data stay on the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db("DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_READ_REPLICA = "replica" if "replica" in DATABASES else None
+DATABASE_ROUTERS = ["crisi_portal.replica.ReplicaRouter"]
 
 AUTH_USER_MODEL = "crisi_portal.User"
 
@@ -273,6 +286,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
 # Privacy (issue #9): the worker keeps LOGGING's filtered handler instead of installing its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Queues (issue #12): report documents (heavy, minutes each) run on their own workers, so they
+# never wait behind, nor hold up, e-mail and housekeeping (the watchdog, retention). A worker
+# started without -Q consumes every queue (make run's in-process mode needs none); production
+# runs one worker service per group (docker-compose.yml: worker-reports; worker for the rest).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("reports"), Queue("email"))
+CELERY_TASK_ROUTES = {
+    "monitoring.tasks.generate_report": {"queue": "reports"},
+    "monitoring.tasks.scheduled_reports": {"queue": "reports"},
+    "monitoring.tasks.report_ready_notify": {"queue": "email"},
+}
 
 # Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
 # by the watchdog and queued again, up to REPORT_MAX_ATTEMPTS attempts in all.

@@ -30,6 +30,14 @@ LANGUAGE_CODE = "it"
 # off to drive a real Celery worker through the broker when CELERY_BROKER_URL is set.
 CELERY_TASK_ALWAYS_EAGER = True
 
+# A second alias mirroring the test database, for the read-replica router's tests
+# (tests/test_replica.py switches DATABASE_READ_REPLICA on); other tests never read from it.
+DATABASES = {
+    **DATABASES,  # noqa: F405
+    "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}},  # noqa: F405
+}
+DATABASE_READ_REPLICA = None
+
 
 def xdist_broker_url(url: str, worker: str) -> str:
     """The broker URL for pytest-xdist worker ``worker`` ("gw0", "gw1", …; "" when not under

@@ -18,6 +18,7 @@ from cases.enums import PROVINCE_CODES, Family
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.problems import ConflictError, DomainError
+from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ClientScopedViewMixin, RolePermission, ScopedViewSetMixin
 from monitoring import services
@@ -50,7 +51,7 @@ class OneObjectSchema(AutoSchema):
         return False
 
 
-class DashboardViewSet(ClientScopedViewMixin, viewsets.ViewSet):
+class DashboardViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.ViewSet):
     """The aggregates behind the dashboard page, with the same filters (DOMAIN §5)."""
 
     schema = OneObjectSchema()

@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 from cases.enums import Family, MeetingKind
 from cases.models import Province
 from crisi_portal.forms import StyledFormMixin
+from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin, readable_provinces
 from monitoring import cruscotto
@@ -65,7 +66,7 @@ class CruscottoFilterForm(StyledFormMixin, forms.Form):
         }
 
 
-class CruscottoMixin(ScopedViewMixin):
+class CruscottoMixin(ReplicaReadsMixin, ScopedViewMixin):
     roles = STAFF_AND_REGION
 
     def read(self) -> None:

@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, Province
+from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from monitoring.dashboard import CSV_CHARTS, dashboard_data, write_chart_csv
@@ -22,7 +23,7 @@ STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 MAP_CLASSES = 5
 
 
-class DashboardMixin(ScopedViewMixin):
+class DashboardMixin(ReplicaReadsMixin, ScopedViewMixin):
     roles = STAFF_AND_REGION
 
     def read(self, years=()) -> dict:

@@ -407,3 +407,32 @@ def test_a_requested_document_is_announced_to_who_asked_only(
     ask(user, django_capture_on_commit_callbacks)
     (message,) = mail.outbox
     assert message.to == ["asker@example.org"]
+
+
+def test_the_announcement_is_its_own_task_and_a_failing_mail_server_leaves_the_run_done(
+    contacts, data_2025, django_capture_on_commit_callbacks, settings
+):
+    """The mail goes on the e-mail queue after the run is recorded: a refusing server makes
+    that task retry (eagerly: it raises) but the document stays produced."""
+    from monitoring.tasks import report_ready_notify
+
+    assert settings.CELERY_TASK_ROUTES[report_ready_notify.name] == {"queue": "email"}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},  # discard: refused
+        }
+    }
+    with (
+        pytest.raises(Exception, match="Connection refused|Retry"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = services.report_run_request(
+            kind="annual", period="2025", fmt="json", trigger=Trigger.SCHEDULE
+        )
+    run = ReportRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED
+    assert mail.outbox == []
+    # A run that is not (or no longer) succeeded is not announced.
+    ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    assert report_ready_notify.apply(args=[run.pk]).get() == 0
