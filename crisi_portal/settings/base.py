@@ -5,9 +5,9 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from kombu import Queue
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
