@@ -78,3 +78,10 @@ def validate(objects, exclude) -> None:
     """Model validation without the per-object queries (the database checks the rest)."""
     for obj in objects:
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def source(seed: int | str, stream: str) -> random.Random:
+    """The deterministic random source of one stream of draws (procedures, workers, …) for a
+    seed: independent of the other streams and of the process (string seeds are hashed with
+    SHA-512, not with the salted ``hash()``)."""
+    return random.Random(f"{seed}:{stream}")

@@ -179,40 +179,45 @@ def plan_units(rng: random.Random, today: date) -> tuple[list[UnitPlan], int]:
     officers = province_officers()
     plans = []
     for unit in units:
-        procedure = unit.procedure
         size = min(unit.workers_involved, cap)
         if size <= 0:
             continue
-        start = min(procedure.opened_on + timedelta(days=rng.randint(2, 21)), today)
-        end = min(today, procedure.end_date or today)
-        end = max(end, start)
-        # The cohort's moves: individual interview, group meeting, PAL activations; squeezed
-        # into the time there is.
-        o2 = rng.randint(7, 30)
-        o3 = o2 + rng.randint(10, 35)
-        o4 = o3 + rng.randint(7, 30)
-        needed = o4 + 45
-        available = (end - start).days
-        scale = min(1.0, available / needed)
-        offsets = {
-            Step.STEP_2: round(o2 * scale),
-            Step.STEP_3: round(o3 * scale),
-            Step.STEP_4: round(o4 * scale),
-            "spread": round(45 * scale),
-        }
-        plans.append(
-            UnitPlan(
-                unit=unit,
-                size=size,
-                age=(today - procedure.opened_on).days,
-                start=start,
-                end=end,
-                offsets=offsets,
-                officer=officers.get(unit.province_id),
-            )
-        )
+        plans.append(unit_plan(rng, unit, size, today, officers.get(unit.province_id)))
     distribute_end_states(plans)
     return plans, cap
+
+
+def unit_plan(
+    rng: random.Random, unit: ProductionUnit, size: int, today: date, officer: User | None
+) -> UnitPlan:
+    """When the unit's ``size`` workers are taken in charge and the cohort's moves fall."""
+    procedure = unit.procedure
+    start = min(procedure.opened_on + timedelta(days=rng.randint(2, 21)), today)
+    end = min(today, procedure.end_date or today)
+    end = max(end, start)
+    # The cohort's moves: individual interview, group meeting, PAL activations; squeezed
+    # into the time there is.
+    o2 = rng.randint(7, 30)
+    o3 = o2 + rng.randint(10, 35)
+    o4 = o3 + rng.randint(7, 30)
+    needed = o4 + 45
+    available = (end - start).days
+    scale = min(1.0, available / needed)
+    offsets = {
+        Step.STEP_2: round(o2 * scale),
+        Step.STEP_3: round(o3 * scale),
+        Step.STEP_4: round(o4 * scale),
+        "spread": round(45 * scale),
+    }
+    return UnitPlan(
+        unit=unit,
+        size=size,
+        age=(today - procedure.opened_on).days,
+        start=start,
+        end=end,
+        offsets=offsets,
+        officer=officer,
+    )
 
 
 def _maturity(age: int) -> float:
@@ -282,10 +287,15 @@ def distribute_end_states(plans: list[UnitPlan]) -> None:
 
 
 class Builder:
-    def __init__(self, rng: random.Random, today: date):
+    # Outcomes are recorded on the procedures of these years (the demo: 2024's).
+    outcome_years = frozenset({2024})
+
+    def __init__(self, rng: random.Random, today: date, taken_codes=None):
         self.rng = rng
         self.today = today
-        self.taken_codes = set(Worker.objects.values_list("fiscal_code", flat=True))
+        if taken_codes is None:
+            taken_codes = set(Worker.objects.values_list("fiscal_code", flat=True))
+        self.taken_codes = taken_codes
         self.reasons = {r.code: r for r in ExemptionReason.objects.filter(is_active=True)}
         if not self.reasons:
             raise RuntimeError("No active exemption reasons: run the migrations first.")
@@ -531,7 +541,7 @@ class Builder:
 
     def outcome(self, involvement: Involvement, worker: Worker, last: StepTransition):
         rng = self.rng
-        if involvement.procedure.opened_on.year != 2024:
+        if involvement.procedure.opened_on.year not in self.outcome_years:
             return None
         if last.to_step == Step.STEP_4:
             if rng.random() >= OUTCOME_SHARE_STEP_4:
@@ -575,13 +585,15 @@ def _label(step: str) -> str:
     return STEP_SHORT_LABELS[Step(step)] if step else "—"
 
 
-def replay_moves(involvements: list[Involvement], moves: list[list[Move]]) -> None:
+def replay_moves(
+    involvements: list[Involvement], moves: list[list[Move]], reason: str = CHANGE_REASON
+) -> None:
     """Save the involvements with the audit history the services leave: created at their first
     step (``involvement_create``), then one change per later move (``involvement_move``), each
     named "STEP x → STEP y". Written round by round through the bulk history helpers."""
     for involvement, path in zip(involvements, moves, strict=True):
         involvement.current_step, involvement.current_step_since = path[0].to, path[0].day
-    bulk_create_recorded(involvements, Involvement, reason=CHANGE_REASON)
+    bulk_create_recorded(involvements, Involvement, reason=reason)
     for index in range(1, max((len(path) for path in moves), default=0)):
         moved = []
         for involvement, path in zip(involvements, moves, strict=True):
