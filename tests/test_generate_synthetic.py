@@ -101,8 +101,11 @@ def test_every_step_history_follows_the_table_and_the_audit_history_matches(gene
     # The audit history is the one the services leave: one record per move.
     assert Involvement.history.count() == StepTransition.objects.count()
     assert Involvement.history.filter(history_type="+").count() == Involvement.objects.count()
-    for model in (Company, CrisisProcedure, ProductionUnit, Cohort, Worker, Outcome, Dote, PIP):
+    others = (Company, CrisisProcedure, ProductionUnit, Cohort, Worker, Outcome, Dote, PIP)
+    for model in others:
         assert model.history.count() == model.objects.count(), model
+    total = Involvement.history.count() + sum(model.history.count() for model in others)
+    assert f"history: {total:,}" in generated
     assert set(Worker.history.values_list("history_change_reason", flat=True)) == {
         synthetic.CHANGE_REASON
     }

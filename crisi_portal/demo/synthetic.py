@@ -354,7 +354,7 @@ class Generator:
         self.profile, self.batch, self.progress = profile, batch, progress
         self.counts = dict.fromkeys(
             ("companies", "procedures", "units", "cohorts", "workers", "involvements",
-             "transitions", "outcomes", "doti", "pips"),
+             "transitions", "outcomes", "doti", "pips", "history"),
             0,
         )  # fmt: skip
         self.started = time.monotonic()
@@ -446,6 +446,7 @@ class Generator:
             self.counts["procedures"] += len(procedures)
             self.counts["units"] += len(units)
             self.counts["cohorts"] += len(cohorts)
+            self.counts["history"] += len(companies) + len(procedures) + len(units) + len(cohorts)
             all_units.extend(zip(units, cohorts, strict=True))
         self.report("procedures")
         # Company names are no longer needed: only the units and their cohorts stay.
@@ -559,6 +560,9 @@ class Generator:
             self.writer.create(PIP, pending.pips)
         for key in ("workers", "involvements", "transitions", "outcomes", "doti", "pips"):
             self.counts[key] += len(getattr(pending, key))
+        self.counts["history"] += sum(map(len, pending.paths)) + sum(
+            len(getattr(pending, key)) for key in ("workers", "outcomes", "doti", "pips")
+        )
         self.report("workers")
 
     def report(self, stage: str) -> None:
