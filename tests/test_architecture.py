@@ -75,8 +75,8 @@ def test_the_check_fails_on_an_upward_import_a_core_import_and_a_loop(copy_of_th
 
 
 def test_the_composition_root_may_import_the_apps(copy_of_the_code):
-    """The URLconf, the router, settings and the Celery app put the apps together."""
-    add_line(copy_of_the_code / "crisi_portal" / "celery.py", "import monitoring.enums")
+    """The URLconf, the router, settings and the demo data put the apps together."""
+    add_line(copy_of_the_code / "crisi_portal" / "demo" / "common.py", "import monitoring.enums")
 
     result = lint_imports(copy_of_the_code)
 
