@@ -205,7 +205,7 @@ def page_figures(figures: dict, region: User, officer: User, runs: int) -> None:
             )
         for name, url in urls.items():
 
-            def get(url=url):
+            def get(url=url, client=client, user=user):
                 response = client.get(url)
                 if response.status_code != 200:
                     raise Mismatch(f"GET {url} as {user.username}: {response.status_code}")
