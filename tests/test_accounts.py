@@ -118,7 +118,7 @@ class TestPasswordChange:
 
     def test_the_demo_accounts_still_log_in(self, client):
         # seed_demo hashes "demo-password" directly: validators only guard changes.
-        from cases.demo import DEMO_PASSWORD
+        from crisi_portal.demo.reference import DEMO_PASSWORD
 
         UserFactory(username="nucleo.bg", password=DEMO_PASSWORD)
         assert log_in(client, "nucleo.bg", DEMO_PASSWORD)

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from cases import demo as cases_demo
+from crisi_portal.demo import pal as pal_demo
+from crisi_portal.demo import reference
 from crisi_portal.models import User
-from pal import demo as pal_demo
 from pal.enums import ACTIVE_PIP_STATUSES, COMMITTING_PIP_STATUSES, PIP_TRANSITIONS, PIPStatus
 from pal.models import PIP, Dote, Network, Operator, OperatorOffice, PIPService, PIPTransition
 from pal.services import network_checks, network_is_valid
@@ -134,7 +134,7 @@ def test_one_valid_and_one_invalid_network(seeded):
 
 
 def test_one_cpi_per_province_and_offices_for_every_operator(seeded):
-    for code in cases_demo.PROVINCE_ORDER:
+    for code in reference.PROVINCE_ORDER:
         cpis = Operator.objects.filter(is_public=True, offices__province_id=code)
         assert cpis.count() == 1, code
         assert cpis.get().accredited_for_labour

@@ -11,10 +11,11 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from cases import demo as cases_demo
 from cases.enums import Family
 from cases.models import ProductionUnit
-from workers import demo as workers_demo
+from crisi_portal.demo import common, identity, reference
+from crisi_portal.demo import procedures as cases_demo
+from crisi_portal.demo import workers as workers_demo
 from workers.enums import IncomeSupport, OutcomeKind, Sex, Step
 from workers.models import (
     TRANSITIONS,
@@ -213,9 +214,9 @@ def test_the_fast_fiscal_code_is_what_codicefiscale_encode_gives(seed):
     places = ["Bergamo", "Sesto San Giovanni", "Cantù", "Napoli", "Romania", "Marocco", "Perù"]
     for _ in range(40):
         sex = rng.choice([Sex.M, Sex.F])
-        last = rng.choice(workers_demo.LOMBARD_SURNAMES + workers_demo.SOUTHERN_SURNAMES)
-        first = rng.choice(workers_demo.FIRST_NAMES[sex])
-        birth = cases_demo.random_day(rng, date(1960, 1, 1), date(2000, 12, 31))
+        last = rng.choice(reference.LOMBARD_SURNAMES + reference.SOUTHERN_SURNAMES)
+        first = rng.choice(reference.FIRST_NAMES[sex])
+        birth = common.random_day(rng, date(1960, 1, 1), date(2000, 12, 31))
         place = rng.choice(places)
         expected = codicefiscale.encode(
             lastname=last,
@@ -224,10 +225,10 @@ def test_the_fast_fiscal_code_is_what_codicefiscale_encode_gives(seed):
             birthdate=birth.strftime("%d/%m/%Y"),
             birthplace=place,
         )
-        assert workers_demo.fiscal_code(last, first, sex, birth, place) == expected
+        assert identity.fiscal_code(last, first, sex, birth, place) == expected
 
 
 def test_cap_per_unit_keeps_the_total_under_the_limit():
-    assert workers_demo.cap_per_unit([5, 10, 100], 200) == 100
-    assert workers_demo.cap_per_unit([5, 10, 100], 60) == 45
-    assert workers_demo.cap_per_unit([], 60) == 0
+    assert common.cap_per_unit([5, 10, 100], 200) == 100
+    assert common.cap_per_unit([5, 10, 100], 60) == 45
+    assert common.cap_per_unit([], 60) == 0

@@ -5,13 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from cases import demo
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.demo import accounts, monitoring, pal, procedures, workers
+from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
 from crisi_portal.models import User
-from monitoring import demo as monitoring_demo
-from pal import demo as pal_demo
 from pal.models import Operator
-from workers import demo as workers_demo
 
 
 class Command(BaseCommand):
@@ -19,7 +17,7 @@ class Command(BaseCommand):
         "Load demo data (only with DEBUG on): the Region's 2024 figures as procedures and "
         "production units, a few current procedures and meetings, workers in the step model with "
         "their moves and outcomes, accredited operators and one user per role (password "
-        f"'{demo.DEMO_PASSWORD}'). Safe to run again: procedures and workers are loaded once, "
+        f"'{DEMO_PASSWORD}'). Safe to run again: procedures and workers are loaded once, "
         "operators and users are brought up to date and their passwords reset."
     )
 
@@ -32,12 +30,12 @@ class Command(BaseCommand):
         started = time.monotonic()
         today = timezone.localdate()
         with transaction.atomic():
-            result = demo.seed(today)
+            result = procedures.seed(today)
             # After the users: the province officers are recorded as the authors of the moves.
-            workers = workers_demo.seed_workers(today)
+            loaded = workers.seed_workers(today)
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
-            pal = pal_demo.seed_pal(today)
-            contacts = monitoring_demo.seed_contacts()
+            policies = pal.seed_pal(today)
+            contacts = monitoring.seed_contacts()
         if result.procedures_skipped:
             self.stdout.write(
                 "Demo procedures already present: procedures, companies and meetings left as is."
@@ -48,7 +46,7 @@ class Command(BaseCommand):
             "Operators: {created} created, {updated} updated. ".format(**result.operators)
             + "Users: {created} created, {updated} updated (password reset).".format(**result.users)
         )
-        demo_procedures = CrisisProcedure.objects.filter(external_id__startswith=demo.DEMO_PREFIX)
+        demo_procedures = CrisisProcedure.objects.filter(external_id__startswith=DEMO_PREFIX)
         units = ProductionUnit.objects.filter(procedure__in=demo_procedures)
         counts = {
             "procedures": demo_procedures.count(),
@@ -57,29 +55,29 @@ class Command(BaseCommand):
             "companies": Company.objects.filter(procedures__in=demo_procedures).distinct().count(),
             "meetings": Meeting.objects.filter(procedures__in=demo_procedures).distinct().count(),
             "operators": Operator.objects.filter(
-                accreditation_number__in=[row[0] for row in demo.OPERATORS]
+                accreditation_number__in=[row[0] for row in accounts.OPERATORS]
             ).count(),
-            "users": User.objects.filter(username__in=[row[0] for row in demo.USERS]).count(),
+            "users": User.objects.filter(username__in=[row[0] for row in accounts.USERS]).count(),
         }
         for label, count in counts.items():
             self.stdout.write(f"  {label}: {count}")
-        if workers.skipped:
+        if loaded.skipped:
             self.stdout.write("Demo workers already present: workers and their steps left as is.")
         else:
             self.stdout.write(
-                f"Loaded {workers.workers} demo workers in {workers.cohorts} cohorts (at most "
-                f"{workers.cap_per_unit} per unit): {workers.transitions} step moves, "
-                f"{workers.corrections} of them corrections, {workers.outcomes} outcomes."
+                f"Loaded {loaded.workers} demo workers in {loaded.cohorts} cohorts (at most "
+                f"{loaded.cap_per_unit} per unit): {loaded.transitions} step moves, "
+                f"{loaded.corrections} of them corrections, {loaded.outcomes} outcomes."
             )
-        self.stdout.write(workers.summary())
-        if pal.skipped:
+        self.stdout.write(loaded.summary())
+        if policies.skipped:
             self.stdout.write("Demo Doti already present: Doti, PIPs and networks left as is.")
-        self.stdout.write(pal.summary())
+        self.stdout.write(policies.summary())
         self.stdout.write(f"Report contacts: {contacts} created (one per Nucleo, one regional).")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - started:.1f}s. Accounts: "
-                + ", ".join(row[0] for row in demo.USERS)
-                + f" (password: {demo.DEMO_PASSWORD})."
+                + ", ".join(row[0] for row in accounts.USERS)
+                + f" (password: {DEMO_PASSWORD})."
             )
         )

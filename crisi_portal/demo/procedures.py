@@ -9,353 +9,43 @@ is not part of the deployed code; ``tests/cases/test_seed_demo.py`` checks the d
 the published CSV itself.
 """
 
-import csv
-import io
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
-from stdnum import luhn
 
-from cases.enums import Cause, CompanyKind, ConcessionKind, Family, MeetingKind, Status
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
-from cases.validators import partita_iva_is_valid
-from crisi_portal.models import User
-from crisi_portal.roles import Role
-from pal.models import Operator, OperatorOffice
-
-DEMO_PREFIX = "DEMO-"
-DEMO_PASSWORD = "demo-password"
-CHANGE_REASON = "seed_demo"
-
-# The Region's published 2024 table (shared/reference/annual_2024_lombardia.csv), units and
-# workers only: the percentages follow from them.
-ANNUAL_2024_CSV = """\
-province,cigs_min_units,cigs_min_workers,cigs_reg_units,cigs_reg_workers,lic_units,lic_workers
-BG,9,438,6,561,28,616
-BS,6,71,3,75,15,410
-CO,4,258,3,108,9,183
-CR,4,353,0,0,5,94
-LC,2,38,1,134,3,39
-LO,0,0,1,18,4,64
-MN,3,152,1,71,3,94
-MI,41,673,18,487,107,2191
-MB,6,116,4,390,22,625
-PV,3,34,6,366,10,379
-SO,1,2,1,59,1,59
-VA,8,99,3,73,12,227
-"""
-
-FAMILY_COLUMNS = {
-    Family.CIGS_MINISTERIALE: "cigs_min",
-    Family.CIGS_REGIONALE: "cigs_reg",
-    Family.LICENZIAMENTO_COLLETTIVO: "lic",
-}
+from cases.enums import Cause, CompanyKind, Family, MeetingKind, Status
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal.demo.accounts import seed_operators, seed_users
+from crisi_portal.demo.common import random_day, split_workers, validate, weighted
+from crisi_portal.demo.identity import partita_iva
+from crisi_portal.demo.reference import (
+    CAUSES_CIGS,
+    CAUSES_DISMISSAL,
+    CHANGE_REASON,
+    COMUNI,
+    CONCESSIONS,
+    DEMO_PREFIX,
+    EMPLOYERS,
+    PROVINCE_ORDER,
+    REGIONAL_ADJECTIVE,
+    SECTORS,
+    STREETS,
+    SURNAMES,
+    TERRITORY,
+    UNIONS,
+    annual_2024,
+)
+from crisi_portal.history import bulk_create_recorded
 
 # Share of procedures (per family) whose units lie in two or three provinces.
 MULTI_PROVINCE_SHARE = 0.10
 CURRENT_PROCEDURES = 25
 HIGH_COMPLEXITY_2024 = 6
 HIGH_COMPLEXITY_CURRENT = 2
-
-
-def annual_2024() -> dict[tuple[str, str], tuple[int, int]]:
-    """``{(province, family): (units, workers)}`` of the 2024 table."""
-    table = {}
-    for row in csv.DictReader(io.StringIO(ANNUAL_2024_CSV)):
-        for family, column in FAMILY_COLUMNS.items():
-            table[row["province"], family.value] = (
-                int(row[f"{column}_units"]),
-                int(row[f"{column}_workers"]),
-            )
-    return table
-
-
-# --- Places -----------------------------------------------------------------------------------
-
-PROVINCE_ORDER = ("BG", "BS", "CO", "CR", "LC", "LO", "MN", "MI", "MB", "PV", "SO", "VA")
-
-COMUNI = {
-    "BG": ["Bergamo", "Dalmine", "Treviglio", "Seriate", "Romano di Lombardia", "Albino"],
-    "BS": ["Brescia", "Lumezzane", "Desenzano del Garda", "Chiari", "Rovato", "Montichiari"],
-    "CO": ["Como", "Cantù", "Erba", "Mariano Comense", "Olgiate Comasco"],
-    "CR": ["Cremona", "Crema", "Casalmaggiore", "Soresina"],
-    "LC": ["Lecco", "Merate", "Calolziocorte", "Valmadrera", "Oggiono"],
-    "LO": ["Lodi", "Codogno", "Casalpusterlengo", "Sant'Angelo Lodigiano"],
-    "MN": ["Mantova", "Castiglione delle Stiviere", "Suzzara", "Viadana", "Porto Mantovano"],
-    "MI": [
-        "Milano",
-        "Sesto San Giovanni",
-        "Rho",
-        "Legnano",
-        "Cinisello Balsamo",
-        "San Donato Milanese",
-        "Segrate",
-        "Abbiategrasso",
-    ],
-    "MB": ["Monza", "Desio", "Seregno", "Lissone", "Cesano Maderno", "Vimercate", "Agrate Brianza"],
-    "PV": ["Pavia", "Vigevano", "Voghera", "Mortara", "Stradella"],
-    "SO": ["Sondrio", "Morbegno", "Tirano", "Chiavenna"],
-    "VA": ["Varese", "Busto Arsizio", "Gallarate", "Saronno", "Malnate", "Tradate"],
-}
-
-# Code of the provincial tax office in digits 8-10 of a partita IVA (the ISTAT province code,
-# 001-100). Monza e Brianza (ISTAT 108, a province since 2009) has no office code of its own:
-# its companies keep Milan's, 015.
-TAX_OFFICE = {
-    "BG": "016",
-    "BS": "017",
-    "CO": "013",
-    "CR": "019",
-    "LC": "097",
-    "LO": "098",
-    "MN": "020",
-    "MI": "015",
-    "MB": "015",
-    "PV": "018",
-    "SO": "014",
-    "VA": "012",
-}
-
-# Territorial adjective (feminine, masculine) for company names.
-TERRITORY = {
-    "BG": ("Orobica", "Orobico"),
-    "BS": ("Bresciana", "Bresciano"),
-    "CO": ("Comasca", "Comasco"),
-    "CR": ("Cremonese", "Cremonese"),
-    "LC": ("Lecchese", "Lecchese"),
-    "LO": ("Lodigiana", "Lodigiano"),
-    "MN": ("Mantovana", "Mantovano"),
-    "MI": ("Milanese", "Milanese"),
-    "MB": ("Brianzola", "Brianzolo"),
-    "PV": ("Pavese", "Pavese"),
-    "SO": ("Valtellinese", "Valtellinese"),
-    "VA": ("Varesina", "Varesino"),
-}
-REGIONAL_ADJECTIVE = ("Lombarda", "Lombardo")
-
-STREETS = [
-    "Via Roma",
-    "Via Milano",
-    "Via dell'Industria",
-    "Via dell'Artigianato",
-    "Via Garibaldi",
-    "Via Alessandro Volta",
-    "Viale Europa",
-    "Via Guglielmo Marconi",
-    "Via Enrico Fermi",
-    "Via dei Mille",
-    "Via Leonardo da Vinci",
-    "Via Papa Giovanni XXIII",
-    "Via Provinciale",
-    "Via Torino",
-    "Via Lombardia",
-    "Via Giacomo Matteotti",
-    "Via Bergamo",
-    "Via del Lavoro",
-]
-
-SURNAMES = (
-    "Colombo Brambilla Ferrari Bianchi Villa Fumagalli Galli Sala Mariani Cattaneo Pozzi Riva "
-    "Bonfanti Locatelli Rota Gritti Zanetti Cortesi Beretta Ghezzi Mauri Crippa Pirovano "
-    "Maggioni Tagliabue Oldani Bertoni Gatti Redaelli Valsecchi"
-).split()
-
-
-@dataclass(frozen=True)
-class Sector:
-    noun: str
-    feminine: bool
-    ateco: str
-    services: bool = False
-    craft: bool = False  # small firms of the sector are often artigiane
-    site: str = "Stabilimento"  # what a unit is called
-
-
-SECTORS = [
-    Sector("Meccanica", True, "25.62.00", craft=True),
-    Sector("Tessitura", True, "13.20.00"),
-    Sector("Fonderia", True, "24.51.00"),
-    Sector("Cartiera", True, "17.12.00"),
-    Sector("Trafileria", True, "24.34.00"),
-    Sector("Carpenteria", True, "25.11.00", craft=True),
-    Sector("Vetreria", True, "23.13.00"),
-    Sector("Grafica", True, "18.12.00", craft=True),
-    Sector("Plastica", True, "22.29.09"),
-    Sector("Elettronica", True, "26.11.09"),
-    Sector("Chimica", True, "20.59.90"),
-    Sector("Calzaturificio", False, "15.20.10", craft=True),
-    Sector("Mobilificio", False, "31.09.10", craft=True),
-    Sector("Maglificio", False, "14.39.00", craft=True),
-    Sector("Salumificio", False, "10.13.00"),
-    Sector("Pastificio", False, "10.73.00"),
-    Sector("Stampaggio", False, "25.50.00"),
-    Sector("Logistica", True, "52.29.22", services=True, site="Magazzino"),
-    Sector("Distribuzione", True, "46.90.00", services=True, site="Filiale"),
-    Sector("Ristorazione", True, "56.29.10", services=True, site="Sede"),
-]
-
-CAUSES_CIGS = [
-    (Cause.CRISI_AZIENDALE, 45),
-    (Cause.RIORGANIZZAZIONE, 30),
-    (Cause.CONTRATTO_SOLIDARIETA, 15),
-    (Cause.CESSAZIONE, 7),
-    (Cause.ALTRO, 3),
-]
-CAUSES_DISMISSAL = [
-    (Cause.CRISI_AZIENDALE, 40),
-    (Cause.CESSAZIONE, 35),
-    (Cause.RIORGANIZZAZIONE, 22),
-    (Cause.ALTRO, 3),
-]
-CONCESSIONS = [
-    (ConcessionKind.PRIMA_CONCESSIONE, 60),
-    (ConcessionKind.PRIMA_PROROGA, 22),
-    (ConcessionKind.SECONDA_PROROGA, 12),
-    (ConcessionKind.PROROGA_SUCCESSIVA, 6),
-]
-UNIONS = {
-    "industry": "FIOM-CGIL, FIM-CISL, UILM-UIL",
-    "textile": "FILCTEM-CGIL, FEMCA-CISL, UILTEC-UIL",
-    "services": "FILCAMS-CGIL, FISASCAT-CISL, UILTuCS",
-}
-EMPLOYERS = {
-    "BG": "Confindustria Bergamo",
-    "BS": "Confindustria Brescia",
-    "CO": "Confindustria Como",
-    "CR": "Confindustria Cremona",
-    "LC": "Confindustria Lecco e Sondrio",
-    "LO": "Assolodi",
-    "MN": "Confindustria Mantova",
-    "MI": "Assolombarda",
-    "MB": "Assolombarda",
-    "PV": "Confindustria Pavia",
-    "SO": "Confindustria Lecco e Sondrio",
-    "VA": "Confindustria Varese",
-}
-
-OPERATORS = [
-    # accreditation number, name, labour, training, public
-    ("DEMO-ACC-0001", "Lavoro & Futuro Soc. Coop.", True, True, False),
-    ("DEMO-ACC-0002", "Formazione Lombarda S.r.l.", True, True, False),
-    # One public employment centre (CPI) per province, named after its chief town.
-    *(
-        (f"DEMO-CPI-{code}", f"Centro per l'Impiego di {COMUNI[code][0]}", True, False, True)
-        for code in PROVINCE_ORDER
-    ),
-]
-# Offices (address, comune, province) by accreditation number: where each operator works.
-OPERATOR_OFFICES = {
-    "DEMO-ACC-0001": [
-        ("Via Camozzi 12", "Bergamo", "BG"),
-        ("Viale Monza 45", "Milano", "MI"),
-    ],
-    "DEMO-ACC-0002": [
-        ("Via Larga 8", "Milano", "MI"),
-        ("Via Italia 20", "Monza", "MB"),
-    ],
-    **{
-        f"DEMO-CPI-{code}": [(f"Via del Lavoro {index + 1}", COMUNI[code][0], code)]
-        for index, code in enumerate(PROVINCE_ORDER)
-    },
-}
-
-USERS = [
-    # username, first, last, email, role, provinces, operator (accreditation no.)
-    (
-        "nucleo.bg",
-        "Giulia",
-        "Locatelli",
-        "giulia.locatelli@provincia.bergamo.example",
-        Role.PROVINCE_STAFF,
-        ["BG"],
-        None,
-    ),
-    (
-        "nucleo.mi",
-        "Marco",
-        "Colombo",
-        "marco.colombo@cittametropolitana.milano.example",
-        Role.PROVINCE_STAFF,
-        ["MI"],
-        None,
-    ),
-    (
-        "regione",
-        "Francesca",
-        "Brambilla",
-        "francesca.brambilla@regione.lombardia.example",
-        Role.REGION_OFFICIAL,
-        [],
-        None,
-    ),
-    (
-        "operatore.a",
-        "Luca",
-        "Ferrari",
-        "luca.ferrari@lavoroefuturo.example",
-        Role.OPERATOR,
-        [],
-        "DEMO-ACC-0001",
-    ),
-    (
-        "operatore.b",
-        "Chiara",
-        "Fumagalli",
-        "chiara.fumagalli@formazionelombarda.example",
-        Role.OPERATOR,
-        [],
-        "DEMO-ACC-0002",
-    ),
-    ("admin", "Paolo", "Cattaneo", "paolo.cattaneo@crisiportal.example", Role.ADMIN, [], None),
-]
-
-
-# --- Helpers ----------------------------------------------------------------------------------
-
-
-def partita_iva(rng: random.Random, province: str) -> str:
-    """A syntactically valid partita IVA registered at the province's tax office."""
-    body = f"{rng.randrange(10**7):07d}{TAX_OFFICE[province]}"
-    code = body + luhn.calc_check_digit(body)
-    assert partita_iva_is_valid(code), code
-    return code
-
-
-def split_workers(rng: random.Random, units: int, workers: int) -> list[int]:
-    """``units`` positive integers adding up exactly to ``workers``, unevenly like real sites."""
-    if units == 0:
-        if workers:
-            raise ValueError("workers without units")
-        return []
-    if workers < units:
-        raise ValueError(f"{workers} workers cannot fill {units} units with one each")
-    weights = [rng.lognormvariate(0, 1) for _ in range(units)]
-    spare = workers - units
-    shares = [spare * weight / sum(weights) for weight in weights]
-    parts = [1 + int(share) for share in shares]
-    # Largest remainders get the workers lost to rounding down.
-    order = sorted(range(units), key=lambda i: (shares[i] - int(shares[i]), -i), reverse=True)
-    for i in order[: workers - sum(parts)]:
-        parts[i] += 1
-    assert sum(parts) == workers and min(parts) >= 1
-    return parts
-
-
-def weighted(rng: random.Random, choices):
-    values, weights = zip(*choices, strict=True)
-    return rng.choices(values, weights=weights)[0]
-
-
-def random_day(rng: random.Random, start: date, end: date) -> date:
-    return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
 @dataclass
@@ -708,12 +398,6 @@ def demo_procedures_exist() -> bool:
     return CrisisProcedure.objects.filter(external_id__startswith=DEMO_PREFIX).exists()
 
 
-def _validate(objects, exclude) -> None:
-    """Model validation without the per-object queries (the database checks the rest)."""
-    for obj in objects:
-        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-
-
 def seed_procedures(today: date) -> int:
     names = CompanyNames(
         set(Company.objects.values_list("name", flat=True)),
@@ -732,15 +416,14 @@ def seed_procedures(today: date) -> int:
             companies.append(company)
             procedures.append(procedure)
             units.extend(procedure_units)
-    _validate(companies, exclude=[])
-    _validate(procedures, exclude=["company", "lead_province"])
-    _validate(units, exclude=["procedure", "province"])
+    validate(companies, exclude=[])
+    validate(procedures, exclude=["company", "lead_province"])
+    validate(units, exclude=["procedure", "province"])
 
-    history = {"default_change_reason": CHANGE_REASON, "batch_size": 500}
-    bulk_create_with_history(companies, Company, **history)
+    bulk_create_recorded(companies, Company, reason=CHANGE_REASON)
     # bulk_create copies the new primary keys of companies and procedures into the foreign keys.
-    bulk_create_with_history(procedures, CrisisProcedure, **history)
-    bulk_create_with_history(units, ProductionUnit, **history)
+    bulk_create_recorded(procedures, CrisisProcedure, reason=CHANGE_REASON)
+    bulk_create_recorded(units, ProductionUnit, reason=CHANGE_REASON)
 
     for meeting, discussed in build_meetings(random.Random(2026), procedures, today):
         meeting._change_reason = CHANGE_REASON
@@ -748,73 +431,6 @@ def seed_procedures(today: date) -> int:
         meeting.save()
         meeting.procedures.set(discussed)
     return len(procedures)
-
-
-def seed_operators(result: SeedResult) -> dict[str, Operator]:
-    operators = {}
-    for number, name, labour, training, public in OPERATORS:
-        operator = Operator.objects.filter(accreditation_number=number).first() or Operator(
-            accreditation_number=number
-        )
-        values = {
-            "name": name,
-            "accredited_for_labour": labour,
-            "accredited_for_training": training,
-            "is_public": public,
-        }
-        created = operator.pk is None
-        changed = created or any(getattr(operator, key) != value for key, value in values.items())
-        if changed:
-            for key, value in values.items():
-                setattr(operator, key, value)
-            operator._change_reason = CHANGE_REASON
-            operator.full_clean()
-            operator.save()
-        offices = OPERATOR_OFFICES.get(number, [])
-        if sorted(offices) != sorted(operator.offices.values_list("address", "comune", "province")):
-            operator.offices.all().delete()
-            for address, comune, province in offices:
-                office = OperatorOffice(
-                    operator=operator, address=address, comune=comune, province_id=province
-                )
-                office.full_clean(exclude=["operator", "province"], validate_constraints=False)
-                office.save()
-            changed = True
-        if changed:
-            result.operators["created" if created else "updated"] += 1
-        operators[number] = operator
-    return operators
-
-
-def seed_users(result: SeedResult, operators: dict[str, Operator]) -> None:
-    # One hash for all: hashing six times would take most of the command's run time.
-    password = make_password(DEMO_PASSWORD)
-    personal_data = Permission.objects.get_or_create(
-        content_type=ContentType.objects.get_for_model(User),
-        codename="view_personal_data",
-        defaults={"name": "Can see workers' identities (every view is logged)"},
-    )[0]
-    for username, first, last, email, role, provinces, operator in USERS:
-        is_admin = role == Role.ADMIN
-        user, created = User.objects.update_or_create(
-            username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": email,
-                "role": role,
-                "operator": operators[operator] if operator else None,
-                "is_staff": is_admin,
-                "is_superuser": is_admin,
-                "is_active": True,
-                "password": password,
-            },
-        )
-        user.full_clean(exclude=["password"], validate_unique=False)
-        user.provinces.set(Province.objects.filter(code__in=provinces))
-        if role == Role.REGION_OFFICIAL:
-            user.user_permissions.add(personal_data)
-        result.users["created" if created else "updated"] += 1
 
 
 @transaction.atomic
@@ -826,6 +442,6 @@ def seed(today: date | None = None) -> SeedResult:
         result.procedures_skipped = True
     else:
         result.procedures_created = seed_procedures(today)
-    operators = seed_operators(result)
-    seed_users(result, operators)
+    operators = seed_operators(result.operators)
+    seed_users(result.users, operators)
     return result

@@ -19,28 +19,60 @@ dates never in the future) changes with it.
 """
 
 import random
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import date, timedelta
 
-from codicefiscale import codicefiscale
 from dateutil.relativedelta import relativedelta
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from cases import demo as cases_demo
 from cases.enums import Cause, Family
 from cases.models import ProductionUnit
+from crisi_portal.demo.accounts import USERS
+from crisi_portal.demo.common import (
+    cap_per_unit,
+    clamp,
+    random_day,
+    solve_factor,
+    split_counts,
+    validate,
+    weighted,
+)
+from crisi_portal.demo.identity import ascii_slug, fiscal_code
+from crisi_portal.demo.reference import (
+    CHANGE_REASON,
+    COMUNI,
+    CORRECTION_REASONS,
+    DEFAULT_EXEMPTION_NOTE,
+    DEMO_PREFIX,
+    EDUCATION,
+    EXEMPTION_NOTES,
+    EXEMPTION_WEIGHTS,
+    FIRST_NAMES,
+    FOREIGN,
+    FOREIGN_WEIGHTS,
+    FORWARD,
+    ITALIAN_BIRTHPLACES,
+    LOMBARD_SURNAMES,
+    MEASURE_WEIGHTS,
+    NEIGHBOURS,
+    NEW_CONTRACTS,
+    OTHER_OUTCOME_NOTES,
+    OUTCOMES_AFTER_PAL,
+    OUTCOMES_WITHOUT_PAL,
+    REVOCABLE,
+    SECTORS,
+    SELF_EMPLOYMENT,
+    SOUTHERN_SURNAMES,
+)
+from crisi_portal.history import bulk_create_recorded, bulk_update_recorded
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from pal.models import Measure
 from workers.enums import (
     STEP_SHORT_LABELS,
     ContractKind,
-    EducationLevel,
     IncomeSupport,
     OutcomeKind,
     Sex,
@@ -57,7 +89,6 @@ from workers.models import (
     Worker,
 )
 
-CHANGE_REASON = cases_demo.CHANGE_REASON
 SEED = 4377
 
 # At most this many involvements in all: each unit gets min(workers_involved, cap), with the cap
@@ -69,345 +100,6 @@ STEP_4_MAX_PER_UNIT = 0.8
 NO_PAL_MAX_PER_UNIT = 0.25
 CORRECTION_SHARE = 0.03
 OUTCOME_SHARE_STEP_4 = 0.25
-
-# --- People -----------------------------------------------------------------------------------
-
-LOMBARD_SURNAMES = (
-    "Colombo Brambilla Ferrari Bianchi Villa Fumagalli Galli Sala Mariani Cattaneo Pozzi Riva "
-    "Bonfanti Locatelli Rota Gritti Zanetti Cortesi Beretta Ghezzi Mauri Crippa Pirovano "
-    "Maggioni Tagliabue Oldani Bertoni Gatti Redaelli Valsecchi Rossi Ravasi Sironi Monti "
-    "Longoni Radaelli Meroni Cazzaniga Mapelli Perego Molteni Frigerio Spreafico Panzeri "
-    "Bonacina Rusconi Vitali Magni Arrigoni Carminati Pesenti Previtali Belotti Bonomi "
-    "Lazzari Moretti Barbieri Fontana Ferrario Marelli Banfi Gerosa Tremolada Zappa Castelli "
-    "Agostoni Airoldi Bassi Bollini Cereda Corbetta Dossi Foglia Giussani Invernizzi Limonta "
-    "Mascheroni Negri Pagani Rigamonti Scotti Terraneo Vergani Zucchi Ronchi Cremonesi"
-).split()
-SOUTHERN_SURNAMES = (
-    "Esposito Russo Romano De Luca Greco Caruso Marino Rizzo Messina Lombardo Santoro "
-    "Amato Palumbo Coppola D'Angelo Vitale Cirillo Mancuso Parisi Leone"
-).split()
-FIRST_NAMES = {
-    Sex.M: (
-        "Giuseppe Giovanni Antonio Mario Luigi Francesco Angelo Roberto Paolo Marco Andrea "
-        "Stefano Luca Massimo Alberto Claudio Fabio Davide Simone Matteo Alessandro Daniele "
-        "Gianluca Maurizio Enrico Sergio Riccardo Federico Cristian Emanuele Nicola Pietro"
-    ).split(),
-    Sex.F: (
-        "Maria Anna Giuseppina Rosa Laura Paola Silvia Elena Francesca Chiara Barbara Monica "
-        "Cristina Federica Valentina Sara Elisa Roberta Daniela Simona Manuela Alessandra "
-        "Patrizia Raffaella Giovanna Lucia Marta Sabrina Claudia Serena Ilaria Michela"
-    ).split(),
-}
-# Birthplaces in the rest of Italy (many Lombard workers born before the 1990s came from there).
-ITALIAN_BIRTHPLACES = [
-    "Napoli",
-    "Palermo",
-    "Bari",
-    "Foggia",
-    "Reggio di Calabria",
-    "Catania",
-    "Salerno",
-    "Taranto",
-    "Cosenza",
-    "Lecce",
-    "Torino",
-    "Piacenza",
-    "Verona",
-]
-# Country (as the fiscal code knows it), citizenship, surnames, male names, female names.
-FOREIGN = [
-    (
-        "Romania",
-        "romena",
-        ["Popescu", "Ionescu", "Popa", "Stan", "Dumitru", "Munteanu"],
-        ["Ion", "Andrei", "Mihai", "Gheorghe", "Florin"],
-        ["Maria", "Elena", "Ioana", "Andreea", "Mihaela"],
-    ),
-    (
-        "Albania",
-        "albanese",
-        ["Hoxha", "Shehu", "Leka", "Kola", "Dervishi", "Gjoka"],
-        ["Arben", "Ilir", "Gentian", "Besnik", "Erion"],
-        ["Elira", "Anila", "Mirela", "Blerina", "Eriola"],
-    ),
-    (
-        "Marocco",
-        "marocchina",
-        ["El Amrani", "Benali", "Bouzid", "El Idrissi", "Chraibi", "Ouali"],
-        ["Youssef", "Mohamed", "Rachid", "Karim", "Said"],
-        ["Fatima", "Khadija", "Amina", "Nadia", "Samira"],
-    ),
-    (
-        "Perù",
-        "peruviana",
-        ["Quispe", "Flores", "Mamani", "Huaman", "Rojas"],
-        ["Luis", "Jorge", "Carlos", "Javier"],
-        ["Rosa", "Carmen", "Maribel", "Lucia"],
-    ),
-    (
-        "India",
-        "indiana",
-        ["Singh", "Kumar", "Sharma", "Gill"],
-        ["Harpreet", "Gurpreet", "Rajesh", "Sandeep"],
-        ["Manpreet", "Simran", "Priya", "Jasleen"],
-    ),
-    (
-        "Senegal",
-        "senegalese",
-        ["Diop", "Ndiaye", "Fall", "Sow", "Gueye"],
-        ["Mamadou", "Cheikh", "Ousmane", "Ibrahima"],
-        ["Fatou", "Awa", "Aminata", "Mariama"],
-    ),
-    (
-        "Egitto",
-        "egiziana",
-        ["Hassan", "Mahmoud", "Ibrahim", "Abdelrahman"],
-        ["Ahmed", "Mostafa", "Tarek", "Mahmoud"],
-        ["Mona", "Heba", "Yasmin", "Nour"],
-    ),
-]
-FOREIGN_WEIGHTS = [30, 22, 20, 8, 8, 7, 5]
-EDUCATION = [
-    (EducationLevel.NONE, 2),
-    (EducationLevel.LOWER_SECONDARY, 30),
-    (EducationLevel.VOCATIONAL, 22),
-    (EducationLevel.UPPER_SECONDARY, 35),
-    (EducationLevel.BACHELOR, 6),
-    (EducationLevel.MASTER, 5),
-]
-NEIGHBOURS = {
-    "BG": ["MI", "BS", "LC", "CR"],
-    "BS": ["BG", "CR", "MN"],
-    "CO": ["VA", "LC", "MB"],
-    "CR": ["LO", "BS", "BG", "MN"],
-    "LC": ["CO", "BG", "MB", "SO"],
-    "LO": ["MI", "CR", "PV"],
-    "MN": ["CR", "BS"],
-    "MI": ["MB", "PV", "LO", "VA", "BG"],
-    "MB": ["MI", "CO", "LC"],
-    "PV": ["MI", "LO"],
-    "SO": ["LC", "CO"],
-    "VA": ["CO", "MI"],
-}
-
-# --- The step model ---------------------------------------------------------------------------
-
-# Measures named when a PAL is activated; dismissed workers more often get relocation measures,
-# suspended ones with a partial hours reduction training measures.
-MEASURE_WEIGHTS = {
-    "cigs": {
-        "gol-percorso-3": 30,
-        "dote-unica-lavoro": 24,
-        "formazione-continua": 18,
-        "azioni-di-rete": 12,
-        "dote-lavoro-ammortizzatori": 8,
-        "fondo-nuove-competenze": 5,
-        "gol-percorso-5": 3,
-    },
-    "cigs_partial": {
-        "formazione-continua": 30,
-        "gol-percorso-3": 22,
-        "dote-unica-lavoro": 18,
-        "fondo-nuove-competenze": 14,
-        "azioni-di-rete": 8,
-        "dote-lavoro-ammortizzatori": 8,
-    },
-    "dismissal": {
-        "gol-percorso-3": 30,
-        "azioni-di-rete": 25,
-        "dote-unica-lavoro": 22,
-        "gol-percorso-5": 12,
-        "formazione-continua": 6,
-        "dote-lavoro-ammortizzatori": 5,
-    },
-}
-EXEMPTION_WEIGHTS = {
-    "pensionamento_imminente": 10,
-    "rientro_in_azienda": 18,
-    "riduzione_orario_limitata": 0,  # only with a limited hours reduction, see below
-    "malattia_maternita": 8,
-    "gia_in_percorso": 9,
-    "nuova_occupazione": 14,
-    "dimissioni": 8,
-    "irreperibile": 7,
-    "rifiuto": 3,
-    "altro": 3,
-}
-EXEMPTION_NOTES = {
-    "pensionamento_imminente": [
-        "Requisiti per la pensione anticipata maturati entro il periodo di sostegno.",
-        "Pensione di vecchiaia prevista entro dodici mesi: estratto contributivo INPS acquisito.",
-    ],
-    "rientro_in_azienda": [
-        "L'azienda ha comunicato il rientro al lavoro dal mese prossimo.",
-        "Richiamato in servizio a tempo pieno sulla linea di produzione.",
-    ],
-    "riduzione_orario_limitata": [
-        "Riduzione d'orario sotto la soglia che fa scattare l'obbligo di PAL.",
-        "Sospensione limitata a pochi giorni al mese.",
-    ],
-    "malattia_maternita": [
-        "Congedo di maternità in corso: da ricontattare al rientro.",
-        "Malattia certificata di lunga durata.",
-    ],
-    "gia_in_percorso": [
-        "Già inserito in un percorso GOL avviato in precedenza presso il CPI.",
-        "Frequenta un corso di riqualificazione finanziato dal fondo interprofessionale.",
-    ],
-    "nuova_occupazione": [
-        "Assunto da un'altra azienda del territorio: comunicazione obbligatoria ricevuta.",
-        "Ha trovato lavoro autonomamente con un contratto a termine.",
-    ],
-    "dimissioni": [
-        "Dimissioni con incentivo all'esodo previste dall'accordo sindacale.",
-        "Risoluzione consensuale firmata in sede protetta.",
-    ],
-    "irreperibile": [
-        "Non risponde a tre convocazioni (telefono, e-mail, raccomandata).",
-        "Recapiti non più validi; segnalato all'azienda.",
-    ],
-    "rifiuto": [
-        "Ha rifiutato il PAL per iscritto: segnalazione inviata all'INPS.",
-        "Non intende partecipare al percorso; informato delle conseguenze sul sostegno al reddito.",
-    ],
-    "altro": [
-        "Trasferito a un'altra sede dell'azienda fuori regione.",
-        "Caso valutato dal Nucleo: vedi il verbale dell'incontro.",
-    ],
-}
-DEFAULT_EXEMPTION_NOTE = "Esonero valutato dal Nucleo provinciale."
-# Exemptions that are later revoked (a correction back into the path), with the reason.
-REVOCABLE = {
-    "rientro_in_azienda": "Rientro in azienda non confermato: l'azienda ha prorogato la CIGS.",
-    "irreperibile": "Il lavoratore si è presentato al Centro per l'Impiego: riprende il percorso.",
-    "malattia_maternita": "Rientrato dal congedo prima del previsto: riprende il percorso.",
-}
-CORRECTION_REASONS = {
-    Step.STEP_1: [
-        "Strumenti da ridefinire: il lavoratore è stato spostato in un'altra unità produttiva.",
-        "Passaggio registrato per errore prima del colloquio individuale.",
-    ],
-    Step.STEP_2: [
-        "Il lavoratore non era presente all'incontro di gruppo: da riconvocare.",
-        "Incontro registrato per errore sul gruppo sbagliato.",
-    ],
-    Step.STEP_3: [
-        "PAL attivato con la misura sbagliata: annullato e riattivato con quella corretta.",
-        "Dote non ancora validata dall'operatore: PAL da riattivare.",
-    ],
-}
-FORWARD = [Step.STEP_1, Step.STEP_2, Step.STEP_3, Step.STEP_4]
-
-# --- Outcomes ---------------------------------------------------------------------------------
-
-OUTCOMES_AFTER_PAL = [
-    (OutcomeKind.RICOLLOCATO, 60),
-    (OutcomeKind.REINTEGRATO, 22),
-    (OutcomeKind.AUTOIMPIEGO, 10),
-    (OutcomeKind.ALTRO_ESITO, 8),
-]
-NEW_CONTRACTS = [
-    (ContractKind.INDETERMINATO, 32),
-    (ContractKind.DETERMINATO, 36),
-    (ContractKind.SOMMINISTRAZIONE, 24),
-    (ContractKind.APPRENDISTATO, 8),  # only under 30, see below
-]
-# For NO_PAL involvements: the exemption reason → (outcome, how often).
-OUTCOMES_WITHOUT_PAL = {
-    "pensionamento_imminente": (OutcomeKind.PENSIONAMENTO, 0.8),
-    "nuova_occupazione": (OutcomeKind.RICOLLOCATO, 0.7),
-    "rientro_in_azienda": (OutcomeKind.REINTEGRATO, 0.6),
-}
-OTHER_OUTCOME_NOTES = [
-    "Trasferito in un'altra regione: seguito dal CPI di residenza.",
-    "Percorso concluso senza collocazione: iscritto al CPI.",
-    "Tirocinio extracurricolare in corso.",
-]
-SELF_EMPLOYMENT = [
-    "Ditta individuale (impiantistica)",
-    "Cooperativa di lavoratori (workers buy-out)",
-    "Partita IVA come consulente tecnico",
-    "Bar in gestione",
-]
-
-
-# --- Helpers ----------------------------------------------------------------------------------
-
-
-@cache
-def _birthplace_code(place: str) -> str:
-    """The cadastral code of a comune or country (all used here existed from 1960 to 2000)."""
-    return codicefiscale.encode_birthplace(place, "01/07/1980")
-
-
-def fiscal_code(last_name: str, first_name: str, sex: str, birth: date, place: str) -> str:
-    """``codicefiscale.encode(...)`` for these arguments, without its slow date parsing.
-
-    ``encode`` parses every date of the comuni table with dateutil and decodes the result again
-    (about 2 ms a code); the birthplace code is looked up once per place instead.
-    """
-    code = (
-        codicefiscale.encode_lastname(last_name)
-        + codicefiscale.encode_firstname(first_name)
-        + codicefiscale.encode_birthdate(
-            datetime(birth.year, birth.month, birth.day, tzinfo=UTC), sex
-        )
-        + _birthplace_code(place)
-    )
-    return code + codicefiscale.encode_cin(code)
-
-
-def ascii_slug(value: str) -> str:
-    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in value.lower() if ch.isalnum())
-
-
-def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
-    return max(low, min(high, value))
-
-
-def cap_per_unit(sizes: list[int], limit: int) -> int:
-    """The largest ``cap`` with ``sum(min(size, cap)) <= limit``."""
-    if sum(sizes) <= limit:
-        return max(sizes, default=0)
-    low, high = 0, max(sizes)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if sum(min(size, middle) for size in sizes) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def solve_factor(weights: list[tuple[int, float]], target: float, ceiling: float) -> float:
-    """``k`` such that ``sum(n * min(ceiling, k * f)) ≈ target`` over ``(n, f)`` (bisection)."""
-    low, high = 0.0, 100.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        if sum(n * min(ceiling, middle * f) for n, f in weights) < target:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def split_counts(total: int, shares: dict[str, float]) -> dict[str, int]:
-    """``total`` split by ``shares`` (largest remainders)."""
-    norm = sum(shares.values()) or 1
-    exact = {key: total * share / norm for key, share in shares.items()}
-    counts = {key: int(value) for key, value in exact.items()}
-    order = sorted(exact, key=lambda key: exact[key] - counts[key], reverse=True)
-    for key in order[: total - sum(counts.values())]:
-        counts[key] += 1
-    return counts
-
-
-def weighted(rng: random.Random, choices):
-    return cases_demo.weighted(rng, choices)
-
-
-# --- Plans ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -456,7 +148,7 @@ class WorkersResult:
 def demo_units():
     """The units the step model follows: current procedures and 2024 ministerial CIGS."""
     return (
-        ProductionUnit.objects.filter(procedure__external_id__startswith=cases_demo.DEMO_PREFIX)
+        ProductionUnit.objects.filter(procedure__external_id__startswith=DEMO_PREFIX)
         .filter(
             Q(procedure__opened_on__year__gte=2025)
             | Q(procedure__opened_on__year=2024, procedure__family=Family.CIGS_MINISTERIALE)
@@ -467,12 +159,12 @@ def demo_units():
 
 
 def demo_involvements():
-    return Involvement.objects.filter(procedure__external_id__startswith=cases_demo.DEMO_PREFIX)
+    return Involvement.objects.filter(procedure__external_id__startswith=DEMO_PREFIX)
 
 
 def province_officers() -> dict[str, User]:
     """The demo province officers (nucleo.bg, nucleo.mi) by province, when they exist."""
-    usernames = [row[0] for row in cases_demo.USERS if row[4] == Role.PROVINCE_STAFF]
+    usernames = [row[0] for row in USERS if row[4] == Role.PROVINCE_STAFF]
     officers: dict[str, User] = {}
     users = User.objects.filter(username__in=usernames, is_active=True).order_by("username")
     for user in users.prefetch_related("provinces"):
@@ -487,40 +179,45 @@ def plan_units(rng: random.Random, today: date) -> tuple[list[UnitPlan], int]:
     officers = province_officers()
     plans = []
     for unit in units:
-        procedure = unit.procedure
         size = min(unit.workers_involved, cap)
         if size <= 0:
             continue
-        start = min(procedure.opened_on + timedelta(days=rng.randint(2, 21)), today)
-        end = min(today, procedure.end_date or today)
-        end = max(end, start)
-        # The cohort's moves: individual interview, group meeting, PAL activations; squeezed
-        # into the time there is.
-        o2 = rng.randint(7, 30)
-        o3 = o2 + rng.randint(10, 35)
-        o4 = o3 + rng.randint(7, 30)
-        needed = o4 + 45
-        available = (end - start).days
-        scale = min(1.0, available / needed)
-        offsets = {
-            Step.STEP_2: round(o2 * scale),
-            Step.STEP_3: round(o3 * scale),
-            Step.STEP_4: round(o4 * scale),
-            "spread": round(45 * scale),
-        }
-        plans.append(
-            UnitPlan(
-                unit=unit,
-                size=size,
-                age=(today - procedure.opened_on).days,
-                start=start,
-                end=end,
-                offsets=offsets,
-                officer=officers.get(unit.province_id),
-            )
-        )
+        plans.append(unit_plan(rng, unit, size, today, officers.get(unit.province_id)))
     distribute_end_states(plans)
     return plans, cap
+
+
+def unit_plan(
+    rng: random.Random, unit: ProductionUnit, size: int, today: date, officer: User | None
+) -> UnitPlan:
+    """When the unit's ``size`` workers are taken in charge and the cohort's moves fall."""
+    procedure = unit.procedure
+    start = min(procedure.opened_on + timedelta(days=rng.randint(2, 21)), today)
+    end = min(today, procedure.end_date or today)
+    end = max(end, start)
+    # The cohort's moves: individual interview, group meeting, PAL activations; squeezed
+    # into the time there is.
+    o2 = rng.randint(7, 30)
+    o3 = o2 + rng.randint(10, 35)
+    o4 = o3 + rng.randint(7, 30)
+    needed = o4 + 45
+    available = (end - start).days
+    scale = min(1.0, available / needed)
+    offsets = {
+        Step.STEP_2: round(o2 * scale),
+        Step.STEP_3: round(o3 * scale),
+        Step.STEP_4: round(o4 * scale),
+        "spread": round(45 * scale),
+    }
+    return UnitPlan(
+        unit=unit,
+        size=size,
+        age=(today - procedure.opened_on).days,
+        start=start,
+        end=end,
+        offsets=offsets,
+        officer=officer,
+    )
 
 
 def _maturity(age: int) -> float:
@@ -590,17 +287,22 @@ def distribute_end_states(plans: list[UnitPlan]) -> None:
 
 
 class Builder:
-    def __init__(self, rng: random.Random, today: date):
+    # Outcomes are recorded on the procedures of these years (the demo: 2024's).
+    outcome_years = frozenset({2024})
+
+    def __init__(self, rng: random.Random, today: date, taken_codes=None):
         self.rng = rng
         self.today = today
-        self.taken_codes = set(Worker.objects.values_list("fiscal_code", flat=True))
+        if taken_codes is None:
+            taken_codes = set(Worker.objects.values_list("fiscal_code", flat=True))
+        self.taken_codes = taken_codes
         self.reasons = {r.code: r for r in ExemptionReason.objects.filter(is_active=True)}
         if not self.reasons:
             raise RuntimeError("No active exemption reasons: run the migrations first.")
         self.measures = list(Measure.objects.filter(is_active=True)) or list(Measure.objects.all())
         if not self.measures:
             raise RuntimeError("No PAL measures: run the migrations first.")
-        self.all_comuni = [c for comuni in cases_demo.COMUNI.values() for c in comuni]
+        self.all_comuni = [c for comuni in COMUNI.values() for c in comuni]
 
     # People
 
@@ -614,17 +316,17 @@ class Builder:
             )[0]
             last = rng.choice(surnames)
             first = rng.choice(males if sex == Sex.M else females)
-            birth = cases_demo.random_day(rng, date(1966, 1, 1), date(2000, 12, 31))
+            birth = random_day(rng, date(1966, 1, 1), date(2000, 12, 31))
             place = country
         else:
             citizenship = "italiana"
-            birth = cases_demo.random_day(rng, date(1960, 1, 1), date(2000, 12, 31))
+            birth = random_day(rng, date(1960, 1, 1), date(2000, 12, 31))
             first = rng.choice(FIRST_NAMES[sex])
             if roll < 0.25 and birth.year < 1990:
                 last, place = rng.choice(SOUTHERN_SURNAMES), rng.choice(ITALIAN_BIRTHPLACES)
             else:
                 last = rng.choice(LOMBARD_SURNAMES)
-                local = cases_demo.COMUNI.get(unit.province_id, self.all_comuni)
+                local = COMUNI.get(unit.province_id, self.all_comuni)
                 place = rng.choice(local if rng.random() < 0.8 else self.all_comuni)
         code = fiscal_code(last, first, sex, birth, place)
         attempts = 0
@@ -839,7 +541,7 @@ class Builder:
 
     def outcome(self, involvement: Involvement, worker: Worker, last: StepTransition):
         rng = self.rng
-        if involvement.procedure.opened_on.year != 2024:
+        if involvement.procedure.opened_on.year not in self.outcome_years:
             return None
         if last.to_step == Step.STEP_4:
             if rng.random() >= OUTCOME_SHARE_STEP_4:
@@ -862,7 +564,7 @@ class Builder:
             young = (day - worker.birth_date).days < 30 * 365
             contracts = [(c, w) for c, w in NEW_CONTRACTS if young or c != "apprendistato"]
             outcome.contract_kind = weighted(rng, contracts)
-            sector = rng.choice(cases_demo.SECTORS)
+            sector = rng.choice(SECTORS)
             outcome.employer = (
                 f"{sector.noun} {rng.choice(LOMBARD_SURNAMES)} {rng.choice(['S.r.l.', 'S.p.A.'])}"
             )
@@ -879,14 +581,32 @@ class Builder:
         return outcome
 
 
-def _validate(objects, exclude) -> None:
-    """Model validation without the per-object queries (the database checks the rest)."""
-    for obj in objects:
-        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-
-
 def _label(step: str) -> str:
     return STEP_SHORT_LABELS[Step(step)] if step else "—"
+
+
+def replay_moves(
+    involvements: list[Involvement], moves: list[list[Move]], reason: str = CHANGE_REASON
+) -> None:
+    """Save the involvements with the audit history the services leave: created at their first
+    step (``involvement_create``), then one change per later move (``involvement_move``), each
+    named "STEP x → STEP y". Written round by round through the bulk history helpers."""
+    for involvement, path in zip(involvements, moves, strict=True):
+        involvement.current_step, involvement.current_step_since = path[0].to, path[0].day
+    bulk_create_recorded(involvements, Involvement, reason=reason)
+    for index in range(1, max((len(path) for path in moves), default=0)):
+        moved = []
+        for involvement, path in zip(involvements, moves, strict=True):
+            if index < len(path):
+                move = path[index]
+                involvement._change_reason = (
+                    f"{_label(involvement.current_step)} → {_label(move.to)}"
+                )
+                involvement.current_step, involvement.current_step_since = move.to, move.day
+                moved.append(involvement)
+        bulk_update_recorded(moved, Involvement, ["current_step", "current_step_since"])
+    for involvement in involvements:
+        involvement._change_reason = ""
 
 
 def seed_workers(today: date | None = None) -> WorkersResult:
@@ -942,54 +662,29 @@ def seed_workers(today: date | None = None) -> WorkersResult:
             involvements.append(involvement)
             histories.append((plan, moves))
 
-    _validate(workers, exclude=["fiscal_code", "residence_province"])
-    _validate(cohorts, exclude=["procedure", "unit"])
-    _validate(involvements, exclude=["worker", "procedure", "unit", "cohort"])
+    validate(workers, exclude=["fiscal_code", "residence_province"])
+    validate(cohorts, exclude=["procedure", "unit"])
+    validate(involvements, exclude=["worker", "procedure", "unit", "cohort"])
 
-    history = {"default_change_reason": CHANGE_REASON, "batch_size": 500}
-    bulk_create_with_history(workers, Worker, **history)
-    bulk_create_with_history(cohorts, Cohort, **history)
-    # The involvements' audit history is written below, one record per move: created at STEP_1
-    # (involvement_create), then one change per involvement_move.
-    Involvement.objects.bulk_create(involvements, batch_size=500)
+    bulk_create_recorded(workers, Worker, reason=CHANGE_REASON)
+    bulk_create_recorded(cohorts, Cohort, reason=CHANGE_REASON)
+    replay_moves(involvements, [moves for _plan, moves in histories])
 
-    transitions, outcomes, records = [], [], []
-    historical = Involvement.history.model
-    tracked = [f.attname for f in historical.tracked_fields]
-    now = timezone.now()
+    transitions, outcomes = [], []
     for involvement, (plan, moves) in zip(involvements, histories, strict=True):
         rows = builder.transitions(involvement, moves, plan.officer)
         transitions.extend(rows)
         result.corrections += sum(1 for row in rows if row.kind == MoveKind.CORRECTION)
-        state = {attname: getattr(involvement, attname) for attname in tracked}
-        for row in rows:
-            state["current_step"] = row.to_step
-            state["current_step_since"] = row.effective_date
-            start = row.kind == MoveKind.START
-            records.append(
-                historical(
-                    history_date=now,
-                    history_user=plan.officer,
-                    history_change_reason=(
-                        CHANGE_REASON
-                        if start
-                        else f"{_label(row.from_step)} → {_label(row.to_step)}"
-                    ),
-                    history_type="+" if start else "~",
-                    **state,
-                )
-            )
         outcome = builder.outcome(involvement, involvement.worker, rows[-1])
         if outcome is not None:
             if plan.officer is not None:
                 outcome._history_user = plan.officer
             outcomes.append(outcome)
 
-    _validate(transitions, exclude=["involvement", "recorded_by", "exemption_reason", "measure"])
-    _validate(outcomes, exclude=["involvement"])
+    validate(transitions, exclude=["involvement", "recorded_by", "exemption_reason", "measure"])
+    validate(outcomes, exclude=["involvement"])
     StepTransition.objects.bulk_create(transitions, batch_size=500)
-    historical.objects.bulk_create(records, batch_size=500)
-    bulk_create_with_history(outcomes, Outcome, **history)
+    bulk_create_recorded(outcomes, Outcome, reason=CHANGE_REASON)
 
     result.workers = len(workers)
     result.involvements = len(involvements)

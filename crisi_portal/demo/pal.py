@@ -23,16 +23,22 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases import demo as cases_demo
 from cases.enums import Status as ProcedureStatus
 from cases.models import Province
+from crisi_portal.demo import workers as workers_demo
+from crisi_portal.demo.reference import DEMO_PREFIX, UNIONS
 from crisi_portal.models import User
 from pal import services
 from pal.enums import MemberKind, PIPStatus
 from pal.models import PIP, Dote, Measure, Network, Operator
-from workers import demo as workers_demo
-from workers.enums import Step
-from workers.models import Cohort, Involvement, StepTransition
+from workers.enums import (
+    Step,
+)
+from workers.models import (
+    Cohort,
+    Involvement,
+    StepTransition,
+)
 
 SEED = 4404
 OPERATOR_A, OPERATOR_B = "DEMO-ACC-0001", "DEMO-ACC-0002"
@@ -184,7 +190,7 @@ class PalResult:
 def demo_doti():
     return Dote.objects.filter(
         operator__accreditation_number__in=[OPERATOR_A, OPERATOR_B],
-        involvement__procedure__external_id__startswith=cases_demo.DEMO_PREFIX,
+        involvement__procedure__external_id__startswith=DEMO_PREFIX,
     )
 
 
@@ -236,7 +242,7 @@ def _network_cohort(today: date) -> Cohort | None:
     """An open MI cohort of the demo workers, the one least useful to the PIPs (fewest STEP 3)."""
     cohorts = (
         Cohort.objects.filter(
-            procedure__external_id__startswith=cases_demo.DEMO_PREFIX,
+            procedure__external_id__startswith=DEMO_PREFIX,
             unit__province_id="MI",
         )
         .exclude(procedure__status=ProcedureStatus.CHIUSA)
@@ -294,7 +300,7 @@ def seed_networks(today: date, regione: User | None, result: PalResult) -> set[i
                 },
                 {"kind": MemberKind.AZIENDA, "name": company.name},
                 {"kind": MemberKind.ASSOCIAZIONE_CATEGORIA, "name": "Assolombarda"},
-                {"kind": MemberKind.PARTE_SOCIALE, "name": cases_demo.UNIONS["industry"]},
+                {"kind": MemberKind.PARTE_SOCIALE, "name": UNIONS["industry"]},
             ],
         )
         served = set(cohort.involvements.values_list("worker_id", flat=True))

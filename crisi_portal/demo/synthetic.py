@@ -1,0 +1,581 @@
+"""Synthetic data at scale for ``manage.py generate_synthetic --workers N --seed S``.
+
+Procedures across the twelve provinces (families weighted as in the 2024 table, a decade of
+opening dates up to the reference date), their companies and units, one cohort per unit, and
+``N`` workers streamed in batches: involvements (about 1.21 per worker: some workers meet a
+second crisis), step histories replayed by the demo's :class:`~crisi_portal.demo.workers.Builder`
+(the step table, exemptions, corrections, PAL measures in force), outcomes, and Doti with a PIP
+for some of the workers at STEP_4. Proportions come from :mod:`crisi_portal.demo.profile`.
+
+Deterministic: the rows (timestamps aside) depend only on ``N``, the seed and the reference
+date. Memory is bounded by the batch size and the number of units, not by ``N``: workers are
+written and forgotten batch by batch; only a set of 64-bit hashes of the fiscal codes taken
+(to keep them unique) and a bounded pool of recent workers (for second involvements) stay.
+
+Rows are written by a :class:`BulkWriter` (``bulk_create`` in batches, audit history through
+:mod:`crisi_portal.history`) or, on PostgreSQL, a :class:`CopyWriter` (``COPY ... FROM STDIN``)
+that writes the same history rows the helpers would: one per row created (type ``+``, reason
+``generate_synthetic``) and, for involvements, one per later move, as ``involvement_move``.
+"""
+
+import hashlib
+import io
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
+from django.core.management.color import no_style
+from django.db import connections, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cases.enums import Family
+from cases.models import Company, CrisisProcedure, ProductionUnit
+from crisi_portal.demo import accounts
+from crisi_portal.demo.common import random_day, source, split_workers, weighted
+from crisi_portal.demo.procedures import CompanyNames, ProcedurePlan, UnitPlan, build_procedure
+from crisi_portal.demo.profile import PROFILE, ScaleProfile
+from crisi_portal.demo.reference import PROVINCE_ORDER, annual_2024
+from crisi_portal.demo.workers import Builder, distribute_end_states, replay_moves, unit_plan
+from crisi_portal.history import bulk_create_recorded
+from pal.enums import DoteStatus, PIPStatus
+from pal.models import PIP, Dote, Operator
+from workers.enums import STEP_SHORT_LABELS, Step
+from workers.models import Cohort, Involvement, Outcome, StepTransition, Worker
+
+SYNTHETIC_PREFIX = "SYN-"
+CHANGE_REASON = "generate_synthetic"
+BATCH = 5_000  # involvements per batch
+POOL = 20_000  # recent workers a second involvement may be drawn from
+DOTE_VALUES = (1500, 2000, 2500, 3000, 4000, 5000)
+
+# What --flush empties: the domain rows (reference data — provinces, measures, exemption
+# reasons, operators — and accounts stay). Their history and many-to-many tables go too.
+FLUSHED = (
+    "cases.Company",
+    "cases.CompanyChangeProposal",
+    "cases.CrisisProcedure",
+    "cases.ProductionUnit",
+    "cases.Meeting",
+    "workers.Worker",
+    "workers.Cohort",
+    "workers.Involvement",
+    "workers.StepTransition",
+    "workers.Outcome",
+    "workers.PersonalDataAccess",
+    "pal.Dote",
+    "pal.PIP",
+    "pal.PIPService",
+    "pal.PIPTransition",
+    "pal.CompetenceCertification",
+    "pal.Network",
+    "pal.NetworkMember",
+)
+# What the digest covers, primary key order, timestamps left out.
+DIGESTED = {
+    Company: ["id", "name", "tax_code", "kind"],
+    CrisisProcedure: ["id", "external_id", "company_id", "family", "opened_on", "end_date"],
+    ProductionUnit: ["id", "procedure_id", "province_id", "comune", "workers_involved"],
+    Cohort: ["id", "procedure_id", "unit_id", "name"],
+    Worker: ["id", "fiscal_code", "last_name", "birth_date", "residence_province_id"],
+    Involvement: ["id", "worker_id", "procedure_id", "unit_id", "current_step", "period_end"],
+    StepTransition: ["id", "involvement_id", "to_step", "kind", "effective_date", "measure_id"],
+    Outcome: ["id", "involvement_id", "kind", "date"],
+    Dote: ["id", "involvement_id", "measure_id", "operator_id", "value", "valid_until"],
+    PIP: ["id", "dote_id", "status"],
+}
+
+
+def flushed_tables() -> list[str]:
+    tables = []
+    for label in FLUSHED:
+        model = apps.get_model(label)
+        related = [model]
+        if hasattr(model, "history"):
+            related.append(model.history.model)
+        for m in related:
+            tables.append(m._meta.db_table)
+            tables.extend(
+                f.remote_field.through._meta.db_table
+                for f in m._meta.local_many_to_many
+                if f.remote_field.through._meta.auto_created
+            )
+    return tables
+
+
+def flush(using: str = "default") -> None:
+    """Empty the domain tables (one TRUNCATE on PostgreSQL: it refuses when a table left out
+    still points at them)."""
+    connection = connections[using]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for statement in connection.ops.sql_flush(no_style(), flushed_tables()):
+            cursor.execute(statement)
+
+
+def has_data(using: str = "default") -> bool:
+    return CrisisProcedure.objects.using(using).exists() or Worker.objects.using(using).exists()
+
+
+def digest(using: str = "default") -> str:
+    """A SHA-256 of the generated rows (timestamps aside): equal for equal N, seed and date."""
+    sha = hashlib.sha256()
+    for model, fields in DIGESTED.items():
+        for row in model.objects.using(using).order_by("pk").values_list(*fields).iterator():
+            sha.update(repr(row).encode())
+        history = getattr(model, "history", None)
+        if history is not None:
+            sha.update(f"{model.__name__}:{history.using(using).count()}".encode())
+    return sha.hexdigest()
+
+
+def _label(step: str) -> str:
+    return STEP_SHORT_LABELS[Step(step)] if step else "—"
+
+
+# --- Writers ----------------------------------------------------------------------------------
+
+
+class BulkWriter:
+    """``bulk_create`` in batches; the audit history through ``bulk_create_recorded`` and, for
+    the involvements' moves, the demo's ``replay_moves`` (``bulk_update_recorded``)."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+
+    def create(self, model, objs: list, *, history: bool = True) -> None:
+        if not objs:
+            return
+        if history:
+            bulk_create_recorded(objs, model, reason=CHANGE_REASON, batch_size=1000)
+        else:
+            model.objects.using(self.using).bulk_create(objs, batch_size=1000)
+
+    def involvements(self, objs: list, paths: list) -> None:
+        replay_moves(objs, paths, reason=CHANGE_REASON)
+
+    def finish(self, models) -> None:
+        """SQLite's AUTOINCREMENT follows explicit keys by itself."""
+
+
+class CopyWriter(BulkWriter):
+    """PostgreSQL ``COPY`` of the rows and of the history rows the helpers would write."""
+
+    def __init__(self, using: str = "default"):
+        super().__init__(using)
+        self.connection = connections[using]
+
+    @staticmethod
+    def _text(value) -> str:
+        if value is None:
+            return "\\N"
+        if isinstance(value, bool):
+            return "t" if value else "f"
+        text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+
+    def _copy(self, model, rows: list[dict]) -> None:
+        if not rows:
+            return
+        fields = [
+            f for f in model._meta.concrete_fields if not (f.primary_key and f.name == "history_id")
+        ]
+        missing = {f.attname for f in fields} - set(rows[0])
+        if missing:
+            raise RuntimeError(f"{model.__name__}: no value for {sorted(missing)}")
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write(
+                "\t".join(
+                    self._text(f.get_db_prep_save(row[f.attname], self.connection)) for f in fields
+                )
+            )
+            buffer.write("\n")
+        buffer.seek(0)
+        columns = ", ".join(self.connection.ops.quote_name(f.column) for f in fields)
+        table = self.connection.ops.quote_name(model._meta.db_table)
+        with self.connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+    @staticmethod
+    def _values(model, obj) -> dict:
+        row = {}
+        for f in model._meta.concrete_fields:
+            row[f.attname] = f.pre_save(obj, add=True)  # auto_now(_add) as bulk_create does
+        return row
+
+    @staticmethod
+    def _historical(model, row: dict, obj, *, when, reason: str, kind: str) -> dict:
+        """The row ``bulk_history_create`` would write for ``obj`` (no request: no user unless
+        the object names one, no API token)."""
+        historical = model.history.model
+        values = {f.attname: row[f.attname] for f in historical.tracked_fields}
+        user = getattr(obj, "_history_user", None)
+        values.update(
+            history_date=when,
+            history_change_reason=reason,
+            history_type=kind,
+            history_user_id=user.pk if user is not None else None,
+            history_api_token_id=None,
+        )
+        return values
+
+    def create(self, model, objs: list, *, history: bool = True) -> None:
+        rows = [self._values(model, obj) for obj in objs]
+        self._copy(model, rows)
+        if history:
+            now = timezone.now()
+            self._copy(
+                model.history.model,
+                [
+                    self._historical(model, row, obj, when=now, reason=CHANGE_REASON, kind="+")
+                    for row, obj in zip(rows, objs, strict=True)
+                ],
+            )
+
+    def involvements(self, objs: list, paths: list) -> None:
+        now = timezone.now()
+        rows, records = [], []
+        for obj, path in zip(objs, paths, strict=True):
+            obj.current_step, obj.current_step_since = path[-1].to, path[-1].day
+            row = self._values(Involvement, obj)
+            rows.append(row)
+            state = dict(row)
+            previous = ""
+            for index, move in enumerate(path):
+                state["current_step"], state["current_step_since"] = move.to, move.day
+                first = index == 0
+                reason = CHANGE_REASON if first else f"{_label(previous)} → {_label(move.to)}"
+                kind = "+" if first else "~"
+                records.append(
+                    self._historical(Involvement, state, obj, when=now, reason=reason, kind=kind)
+                )
+                previous = move.to
+        self._copy(Involvement, rows)
+        self._copy(Involvement.history.model, records)
+
+    def finish(self, models) -> None:
+        with self.connection.cursor() as cursor:
+            for statement in self.connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(statement)
+
+
+def writer_for(using: str = "default", *, copy: bool | None = None) -> BulkWriter:
+    vendor = connections[using].vendor
+    if copy is None:
+        copy = vendor == "postgresql"
+    if copy and vendor != "postgresql":
+        raise ValueError("COPY needs PostgreSQL")
+    return CopyWriter(using) if copy else BulkWriter(using)
+
+
+# --- Generation -------------------------------------------------------------------------------
+
+
+class Ids:
+    """Primary keys handed out in order from the table's current maximum."""
+
+    def __init__(self, model, using: str):
+        self.next = (model.objects.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
+
+    def __call__(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+
+class Generator:
+    def __init__(
+        self,
+        workers: int,
+        seed: int,
+        today: date,
+        *,
+        writer: BulkWriter,
+        using: str = "default",
+        profile: ScaleProfile = PROFILE,
+        batch: int = BATCH,
+        progress: Callable[[str], None] = lambda message: None,
+    ):
+        self.target = profile.counts(workers)
+        self.seed, self.today, self.writer, self.using = seed, today, writer, using
+        self.profile, self.batch, self.progress = profile, batch, progress
+        self.counts = dict.fromkeys(
+            ("companies", "procedures", "units", "cohorts", "workers", "involvements",
+             "transitions", "outcomes", "doti", "pips"),
+            0,
+        )  # fmt: skip
+        self.started = time.monotonic()
+
+    # Procedures
+
+    def plan_procedures(self) -> list[ProcedurePlan]:
+        rng = source(self.seed, "procedures")
+        target = self.target
+        table = annual_2024()
+        weights = [(p, sum(table[p, f.value][1] for f in Family)) for p in PROVINCE_ORDER]
+        last_year = self.today.year
+        years = list(range(min(self.profile.first_year, last_year), last_year + 1))
+        year_weights = [(year, 1 + index / 3) for index, year in enumerate(years)]
+        plans = []
+        for _ in range(target["procedures"]):
+            lead = weighted(rng, weights)
+            year = weighted(rng, year_weights)
+            latest = min(date(year, 12, 20), self.today - timedelta(days=1))
+            opened = random_day(rng, min(date(year, 1, 2), latest), latest)
+            family = weighted(rng, self.profile.families)
+            plans.append(ProcedurePlan(family, [UnitPlan(lead, 0)], opened))
+        for _ in range(target["units"] - target["procedures"]):
+            plan = plans[rng.randrange(len(plans))]
+            province = plan.lead
+            if rng.random() < self.profile.other_province_share:
+                province = weighted(rng, [(p, w) for p, w in weights if p != plan.lead])
+            plan.units.append(UnitPlan(province, 0))
+        units = [unit for plan in plans for unit in plan.units]
+        for unit, size in zip(
+            units, split_workers(rng, len(units), target["involvements"]), strict=True
+        ):
+            unit.workers = size
+        plans.sort(key=lambda plan: plan.opened_on)
+        numbers: dict[int, int] = {}
+        for plan in plans:
+            numbers[plan.opened_on.year] = numbers.get(plan.opened_on.year, 0) + 1
+            plan.external_id = (
+                f"{SYNTHETIC_PREFIX}{plan.opened_on.year}-{numbers[plan.opened_on.year]:05d}"
+            )
+        for plan in sorted(plans, key=lambda plan: -plan.workers)[: max(1, len(plans) // 200)]:
+            plan.high_complexity = True
+        return plans
+
+    def write_procedures(self) -> list:
+        rng = source(self.seed, "companies")
+        names = CompanyNames(
+            set(), set(Company.objects.using(self.using).values_list("tax_code", flat=True))
+        )
+        company_id, procedure_id = Ids(Company, self.using), Ids(CrisisProcedure, self.using)
+        unit_id, cohort_id = Ids(ProductionUnit, self.using), Ids(Cohort, self.using)
+        all_units = []
+        plans = self.plan_procedures()
+        for start in range(0, len(plans), 2000):
+            companies, procedures, units, cohorts = [], [], [], []
+            for plan in plans[start : start + 2000]:
+                company = names.company(rng, plan)
+                company.pk = company_id()
+                procedure, procedure_units = build_procedure(rng, plan, company, self.today)
+                procedure.pk = procedure_id()
+                procedure.company_id = company.pk
+                taken = set()
+                for unit in procedure_units:
+                    unit.pk = unit_id()
+                    unit.procedure_id = procedure.pk
+                    name = (
+                        unit.name
+                        if unit.name not in taken
+                        else f"{unit.name} ({unit.external_id[-3:]})"
+                    )
+                    taken.add(name)
+                    cohorts.append(
+                        Cohort(
+                            pk=cohort_id(),
+                            procedure=procedure,
+                            unit=unit,
+                            name=name,
+                            notes=f"Lavoratori di {unit.name} ({unit.comune}).",
+                        )
+                    )
+                companies.append(company)
+                procedures.append(procedure)
+                units.extend(procedure_units)
+            self.writer.create(Company, companies)
+            self.writer.create(CrisisProcedure, procedures)
+            self.writer.create(ProductionUnit, units)
+            self.writer.create(Cohort, cohorts)
+            self.counts["companies"] += len(companies)
+            self.counts["procedures"] += len(procedures)
+            self.counts["units"] += len(units)
+            self.counts["cohorts"] += len(cohorts)
+            all_units.extend(zip(units, cohorts, strict=True))
+        self.report("procedures")
+        # Company names are no longer needed: only the units and their cohorts stay.
+        return all_units
+
+    # Workers
+
+    def write_workers(self, units) -> None:
+        rng = source(self.seed, "workers")
+        taken = CodeHashes()
+        builder = Builder(rng, self.today, taken_codes=taken)
+        builder.outcome_years = frozenset(range(1900, 3000))
+        operators = list(Operator.objects.using(self.using).order_by("accreditation_number"))
+        plans = [unit_plan(rng, unit, unit.workers_involved, self.today, None) for unit, _ in units]
+        distribute_end_states(plans)
+        ids = {
+            model: Ids(model, self.using)
+            for model in (Worker, Involvement, StepTransition, Outcome, Dote, PIP)
+        }
+        pool: list[tuple[Worker, set]] = []
+        remaining_slots = self.target["involvements"]
+        remaining_reuses = self.target["involvements"] - self.target["workers"]
+        pending = Pending()
+        for plan, (_unit, cohort) in zip(plans, units, strict=True):
+            procedure_id = plan.unit.procedure_id
+            finals = [step for step, count in plan.counts.items() for _ in range(count)]
+            rng.shuffle(finals)
+            for final in finals:
+                worker = None
+                if remaining_reuses and rng.random() < remaining_reuses / remaining_slots:
+                    for _attempt in range(5):
+                        if not pool:
+                            break
+                        candidate, seen = pool[rng.randrange(len(pool))]
+                        if procedure_id not in seen:
+                            worker = candidate
+                            seen.add(procedure_id)
+                            remaining_reuses -= 1
+                            break
+                if worker is None:
+                    worker = builder.worker(plan.unit, None)
+                    worker.pk = ids[Worker]()
+                    pending.workers.append(worker)
+                    entry = (worker, {procedure_id})
+                    if len(pool) < POOL:
+                        pool.append(entry)
+                    else:
+                        pool[rng.randrange(POOL)] = entry
+                remaining_slots -= 1
+                involvement = builder.involvement(plan, worker, cohort)
+                involvement.pk = ids[Involvement]()
+                moves = builder.moves(plan, final, involvement, worker)
+                involvement.current_step = moves[-1].to
+                involvement.current_step_since = moves[-1].day
+                pending.involvements.append(involvement)
+                pending.paths.append(moves)
+                rows = builder.transitions(involvement, moves, None)
+                for row in rows:
+                    row.pk = ids[StepTransition]()
+                pending.transitions.extend(rows)
+                outcome = builder.outcome(involvement, worker, rows[-1])
+                if outcome is not None:
+                    outcome.pk = ids[Outcome]()
+                    pending.outcomes.append(outcome)
+                if (
+                    operators
+                    and final == Step.STEP_4
+                    and rows[-1].measure is not None
+                    and rng.random() < self.profile.dote_share
+                ):
+                    self.dote(rng, ids, pending, involvement, rows[-1], operators)
+                if len(pending.involvements) >= self.batch:
+                    self.flush(pending)
+                    pending = Pending()
+        self.flush(pending)
+        self.writer.finish([Company, CrisisProcedure, ProductionUnit, Cohort, *ids])
+
+    def dote(self, rng, ids, pending, involvement, activation, operators) -> None:
+        start = activation.effective_date
+        end = start + relativedelta(months=12) - timedelta(days=1)
+        concluded = end < self.today
+        dote = Dote(
+            pk=ids[Dote](),
+            involvement=involvement,
+            measure=activation.measure,
+            operator=rng.choice(operators),
+            value=Decimal(rng.choice(DOTE_VALUES)),
+            valid_from=start,
+            valid_until=end,
+            status=DoteStatus.CONCLUSA if concluded else DoteStatus.ATTIVA,
+        )
+        submitted = datetime(start.year, start.month, start.day, 10, tzinfo=UTC)
+        pip = PIP(
+            pk=ids[PIP](),
+            dote=dote,
+            status=PIPStatus.CONCLUSO if concluded else PIPStatus.IN_CORSO,
+            objectives="Ricollocazione nel settore di provenienza o in settori affini.",
+            submitted_at=submitted,
+            decided_at=submitted + timedelta(days=rng.randint(2, 15)),
+        )
+        pending.doti.append(dote)
+        pending.pips.append(pip)
+
+    def flush(self, pending: "Pending") -> None:
+        with transaction.atomic(using=self.using):
+            self.writer.create(Worker, pending.workers)
+            self.writer.involvements(pending.involvements, pending.paths)
+            self.writer.create(StepTransition, pending.transitions, history=False)
+            self.writer.create(Outcome, pending.outcomes)
+            self.writer.create(Dote, pending.doti)
+            self.writer.create(PIP, pending.pips)
+        for key in ("workers", "involvements", "transitions", "outcomes", "doti", "pips"):
+            self.counts[key] += len(getattr(pending, key))
+        self.report("workers")
+
+    def report(self, stage: str) -> None:
+        elapsed = time.monotonic() - self.started
+        done = self.counts["workers"] if stage == "workers" else self.counts["procedures"]
+        total = self.target["workers"] if stage == "workers" else self.target["procedures"]
+        self.progress(
+            f"  {stage}: {done:,}/{total:,} ({elapsed:.1f}s, "
+            f"{self.rows() / max(elapsed, 1e-9):,.0f} rows/s)"
+        )
+
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def run(self) -> dict[str, int]:
+        with transaction.atomic(using=self.using):
+            accounts.seed_operators({"created": 0, "updated": 0})
+        units = self.write_procedures()
+        self.write_workers(units)
+        return self.counts
+
+
+class Pending:
+    def __init__(self):
+        self.workers, self.involvements, self.paths, self.transitions = [], [], [], []
+        self.outcomes, self.doti, self.pips = [], [], []
+
+
+class CodeHashes:
+    """The fiscal codes taken, as 64-bit hashes (a fraction of the memory of the strings)."""
+
+    def __init__(self):
+        self.hashes: set[int] = set()
+
+    @staticmethod
+    def _key(code: str) -> int:
+        return int.from_bytes(hashlib.blake2b(code.encode(), digest_size=8).digest())
+
+    def __contains__(self, code: str) -> bool:
+        return self._key(code) in self.hashes
+
+    def add(self, code: str) -> None:
+        self.hashes.add(self._key(code))
+
+
+def generate(
+    workers: int,
+    seed: int,
+    today: date,
+    *,
+    using="default",
+    copy=None,
+    batch=BATCH,
+    progress=lambda m: None,
+) -> dict[str, int]:
+    """Generate the data into an empty database (see ``has_data`` and ``flush``)."""
+    generator = Generator(
+        workers,
+        seed,
+        today,
+        writer=writer_for(using, copy=copy),
+        using=using,
+        batch=batch,
+        progress=progress,
+    )
+    return generator.run()
