@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crisi_portal.demo import synthetic
 from workers.models import Worker
 
 TABLE = "benchmark_dataset"
@@ -62,13 +63,19 @@ def reusable(workers: int, seed: int) -> bool:
     )
 
 
-def ensure(workers: int, seed: int, *, stdout=None) -> Dataset:
+def ensure(workers: int, seed: int, *, flush: bool = False, stdout=None) -> Dataset:
     """Reuse the data of an earlier run with ``seed`` holding at least ``workers`` workers, or
-    generate it with ``generate_synthetic`` (which is left to decide what to do with rows
-    already there) and record it."""
+    generate it with ``generate_synthetic`` and record it. ``generate_synthetic`` refuses a
+    database with other data in it: ``flush`` lets it empty the domain tables first."""
     if reusable(workers, seed):
         return Dataset(workers=Worker.objects.count(), seed=seed, generated=False)
-    call_command("generate_synthetic", workers=workers, seed=seed, stdout=stdout)
+    call_command(
+        "generate_synthetic",
+        workers=workers,
+        seed=seed,
+        flush=flush and synthetic.has_data(),
+        stdout=stdout,
+    )
     record(seed, workers)
     return Dataset(workers=Worker.objects.count(), seed=seed, generated=True)
 

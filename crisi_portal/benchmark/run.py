@@ -330,7 +330,7 @@ def run(
         "dashboard": lambda: dashboard_figures(figures, region, officer, runs),
         "pages": lambda: page_figures(figures, region, officer, runs),
         "pdf": lambda: pdf_figures(figures, p, pdf_runs),
-        "startup": lambda: startup_figures(figures, max(runs, 3)),
+        "startup": lambda: startup_figures(figures, runs),
     }
     for section in SECTIONS:
         if section in sections:

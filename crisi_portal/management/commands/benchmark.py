@@ -37,12 +37,19 @@ class Command(BaseCommand):
             help="Measure only these sections",
         )
         parser.add_argument(
+            "--flush",
+            action="store_true",
+            help="Let generate_synthetic empty the domain tables first (DEBUG only)",
+        )
+        parser.add_argument(
             "--no-generate",
             action="store_true",
             help="Measure the data already in the database, whatever made it",
         )
 
-    def handle(self, *args, workers, seed, output, runs, pdf_runs, only, no_generate, **options):
+    def handle(
+        self, *args, workers, seed, output, runs, pdf_runs, only, flush, no_generate, **options
+    ):
         if connection.vendor != "postgresql":
             raise CommandError(
                 "The benchmark runs on PostgreSQL (its hand-written SQL is PostgreSQL's): "
@@ -56,7 +63,7 @@ class Command(BaseCommand):
         if no_generate:
             data = dataset.as_found()
         else:
-            data = dataset.ensure(workers, seed, stdout=self.stdout)
+            data = dataset.ensure(workers, seed, flush=flush, stdout=self.stdout)
         verb = "generated" if data.generated else "reused"
         self.stderr.write(f"Data: {data.workers:,} workers ({verb}, seed {data.seed}).")
         try:
