@@ -21,6 +21,9 @@ from crisi_portal.benchmark import dataset, run
 from crisi_portal.benchmark import reports as rep
 from crisi_portal.demo import synthetic
 
+# One worker runs them in sequence: the comparisons share data generated once per module.
+pytestmark = pytest.mark.xdist_group("benchmark")
+
 postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the benchmark's SQL is PostgreSQL's"
 )

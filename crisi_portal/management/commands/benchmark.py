@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from crisi_portal.benchmark import dataset
+from crisi_portal.benchmark import dataset, table
 from crisi_portal.benchmark.run import SECTIONS, Mismatch, data_counts, machine, run
 
 
@@ -37,6 +37,11 @@ class Command(BaseCommand):
             help="Measure only these sections",
         )
         parser.add_argument(
+            "--markdown",
+            action="store_true",
+            help="Also print the figures as the README's tables",
+        )
+        parser.add_argument(
             "--flush",
             action="store_true",
             help="Let generate_synthetic empty the domain tables first (DEBUG only)",
@@ -48,7 +53,18 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, workers, seed, output, runs, pdf_runs, only, flush, no_generate, **options
+        self,
+        *args,
+        workers,
+        seed,
+        output,
+        runs,
+        pdf_runs,
+        only,
+        markdown,
+        flush,
+        no_generate,
+        **options,
     ):
         if connection.vendor != "postgresql":
             raise CommandError(
@@ -64,6 +80,7 @@ class Command(BaseCommand):
             data = dataset.as_found()
         else:
             data = dataset.ensure(workers, seed, flush=flush, stdout=self.stdout)
+        dataset.analyze()
         verb = "generated" if data.generated else "reused"
         self.stderr.write(f"Data: {data.workers:,} workers ({verb}, seed {data.seed}).")
         try:
@@ -85,3 +102,5 @@ class Command(BaseCommand):
         }
         path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
         self.stderr.write(f"{len(result['figures'])} figures → {path}")
+        if markdown:
+            self.stdout.write(table.markdown(document))
