@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import django
@@ -146,21 +147,19 @@ def report_figures(figures: dict, p: Periods, runs: int) -> None:
         lambda: rep.sql_annual(p.annual),
         runs,
     )
-    for scope, province in (("region", None), (PROVINCE.lower(), PROVINCE)):
-        compare(
-            figures,
-            f"report_bimonthly_{scope}",
-            lambda province=province: rep.portal_bimonthly(p.bimonthly, province),
-            lambda province=province: rep.sql_bimonthly(p.bimonthly, province),
-            runs,
-        )
-        compare(
-            figures,
-            f"report_quarterly_{scope}",
-            lambda province=province: rep.portal_quarterly(p.quarterly, province),
-            lambda province=province: rep.sql_quarterly(p.quarterly, province),
-            runs,
-        )
+    by_kind = (
+        ("bimonthly", rep.portal_bimonthly, rep.sql_bimonthly, p.bimonthly),
+        ("quarterly", rep.portal_quarterly, rep.sql_quarterly, p.quarterly),
+    )
+    for kind, portal, sql, period in by_kind:
+        for scope, province in (("region", None), (PROVINCE.lower(), PROVINCE)):
+            compare(
+                figures,
+                f"report_{kind}_{scope}",
+                partial(portal, period, province),
+                partial(sql, period, province),
+                runs,
+            )
 
 
 def dashboard_figures(figures: dict, region: User, officer: User, runs: int) -> None:
