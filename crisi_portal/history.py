@@ -69,6 +69,22 @@ def bulk_update_recorded(
     )
 
 
+def bulk_history_recorded(
+    objs, model, *, user=None, reason: str = "", update: bool = False, batch_size: int = 500
+) -> None:
+    """Only the history rows of ``objs`` as they are in memory (``+``, or ``~`` with ``update``),
+    for rows already written: replaying a sequence of changes without one UPDATE per change."""
+    attrs = _bulk_history_attrs(user)
+    model.history.bulk_history_create(
+        objs,
+        batch_size=batch_size,
+        update=update,
+        default_change_reason=reason,
+        default_user=attrs["default_user"],
+        custom_historical_attrs=attrs["custom_historical_attrs"],
+    )
+
+
 class TimestampedModel(models.Model):
     """When a row was created and last saved (``updated_at`` indexed: lists and syncs sort and
     filter on it). Models whose history records many-to-many fields inherit this one and

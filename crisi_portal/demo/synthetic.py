@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -111,6 +112,9 @@ def flush(using: str = "default") -> None:
     still points at them)."""
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Deferred foreign-key checks still pending in this transaction would block TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for statement in connection.ops.sql_flush(no_style(), flushed_tables()):
             cursor.execute(statement)
 
@@ -169,54 +173,96 @@ class CopyWriter(BulkWriter):
 
     @staticmethod
     def _text(value) -> str:
+        """``value`` in COPY's text format."""
+        kind = type(value)
+        if kind is str:
+            if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+                value = value.replace("\\", "\\\\").replace("\t", "\\t")
+                value = value.replace("\n", "\\n").replace("\r", "\\r")
+            return value
         if value is None:
             return "\\N"
-        if isinstance(value, bool):
+        if kind is int:
+            return str(value)
+        if kind is bool:
             return "t" if value else "f"
-        text = value.isoformat() if isinstance(value, date | datetime) else str(value)
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
+        if kind is date or kind is datetime:
+            return value.isoformat()
+        return CopyWriter._text(str(value))
+
+    # Values of these column types are written as they are (``_text``); others go through
+    # ``get_db_prep_save`` first.
+    PLAIN = frozenset(
+        ("AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField",
+         "DateField", "DateTimeField", "DecimalField", "ForeignKey", "IntegerField",
+         "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "TextField")
+    )  # fmt: skip
+
+    @staticmethod
+    @cache
+    def _columns(model) -> list[tuple[str, object]]:
+        """``(attname, prepare or None)`` of the columns COPY fills (not ``history_id``)."""
+        columns = []
+        for f in model._meta.concrete_fields:
+            if f.primary_key and f.name == "history_id":
+                continue
+            plain = f.get_internal_type() in CopyWriter.PLAIN
+            columns.append((f, None if plain else f.get_db_prep_save))
+        return columns
 
     def _copy(self, model, rows: list[dict]) -> None:
         if not rows:
             return
-        fields = [
-            f for f in model._meta.concrete_fields if not (f.primary_key and f.name == "history_id")
-        ]
-        missing = {f.attname for f in fields} - set(rows[0])
+        columns = self._columns(model)
+        missing = {f.attname for f, _prepare in columns} - set(rows[0])
         if missing:
             raise RuntimeError(f"{model.__name__}: no value for {sorted(missing)}")
+        text, connection = self._text, self.connection
         buffer = io.StringIO()
         for row in rows:
             buffer.write(
                 "\t".join(
-                    self._text(f.get_db_prep_save(row[f.attname], self.connection)) for f in fields
+                    text(row[f.attname] if prepare is None else prepare(row[f.attname], connection))
+                    for f, prepare in columns
                 )
             )
             buffer.write("\n")
         buffer.seek(0)
-        columns = ", ".join(self.connection.ops.quote_name(f.column) for f in fields)
-        table = self.connection.ops.quote_name(model._meta.db_table)
-        with self.connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        names = ", ".join(connection.ops.quote_name(f.column) for f, _prepare in columns)
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
 
     @staticmethod
-    def _values(model, obj) -> dict:
-        row = {}
+    @cache
+    def _fields(model) -> tuple[list, list]:
+        """The model's fields read as they are, and those ``pre_save`` fills (auto_now)."""
+        direct, computed = [], []
         for f in model._meta.concrete_fields:
+            auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            (computed if auto else direct).append(f)
+        return [f.attname for f in direct], computed
+
+    @classmethod
+    def _values(cls, model, obj) -> dict:
+        direct, computed = cls._fields(model)
+        row = {attname: getattr(obj, attname) for attname in direct}
+        for f in computed:
             row[f.attname] = f.pre_save(obj, add=True)  # auto_now(_add) as bulk_create does
         return row
 
     @staticmethod
-    def _historical(model, row: dict, obj, *, when, reason: str, kind: str) -> dict:
+    @cache
+    def _history_of(model) -> tuple:
+        historical = model.history.model
+        return historical, [f.attname for f in historical.tracked_fields]
+
+    @classmethod
+    def _historical(cls, model, row: dict, obj, *, when, reason: str, kind: str) -> dict:
         """The row ``bulk_history_create`` would write for ``obj`` (no request: no user unless
         the object names one, no API token)."""
-        historical = model.history.model
-        values = {f.attname: row[f.attname] for f in historical.tracked_fields}
+        _historical, tracked = cls._history_of(model)
+        values = {attname: row[attname] for attname in tracked}
         user = getattr(obj, "_history_user", None)
         values.update(
             history_date=when,
@@ -233,7 +279,7 @@ class CopyWriter(BulkWriter):
         if history:
             now = timezone.now()
             self._copy(
-                model.history.model,
+                self._history_of(model)[0],
                 [
                     self._historical(model, row, obj, when=now, reason=CHANGE_REASON, kind="+")
                     for row, obj in zip(rows, objs, strict=True)
@@ -259,7 +305,7 @@ class CopyWriter(BulkWriter):
                 )
                 previous = move.to
         self._copy(Involvement, rows)
-        self._copy(Involvement.history.model, records)
+        self._copy(self._history_of(Involvement)[0], records)
 
     def finish(self, models) -> None:
         with self.connection.cursor() as cursor:
@@ -308,7 +354,7 @@ class Generator:
         self.profile, self.batch, self.progress = profile, batch, progress
         self.counts = dict.fromkeys(
             ("companies", "procedures", "units", "cohorts", "workers", "involvements",
-             "transitions", "outcomes", "doti", "pips"),
+             "transitions", "outcomes", "doti", "pips", "history"),
             0,
         )  # fmt: skip
         self.started = time.monotonic()
@@ -400,6 +446,7 @@ class Generator:
             self.counts["procedures"] += len(procedures)
             self.counts["units"] += len(units)
             self.counts["cohorts"] += len(cohorts)
+            self.counts["history"] += len(companies) + len(procedures) + len(units) + len(cohorts)
             all_units.extend(zip(units, cohorts, strict=True))
         self.report("procedures")
         # Company names are no longer needed: only the units and their cohorts stay.
@@ -513,6 +560,9 @@ class Generator:
             self.writer.create(PIP, pending.pips)
         for key in ("workers", "involvements", "transitions", "outcomes", "doti", "pips"):
             self.counts[key] += len(getattr(pending, key))
+        self.counts["history"] += sum(map(len, pending.paths)) + sum(
+            len(getattr(pending, key)) for key in ("workers", "outcomes", "doti", "pips")
+        )
         self.report("workers")
 
     def report(self, stage: str) -> None:

@@ -66,7 +66,7 @@ from crisi_portal.demo.reference import (
     SELF_EMPLOYMENT,
     SOUTHERN_SURNAMES,
 )
-from crisi_portal.history import bulk_create_recorded, bulk_update_recorded
+from crisi_portal.history import bulk_create_recorded, bulk_history_recorded
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from pal.models import Measure
@@ -588,24 +588,27 @@ def _label(step: str) -> str:
 def replay_moves(
     involvements: list[Involvement], moves: list[list[Move]], reason: str = CHANGE_REASON
 ) -> None:
-    """Save the involvements with the audit history the services leave: created at their first
-    step (``involvement_create``), then one change per later move (``involvement_move``), each
-    named "STEP x → STEP y". Written round by round through the bulk history helpers."""
+    """Save the involvements at their last step with the audit history the services leave:
+    created at their first step (``involvement_create``), then one change per later move
+    (``involvement_move``), each named "STEP x → STEP y". The rows are written once; the
+    history, round by round, through ``bulk_history_recorded``."""
     for involvement, path in zip(involvements, moves, strict=True):
-        involvement.current_step, involvement.current_step_since = path[0].to, path[0].day
-    bulk_create_recorded(involvements, Involvement, reason=reason)
-    for index in range(1, max((len(path) for path in moves), default=0)):
+        involvement.current_step, involvement.current_step_since = path[-1].to, path[-1].day
+    Involvement.objects.bulk_create(involvements, batch_size=500)
+    for index in range(max((len(path) for path in moves), default=0)):
         moved = []
         for involvement, path in zip(involvements, moves, strict=True):
             if index < len(path):
                 move = path[index]
+                previous = path[index - 1].to if index else ""
                 involvement._change_reason = (
-                    f"{_label(involvement.current_step)} → {_label(move.to)}"
+                    f"{_label(previous)} → {_label(move.to)}" if index else reason
                 )
                 involvement.current_step, involvement.current_step_since = move.to, move.day
                 moved.append(involvement)
-        bulk_update_recorded(moved, Involvement, ["current_step", "current_step_since"])
-    for involvement in involvements:
+        bulk_history_recorded(moved, Involvement, update=index > 0)
+    for involvement, path in zip(involvements, moves, strict=True):
+        involvement.current_step, involvement.current_step_since = path[-1].to, path[-1].day
         involvement._change_reason = ""
 
 

@@ -66,7 +66,7 @@ class Command(BaseCommand):
         self.stdout.write(", ".join(f"{key}: {value:,}" for key, value in counts.items()))
         self.stdout.write(
             self.style.SUCCESS(
-                f"{rows:,} rows (history rows not counted) in {elapsed:.1f}s: "
+                f"{rows:,} rows ({counts['history']:,} of them audit history) in {elapsed:.1f}s: "
                 f"{rows / max(elapsed, 1e-9):,.0f} rows/s."
             )
         )
