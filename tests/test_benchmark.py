@@ -179,6 +179,19 @@ def test_a_disagreement_stops_the_benchmark(periods):
         run.agree("report_annual", portal, rep.sql_annual(periods.annual))
 
 
+@postgresql
+def test_a_figure_whose_query_is_cancelled_by_the_timeout_is_null(db):
+    def slow():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '50ms'")
+    figures = {}
+    run.compare(figures, "slow", slow, slow, runs=1)
+    assert figures == {"slow_portal_ms": None, "slow_sql_ms": None, "slow_ratio": None}
+
+
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the refusal is for other databases")
 def test_the_command_refuses_a_database_other_than_postgresql(db, tmp_path):
     with pytest.raises(CommandError, match="PostgreSQL"):

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import django
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.signals import connection_created
 from django.db.models import Count, Exists, OuterRef
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -76,13 +77,25 @@ def agree(name: str, portal: object, sql: object) -> None:
 def compare(
     figures: dict, name: str, portal: Callable[[], object], sql: Callable[[], object], runs: int
 ) -> None:
-    """Check that both compute the same numbers, then time both: ``name_portal_ms`` etc."""
-    agree(name, portal(), sql())
-    figures[f"{name}_portal_ms"] = milliseconds(portal, runs)
-    figures[f"{name}_sql_ms"] = milliseconds(sql, runs)
-    figures[f"{name}_ratio"] = round(
-        figures[f"{name}_portal_ms"] / max(figures[f"{name}_sql_ms"], 0.01), 2
-    )
+    """Check that both compute the same numbers, then time both: ``name_portal_ms`` etc.
+    A query cancelled by the statement timeout leaves the three figures ``None``."""
+    keys = [f"{name}_portal_ms", f"{name}_sql_ms", f"{name}_ratio"]
+    try:
+        agree(name, portal(), sql())
+        figures[keys[0]] = milliseconds(portal, runs)
+        figures[keys[1]] = milliseconds(sql, runs)
+    except OperationalError as exc:
+        if not timed_out(exc):
+            raise
+        figures.update(dict.fromkeys(keys))
+        return
+    figures[keys[2]] = round(figures[keys[0]] / max(figures[keys[1]], 0.01), 2)
+
+
+def timed_out(exc: OperationalError) -> bool:
+    """Whether PostgreSQL cancelled the statement (``statement_timeout``: SQLSTATE 57014)."""
+    cause = exc.__cause__  # psycopg names the code sqlstate, psycopg2 pgcode
+    return "57014" in (getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None))
 
 
 # --- What is measured on ----------------------------------------------------------------------
@@ -211,11 +224,16 @@ def page_figures(figures: dict, region: User, officer: User, runs: int) -> None:
                     raise Mismatch(f"GET {url} as {user.username}: {response.status_code}")
                 return response
 
-            with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False):
-                figures[f"page_{name}_{label}_ms"] = milliseconds(get, runs)
-                with CaptureQueriesContext(connection) as queries:
-                    get()
-            figures[f"page_{name}_{label}_queries"] = len(queries)
+            try:
+                with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False):
+                    figures[f"page_{name}_{label}_ms"] = milliseconds(get, runs)
+                    with CaptureQueriesContext(connection) as queries:
+                        get()
+                figures[f"page_{name}_{label}_queries"] = len(queries)
+            except OperationalError as exc:
+                if not timed_out(exc):
+                    raise
+                figures[f"page_{name}_{label}_ms"] = figures[f"page_{name}_{label}_queries"] = None
         if largest is not None:
             figures[f"page_largest_procedure_{label}_workers"] = Involvement.objects.filter(
                 procedure=largest
@@ -321,15 +339,35 @@ def data_counts() -> dict:
     }
 
 
+def limit_statements(seconds: int) -> None:
+    """``statement_timeout`` on this connection and on any opened later (a request through the
+    test client may close it)."""
+
+    def apply(connection, **kwargs) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{seconds}s"])
+
+    connection_created.connect(apply, weak=False, dispatch_uid="benchmark_statement_timeout")
+    connection.ensure_connection()
+    apply(connection)
+
+
 SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup")
 
 
 def run(
-    *, runs: int = 5, pdf_runs: int = 1, sections=SECTIONS, log: Callable[[str], None] = print
+    *,
+    runs: int = 5,
+    pdf_runs: int = 1,
+    sections=SECTIONS,
+    statement_timeout: int = 0,
+    log: Callable[[str], None] = print,
 ) -> dict:
     """Every figure of the sections asked for, as one flat dict."""
     today = timezone.localdate()
     p = periods(today)
+    if statement_timeout:
+        limit_statements(statement_timeout)
     region, officer = benchmark_users()
     figures: dict = {}
     steps = {

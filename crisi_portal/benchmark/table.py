@@ -26,6 +26,10 @@ PDFS = {
 }
 
 
+def _ms(value) -> str:
+    return "timed out" if value is None else f"{value:,} ms"
+
+
 def markdown(document: dict) -> str:
     f = document["figures"]
     machine, data = document["machine"], document["data"]
@@ -43,16 +47,18 @@ def markdown(document: dict) -> str:
     for key, label in COMPARED.items():
         if f"{key}_ratio" in f:
             lines.append(
-                f"| {label} | {f[key + '_portal_ms']:,} ms | {f[key + '_sql_ms']:,} ms "
-                f"| {f[key + '_ratio']} |"
+                f"| {label} | {_ms(f[key + '_portal_ms'])} | {_ms(f[key + '_sql_ms'])} "
+                f"| {f[key + '_ratio'] or '—'} |"
             )
     lines += ["", "| page | Region official | Milano officer |", "|---|---|---|"]
     for key, label in PAGES.items():
         cells = []
         for user in ("region", "mi"):
             if f"page_{key}_{user}_ms" in f:
+                queries = f[f"page_{key}_{user}_queries"]
                 cells.append(
-                    f"{f[f'page_{key}_{user}_ms']:,} ms, {f[f'page_{key}_{user}_queries']} queries"
+                    f"{_ms(f[f'page_{key}_{user}_ms'])}"
+                    + ("" if queries is None else f", {queries} queries")
                 )
             else:
                 cells.append("—")

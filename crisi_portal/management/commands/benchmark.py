@@ -37,6 +37,12 @@ class Command(BaseCommand):
             help="Measure only these sections",
         )
         parser.add_argument(
+            "--statement-timeout",
+            type=int,
+            default=0,
+            help="Seconds a query may take; a figure whose query is cancelled is null (0: none)",
+        )
+        parser.add_argument(
             "--markdown",
             action="store_true",
             help="Also print the figures as the README's tables",
@@ -61,6 +67,7 @@ class Command(BaseCommand):
         runs,
         pdf_runs,
         only,
+        statement_timeout,
         markdown,
         flush,
         no_generate,
@@ -84,7 +91,13 @@ class Command(BaseCommand):
         verb = "generated" if data.generated else "reused"
         self.stderr.write(f"Data: {data.workers:,} workers ({verb}, seed {data.seed}).")
         try:
-            result = run(runs=runs, pdf_runs=pdf_runs, sections=only, log=self.stderr.write)
+            result = run(
+                runs=runs,
+                pdf_runs=pdf_runs,
+                sections=only,
+                statement_timeout=statement_timeout,
+                log=self.stderr.write,
+            )
         except Mismatch as exc:
             raise CommandError(str(exc)) from exc
         document = {
@@ -95,6 +108,7 @@ class Command(BaseCommand):
                 "generated": data.generated,
                 "date": timezone.now().isoformat(timespec="seconds"),
                 "runs": runs,
+                "statement_timeout_s": statement_timeout or None,
             },
             "data": data_counts(),
             "periods": result["periods"],
