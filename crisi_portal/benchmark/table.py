@@ -1,0 +1,75 @@
+"""The benchmark's JSON as the Markdown tables of the README (``benchmark --markdown``)."""
+
+COMPARED = {
+    "report_annual": "annual report data",
+    "report_bimonthly_region": "bimonthly report data, regional",
+    "report_bimonthly_mi": "bimonthly report data, Milano",
+    "report_quarterly_region": "quarterly PAL report data, regional",
+    "report_quarterly_mi": "quarterly PAL report data, Milano",
+    "dashboard_region": "dashboard data, Region official",
+    "dashboard_mi": "dashboard data, Milano officer",
+    "cruscotto_region": "cruscotto, Region official",
+}
+PAGES = {
+    "procedure_list": "procedure list",
+    "largest_procedure": "the largest procedure",
+    "largest_procedure_workers": "its workers list",
+    "dashboard": "dashboard",
+    "cruscotto": "cruscotto",
+}
+PDFS = {
+    "annual": "annual",
+    "bimonthly_region": "bimonthly, regional",
+    "bimonthly_mi": "bimonthly, Milano",
+    "quarterly_region": "quarterly, regional",
+    "quarterly_mi": "quarterly, Milano",
+}
+
+
+def _ms(value) -> str:
+    return "timed out" if value is None else f"{value:,} ms"
+
+
+def markdown(document: dict) -> str:
+    f = document["figures"]
+    machine, data = document["machine"], document["data"]
+    lines = [
+        f"{data['workers']:,} workers, {data['involvements']:,} involvements, "
+        f"{data['step_transitions']:,} step moves, {data['procedures']:,} procedures, "
+        f"{data['units']:,} units (seed {machine['seed']}); {machine['cpu_count']} × "
+        f"{machine['cpu_model']}, {machine['memory_mb']:,} MB, {machine['database']}, "
+        f"Python {machine['python']}, Django {machine['django']}; {machine['date']}; "
+        f"median of {machine['runs']} warm runs.",
+        "",
+        "| what | portal | hand-written SQL | ratio |",
+        "|---|---|---|---|",
+    ]
+    for key, label in COMPARED.items():
+        if f"{key}_ratio" in f:
+            lines.append(
+                f"| {label} | {_ms(f[key + '_portal_ms'])} | {_ms(f[key + '_sql_ms'])} "
+                f"| {f[key + '_ratio'] or '—'} |"
+            )
+    lines += ["", "| page | Region official | Milano officer |", "|---|---|---|"]
+    for key, label in PAGES.items():
+        cells = []
+        for user in ("region", "mi"):
+            if f"page_{key}_{user}_ms" in f:
+                queries = f[f"page_{key}_{user}_queries"]
+                cells.append(
+                    f"{_ms(f[f'page_{key}_{user}_ms'])}"
+                    + ("" if queries is None else f", {queries} queries")
+                )
+            else:
+                cells.append("—")
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    lines += ["", "| PDF | seconds | pages | s/page |", "|---|---|---|---|"]
+    for key, label in PDFS.items():
+        if f"pdf_{key}_s" in f:
+            lines.append(
+                f"| {label} | {f[f'pdf_{key}_s']} | {f[f'pdf_{key}_pages']} "
+                f"| {f[f'pdf_{key}_s_per_page']} |"
+            )
+    if "run_report_startup_s" in f:
+        lines += ["", f"`run_report --help` start-up: {f['run_report_startup_s']} s."]
+    return "\n".join(lines) + "\n"
