@@ -134,7 +134,7 @@ def cruscotto_procedures(
         .values("total")
     )
     # Workers are personal data scoped by their unit's province: count only those in sight.
-    in_sight = Q(involvements__in=Involvement.objects.visible_to(user).values("pk"))
+    in_sight = Involvement.objects.visible_through(user, "involvements")
     step_counts = {
         field: Count("involvements", filter=in_sight & Q(involvements__current_step=step))
         for step, field in STEP_FIELDS.items()

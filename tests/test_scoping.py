@@ -109,3 +109,35 @@ def test_dote_involvements_need_the_workers_fiscal_code(users):
     assert not scoping.dote_involvements(operator, "RSSMRA80A01F205X").exists()
     for who in ("staff_bg", "region", "api_all", "inactive_staff"):
         assert not scoping.dote_involvements(users[who], code).exists(), who
+
+
+def test_visible_through_counts_what_visible_to_sees_for_every_user(users):
+    """``visible_through`` is ``visible_to`` written on a join (the cruscotto counts workers
+    with it): for every user, the same involvements per procedure as the id-list form."""
+    from django.db.models import Count, Q
+
+    from cases.models import CrisisProcedure
+    from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
+    from tests.workers.factories import InvolvementFactory
+    from workers.models import Involvement
+
+    shared = CrisisProcedureFactory(lead="BG")
+    for province, count in (("BG", 3), ("MI", 2)):
+        unit = ProductionUnitFactory(procedure=shared, in_province=province)
+        for _ in range(count):
+            InvolvementFactory(unit=unit)
+    InvolvementFactory(unit=ProductionUnitFactory(procedure=CrisisProcedureFactory(lead="MI")))
+
+    def counts(condition):
+        rows = CrisisProcedure.objects.annotate(n=Count("involvements", filter=condition))
+        return dict(rows.values_list("pk", "n"))
+
+    seen = set()
+    for who, user in users.items():
+        if user is None:
+            continue  # the system reads everything; visible_to is for people
+        by_join = counts(Involvement.objects.visible_through(user, "involvements"))
+        by_ids = counts(Q(involvements__in=Involvement.objects.visible_to(user).values("pk")))
+        assert by_join == by_ids, who
+        seen.add(tuple(sorted(by_join.values())))
+    assert len(seen) >= 3  # BG only, BG and MI, everything, nothing: the users differ

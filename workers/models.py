@@ -192,8 +192,10 @@ class Cohort(AuditedModel):
 
 
 class InvolvementQuerySet(ScopedQuerySet):
+    province_path = "unit__province"
+
     def in_provinces(self, codes):
-        return self.filter(unit__province__in=list(codes))
+        return self.filter(**{f"{self.province_path}__in": list(codes)})
 
     def for_operator(self, operator_id):
         # A worker is an operator's when a Dote (pal, a layer above) ties them: the Dote model
