@@ -163,6 +163,28 @@ def test_make_test_runs_on_every_core_with_the_coverage_floor():
     assert "--cov-fail-under=$(COVERAGE_FLOOR)" in text
 
 
+def test_the_sqlite_stage_leaves_out_only_code_that_runs_on_postgresql_alone():
+    """tools/coverage-sqlite.toml is pyproject's coverage configuration plus the benchmark
+    (PostgreSQL only); the Makefile uses it only when DATABASE_URL is not PostgreSQL's."""
+    full = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    sqlite = tomllib.loads((ROOT / "tools" / "coverage-sqlite.toml").read_text(encoding="utf-8"))
+    run, sqlite_run = full["tool"]["coverage"]["run"], sqlite["tool"]["coverage"]["run"]
+    assert sqlite_run["source"] == run["source"]
+    extra = set(sqlite_run["omit"]) - set(run["omit"])
+    assert set(run["omit"]) <= set(sqlite_run["omit"])
+    assert extra == {"crisi_portal/benchmark/*", "crisi_portal/management/commands/benchmark.py"}
+    for pattern in extra:
+        assert list(ROOT.glob(pattern)), f"{pattern} names nothing"
+    # What makes the benchmark PostgreSQL-only: it refuses any other database.
+    command = (ROOT / "crisi_portal/management/commands/benchmark.py").read_text(encoding="utf-8")
+    assert "postgresql" in command
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert (
+        "$(if $(filter postgres%,$(DATABASE_URL)),,--cov-config=tools/coverage-sqlite.toml)"
+        in makefile
+    )
+
+
 def test_the_licence_is_the_eupl_1_2():
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.lstrip().startswith("EUROPEAN UNION PUBLIC LICENCE v. 1.2")
