@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from cases.enums import Family
-from cases.models import Company, CrisisProcedure, ProductionUnit, Province
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from crisi_portal.demo import synthetic
 from crisi_portal.demo.profile import PROFILE
 from pal.models import PIP, Dote
@@ -64,6 +64,29 @@ def test_the_counts_follow_the_profile(generated):
     assert "rows/s" in generated
 
 
+def test_at_scale_a_few_procedures_are_giants_of_the_heavy_tail():
+    """At 1,000,000 workers, five procedures have 5,000 workers each (a large plant's closure,
+    the benchmark's largest page); the others share the rest. Planned only: nothing written."""
+    target = PROFILE.counts(1_000_000)
+    generator = synthetic.Generator(
+        1_000_000, 1, AS_OF, writer=synthetic.BulkWriter(), profile=PROFILE
+    )
+    plans = generator.plan_procedures()
+    sizes = sorted((sum(u.workers for u in plan.units) for plan in plans), reverse=True)
+    assert len(plans) == target["procedures"]
+    assert sum(sizes) == target["involvements"]
+    assert sizes[:6] == [5_000] * 5 + [sizes[5]] and sizes[5] < 5_000
+    assert PROFILE.giants(1_000, 1_212) == (1, 24)  # capped at one in fifty on small data
+
+
+@pytest.mark.parametrize("workers", [1, 7, 100])
+def test_exactly_the_workers_asked_for_even_when_few(workers):
+    generate(workers=workers)
+    assert Worker.objects.count() == workers
+    target = PROFILE.counts(workers)
+    assert Involvement.objects.count() == target["involvements"]
+
+
 def test_procedures_workers_and_codes_are_valid(generated):
     provinces = set(Province.objects.values_list("code", flat=True))
     for procedure in CrisisProcedure.objects.all():
@@ -105,10 +128,22 @@ def test_every_step_history_follows_the_table_and_the_audit_history_matches(gene
     for model in others:
         assert model.history.count() == model.objects.count(), model
     total = Involvement.history.count() + sum(model.history.count() for model in others)
+    total += Meeting.history.count()  # a meeting's history holds the procedures it discussed
     assert f"history: {total:,}" in generated
     assert set(Worker.history.values_list("history_change_reason", flat=True)) == {
         synthetic.CHANGE_REASON
     }
+
+
+def test_meetings_discuss_the_synthetic_procedures_and_some_lie_ahead(generated):
+    meetings = Meeting.objects.prefetch_related("procedures")
+    assert meetings.exists()
+    for meeting in meetings:
+        assert meeting.procedures.all()
+        assert all(
+            p.external_id.startswith(synthetic.SYNTHETIC_PREFIX) for p in meeting.procedures.all()
+        )
+    assert Meeting.objects.filter(date__gt=AS_OF).exists()  # the cruscotto's next tables
 
 
 def test_some_workers_have_outcomes_and_doti(generated):

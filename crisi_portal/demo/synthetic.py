@@ -34,10 +34,16 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases.enums import Family
-from cases.models import Company, CrisisProcedure, ProductionUnit
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.demo import accounts
 from crisi_portal.demo.common import random_day, source, split_workers, weighted
-from crisi_portal.demo.procedures import CompanyNames, ProcedurePlan, UnitPlan, build_procedure
+from crisi_portal.demo.procedures import (
+    CompanyNames,
+    ProcedurePlan,
+    UnitPlan,
+    build_meetings,
+    build_procedure,
+)
 from crisi_portal.demo.profile import PROFILE, ScaleProfile
 from crisi_portal.demo.reference import PROVINCE_ORDER, annual_2024
 from crisi_portal.demo.workers import Builder, distribute_end_states, replay_moves, unit_plan
@@ -87,6 +93,7 @@ DIGESTED = {
     Outcome: ["id", "involvement_id", "kind", "date"],
     Dote: ["id", "involvement_id", "measure_id", "operator_id", "value", "valid_until"],
     PIP: ["id", "dote_id", "status"],
+    Meeting: ["id", "kind", "date", "province_id"],
 }
 
 
@@ -353,8 +360,8 @@ class Generator:
         self.seed, self.today, self.writer, self.using = seed, today, writer, using
         self.profile, self.batch, self.progress = profile, batch, progress
         self.counts = dict.fromkeys(
-            ("companies", "procedures", "units", "cohorts", "workers", "involvements",
-             "transitions", "outcomes", "doti", "pips", "history"),
+            ("companies", "procedures", "units", "cohorts", "meetings", "workers",
+             "involvements", "transitions", "outcomes", "doti", "pips", "history"),
             0,
         )  # fmt: skip
         self.started = time.monotonic()
@@ -383,11 +390,20 @@ class Generator:
             if rng.random() < self.profile.other_province_share:
                 province = weighted(rng, [(p, w) for p, w in weights if p != plan.lead])
             plan.units.append(UnitPlan(province, 0))
-        units = [unit for plan in plans for unit in plan.units]
-        for unit, size in zip(
-            units, split_workers(rng, len(units), target["involvements"]), strict=True
-        ):
+        # The heavy tail of real crises: a few procedures the size of a large plant's closure
+        # (see ``giants``); the other units share the rest unevenly.
+        giants, giant_size = self.profile.giants(target["workers"], target["involvements"])
+        giants = [plan for plan in plans[:giants] if giant_size >= len(plan.units)]
+        for plan in giants:
+            for unit, size in zip(
+                plan.units, split_workers(rng, len(plan.units), giant_size), strict=True
+            ):
+                unit.workers = size
+        units = [unit for plan in plans if plan not in giants for unit in plan.units]
+        rest = target["involvements"] - giant_size * len(giants)
+        for unit, size in zip(units, split_workers(rng, len(units), rest), strict=True):
             unit.workers = size
+        cap_procedures(plans, target["workers"])
         plans.sort(key=lambda plan: plan.opened_on)
         numbers: dict[int, int] = {}
         for plan in plans:
@@ -406,7 +422,7 @@ class Generator:
         )
         company_id, procedure_id = Ids(Company, self.using), Ids(CrisisProcedure, self.using)
         unit_id, cohort_id = Ids(ProductionUnit, self.using), Ids(Cohort, self.using)
-        all_units = []
+        all_units, all_procedures = [], []
         plans = self.plan_procedures()
         for start in range(0, len(plans), 2000):
             companies, procedures, units, cohorts = [], [], [], []
@@ -448,9 +464,27 @@ class Generator:
             self.counts["cohorts"] += len(cohorts)
             self.counts["history"] += len(companies) + len(procedures) + len(units) + len(cohorts)
             all_units.extend(zip(units, cohorts, strict=True))
+            all_procedures.extend(procedures)
+        self.write_meetings(all_procedures)
         self.report("procedures")
         # Company names are no longer needed: only the units and their cohorts stay.
         return all_units
+
+    def write_meetings(self, procedures: list) -> None:
+        """The demo's tables and meetings (regional, bilateral, union, with the workers) over
+        the synthetic procedures, a couple still ahead for the cruscotto: a few hundred, saved
+        one by one like the demo's (their history includes the procedures discussed)."""
+        # Explicit keys, as for the other rows: the digest does not depend on the sequence.
+        meeting_id = Ids(Meeting, self.using)
+        for meeting, discussed in build_meetings(
+            source(self.seed, "meetings"), procedures, self.today
+        ):
+            meeting.pk = meeting_id()
+            meeting._change_reason = CHANGE_REASON
+            meeting.save(using=self.using)
+            meeting.procedures.set(discussed)
+            self.counts["meetings"] += 1
+            self.counts["history"] += meeting.history.count()
 
     # Workers
 
@@ -476,16 +510,16 @@ class Generator:
             rng.shuffle(finals)
             for final in finals:
                 worker = None
-                if remaining_reuses and rng.random() < remaining_reuses / remaining_slots:
-                    for _attempt in range(5):
-                        if not pool:
-                            break
-                        candidate, seen = pool[rng.randrange(len(pool))]
-                        if procedure_id not in seen:
-                            worker = candidate
-                            seen.add(procedure_id)
-                            remaining_reuses -= 1
-                            break
+                # Once N workers exist, every further involvement must reuse one.
+                must_reuse = remaining_reuses >= remaining_slots or (
+                    self.counts["workers"] + len(pending.workers) >= self.target["workers"]
+                )
+                if remaining_reuses and (
+                    must_reuse or rng.random() < remaining_reuses / remaining_slots
+                ):
+                    worker = reuse(rng, pool, procedure_id, exhaustive=must_reuse)
+                    if worker is not None:
+                        remaining_reuses -= 1
                 if worker is None:
                     worker = builder.worker(plan.unit, None)
                     worker.pk = ids[Worker]()
@@ -522,7 +556,7 @@ class Generator:
                     self.flush(pending)
                     pending = Pending()
         self.flush(pending)
-        self.writer.finish([Company, CrisisProcedure, ProductionUnit, Cohort, *ids])
+        self.writer.finish([Company, CrisisProcedure, ProductionUnit, Cohort, Meeting, *ids])
 
     def dote(self, rng, ids, pending, involvement, activation, operators) -> None:
         start = activation.effective_date
@@ -583,6 +617,45 @@ class Generator:
         units = self.write_procedures()
         self.write_workers(units)
         return self.counts
+
+
+def cap_procedures(plans: list[ProcedurePlan], workers: int) -> None:
+    """No procedure with more involvements than there are workers (a worker meets a procedure
+    once): on small data, the excess moves to the smallest procedures. Totals are kept."""
+    excess = 0
+    for plan in plans:
+        over = plan.workers - workers
+        for unit in sorted(plan.units, key=lambda unit: -unit.workers):
+            if over <= 0:
+                break
+            taken = min(over, unit.workers - 1)
+            unit.workers -= taken
+            over -= taken
+            excess += taken
+    for plan in sorted(plans, key=lambda plan: plan.workers):
+        if not excess:
+            break
+        room = min(excess, workers - plan.workers)
+        if room > 0:
+            plan.units[0].workers += room
+            excess -= room
+
+
+def reuse(rng, pool: list[tuple[Worker, set]], procedure_id: int, *, exhaustive: bool):
+    """A worker of ``pool`` not yet involved in the procedure (marked as involved now): five
+    random draws, then, if ``exhaustive``, the whole pool from a random start; or None."""
+    if not pool:
+        return None
+    draws = [rng.randrange(len(pool)) for _ in range(5)]
+    if exhaustive:
+        start = rng.randrange(len(pool))
+        draws += [(start + offset) % len(pool) for offset in range(len(pool))]
+    for index in draws:
+        candidate, seen = pool[index]
+        if procedure_id not in seen:
+            seen.add(procedure_id)
+            return candidate
+    return None
 
 
 class Pending:
