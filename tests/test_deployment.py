@@ -483,3 +483,15 @@ def test_pgbouncer_pools_transactions_and_the_portal_is_set_for_it(compose, comm
     )
     assert settings["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert settings["CONN_HEALTH_CHECKS"] is True
+
+
+def test_ci_runs_the_small_benchmark_on_postgresql_with_the_ratio_check():
+    text = CI_RUN.read_text(encoding="utf-8")
+    command = re.search(r"manage\.py benchmark ([^']*)'", text, re.S)
+    assert command, "no `manage.py benchmark` in .ci/run"
+    words = command.group(1).replace("\\", " ").split()
+    assert "--check" in words
+    assert int(words[words.index("--workers") + 1]) <= 50_000  # a small database
+    assert re.search(r'DATABASE_URL="\$server/\$db"', text)
+    assert re.search(r"local server=postgres://", text)
+    assert re.search(r"^run_stage .*benchmark_check$", text, re.M)
