@@ -229,15 +229,19 @@ def extend(cursor, target: Target, through: int) -> list[str]:
     return done
 
 
-def partition_tables(*, years_ahead: int = 1, convert_tables: bool = True) -> list[str]:
-    """Partition the tables (unless ``convert_tables`` is false: then only those already
-    partitioned) and make sure the partitions of this year and ``years_ahead`` more exist.
-    One transaction; returns what it did (empty when there was nothing to do)."""
+def partition_tables(
+    *, years_ahead: int = 1, convert_tables: bool = True, tables: list[str] | None = None
+) -> list[str]:
+    """Partition the tables (``tables``: some of them, by name; unless ``convert_tables`` is
+    false: then only those already partitioned) and make sure the partitions of this year and
+    ``years_ahead`` more exist. One transaction; returns what it did (empty: nothing to do)."""
     if connection.vendor != "postgresql":
         raise PartitioningError("table partitioning needs PostgreSQL")
     done: list[str] = []
     with transaction.atomic(), connection.cursor() as cursor:
         for target in targets():
+            if tables is not None and target.table not in tables:
+                continue
             if not is_partitioned(cursor, target.table):
                 if not convert_tables:
                     continue

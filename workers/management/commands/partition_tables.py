@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workers.partitioning import PartitioningError, partition_tables
+from workers.partitioning import PartitioningError, partition_tables, targets
 
 
 class Command(BaseCommand):
@@ -21,11 +21,19 @@ class Command(BaseCommand):
             help="Create the partitions of this many years after the current one (default 1)",
         )
 
-    def handle(self, *args, years_ahead: int, **options):
+        parser.add_argument(
+            "--table",
+            dest="tables",
+            action="append",
+            choices=[target.table for target in targets()],
+            help="Only this table (repeatable; default: both)",
+        )
+
+    def handle(self, *args, years_ahead: int, tables: list[str] | None = None, **options):
         if years_ahead < 0:
             raise CommandError("--years-ahead cannot be negative")
         try:
-            done = partition_tables(years_ahead=years_ahead)
+            done = partition_tables(years_ahead=years_ahead, tables=tables)
         except PartitioningError as error:
             raise CommandError(str(error)) from error
         for line in done:
