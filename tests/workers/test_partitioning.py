@@ -81,6 +81,19 @@ def test_the_partitioned_schema_migrates_and_the_app_reads_and_writes_it(own_dat
     executor.migrate([("workers", "0003_transition_field_labels")])
     now = this_year()
 
+    # What the conversion cannot keep, it refuses, changing nothing: a foreign key pointing at
+    # the table, a unique index without the date column.
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE crisi_pointer (record bigint REFERENCES {ACCESS_LOG} (id))")
+        with pytest.raises(CommandError, match="crisi_pointer"):
+            command()
+        cursor.execute("DROP TABLE crisi_pointer")
+        cursor.execute(f"CREATE UNIQUE INDEX crisi_unique ON {MOVES} (involvement_id, id)")
+        with pytest.raises(CommandError, match="crisi_unique"):
+            command("--table", MOVES)
+        cursor.execute("DROP INDEX crisi_unique")
+    assert not children(MOVES) and not children(ACCESS_LOG)
+
     # One table at a time if asked (the access log alone: see the README on the moves' cost).
     assert command("--table", ACCESS_LOG) == (
         f"{ACCESS_LOG}: partitioned by accessed_at, years {now}-{now + 1} and default\n"
