@@ -79,7 +79,15 @@ def import_target(target):
 
 
 def test_compose_has_exactly_the_expected_services(compose):
-    assert set(compose["services"]) == {"web", "worker", "worker-reports", "beat", "db", "redis"}
+    assert set(compose["services"]) == {
+        "web",
+        "worker",
+        "worker-reports",
+        "beat",
+        "db",
+        "pgbouncer",
+        "redis",
+    }
 
 
 @pytest.mark.parametrize("name", [*CELERY_WORKERS, "beat"])
@@ -125,26 +133,41 @@ def test_common_env_is_shared_by_app_services(compose, common_env):
         assert compose["services"][name]["environment"] == common_env, name
 
 
-def test_every_compose_env_var_is_read_by_the_settings(common_env):
+def test_every_compose_env_var_is_read_by_the_settings(compose, common_env):
+    """...or by a service's own command (``$$NAME``: the web service migrates through
+    DATABASE_DIRECT_URL)."""
     settings_text = SETTINGS_BASE.read_text(encoding="utf-8")
+    commands = " ".join(
+        " ".join(command_words(service))
+        for service in compose["services"].values()
+        if "command" in service
+    )
     unread = [
         name
         for name in common_env
         if not re.search(rf"""["']{re.escape(name)}["']""", settings_text)
+        and not re.search(rf"\$\$\{{?{re.escape(name)}\b", commands)
     ]
-    assert not unread, f"set in docker-compose.yml but never read by settings/base.py: {unread}"
+    assert not unread, f"set in docker-compose.yml but never read: {unread}"
 
 
 def test_compose_database_and_broker_point_at_their_services(compose, common_env):
     services = compose["services"]
 
-    db_url = urlsplit(common_env["DATABASE_URL"])
-    assert db_url.scheme in ("postgres", "postgresql", "pgsql")
-    assert db_url.hostname == "db"
+    # The portal talks to PgBouncer, PgBouncer and migrations to PostgreSQL, one database.
     db_env = services["db"]["environment"]
-    assert db_url.username == db_env["POSTGRES_USER"]
-    assert db_url.password == db_env["POSTGRES_PASSWORD"]
-    assert db_url.path.lstrip("/") == db_env["POSTGRES_DB"]
+    pooled = urlsplit(common_env["DATABASE_URL"])
+    direct = urlsplit(common_env["DATABASE_DIRECT_URL"])
+    upstream = urlsplit(services["pgbouncer"]["environment"]["DATABASE_URL"])
+    assert pooled.hostname == "pgbouncer"
+    assert pooled.port == int(services["pgbouncer"]["environment"]["LISTEN_PORT"])
+    assert direct == upstream
+    for url in (pooled, direct):
+        assert url.scheme in ("postgres", "postgresql", "pgsql")
+        assert url.username == db_env["POSTGRES_USER"]
+        assert url.password == db_env["POSTGRES_PASSWORD"]
+        assert url.path.lstrip("/") == db_env["POSTGRES_DB"]
+    assert (direct.hostname, direct.port or 5432) == ("db", 5432)
 
     broker = urlsplit(common_env["CELERY_BROKER_URL"])
     assert broker.scheme == "redis"
@@ -155,9 +178,10 @@ def test_compose_database_and_broker_point_at_their_services(compose, common_env
 def test_app_services_wait_for_healthy_db_and_redis(compose):
     for name in APP_SERVICES:
         depends = compose["services"][name]["depends_on"]
-        for dep in ("db", "redis"):
+        for dep in ("db", "pgbouncer", "redis"):
             assert depends[dep]["condition"] == "service_healthy", (name, dep)
-    for name in ("web", "db", "redis"):
+    assert compose["services"]["pgbouncer"]["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("web", "db", "pgbouncer", "redis"):
         assert compose["services"][name].get("healthcheck"), f"{name} has no healthcheck"
     web_check = " ".join(map(str, compose["services"]["web"]["healthcheck"]["test"]))
     assert "/healthz" in web_check
@@ -433,3 +457,41 @@ def test_every_queue_has_exactly_one_compose_worker_and_every_task_a_queue(compo
     reports = compose["services"]["worker-reports"]
     assert worker_queues(reports) == {"reports"}
     assert settings.CELERY_TASK_ROUTES["monitoring.tasks.generate_report"] == {"queue": "reports"}
+
+
+def test_pgbouncer_pools_transactions_and_the_portal_is_set_for_it(compose, common_env):
+    """Transaction pooling: no server-side cursors (QuerySet.iterator() would lose its named
+    cursor between transactions), persistent client connections, pool sizes from the
+    environment, and migrations (long DDL transactions) straight to PostgreSQL."""
+    pgbouncer = compose["services"]["pgbouncer"]["environment"]
+    assert pgbouncer["POOL_MODE"] == "transaction"
+    for name in ("MAX_CLIENT_CONN", "DEFAULT_POOL_SIZE"):
+        assert re.fullmatch(rf"\$\{{PGBOUNCER_{name}:-\d+\}}", pgbouncer[name]), name
+    assert common_env["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "True"
+    assert re.fullmatch(r"\$\{DATABASE_CONN_MAX_AGE:-\d+\}", common_env["DATABASE_CONN_MAX_AGE"])
+    words = command_words(compose["services"]["web"])
+    migrate = words.index("migrate")
+    assert words[migrate - 3 : migrate] == [
+        "DATABASE_URL=$$DATABASE_DIRECT_URL",
+        "python",
+        "manage.py",
+    ]
+    settings = _database_settings(
+        DATABASE_URL=common_env["DATABASE_URL"],
+        DATABASE_DISABLE_SERVER_SIDE_CURSORS=common_env["DATABASE_DISABLE_SERVER_SIDE_CURSORS"],
+        DATABASE_CONN_MAX_AGE="60",
+    )
+    assert settings["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert settings["CONN_HEALTH_CHECKS"] is True
+
+
+def test_ci_runs_the_small_benchmark_on_postgresql_with_the_ratio_check():
+    text = CI_RUN.read_text(encoding="utf-8")
+    command = re.search(r"manage\.py benchmark ([^']*)'", text, re.S)
+    assert command, "no `manage.py benchmark` in .ci/run"
+    words = command.group(1).replace("\\", " ").split()
+    assert "--check" in words
+    assert int(words[words.index("--workers") + 1]) <= 50_000  # a small database
+    assert re.search(r'DATABASE_URL="\$server/\$db"', text)
+    assert re.search(r"local server=postgres://", text)
+    assert re.search(r"^run_stage .*benchmark_check$", text, re.M)

@@ -172,12 +172,16 @@ def test_the_sqlite_stage_leaves_out_only_code_that_runs_on_postgresql_alone():
     assert sqlite_run["source"] == run["source"]
     extra = set(sqlite_run["omit"]) - set(run["omit"])
     assert set(run["omit"]) <= set(sqlite_run["omit"])
-    assert extra == {"crisi_portal/benchmark/*", "crisi_portal/management/commands/benchmark.py"}
+    assert extra == {
+        "crisi_portal/benchmark/*",
+        "crisi_portal/management/commands/benchmark.py",
+        "workers/partitioning.py",
+    }
     for pattern in extra:
         assert list(ROOT.glob(pattern)), f"{pattern} names nothing"
-    # What makes the benchmark PostgreSQL-only: it refuses any other database.
-    command = (ROOT / "crisi_portal/management/commands/benchmark.py").read_text(encoding="utf-8")
-    assert "postgresql" in command
+    # What makes them PostgreSQL-only: they refuse any other database.
+    for path in ("crisi_portal/management/commands/benchmark.py", "workers/partitioning.py"):
+        assert 'vendor != "postgresql"' in (ROOT / path).read_text(encoding="utf-8"), path
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert (
         "$(if $(filter postgres%,$(DATABASE_URL)),,--cov-config=tools/coverage-sqlite.toml)"

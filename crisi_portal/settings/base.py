@@ -335,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.tasks.retention",
         "schedule": crontab(minute=0, hour=3, day_of_month=2),
     },
+    # Yearly partitions (issue #12, `manage.py partition_tables`): next year's are created
+    # months ahead; a no-op until the tables are partitioned.
+    "partitions-extend": {
+        "task": "workers.tasks.partitions_extend",
+        "schedule": crontab(minute=30, hour=3, day_of_month=1),
+    },
 }
 
 # Retention (privacy, issue #9): `manage.py retention` and the monthly task above. Neither the

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from crisi_portal.benchmark import dataset, table
+from crisi_portal.benchmark import dataset, table, targets
 from crisi_portal.benchmark.run import SECTIONS, Mismatch, data_counts, machine, run
 
 
@@ -53,6 +53,20 @@ class Command(BaseCommand):
             help="Let generate_synthetic empty the domain tables first (DEBUG only)",
         )
         parser.add_argument(
+            "--check",
+            action="store_true",
+            help=(
+                "Fail (exit 1, naming the figures) when a ratio exceeds its target "
+                "(crisi_portal/benchmark/targets.py) times --margin"
+            ),
+        )
+        parser.add_argument(
+            "--margin",
+            type=float,
+            default=targets.CI_MARGIN,
+            help=f"Allowance of --check over each target (default {targets.CI_MARGIN:g})",
+        )
+        parser.add_argument(
             "--no-generate",
             action="store_true",
             help="Measure the data already in the database, whatever made it",
@@ -71,6 +85,8 @@ class Command(BaseCommand):
         markdown,
         flush,
         no_generate,
+        check=False,
+        margin=targets.CI_MARGIN,
         **options,
     ):
         if connection.vendor != "postgresql":
@@ -80,6 +96,8 @@ class Command(BaseCommand):
             )
         if workers < 1 or runs < 1 or pdf_runs < 1:
             raise CommandError("--workers, --runs and --pdf-runs must be at least 1.")
+        if margin <= 0:
+            raise CommandError("--margin must be positive.")
         path = Path(output)
         if not path.parent.exists():
             raise CommandError(f"--output: the folder {path.parent} does not exist.")
@@ -118,3 +136,17 @@ class Command(BaseCommand):
         self.stderr.write(f"{len(result['figures'])} figures → {path}")
         if markdown:
             self.stdout.write(table.markdown(document))
+        if check:
+            self.check_ratios(result["figures"], margin)
+
+    def check_ratios(self, figures: dict, margin: float) -> None:
+        verdicts = targets.check(figures, margin=margin)
+        for verdict in verdicts:
+            self.stderr.write(f"check: {verdict.line()}")
+        failed = targets.failed(verdicts)
+        if failed:
+            raise CommandError(
+                f"{len(failed)} ratio(s) past target × {margin:g}: "
+                + "; ".join(v.line() for v in failed)
+            )
+        self.stderr.write(f"check: {len(verdicts)} ratios within target × {margin:g}")
