@@ -9,12 +9,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.history import bulk_update_recorded
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import history_author, save_validated
@@ -74,6 +76,9 @@ class BulkMoveRefused(DomainError):
                 for f in failures
             ],
         )
+
+
+BULK_BATCH_SIZE = 1000
 
 
 def _label(step: str) -> str:
@@ -191,6 +196,108 @@ def involvement_move(
     return transition
 
 
+def _move_in_bulk(
+    *,
+    user: UserOrSystem,
+    involvements: list[Involvement],
+    to: str,
+    effective_date: date,
+    reason: str,
+    exemption_reason: ExemptionReason | None,
+    measure: "Measure | None",
+) -> list[StepTransition] | None:
+    """The moves of :func:`involvements_move` when every one of them is allowed, in a fixed
+    number of queries: the rows locked, the scope and the latest moves read at once, the
+    moves inserted and the involvements updated in batches, with their history rows.
+
+    The rules are :func:`involvement_move`'s; None, with nothing saved, as soon as one worker
+    cannot move (or the same involvement is named twice): the caller then moves them one by
+    one, to name every refusal exactly as it always has.
+    """
+    ids = [involvement.pk for involvement in involvements]
+    if len(set(ids)) != len(ids) or to not in Step.values:
+        return None
+    if user is not None and acts_as_operator(user):
+        return None
+    reason = (reason or "").strip()
+    today = timezone.localdate()
+    if effective_date > today:
+        return None
+    with transaction.atomic():
+        locked = {
+            i.pk: i
+            for i in Involvement.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        if len(locked) != len(ids):
+            return None
+        if user is not None:
+            editable = set(
+                Involvement.objects.editable_by(user)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            if len(editable) != len(ids):
+                return None
+        latest = dict(
+            StepTransition.objects.filter(involvement_id__in=ids)
+            .order_by()
+            .values("involvement_id")
+            .annotate(last=Max("effective_date"))
+            .values_list("involvement_id", "last")
+        )
+        recorded_by = user if user is not None and user.is_authenticated else None
+        transitions, changed = [], []
+        for pk in ids:
+            involvement = locked[pk]
+            current = involvement.current_step
+            kind = TRANSITIONS.get((current, to))
+            last = latest.get(pk)
+            if kind is None or (last is not None and effective_date < last):
+                return None
+            if kind == MoveKind.EXEMPTION and (
+                exemption_reason is None or not exemption_reason.is_active
+            ):
+                return None
+            if kind == MoveKind.CORRECTION and (not _may_correct(user) or not reason):
+                return None
+            if to == Step.STEP_4 and (measure is None or not measure.in_force_on(effective_date)):
+                return None
+            transition = StepTransition(
+                involvement=involvement,
+                from_step=current,
+                to_step=to,
+                kind=kind,
+                effective_date=effective_date,
+                recorded_by=recorded_by,
+                reason=reason,
+                exemption_reason=exemption_reason if to == Step.NO_PAL else None,
+                measure=measure if to == Step.STEP_4 else None,
+            )
+            # The rules above are the check constraints; the database enforces them again.
+            transition.full_clean(
+                exclude=["involvement", "recorded_by", "exemption_reason", "measure"],
+                validate_constraints=False,
+            )
+            transitions.append(transition)
+            involvement.current_step = to
+            involvement.current_step_since = effective_date
+            involvement.updated_at = timezone.now()
+            history_author(involvement, user=user, reason=f"{_label(current)} → {_label(to)}")
+            changed.append(involvement)
+        StepTransition.objects.bulk_create(transitions, batch_size=BULK_BATCH_SIZE)
+        bulk_update_recorded(
+            changed,
+            Involvement,
+            ["current_step", "current_step_since", "updated_at"],
+            user=user,
+            batch_size=BULK_BATCH_SIZE,
+        )
+    for involvement in involvements:
+        involvement.current_step = to
+        involvement.current_step_since = effective_date
+    return transitions
+
+
 def involvements_move(
     *,
     user: UserOrSystem,
@@ -207,6 +314,20 @@ def involvements_move(
     """
     if not involvements:
         raise StepMoveRefused(_("Select at least one worker."), field="involvements")
+    try:
+        moved = _move_in_bulk(
+            user=user,
+            involvements=involvements,
+            to=to,
+            effective_date=effective_date,
+            reason=reason,
+            exemption_reason=exemption_reason,
+            measure=measure,
+        )
+    except (ValidationError, IntegrityError):
+        moved = None  # rolled back: moved one by one below, each refusal named
+    if moved is not None:
+        return moved
     failures: list[BulkFailure] = []
     transitions: list[StepTransition] = []
     with transaction.atomic():
