@@ -520,12 +520,19 @@ def _apply_one_by_one(state: dict, *, user) -> None:
                 unit_update(user=user, unit=unit, data=unit_values)
 
 
+EXPORT_CHUNK = 2000
+
+
 def export_procedures(queryset, out: IO[str]) -> int:
     """Write the interchange CSV for the procedures in ``queryset``; returns the row count."""
     writer = exports.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
+    # In chunks (units prefetched per chunk): the procedures are never all in memory at once.
     procedures = (
-        queryset.select_related("company").prefetch_related("units").order_by("external_id")
+        queryset.select_related("company")
+        .prefetch_related("units")
+        .order_by("external_id")
+        .iterator(chunk_size=EXPORT_CHUNK)
     )
     count = 0
     for procedure in procedures:

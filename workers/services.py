@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import CrisisProcedure, ProductionUnit
-from crisi_portal.history import bulk_update_recorded
+from crisi_portal.history import bulk_history_recorded
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import history_author, save_validated
@@ -94,6 +94,31 @@ def _refuse_operators(user: UserOrSystem) -> None:
 
 def _may_correct(user: UserOrSystem) -> bool:
     return user is None or user.is_admin or user.is_province_staff
+
+
+def _transition(
+    involvement: Involvement,
+    current: str,
+    to: str,
+    kind: str,
+    effective_date: date,
+    user: UserOrSystem,
+    reason: str,
+    exemption_reason: ExemptionReason | None,
+    measure: "Measure | None",
+) -> StepTransition:
+    """The move of ``involvement`` from ``current`` to ``to``, not yet saved."""
+    return StepTransition(
+        involvement=involvement,
+        from_step=current,
+        to_step=to,
+        kind=kind,
+        effective_date=effective_date,
+        recorded_by=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+        exemption_reason=exemption_reason if to == Step.NO_PAL else None,
+        measure=measure if to == Step.STEP_4 else None,
+    )
 
 
 @transaction.atomic
@@ -174,16 +199,8 @@ def involvement_move(
                 field="measure",
             )
 
-    transition = StepTransition(
-        involvement=locked,
-        from_step=current,
-        to_step=to,
-        kind=kind,
-        effective_date=effective_date,
-        recorded_by=user if user is not None and user.is_authenticated else None,
-        reason=reason,
-        exemption_reason=exemption_reason if to == Step.NO_PAL else None,
-        measure=measure if to == Step.STEP_4 else None,
+    transition = _transition(
+        locked, current, to, kind, effective_date, user, reason, exemption_reason, measure
     )
     transition.full_clean()
     transition.save()
@@ -245,7 +262,7 @@ def _move_in_bulk(
             .annotate(last=Max("effective_date"))
             .values_list("involvement_id", "last")
         )
-        recorded_by = user if user is not None and user.is_authenticated else None
+        now = timezone.now()
         transitions, changed = [], []
         for pk in ids:
             involvement = locked[pk]
@@ -262,16 +279,16 @@ def _move_in_bulk(
                 return None
             if to == Step.STEP_4 and (measure is None or not measure.in_force_on(effective_date)):
                 return None
-            transition = StepTransition(
-                involvement=involvement,
-                from_step=current,
-                to_step=to,
-                kind=kind,
-                effective_date=effective_date,
-                recorded_by=recorded_by,
-                reason=reason,
-                exemption_reason=exemption_reason if to == Step.NO_PAL else None,
-                measure=measure if to == Step.STEP_4 else None,
+            transition = _transition(
+                involvement,
+                current,
+                to,
+                kind,
+                effective_date,
+                user,
+                reason,
+                exemption_reason,
+                measure,
             )
             # The rules above are the check constraints; the database enforces them again.
             transition.full_clean(
@@ -281,16 +298,16 @@ def _move_in_bulk(
             transitions.append(transition)
             involvement.current_step = to
             involvement.current_step_since = effective_date
-            involvement.updated_at = timezone.now()
+            involvement.updated_at = now
             history_author(involvement, user=user, reason=f"{_label(current)} → {_label(to)}")
             changed.append(involvement)
         StepTransition.objects.bulk_create(transitions, batch_size=BULK_BATCH_SIZE)
-        bulk_update_recorded(
-            changed,
-            Involvement,
-            ["current_step", "current_step_since", "updated_at"],
-            user=user,
-            batch_size=BULK_BATCH_SIZE,
+        # Every row gets the same values: one UPDATE, not bulk_update's CASE per row.
+        Involvement.objects.filter(pk__in=ids).update(
+            current_step=to, current_step_since=effective_date, updated_at=now
+        )
+        bulk_history_recorded(
+            changed, Involvement, user=user, update=True, batch_size=BULK_BATCH_SIZE
         )
     for involvement in involvements:
         involvement.current_step = to
