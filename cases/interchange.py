@@ -417,9 +417,10 @@ BATCH_SIZE = 1000
 
 def _apply_in_bulk(state: dict, *, user) -> None:
     """What ``_apply_one_by_one`` saves, in a number of queries that does not grow with the
-    rows: the companies read (and locked) at once, a company saved through ``company_upsert``
-    only when new or changed, and the new procedures and units inserted in batches with their
-    history rows; changes to stored procedures and units go through their services.
+    rows: the companies read (and locked) at once, the new ones inserted in a batch and a stored
+    one saved through ``company_upsert`` only when the file changes it, and the new procedures
+    and units inserted in batches with their history rows; changes to stored procedures and
+    units go through their services.
 
     The checks are ``save_validated``'s without its queries: the plan has checked the
     provinces; uniqueness and the check constraints are the database's (a violation raises
@@ -433,6 +434,16 @@ def _apply_in_bulk(state: dict, *, user) -> None:
             tax_code__in={plan.row["company_tax_code"] for plan in plans.values()}
         )
     }
+    new_companies: dict[str, Company] = {}
+    for plan in plans.values():
+        code = plan.row["company_tax_code"]
+        if code not in companies and code not in new_companies:
+            # As company_upsert creates it; a second name for it in the file renames it below.
+            company = Company(tax_code=code, name=" ".join(plan.row["company_name"].split()))
+            company.full_clean(validate_unique=False, validate_constraints=False)
+            new_companies[code] = company
+    bulk_create_recorded(list(new_companies.values()), Company, user=user, reason=None)
+    companies.update(new_companies)
     may_act: dict[str, bool] = {}
 
     def allowed(province: str) -> bool:

@@ -2,9 +2,10 @@
 
 A report job is ``manage.py run_report`` (what the Celery task does: build the data, render
 the document) for each kind and format; an export is ``manage.py export_procedures``. Each
-runs as a child process whose peak resident set (``ru_maxrss`` from ``wait4``) is the figure:
-real memory, the interpreter and Django included. ``memory_startup_mb`` is the same for
-``run_report --help``: what a process costs before any work.
+runs as a child process whose peak resident set (``VmHWM`` of ``/proc/self/status``, read by
+the child as it ends) is the figure: real memory, the interpreter and Django included.
+``memory_startup_mb`` is the same for ``run_report --help``: what a process costs before any
+work.
 
 The HTTP exports run in this process: their figure is the peak of Python allocations
 (``tracemalloc``) while the response is produced and read to the end.
@@ -29,23 +30,39 @@ from django.urls import reverse
 
 from monitoring.enums import ReportFormat
 
-MB = 1024  # ru_maxrss is in KiB on Linux
+MB = 1024  # VmHWM is in KiB
+
+
+# Run manage.py, then print the process's peak resident set (VmHWM, of this program only:
+# ``ru_maxrss`` would also count the parent's size at the fork, which exec keeps).
+PEAK_WRAPPER = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("\\nPEAK_KB " + line.split()[1] + "\\n")
+"""
 
 
 def child_peak_mb(arguments: list[str]) -> float:
     """Peak resident memory (MB) of ``manage.py <arguments>`` run as a child process."""
-    command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *arguments]
-    process = subprocess.Popen(  # nosec B603 - fixed argv of this project's manage.py
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_environment()
+    manage = str(Path(settings.BASE_DIR) / "manage.py")
+    completed = subprocess.run(  # nosec B603 - fixed argv of this project's manage.py
+        [sys.executable, "-c", PEAK_WRAPPER, manage, *arguments],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=child_environment(),
+        check=False,
     )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    if process.returncode != 0:
+    error = completed.stderr.decode(errors="replace")
+    if completed.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(arguments)} failed: {error[-2000:]}")
-    return round(usage.ru_maxrss / MB, 1)
+    peaks = [line.split()[1] for line in error.splitlines() if line.startswith("PEAK_KB ")]
+    return round(int(peaks[-1]) / MB, 1)
 
 
 def child_environment() -> dict[str, str]:
