@@ -12,8 +12,8 @@ from datetime import date
 from typing import IO, Any
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from cases.services import (
 )
 from cases.validators import validate_company_tax_code
 from crisi_portal import exports
+from crisi_portal.history import bulk_create_recorded
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.imports import ImportOutcome, RowError, decode, line_of
 from crisi_portal.scoping import may_act_in
@@ -398,7 +399,103 @@ def import_procedures(raw: bytes | str, *, user=None, dry_run: bool = False) -> 
     return result
 
 
+class _OneByOne(Exception):
+    """The bulk path met something it leaves to the services: undo it, save row by row."""
+
+
 def _apply(state: dict, *, user) -> None:
+    try:
+        with transaction.atomic():
+            _apply_in_bulk(state, user=user)
+    except (_OneByOne, IntegrityError, ValidationError, PermissionDenied):
+        # Undone: the services, row by row, refuse exactly as they always have.
+        _apply_one_by_one(state, user=user)
+
+
+BATCH_SIZE = 1000
+
+
+def _apply_in_bulk(state: dict, *, user) -> None:
+    """What ``_apply_one_by_one`` saves, in a number of queries that does not grow with the
+    rows: the companies read (and locked) at once, the new ones inserted in a batch and a stored
+    one saved through ``company_upsert`` only when the file changes it, and the new procedures
+    and units inserted in batches with their history rows; changes to stored procedures and
+    units go through their services.
+
+    The checks are ``save_validated``'s without its queries: the plan has checked the
+    provinces; uniqueness and the check constraints are the database's (a violation raises
+    and the caller saves row by row, to report it as before).
+    """
+    existing, existing_units = state["existing"], state["existing_units"]
+    plans = state["plans"]
+    companies = {
+        c.tax_code: c
+        for c in Company.objects.select_for_update().filter(
+            tax_code__in={plan.row["company_tax_code"] for plan in plans.values()}
+        )
+    }
+    new_companies: dict[str, Company] = {}
+    for plan in plans.values():
+        code = plan.row["company_tax_code"]
+        if code not in companies and code not in new_companies:
+            # As company_upsert creates it; a second name for it in the file renames it below.
+            company = Company(tax_code=code, name=" ".join(plan.row["company_name"].split()))
+            company.full_clean(validate_unique=False, validate_constraints=False)
+            new_companies[code] = company
+    bulk_create_recorded(list(new_companies.values()), Company, user=user, reason=None)
+    companies.update(new_companies)
+    may_act: dict[str, bool] = {}
+
+    def allowed(province: str) -> bool:
+        if province not in may_act:
+            may_act[province] = may_act_in(user, province)
+        return may_act[province]
+
+    new_procedures: list[CrisisProcedure] = []
+    new_units: list[ProductionUnit] = []
+    for external_id, plan in plans.items():
+        row = plan.row
+        company = companies.get(row["company_tax_code"])
+        if company is None or company.name != " ".join(row["company_name"].split()):
+            company = company_upsert(
+                user=user, tax_code=row["company_tax_code"], name=row["company_name"]
+            )
+            companies[company.tax_code] = company
+        procedure = existing.get(external_id)
+        values = _procedure_values(row)
+        if procedure is None:
+            lead = next(iter(plan.units.values()))[1]["unit_province"]
+            if not allowed(lead):
+                raise _OneByOne
+            procedure = CrisisProcedure(
+                company=company, external_id=external_id, lead_province_id=lead, **values
+            )
+            procedure.full_clean(
+                exclude=["company", "lead_province"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            new_procedures.append(procedure)
+        elif _diff(procedure, values):
+            procedure = procedure_update(user=user, procedure=procedure, data=values)
+        for unit_id, (_line, unit_row) in plan.units.items():
+            unit = existing_units.get((procedure.pk, unit_id)) if procedure.pk else None
+            unit_values = _unit_values(unit_row)
+            if unit is None:
+                unit = ProductionUnit(procedure=procedure, external_id=unit_id, **unit_values)
+                unit.full_clean(
+                    exclude=["procedure", "province"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+                new_units.append(unit)
+            elif _diff(unit, unit_values):
+                unit_update(user=user, unit=unit, data=unit_values)
+    bulk_create_recorded(new_procedures, CrisisProcedure, user=user, reason=None)
+    bulk_create_recorded(new_units, ProductionUnit, user=user, reason=None)
+
+
+def _apply_one_by_one(state: dict, *, user) -> None:
     existing, existing_units = state["existing"], state["existing_units"]
     for external_id, plan in state["plans"].items():
         row = plan.row
@@ -434,12 +531,19 @@ def _apply(state: dict, *, user) -> None:
                 unit_update(user=user, unit=unit, data=unit_values)
 
 
+EXPORT_CHUNK = 2000
+
+
 def export_procedures(queryset, out: IO[str]) -> int:
     """Write the interchange CSV for the procedures in ``queryset``; returns the row count."""
     writer = exports.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
+    # In chunks (units prefetched per chunk): the procedures are never all in memory at once.
     procedures = (
-        queryset.select_related("company").prefetch_related("units").order_by("external_id")
+        queryset.select_related("company")
+        .prefetch_related("units")
+        .order_by("external_id")
+        .iterator(chunk_size=EXPORT_CHUNK)
     )
     count = 0
     for procedure in procedures:

@@ -44,8 +44,9 @@ def _bulk_history_attrs(user) -> dict:
     }
 
 
-def bulk_create_recorded(objs, model, *, user=None, reason: str = "", batch_size: int = 500):
-    """``bulk_create`` in batches, each object with its history row (user, API token, reason)."""
+def bulk_create_recorded(objs, model, *, user=None, reason: str | None = "", batch_size: int = 500):
+    """``bulk_create`` in batches, each object with its history row (user, API token, reason;
+    ``None`` records none, as ``save()`` does without one)."""
     return bulk_create_with_history(
         objs,
         model,

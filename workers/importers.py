@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from codicefiscale import codicefiscale
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
@@ -24,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
+from crisi_portal.history import bulk_create_recorded
+from crisi_portal.identifiers import decode_fiscal_code, normalise_tax_code, validate_fiscal_code
 from crisi_portal.imports import (
     Columns,
     FileRefused,
@@ -40,8 +40,8 @@ from crisi_portal.imports import (
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, check_bytes
-from workers.enums import IncomeSupport, Sex
-from workers.models import Cohort, Involvement, Worker
+from workers.enums import IncomeSupport, Sex, Step
+from workers.models import Cohort, Involvement, MoveKind, StepTransition, Worker
 from workers.services import cohort_create, involvement_create, involvement_update
 
 __all__ = [
@@ -385,11 +385,10 @@ class _RowParser:
         if not code:
             return
         try:
-            decoded = codicefiscale.decode(code)
+            birth, sex = decode_fiscal_code(code)
         except ValueError:
             return  # already reported by validate_fiscal_code
-        born = decoded["birthdate"].date()
-        sex = decoded.get("sex") or decoded.get("gender")
+        born = birth.date()
         birth_date = values.get("birth_date")
         # The code holds only two digits of the year: compare those, not the guessed century.
         if birth_date and (born.day, born.month, born.year % 100) != (
@@ -695,6 +694,7 @@ def _change(row: _Row, worker: Worker | None, involvement, cohort_name: str) -> 
 # Applying
 
 
+BATCH_SIZE = 1000
 WORKER_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", *CONTACT_FIELDS)
 
 
@@ -711,6 +711,77 @@ def _report(parser: _RowParser, line: int, exc: Exception) -> None:
         parser.error(line, None, str(exc) or _("You may not change this worker's involvement."))
 
 
+def _apply_in_bulk(procedure, plan: _Plan, pending, cohorts, *, user, reason: str):
+    """Save in bulk the rows that take a worker in charge in the procedure without changing a
+    stored worker: new workers, then their involvements at STEP_1 and the first moves, each
+    model in batches with its history rows (the user and the reason ``save_validated`` records).
+    Returns the rows left for the row-by-row path (updates, contacts added to a stored worker).
+
+    The checks are those of ``save_validated`` and ``involvement_create``, without one query
+    per row: the plan has matched the units and cohorts and found the stored workers, and
+    uniqueness and the check constraints are the database's (a violation raises, and the
+    caller saves every row on its own to report it on its line).
+    """
+    today = timezone.localdate()
+    may_act: dict[str, bool] = {}
+    left, new_workers, takes = [], [], []
+    for row, change in pending:
+        values = row.values
+        worker = plan.workers.get(values["fiscal_code"])
+        fills = {}
+        if worker is not None and worker.pk not in plan.hidden:
+            fills, _kept = _worker_fills(worker, values)
+        if fills or (worker is not None and worker.pk in plan.involvements):
+            left.append((row, change))
+            continue
+        if worker is None:
+            worker = Worker(**{n: values[n] for n in WORKER_FIELDS if n in values})
+            worker.full_clean(validate_unique=False, validate_constraints=False)
+            new_workers.append(worker)
+        if user is not None and not user.is_admin:
+            province = row.unit.province_id
+            if province not in may_act:
+                may_act[province] = may_act_in(user, province)
+            if not may_act[province]:
+                raise PermissionDenied
+        cohort = cohorts.get(_fold(change.cohort)) if change.cohort else None
+        involvement = Involvement(
+            worker=worker,
+            procedure=procedure,
+            unit=row.unit,
+            cohort=cohort,
+            current_step=Step.STEP_1,
+            current_step_since=today,
+            **{n: values[n] for n in INVOLVEMENT_FIELDS if n in values},
+        )
+        involvement.full_clean(
+            exclude=["worker", "procedure", "unit", "cohort"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        takes.append(involvement)
+    bulk_create_recorded(new_workers, Worker, user=user, reason=reason)
+    bulk_create_recorded(takes, Involvement, user=user, reason=None)  # as save_validated
+    recorded_by = user if user is not None and user.is_authenticated else None
+    StepTransition.objects.bulk_create(
+        [
+            StepTransition(
+                involvement=involvement,
+                from_step="",
+                to_step=Step.STEP_1,
+                kind=MoveKind.START,
+                effective_date=today,
+                recorded_by=recorded_by,
+            )
+            for involvement in takes
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    for worker in new_workers:
+        plan.workers[worker.fiscal_code] = worker
+    return left
+
+
 def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
     today = timezone.localdate()
     reason = _("Imported from a worker list")
@@ -721,9 +792,19 @@ def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
                 cohorts[key] = cohort_create(user=user, procedure=procedure, name=name, unit=unit)
         except (ValidationError, PermissionDenied, DatabaseError) as exc:
             _report(parser, line, exc)
-    for row, change in zip(plan.rows, parser.result.changes, strict=True):
-        if change.action == "unchanged":
-            continue
+    pending = [
+        (row, change)
+        for row, change in zip(plan.rows, parser.result.changes, strict=True)
+        if change.action != "unchanged"
+    ]
+    try:
+        with transaction.atomic():
+            pending = _apply_in_bulk(procedure, plan, pending, cohorts, user=user, reason=reason)
+    except (ValidationError, PermissionDenied, DatabaseError):
+        # Something was refused: undone, and every row saved on its own below, so that each
+        # refusal is reported on its line exactly as without the bulk path.
+        pass
+    for row, change in pending:
         values = row.values
         try:
             with transaction.atomic():

@@ -9,12 +9,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.history import bulk_history_recorded
 from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import history_author, save_validated
@@ -76,6 +78,9 @@ class BulkMoveRefused(DomainError):
         )
 
 
+BULK_BATCH_SIZE = 1000
+
+
 def _label(step: str) -> str:
     return STEP_SHORT_LABELS[Step(step)] if step else "—"
 
@@ -89,6 +94,31 @@ def _refuse_operators(user: UserOrSystem) -> None:
 
 def _may_correct(user: UserOrSystem) -> bool:
     return user is None or user.is_admin or user.is_province_staff
+
+
+def _transition(
+    involvement: Involvement,
+    current: str,
+    to: str,
+    kind: str,
+    effective_date: date,
+    user: UserOrSystem,
+    reason: str,
+    exemption_reason: ExemptionReason | None,
+    measure: "Measure | None",
+) -> StepTransition:
+    """The move of ``involvement`` from ``current`` to ``to``, not yet saved."""
+    return StepTransition(
+        involvement=involvement,
+        from_step=current,
+        to_step=to,
+        kind=kind,
+        effective_date=effective_date,
+        recorded_by=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+        exemption_reason=exemption_reason if to == Step.NO_PAL else None,
+        measure=measure if to == Step.STEP_4 else None,
+    )
 
 
 @transaction.atomic
@@ -169,16 +199,8 @@ def involvement_move(
                 field="measure",
             )
 
-    transition = StepTransition(
-        involvement=locked,
-        from_step=current,
-        to_step=to,
-        kind=kind,
-        effective_date=effective_date,
-        recorded_by=user if user is not None and user.is_authenticated else None,
-        reason=reason,
-        exemption_reason=exemption_reason if to == Step.NO_PAL else None,
-        measure=measure if to == Step.STEP_4 else None,
+    transition = _transition(
+        locked, current, to, kind, effective_date, user, reason, exemption_reason, measure
     )
     transition.full_clean()
     transition.save()
@@ -189,6 +211,108 @@ def involvement_move(
     involvement.current_step = to
     involvement.current_step_since = effective_date
     return transition
+
+
+def _move_in_bulk(
+    *,
+    user: UserOrSystem,
+    involvements: list[Involvement],
+    to: str,
+    effective_date: date,
+    reason: str,
+    exemption_reason: ExemptionReason | None,
+    measure: "Measure | None",
+) -> list[StepTransition] | None:
+    """The moves of :func:`involvements_move` when every one of them is allowed, in a fixed
+    number of queries: the rows locked, the scope and the latest moves read at once, the
+    moves inserted and the involvements updated in batches, with their history rows.
+
+    The rules are :func:`involvement_move`'s; None, with nothing saved, as soon as one worker
+    cannot move (or the same involvement is named twice): the caller then moves them one by
+    one, to name every refusal exactly as it always has.
+    """
+    ids = [involvement.pk for involvement in involvements]
+    if len(set(ids)) != len(ids) or to not in Step.values:
+        return None
+    if user is not None and acts_as_operator(user):
+        return None
+    reason = (reason or "").strip()
+    today = timezone.localdate()
+    if effective_date > today:
+        return None
+    with transaction.atomic():
+        locked = {
+            i.pk: i
+            for i in Involvement.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        if len(locked) != len(ids):
+            return None
+        if user is not None:
+            editable = set(
+                Involvement.objects.editable_by(user)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            if len(editable) != len(ids):
+                return None
+        latest = dict(
+            StepTransition.objects.filter(involvement_id__in=ids)
+            .order_by()
+            .values("involvement_id")
+            .annotate(last=Max("effective_date"))
+            .values_list("involvement_id", "last")
+        )
+        now = timezone.now()
+        transitions, changed = [], []
+        for pk in ids:
+            involvement = locked[pk]
+            current = involvement.current_step
+            kind = TRANSITIONS.get((current, to))
+            last = latest.get(pk)
+            if kind is None or (last is not None and effective_date < last):
+                return None
+            if kind == MoveKind.EXEMPTION and (
+                exemption_reason is None or not exemption_reason.is_active
+            ):
+                return None
+            if kind == MoveKind.CORRECTION and (not _may_correct(user) or not reason):
+                return None
+            if to == Step.STEP_4 and (measure is None or not measure.in_force_on(effective_date)):
+                return None
+            transition = _transition(
+                involvement,
+                current,
+                to,
+                kind,
+                effective_date,
+                user,
+                reason,
+                exemption_reason,
+                measure,
+            )
+            # The rules above are the check constraints; the database enforces them again.
+            transition.full_clean(
+                exclude=["involvement", "recorded_by", "exemption_reason", "measure"],
+                validate_constraints=False,
+            )
+            transitions.append(transition)
+            involvement.current_step = to
+            involvement.current_step_since = effective_date
+            involvement.updated_at = now
+            history_author(involvement, user=user, reason=f"{_label(current)} → {_label(to)}")
+            changed.append(involvement)
+        StepTransition.objects.bulk_create(transitions, batch_size=BULK_BATCH_SIZE)
+        # Every row gets the same values: one UPDATE, not bulk_update's CASE per row.
+        Involvement.objects.filter(pk__in=ids).update(
+            current_step=to, current_step_since=effective_date, updated_at=now
+        )
+        bulk_history_recorded(
+            changed, Involvement, user=user, update=True, batch_size=BULK_BATCH_SIZE
+        )
+    for involvement in involvements:
+        involvement.current_step = to
+        involvement.current_step_since = effective_date
+    return transitions
 
 
 def involvements_move(
@@ -207,6 +331,20 @@ def involvements_move(
     """
     if not involvements:
         raise StepMoveRefused(_("Select at least one worker."), field="involvements")
+    try:
+        moved = _move_in_bulk(
+            user=user,
+            involvements=involvements,
+            to=to,
+            effective_date=effective_date,
+            reason=reason,
+            exemption_reason=exemption_reason,
+            measure=measure,
+        )
+    except (ValidationError, IntegrityError):
+        moved = None  # rolled back: moved one by one below, each refusal named
+    if moved is not None:
+        return moved
     failures: list[BulkFailure] = []
     transitions: list[StepTransition] = []
     with transaction.atomic():

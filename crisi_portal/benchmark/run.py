@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 
 from cases.models import CrisisProcedure, ProductionUnit, Province
 from crisi_portal.benchmark import dashboard as dash
+from crisi_portal.benchmark import memory, writes
 from crisi_portal.benchmark import reports as rep
 from crisi_portal.models import User
 from crisi_portal.roles import Role
@@ -360,6 +361,9 @@ def limit_statements(seconds: int) -> None:
 
 
 SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup")
+# Measured only when named (``--only writes memory``): they write (rolled back) and spawn
+# processes, and take minutes at scale.
+EXTRA_SECTIONS = ("writes", "memory")
 
 
 def run(
@@ -383,8 +387,10 @@ def run(
         "pages": lambda: page_figures(figures, region, officer, runs, statement_timeout),
         "pdf": lambda: pdf_figures(figures, p, pdf_runs),
         "startup": lambda: startup_figures(figures, runs),
+        "writes": lambda: writes.write_figures(figures, officer),
+        "memory": lambda: memory.memory_figures(figures, p, region),
     }
-    for section in SECTIONS:
+    for section in SECTIONS + EXTRA_SECTIONS:
         if section in sections:
             started = time.monotonic()
             steps[section]()

@@ -26,6 +26,34 @@ PDFS = {
 }
 
 
+WRITES = {
+    "import_workers": "worker import",
+    "import_procedures": "procedure import",
+    "bulk_move": "bulk move to the next step",
+}
+
+
+def _writes_and_memory(f: dict) -> list[str]:
+    lines = []
+    if any(f"{key}_rows_per_s" in f for key in WRITES):
+        lines += ["", "| write | rows | seconds | rows/s | bare bulk_create rows/s | ratio |"]
+        lines.append("|---|---|---|---|---|---|")
+        for key, label in WRITES.items():
+            if f.get(f"{key}_rows"):
+                lines.append(
+                    f"| {label} | {f[key + '_rows']:,} | {f[key + '_s']} "
+                    f"| {f[key + '_rows_per_s']:,} | {f[key + '_bulk_create_rows_per_s']:,} "
+                    f"| {f[key + '_ratio']} |"
+                )
+    peaks = {k: v for k, v in f.items() if k.startswith("memory_") and k.endswith("_mb")}
+    if peaks:
+        lines += ["", "| job | peak memory |", "|---|---|"]
+        for key, value in peaks.items():
+            label = key.removeprefix("memory_").removesuffix("_mb").replace("_", " ")
+            lines.append(f"| {label} | {value} MB |")
+    return lines
+
+
 def _ms(value) -> str:
     return "timed out" if value is None else f"{value:,} ms"
 
@@ -70,6 +98,7 @@ def markdown(document: dict) -> str:
                 f"| {label} | {f[f'pdf_{key}_s']} | {f[f'pdf_{key}_pages']} "
                 f"| {f[f'pdf_{key}_s_per_page']} |"
             )
+    lines += _writes_and_memory(f)
     if "run_report_startup_s" in f:
         lines += ["", f"`run_report --help` start-up: {f['run_report_startup_s']} s."]
     return "\n".join(lines) + "\n"
