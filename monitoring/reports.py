@@ -9,11 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from cases.enums import Family, Status
-from cases.models import ProductionUnit, Province
+from cases.models import CrisisProcedure, ProductionUnit, Province
 from monitoring.enums import ReportKind
 from monitoring.periods import Period
 from workers.enums import Step
@@ -158,7 +158,7 @@ def bimonthly(period: Period, province: str | None = None) -> dict:
             raise ScopeError(f"Unknown province {province!r}.")
         data["procedures"] = bimonthly_procedures(units.filter(province_id=province))
     # The regional summary is in every document: a province reads itself against the others.
-    data["summary"], data["total"] = bimonthly_summary(units)
+    data["summary"], data["total"] = bimonthly_summary(units, day)
     return data
 
 
@@ -213,7 +213,7 @@ def bimonthly_procedures(units) -> list[dict]:
     return list(procedures.values())
 
 
-def bimonthly_summary(units) -> tuple[list[dict], dict]:
+def bimonthly_summary(units, day) -> tuple[list[dict], dict]:
     cells = (
         units.values("province_id", "procedure__family")
         .annotate(
@@ -235,26 +235,25 @@ def bimonthly_summary(units) -> tuple[list[dict], dict]:
         row["units"] = sum(row[f]["units"] for f in CIGS_FAMILIES)
         row["workers"] = sum(row[f]["workers"] for f in CIGS_FAMILIES)
         summary.append(row)
-    # Regional totals from the database too: a procedure spanning provinces counts once.
-    overall = units.aggregate(
-        procedures=Count("procedure", distinct=True),
-        units=Count("id"),
-        workers=Coalesce(Sum("workers_involved"), 0),
-        **{
-            f"{family}_procedures": Count(
-                "procedure", distinct=True, filter=Q(procedure__family=family)
-            )
-            for family in CIGS_FAMILIES
-        },
+    # Regional totals: units and workers add up; procedures are counted in the database, once
+    # each even when they span provinces — from the procedures themselves (those with a unit),
+    # per family: not COUNT(DISTINCT) over the units, three sorts (issue #12).
+    procedures_by_family = dict(
+        CrisisProcedure.objects.filter(in_progress_on(day))
+        .filter(Exists(ProductionUnit.objects.filter(procedure=OuterRef("pk"))))
+        .order_by()
+        .values("family")
+        .annotate(n=Count("pk"))
+        .values_list("family", "n")
     )
-    total = {
-        "procedures": overall["procedures"],
-        "units": overall["units"],
-        "workers": overall["workers"],
+    total: dict = {
+        "procedures": sum(procedures_by_family.values()),
+        "units": sum(row["units"] for row in summary),
+        "workers": sum(row["workers"] for row in summary),
     }
     for family in CIGS_FAMILIES:
         total[family] = {
-            "procedures": overall[f"{family}_procedures"],
+            "procedures": procedures_by_family.get(family, 0),
             "units": sum(row[family]["units"] for row in summary),
             "workers": sum(row[family]["workers"] for row in summary),
         }
