@@ -38,6 +38,12 @@ from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
 from crisi_portal import exports
 from crisi_portal.scoping import figures_provinces
+from monitoring.models import (
+    DashboardActivationDays,
+    DashboardInvolvements,
+    DashboardRefresh,
+    DashboardStarts,
+)
 from monitoring.reports import percentage
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
@@ -100,18 +106,15 @@ def _months(year: int | None, today: datetime.date) -> list[datetime.date]:
     return [datetime.date(i // 12, i % 12 + 1, 1) for i in range(index - 11, index + 1)]
 
 
-def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None, int]]:
-    """Median days from STEP_1 to STEP_4 per province (key None: all together), and how many.
+def activation_days(involvements: QuerySet, **group: Any) -> QuerySet:
+    """Each worker now at STEP_4 with ``days`` from their first STEP_1 transition (the earliest
+    date) to their latest STEP_4 transition (the latest date), and the ``group`` values.
 
-    For each worker now at STEP_4: from their first STEP_1 transition (the earliest date) to
-    their latest STEP_4 transition (the latest date). One pass over the STEP_4 workers' moves,
-    grouped per worker — not two correlated subqueries per worker, which at a million workers
-    cost seconds (issue #12). PostgreSQL has ``percentile_cont``; SQLite has none, so there
-    the median is the average of the middle row(s) picked with window functions. One query
-    either way.
+    One pass over the STEP_4 workers' moves, grouped per worker — not two correlated
+    subqueries per worker, which at a million workers cost seconds (issue #12).
     """
     moves = "transitions__effective_date"
-    per_worker = (
+    return (
         involvements.filter(current_step=Step.STEP_4)
         .order_by()
         .annotate(
@@ -119,8 +122,18 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
             activated=Max(moves, filter=Q(transitions__to_step=Step.STEP_4)),
         )
         .filter(started__isnull=False, activated__isnull=False)
-        .values(province=F("unit__province"), days=DaysBetween("activated", "started"))
+        .values(**group, days=DaysBetween("activated", "started"))
     )
+
+
+def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None, int]]:
+    """Median days from STEP_1 to STEP_4 per province (key None: all together), and how many
+    (:func:`activation_days`).
+
+    PostgreSQL has ``percentile_cont``; SQLite has none, so there the median is the average
+    of the middle row(s) picked with window functions. One query either way.
+    """
+    per_worker = activation_days(involvements, province=F("unit__province"))
     # Compiled for, and run on, the database the queryset reads from (the replica inside
     # crisi_portal.replica.replica_reads()).
     connection = connections[per_worker.db]
@@ -148,6 +161,26 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {province: (_one_decimal(median), count) for province, median, count in rows}
+
+
+def median_of_histogram(counts: list[tuple[int, int]]) -> float | None:
+    """The median of values given as ``(value, how many)``, sorted by value, as
+    ``percentile_cont(0.5)`` computes it: the middle value, or the two middle ones' mean."""
+    total = sum(n for _value, n in counts)
+    if not total:
+        return None
+    position = (total - 1) / 2
+    low_rank, high_rank = int(position), int(position) + (position % 1 > 0)
+    low = high = None
+    seen = 0
+    for value, n in counts:
+        if low is None and seen + n > low_rank:
+            low = value
+        if seen + n > high_rank:
+            high = value
+            break
+        seen += n
+    return low + (high - low) * (position - low_rank)
 
 
 @dataclass(frozen=True)
@@ -267,7 +300,7 @@ def dashboard_funnel(totals: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def dashboard_by_province(
-    scope: DashboardScope, medians: dict[str | None, tuple]
+    scope: DashboardScope, figures: "InvolvementFigures"
 ) -> list[dict[str, Any]]:
     """One row per province: all twelve in the official order, or the user's own."""
     provinces = Province.objects.order_by("position")
@@ -279,17 +312,11 @@ def dashboard_by_province(
         .values("province")
         .annotate(procedures=Count("procedure", distinct=True), **_unit_figures())
     }
-    involvements_by_province = {
-        row["unit__province"]: row
-        for row in scope.involvements.order_by()
-        .values("unit__province")
-        .annotate(**_involvement_figures())
-    }
     rows = []
     for prov in provinces.values("code", "name"):
         unit_row = units_by_province.get(prov["code"], {})
-        inv_row = involvements_by_province.get(prov["code"], {})
-        median, _sample = medians.get(prov["code"], (None, 0))
+        inv_row = figures.by_province.get(prov["code"], {})
+        median, _sample = figures.medians.get(prov["code"], (None, 0))
         rows.append(
             {
                 "province": prov["code"],
@@ -302,7 +329,9 @@ def dashboard_by_province(
     return rows
 
 
-def dashboard_by_family(scope: DashboardScope) -> list[dict[str, Any]]:
+def dashboard_by_family(
+    scope: DashboardScope, figures: "InvolvementFigures"
+) -> list[dict[str, Any]]:
     """One row per family: the three, always (or the one filtered on)."""
     procedures_by_family = {
         row["family"]: row["n"]
@@ -312,18 +341,12 @@ def dashboard_by_family(scope: DashboardScope) -> list[dict[str, Any]]:
         row["procedure__family"]: row
         for row in scope.units.order_by().values("procedure__family").annotate(**_unit_figures())
     }
-    involvements_by_family = {
-        row["procedure__family"]: row
-        for row in scope.involvements.order_by()
-        .values("procedure__family")
-        .annotate(**_involvement_figures())
-    }
     return [
         {
             "family": fam.value,
             "procedures": procedures_by_family.get(fam.value, 0),
             **_unit_and_involvement_columns(
-                units_by_family.get(fam.value, {}), involvements_by_family.get(fam.value, {})
+                units_by_family.get(fam.value, {}), figures.by_family.get(fam.value, {})
             ),
         }
         for fam in Family
@@ -331,9 +354,47 @@ def dashboard_by_family(scope: DashboardScope) -> list[dict[str, Any]]:
     ]
 
 
-def dashboard_per_month(scope: DashboardScope) -> list[dict[str, Any]]:
+def dashboard_per_month(scope: DashboardScope, figures: "InvolvementFigures") -> list[dict]:
     """Workers taken in charge per month: by the date of the STEP_1 move, in the year's months
     (or the last twelve), whatever year the procedure was opened in."""
+    return [
+        {"month": month.strftime("%Y-%m"), "taken_in_charge": figures.per_month.get(month, 0)}
+        for month in figures.months
+    ]
+
+
+def dashboard_outcomes(figures: "InvolvementFigures") -> list[dict[str, Any]]:
+    """Workers per outcome kind, as a share of the workers with an outcome."""
+    with_outcome = figures.totals["with_outcome"]
+    return [
+        {
+            "kind": kind.value,
+            "workers": figures.outcomes.get(kind.value, 0),
+            "pct": share(figures.outcomes.get(kind.value, 0), with_outcome),
+        }
+        for kind in OutcomeKind
+    ]
+
+
+# --- Where the involvements' figures come from: live, or the pre-aggregated tables ------------
+
+
+@dataclass(frozen=True)
+class InvolvementFigures:
+    """Everything the dashboard counts over involvements and their moves (the costly part)."""
+
+    totals: dict[str, int]  # involvement_totals()
+    by_province: dict[str, dict[str, int]]  # code -> involvements, step_4
+    by_family: dict[str, dict[str, int]]  # family -> involvements, step_4
+    outcomes: dict[str, int]  # outcome kind -> workers
+    medians: dict[str | None, tuple[float | None, int]]  # _median_days()
+    months: list[datetime.date]  # the twelve months shown
+    per_month: dict[datetime.date, int]  # month -> workers taken in charge
+
+
+def live_figures(scope: DashboardScope) -> InvolvementFigures:
+    """The figures counted now from the involvements and moves themselves (seconds at a
+    million workers): the definition the pre-aggregated tables must reproduce."""
     months = _months(scope.year, timezone.localdate())
     starts = StepTransition.objects.visible_to(scope.user).filter(
         kind=MoveKind.START,
@@ -344,55 +405,140 @@ def dashboard_per_month(scope: DashboardScope) -> list[dict[str, Any]]:
         starts = starts.filter(involvement__procedure__family=scope.family)
     if scope.codes is not None:
         starts = starts.filter(involvement__unit__province__in=scope.codes)
-    per_month_counts = {
-        _as_date(row["month"]): row["n"]
-        for row in starts.annotate(month=TruncMonth("effective_date"))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("involvement", distinct=True))
-    }
-    return [
-        {"month": month.strftime("%Y-%m"), "taken_in_charge": per_month_counts.get(month, 0)}
-        for month in months
-    ]
-
-
-def dashboard_outcomes(scope: DashboardScope, with_outcome: int) -> list[dict[str, Any]]:
-    """Workers per outcome kind, as a share of the workers with an outcome."""
-    outcome_counts = {
-        row["kind"]: row["n"]
-        for row in Outcome.objects.visible_to(scope.user)
+    outcomes = (
+        Outcome.objects.visible_to(scope.user)
         .filter(involvement__in=scope.involvements.order_by().values("pk"))
         .order_by()
         .values("kind")
         .annotate(n=Count("pk"))
+    )
+    return InvolvementFigures(
+        totals=involvement_totals(scope),
+        by_province={
+            row["unit__province"]: row
+            for row in scope.involvements.order_by()
+            .values("unit__province")
+            .annotate(**_involvement_figures())
+        },
+        by_family={
+            row["procedure__family"]: row
+            for row in scope.involvements.order_by()
+            .values("procedure__family")
+            .annotate(**_involvement_figures())
+        },
+        outcomes={row["kind"]: row["n"] for row in outcomes},
+        medians=_median_days(scope.involvements),
+        months=months,
+        per_month={
+            _as_date(row["month"]): row["n"]
+            for row in starts.annotate(month=TruncMonth("effective_date"))
+            .order_by()
+            .values("month")
+            .annotate(n=Count("involvement", distinct=True))
+        },
+    )
+
+
+def _in_scope(scope: DashboardScope, rows: QuerySet, *, by_year: bool = True) -> QuerySet:
+    if scope.codes is not None:
+        rows = rows.filter(province__in=scope.codes)
+    if scope.family:
+        rows = rows.filter(family=scope.family)
+    if by_year and scope.year is not None:
+        rows = rows.filter(year=scope.year)
+    return rows.order_by()
+
+
+def table_figures(scope: DashboardScope) -> InvolvementFigures:
+    """The same figures summed from the pre-aggregated tables: three small queries."""
+    totals: dict[str, int] = dict.fromkeys(
+        ["involvements", "with_outcome", *ALL_STEPS, *(f"reached_{s}" for s in FUNNEL_STEPS)], 0
+    )
+    by_province: dict[str, dict[str, int]] = {}
+    by_family: dict[str, dict[str, int]] = {}
+    outcomes: dict[str, int] = {}
+    cells = (
+        _in_scope(scope, DashboardInvolvements.objects.all())
+        .values("province", "family", "step", "outcome_kind")
+        .annotate(n=Sum("workers"))
+    )
+    for cell in cells:
+        n, step = cell["n"], cell["step"]
+        totals["involvements"] += n
+        totals[step] += n
+        for i, funnel_step in enumerate(FUNNEL_STEPS):
+            if step in FUNNEL_STEPS[i:]:
+                totals[f"reached_{funnel_step}"] += n
+        if cell["outcome_kind"]:
+            totals["with_outcome"] += n
+            outcomes[cell["outcome_kind"]] = outcomes.get(cell["outcome_kind"], 0) + n
+        for group, key in ((by_province, cell["province"]), (by_family, cell["family"])):
+            row = group.setdefault(key, {"involvements": 0, "step_4": 0})
+            row["involvements"] += n
+            row["step_4"] += n if step == Step.STEP_4 else 0
+
+    histograms: dict[str | None, list[tuple[int, int]]] = {None: []}
+    days = (
+        _in_scope(scope, DashboardActivationDays.objects.all())
+        .values("province", "days")
+        .annotate(n=Sum("workers"))
+        .order_by("days")
+    )
+    for row in days:
+        histograms.setdefault(row["province"], []).append((row["days"], row["n"]))
+        histograms[None].append((row["days"], row["n"]))
+    medians = {
+        province: (_one_decimal(median_of_histogram(counts)), sum(n for _d, n in counts))
+        for province, counts in histograms.items()
+        if counts
     }
-    return [
-        {
-            "kind": kind.value,
-            "workers": outcome_counts.get(kind.value, 0),
-            "pct": share(outcome_counts.get(kind.value, 0), with_outcome),
-        }
-        for kind in OutcomeKind
-    ]
+
+    months = _months(scope.year, timezone.localdate())
+    starts = (
+        _in_scope(scope, DashboardStarts.objects.all(), by_year=False)
+        .filter(month__gte=months[0], month__lte=months[-1])
+        .values("month")
+        .annotate(n=Sum("workers"))
+    )
+    return InvolvementFigures(
+        totals=totals,
+        by_province=by_province,
+        by_family=by_family,
+        outcomes=outcomes,
+        medians=medians,
+        months=months,
+        per_month={_as_date(row["month"]): row["n"] for row in starts},
+    )
 
 
 def dashboard_data(
-    user, *, year: int | None = None, province: str | None = None, family: str | None = None
+    user,
+    *,
+    year: int | None = None,
+    province: str | None = None,
+    family: str | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
-    """Every figure of the dashboard for ``user``, filtered by year opened, province, family."""
+    """Every figure of the dashboard for ``user``, filtered by year opened, province, family.
+
+    The involvements' figures come from the pre-aggregated tables once they have been built
+    (``updated_at``: when; they lag the data by at most the refresh interval, see
+    ``DASHBOARD_REFRESH_MINUTES``), or are counted now when they never were or ``live``
+    (``updated_at`` None). Procedures and units are few: always counted now.
+    """
     scope = dashboard_scope(user, year=year, province=province, family=family)
-    totals = involvement_totals(scope)
-    medians = _median_days(scope.involvements)
+    refresh = None if live else DashboardRefresh.objects.order_by().first()
+    figures = live_figures(scope) if refresh is None else table_figures(scope)
     return {
         "filters": {"year": year, "province": province, "family": family},
         "provinces": scope.codes,
-        "kpis": dashboard_kpis(scope, totals, medians),
-        "funnel": dashboard_funnel(totals),
-        "by_province": dashboard_by_province(scope, medians),
-        "by_family": dashboard_by_family(scope),
-        "per_month": dashboard_per_month(scope),
-        "outcomes": dashboard_outcomes(scope, totals["with_outcome"]),
+        "updated_at": refresh.finished_at if refresh else None,
+        "kpis": dashboard_kpis(scope, figures.totals, figures.medians),
+        "funnel": dashboard_funnel(figures.totals),
+        "by_province": dashboard_by_province(scope, figures),
+        "by_family": dashboard_by_family(scope, figures),
+        "per_month": dashboard_per_month(scope, figures),
+        "outcomes": dashboard_outcomes(figures),
     }
 
 

@@ -206,3 +206,62 @@ class ReportContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+# --- The dashboard's pre-aggregated figures (issue #12) -----------------------------------------
+# Counting every involvement and step move of the region on each request costs seconds at a
+# million workers. These tables hold the same counts grouped by what the dashboard filters and
+# groups by (province of the unit, family and year opened of the procedure), so a request sums a
+# few hundred rows. They are derived data, rebuilt whole by ``services.dashboard_refresh`` (a
+# beat task every few minutes, ``manage.py refresh_dashboard``): no foreign keys, plain codes.
+
+
+class DashboardInvolvements(models.Model):
+    """Involvements per province, family, year opened, current step and outcome kind."""
+
+    province = models.CharField(max_length=2)
+    family = models.CharField(max_length=32)
+    year = models.IntegerField()
+    step = models.CharField(max_length=8)
+    outcome_kind = models.CharField(max_length=16, blank=True)  # "" without an outcome
+    workers = models.IntegerField()
+
+    def __str__(self) -> str:
+        where = f"{self.province} {self.family} {self.year}"
+        return f"{where} {self.step} {self.outcome_kind}: {self.workers}"
+
+
+class DashboardActivationDays(models.Model):
+    """Workers now at STEP_4 per province, family, year opened and whole days from their first
+    STEP_1 move to their latest STEP_4 move: a histogram, from which the medians are exact."""
+
+    province = models.CharField(max_length=2)
+    family = models.CharField(max_length=32)
+    year = models.IntegerField()
+    days = models.IntegerField()
+    workers = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.family} {self.year} {self.days} days: {self.workers}"
+
+
+class DashboardStarts(models.Model):
+    """Workers taken in charge (a START move) per province, family and month of the move."""
+
+    province = models.CharField(max_length=2)
+    family = models.CharField(max_length=32)
+    month = models.DateField()
+    workers = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.family} {self.month:%Y-%m}: {self.workers}"
+
+
+class DashboardRefresh(models.Model):
+    """The one row saying when the tables above were last rebuilt (none: never, read live)."""
+
+    finished_at = models.DateTimeField()
+    seconds = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} ({self.seconds} s)"

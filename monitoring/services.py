@@ -20,8 +20,9 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, F, Max, QuerySet, Value
+from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,10 +33,19 @@ from crisi_portal.problems import DomainError
 from crisi_portal.replica import replica_reads
 from crisi_portal.scoping import UserOrSystem, may_request_report
 from monitoring import reports
+from monitoring.dashboard import activation_days
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
-from monitoring.models import ReportContact, ReportRun
+from monitoring.models import (
+    DashboardActivationDays,
+    DashboardInvolvements,
+    DashboardRefresh,
+    DashboardStarts,
+    ReportContact,
+    ReportRun,
+)
 from monitoring.periods import Period, PeriodError
 from monitoring.renderers import render_document
+from workers.models import Involvement, MoveKind, StepTransition
 
 log = logging.getLogger(__name__)
 
@@ -346,3 +356,74 @@ def report_run_notify(run: ReportRun) -> int:
         subject = render_to_string("monitoring/email/run_ready_subject.txt", context).strip()
         body = render_to_string("monitoring/email/run_ready.txt", context)
     return send_mail(subject, body, None, to)
+
+
+# --- The dashboard's pre-aggregated tables (issue #12) -----------------------------------------
+
+
+def _insert_from(
+    model: type[models.Model], columns: list[str], rows: QuerySet, group: bool = False
+) -> None:
+    """``INSERT INTO model (columns) SELECT columns FROM (rows)``: counted and written by the
+    database, never through Python. ``group``: count the rows per distinct ``columns``
+    (the last column, the count, excluded) instead of taking ``rows`` as they are."""
+    inner, params = rows.query.get_compiler(connection=connection).as_sql()
+    names = ", ".join(columns)
+    keys = ", ".join(columns[:-1])
+    select = (
+        f"SELECT {keys}, COUNT(*) FROM ({inner}) AS q GROUP BY {keys}"  # nosec B608 - inner is the ORM-compiled query; names are fields
+        if group
+        else f"SELECT {names} FROM ({inner}) AS q"  # nosec B608 - as above
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {model._meta.db_table} ({names}) {select}", params)  # nosec B608 - as above
+
+
+def dashboard_refresh() -> DashboardRefresh:
+    """Rebuild the dashboard's pre-aggregated tables whole, in one transaction: readers see
+    the previous figures until it commits, then the new ones. Concurrent rebuilds queue."""
+    started = time.monotonic()
+    by_procedure = {
+        "province": F("unit__province"),
+        "family": F("procedure__family"),
+        "year": ExtractYear("procedure__opened_on"),
+    }
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('dashboard_refresh'))")
+        for model in (DashboardInvolvements, DashboardActivationDays, DashboardStarts):
+            model.objects.all().delete()
+        _insert_from(
+            DashboardInvolvements,
+            ["province", "family", "year", "step", "outcome_kind", "workers"],
+            Involvement.objects.order_by()
+            .values(
+                **by_procedure,
+                step=F("current_step"),
+                outcome_kind=Coalesce(F("outcome__kind"), Value("")),
+            )
+            .annotate(workers=Count("pk")),
+        )
+        _insert_from(
+            DashboardActivationDays,
+            ["province", "family", "year", "days", "workers"],
+            activation_days(Involvement.objects.all(), **by_procedure),
+            group=True,
+        )
+        _insert_from(
+            DashboardStarts,
+            ["province", "family", "month", "workers"],
+            StepTransition.objects.filter(kind=MoveKind.START)
+            .order_by()
+            .values(
+                province=F("involvement__unit__province"),
+                family=F("involvement__procedure__family"),
+                month=TruncMonth("effective_date"),
+            )
+            .annotate(workers=Count("involvement", distinct=True)),
+        )
+        DashboardRefresh.objects.all().delete()
+        return DashboardRefresh.objects.create(
+            finished_at=timezone.now(), seconds=round(time.monotonic() - started, 3)
+        )

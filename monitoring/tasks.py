@@ -71,3 +71,9 @@ def scheduled_reports(kind: str) -> list[int]:
 @shared_task
 def report_watchdog() -> dict[str, int]:
     return services.report_runs_watchdog()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def dashboard_refresh() -> float:
+    """Beat entry point: rebuild the dashboard's pre-aggregated tables; the seconds it took."""
+    return services.dashboard_refresh().seconds

@@ -387,6 +387,13 @@ class StepTransition(models.Model):
                 name="transition_correction_has_reason",
             ),
         ]
+        # An involvement's moves newest first: its step on a day (the quarterly report's
+        # steps_on, the move history) without sorting the table (issue #12).
+        indexes = [
+            models.Index(
+                fields=["involvement", "-effective_date", "-id"], name="transition_latest_first"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_step or '—'} → {self.to_step} ({self.effective_date})"

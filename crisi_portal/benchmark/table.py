@@ -98,6 +98,11 @@ def markdown(document: dict) -> str:
                 f"| {label} | {f[f'pdf_{key}_s']} | {f[f'pdf_{key}_pages']} "
                 f"| {f[f'pdf_{key}_s_per_page']} |"
             )
+    if "dashboard_refresh_ms" in f:
+        lines += [
+            "",
+            f"Dashboard's pre-aggregated figures rebuilt whole: {_ms(f['dashboard_refresh_ms'])}.",
+        ]
     lines += _writes_and_memory(f)
     if "run_report_startup_s" in f:
         lines += ["", f"`run_report --help` start-up: {f['run_report_startup_s']} s."]

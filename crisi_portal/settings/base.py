@@ -297,6 +297,7 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.generate_report": {"queue": "reports"},
     "monitoring.tasks.scheduled_reports": {"queue": "reports"},
     "monitoring.tasks.report_ready_notify": {"queue": "email"},
+    "monitoring.tasks.dashboard_refresh": {"queue": "reports"},
 }
 
 # Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
@@ -308,6 +309,9 @@ REPORT_SCHEDULED_FORMATS = {
     "bimonthly": ["pdf", "xlsx"],
     "quarterly": ["pdf", "xlsx"],
 }
+
+# How often the dashboard's pre-aggregated tables are rebuilt (minutes, a divisor of 60).
+DASHBOARD_REFRESH_MINUTES = env.int("DASHBOARD_REFRESH_MINUTES", default=5)
 
 # Static schedule (celery beat), Europe/Rome. Each report covers the period just ended.
 CELERY_BEAT_SCHEDULE = {
@@ -329,6 +333,12 @@ CELERY_BEAT_SCHEDULE = {
     "report-watchdog": {
         "task": "monitoring.tasks.report_watchdog",
         "schedule": crontab(minute="*/5"),
+    },
+    # The dashboard's pre-aggregated figures (issue #12): their age on the page is at most this
+    # interval plus one rebuild (seconds at a million workers).
+    "dashboard-refresh": {
+        "task": "monitoring.tasks.dashboard_refresh",
+        "schedule": crontab(minute=f"*/{DASHBOARD_REFRESH_MINUTES}"),
     },
     # Retention (privacy, issue #9): monthly, at night.
     "retention": {

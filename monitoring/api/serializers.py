@@ -90,6 +90,11 @@ class DashboardSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Provinces the figures are restricted to; null: the whole region.",
     )
+    updated_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the workers' figures were last recomputed (every few minutes); "
+        "null: counted for this answer.",
+    )
     kpis = DashboardKpisSerializer()
     funnel = DashboardFunnelSerializer(many=True)
     by_province = DashboardProvinceSerializer(many=True)

@@ -3,6 +3,7 @@
 import datetime
 import io
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -64,6 +65,7 @@ class DashboardView(DashboardMixin, TemplateView):
                 for message in messages
             ],
             data=data,
+            refresh_minutes=settings.DASHBOARD_REFRESH_MINUTES,
             scope_label=_scope_label(user, data),
             family_label=(
                 FAMILY_SHORT_LABELS[Family(data["filters"]["family"])]
