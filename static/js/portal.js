@@ -3,7 +3,8 @@
  *  - marks <html> with class "js" (the no-JS fallbacks hide themselves);
  *  - sends the CSRF token on every htmx request (X-CSRFToken from <meta name="csrf-token">);
  *  - data-autosubmit: a control submits its form when it changes;
- *  - data-confirm="message": buttons/links/forms ask for confirmation first.
+ *  - data-confirm="message": buttons/links/forms ask for confirmation first;
+ *  - tables get their column names on each cell (data-label) for the phone layout.
  * Loaded with `defer` BEFORE htmx and the Bootstrap Italia bundle (see base.html).
  */
 
@@ -161,5 +162,66 @@ window.VIDEOJS_NO_DYNAMIC_STYLE = true;
     document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
       box.checked = master.checked;
     });
+  });
+
+  // The header text of each column, grouped headers (colspan, rowspan) joined: "Workers per
+  // step · STEP 1".
+  function columnHeaders(table) {
+    var grid = [];
+    Array.prototype.forEach.call(table.querySelectorAll("thead tr"), function (row, r) {
+      grid[r] = grid[r] || [];
+      var c = 0;
+      Array.prototype.forEach.call(row.children, function (th) {
+        while (grid[r][c] !== undefined) {
+          c += 1;
+        }
+        var text = th.textContent.replace(/\s+/g, " ").trim();
+        for (var dr = 0; dr < (th.rowSpan || 1); dr += 1) {
+          grid[r + dr] = grid[r + dr] || [];
+          for (var dc = 0; dc < (th.colSpan || 1); dc += 1) {
+            grid[r + dr][c + dc] = text;
+          }
+        }
+        c += th.colSpan || 1;
+      });
+    });
+    var columns = grid.length ? grid[0].length : 0;
+    var labels = [];
+    for (var col = 0; col < columns; col += 1) {
+      var parts = [];
+      grid.forEach(function (row) {
+        var text = row[col];
+        if (text && parts.indexOf(text) === -1) {
+          parts.push(text);
+        }
+      });
+      labels.push(parts.join(" · "));
+    }
+    return labels;
+  }
+
+  // Tables on phones (portal.css, "Widths"): each cell gets its column's header as data-label,
+  // and the table the class table-stack, so that below 576 px each row shows as a card.
+  function labelTables(root) {
+    (root || document).querySelectorAll("table.table-portal").forEach(function (table) {
+      var headers = columnHeaders(table);
+      if (!headers.length) {
+        return;
+      }
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (headers[index] && !cell.hasAttribute("colspan")) {
+            cell.setAttribute("data-label", headers[index]);
+          }
+        });
+      });
+      table.classList.add("table-stack");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    labelTables(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    labelTables(event.target);
   });
 })();

@@ -47,6 +47,7 @@ def test_region_reads_the_dashboard_then_generates_and_downloads_the_annual_repo
 
     # The dashboard, for the whole region, then for Bergamo only.
     nav = page.get_by_role("navigation", name="Main navigation")
+    nav.get_by_role("button", name="Monitoring").click()  # the menu group
     nav.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     involved = page.locator(".dashboard-kpi").filter(has_text="Workers involved")
@@ -58,6 +59,7 @@ def test_region_reads_the_dashboard_then_generates_and_downloads_the_annual_repo
     screenshot("monitoring-dashboard-bg")
 
     # The archive: generate the annual table for 2024 as a PDF.
+    nav.get_by_role("button", name="Monitoring").click()
     nav.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Report archive", level=1)).to_be_visible()
     generate = page.get_by_role("region", name="Generate now")

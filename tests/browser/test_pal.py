@@ -213,6 +213,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
 
     # --- 2. The province returns it with a note ---------------------------------------------
     login("nucleo.bg")
+    main_nav.get_by_role("button", name="Active policies").click()  # the menu group
     main_nav.get_by_role("link", name="PIP review").click()
     expect(page.get_by_role("heading", name="PIPs to review", level=1)).to_be_visible()
     expect(page.get_by_text("1 PIP is waiting for your decision.")).to_be_visible()
@@ -284,6 +285,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
 
     # --- 4. The province approves: the worker reaches STEP 4 --------------------------------
     login("nucleo.bg")
+    main_nav.get_by_role("button", name="Active policies").click()  # the menu group
     main_nav.get_by_role("link", name="PIP review").click()
     page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}").get_by_role(
         "link", name=f"PIP {pip.pk}"
