@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from cases.models import CrisisProcedure, ProductionUnit, Province
 from crisi_portal.benchmark import dashboard as dash
 from crisi_portal.benchmark import reports as rep
+from crisi_portal.benchmark.api import api_figures
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from monitoring import reports
@@ -359,7 +360,7 @@ def limit_statements(seconds: int) -> None:
     apply(connection)
 
 
-SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup")
+SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup", "api")
 
 
 def run(
@@ -383,6 +384,7 @@ def run(
         "pages": lambda: page_figures(figures, region, officer, runs, statement_timeout),
         "pdf": lambda: pdf_figures(figures, p, pdf_runs),
         "startup": lambda: startup_figures(figures, runs),
+        "api": lambda: api_figures(figures, runs, PROVINCE),
     }
     for section in SECTIONS:
         if section in sections:
