@@ -1,6 +1,13 @@
 """The API's pagination: ``?limit=`` (1–500, default PAGE_SIZE: 50) and ``?offset=`` (0 or more)
 for small pages, or a cursor (``?paging=cursor``, then the ``next`` links) for full syncs.
 
+Offset pages reach :data:`MAX_OFFSET` rows deep and count up to :data:`COUNT_CAP` rows (issue
+#12). ``OFFSET n`` reads and drops n rows, and a count reads every row in scope: at a million
+workers a page at offset 900,000 took seconds, and so did a province's count. A longer
+collection's offset pages have no ``count`` (it is not required: cursor pages have none
+either), and an offset past :data:`MAX_OFFSET` in it is a 400 problem naming ``offset`` that
+points at cursor paging, which costs the same at any depth. Shorter collections are as before.
+
 ``limit`` above the maximum is brought down to it (DRF's habit, so clients asking for "all"
 get full pages); a value that is not a whole number in range is a 400 problem naming the
 parameter rather than a silent default. An offset past the end is an empty page, however
@@ -23,9 +30,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
-from rest_framework.utils.urls import remove_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_LIMIT = 500
+MAX_OFFSET = 10_000
+COUNT_CAP = MAX_OFFSET
 WHOLE_NUMBER = re.compile(r"[0-9]+")
 PAGING_MODES = ("offset", "cursor")
 
@@ -97,7 +106,10 @@ class SyncCursorPagination(CursorPagination):
 class Pagination(LimitOffsetPagination):
     max_limit = MAX_LIMIT
     limit_query_description = f"Number of results per page: 1 to {MAX_LIMIT} (default 50)."
-    offset_query_description = "Index of the first result (0 or more)."
+    offset_query_description = (
+        f"Index of the first result (0 or more; at most {MAX_OFFSET:,} in a collection of more "
+        f"than {COUNT_CAP:,} rows: walk those with paging=cursor)."
+    )
 
     def _whole_number(self, request, name: str, minimum: int) -> int | None:
         raw = request.query_params.get(name)
@@ -144,17 +156,54 @@ class Pagination(LimitOffsetPagination):
         if mode == "cursor":
             self.cursor = SyncCursorPagination(self.get_limit(request))
             return self.cursor.paginate_queryset(queryset, request, view)
-        return super().paginate_queryset(queryset, request, view)
+        return self._offset_page(queryset, request)
+
+    def _offset_page(self, queryset, request) -> list:
+        """DRF's offset page, with the count capped at COUNT_CAP (``None`` above it) and the
+        offset at MAX_OFFSET in a collection that long. Two queries, as before."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        counted = queryset.order_by()[: COUNT_CAP + 1].count()
+        self.count = counted if counted <= COUNT_CAP else None
+        self.display_page_controls = False  # no HTML controls: the API renders JSON
+        if self.count is None and self.offset > MAX_OFFSET:
+            message = _(
+                "At most %(max)s in a collection of more than %(cap)s rows: walk it with "
+                "paging=cursor (then follow next), or narrow it with filters."
+            ) % {"max": f"{MAX_OFFSET:,}", "cap": f"{COUNT_CAP:,}"}
+            raise _invalid(self.offset_query_param, message)
+        if self.count is not None and (self.count == 0 or self.offset > self.count):
+            return []
+        # Without a count, one row more than the page says whether there is a next one.
+        extra = 1 if self.count is None else 0
+        rows = list(queryset[self.offset : self.offset + self.limit + extra])
+        self.has_next = len(rows) > self.limit
+        return rows[: self.limit]
+
+    def get_next_link(self):
+        if self.count is None and not self.has_next:
+            return None
+        if self.count is None:
+            url = self.request.build_absolute_uri()
+            url = replace_query_param(url, self.limit_query_param, self.limit)
+            return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+        return super().get_next_link()
 
     def get_paginated_response(self, data):
         if self.cursor is not None:
             return self.cursor.get_paginated_response(data)
-        return super().get_paginated_response(data)
+        response = super().get_paginated_response(data)
+        if self.count is None:
+            del response.data["count"]
+        return response
 
     def get_paginated_response_schema(self, schema):
         body = super().get_paginated_response_schema(schema)
         body["required"] = ["next", "previous", "results"]
-        body["properties"]["count"]["description"] = "Total rows (offset paging only)."
+        body["properties"]["count"]["description"] = (
+            f"Total rows: offset pages of a collection of at most {COUNT_CAP:,} rows only."
+        )
         return body
 
     def get_schema_operation_parameters(self, view):

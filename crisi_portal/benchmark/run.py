@@ -34,6 +34,7 @@ from cases.models import CrisisProcedure, ProductionUnit, Province
 from crisi_portal.benchmark import dashboard as dash
 from crisi_portal.benchmark import memory, writes
 from crisi_portal.benchmark import reports as rep
+from crisi_portal.benchmark.api import api_figures
 from crisi_portal.models import User
 from crisi_portal.roles import Role
 from monitoring import reports
@@ -361,7 +362,7 @@ def limit_statements(seconds: int) -> None:
     apply(connection)
 
 
-SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup")
+SECTIONS = ("reports", "dashboard", "pages", "pdf", "startup", "api")
 # Measured only when named (``--only writes memory``): they write (rolled back) and spawn
 # processes, and take minutes at scale.
 EXTRA_SECTIONS = ("writes", "memory")
@@ -390,6 +391,7 @@ def run(
         "startup": lambda: startup_figures(figures, runs),
         "writes": lambda: writes.write_figures(figures, officer),
         "memory": lambda: memory.memory_figures(figures, p, region),
+        "api": lambda: api_figures(figures, runs, PROVINCE),
     }
     if {"dashboard", "pages"} & set(sections):
         # What the dashboard page reads: rebuilt whole now (the beat task does it every few

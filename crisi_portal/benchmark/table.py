@@ -25,6 +25,15 @@ PDFS = {
     "quarterly_mi": "quarterly, Milano",
 }
 
+API_CASES = {
+    "first": "first page",
+    "offset": "page at offset {offset:,}",
+    "deep": "page {depth:,} rows deep, cursor paging",
+    "filtered": "filtered (step)",
+    "province": "one province's client",
+    "updated_since": "updated_since",
+}
+
 
 WRITES = {
     "import_workers": "worker import",
@@ -98,6 +107,25 @@ def markdown(document: dict) -> str:
                 f"| {label} | {f[f'pdf_{key}_s']} | {f[f'pdf_{key}_pages']} "
                 f"| {f[f'pdf_{key}_s_per_page']} |"
             )
+    if "api_first_p95_ms" in f:
+        lines += [
+            "",
+            f"API workers list, {f['api_clients']} clients, gunicorn with "
+            f"{f['api_gunicorn_workers']} workers; baseline: values() and a JSON dump of the "
+            "same rows.",
+            "",
+            "| API list | p50 | p95 | requests/s | baseline p95 | baseline requests/s | ratio |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for key, label in API_CASES.items():
+            if f"api_{key}_p95_ms" in f:
+                label = label.format(offset=f["api_offset_depth"], depth=f["api_deep_depth"])
+                lines.append(
+                    f"| {label} | {_ms(f[f'api_{key}_p50_ms'])} "
+                    f"| {_ms(f[f'api_{key}_p95_ms'])} | {f[f'api_{key}_rps']} "
+                    f"| {_ms(f[f'baseline_{key}_p95_ms'])} | {f[f'baseline_{key}_rps']} "
+                    f"| {f[f'api_{key}_ratio']} |"
+                )
     if "dashboard_refresh_ms" in f:
         lines += [
             "",
