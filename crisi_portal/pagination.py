@@ -169,8 +169,8 @@ class Pagination(LimitOffsetPagination):
         self.display_page_controls = False  # no HTML controls: the API renders JSON
         if self.count is None and self.offset > MAX_OFFSET:
             message = _(
-                "At most %(max)s in a collection of more than %(cap)s rows: walk it with "
-                "paging=cursor (then follow next), or narrow it with filters."
+                "The offset can be at most %(max)s in a collection of more than %(cap)s rows: "
+                "walk it with paging=cursor (then follow next), or narrow it with filters."
             ) % {"max": f"{MAX_OFFSET:,}", "cap": f"{COUNT_CAP:,}"}
             raise _invalid(self.offset_query_param, message)
         if self.count is not None and (self.count == 0 or self.offset > self.count):
