@@ -154,7 +154,7 @@ def bimonthly(period: Period, province: str | None = None) -> dict:
         "scope": province or "LOM",
     }
     if province is not None:
-        if not Province.objects.filter(code=province).exists():
+        if province not in {row["code"] for row in provinces()}:
             raise ScopeError(f"Unknown province {province!r}.")
         data["procedures"] = bimonthly_procedures(units.filter(province_id=province))
     # The regional summary is in every document: a province reads itself against the others.
@@ -164,11 +164,14 @@ def bimonthly(period: Period, province: str | None = None) -> dict:
 
 def bimonthly_procedures(units) -> list[dict]:
     """One entry per procedure with its units (already restricted to one province)."""
-    rows = units.select_related("procedure__company").order_by(
-        "procedure__company__name", "procedure__external_id", "comune", "id"
-    )
+    # Each unit row carries its procedure's workers in the province, summed by the database
+    # (a window over the same rows: one query, not a second pass over the units).
+    rows = units.annotate(
+        procedure_workers=Window(Sum("workers_involved"), partition_by=[F("procedure_id")])
+    ).order_by("procedure__company__name", "procedure__external_id", "comune", "id")
     procedures: dict[int, dict] = {}
     for unit in rows.values(
+        "procedure_workers",
         "procedure_id",
         "procedure__external_id",
         "procedure__company__name",
@@ -196,20 +199,12 @@ def bimonthly_procedures(units) -> list[dict]:
                     unit["procedure__end_date"].isoformat() if unit["procedure__end_date"] else None
                 ),
                 "units": [],
+                "workers": unit["procedure_workers"] or 0,
             },
         )
         entry["units"].append(
             {"name": unit["name"], "comune": unit["comune"], "workers": unit["workers_involved"]}
         )
-    # Workers per procedure in this province, summed by the database.
-    workers = dict(
-        units.values("procedure_id")
-        .annotate(n=Coalesce(Sum("workers_involved"), 0))
-        .order_by()
-        .values_list("procedure_id", "n")
-    )
-    for pk, entry in procedures.items():
-        entry["workers"] = workers.get(pk, 0)
     return list(procedures.values())
 
 
