@@ -1,8 +1,5 @@
-import io
-
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +30,7 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal import exports
 from crisi_portal.bulk import (
     BULK_MAX_ITEMS,
     BulkRequestSerializer,
@@ -253,11 +251,9 @@ class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     @action(detail=False, methods=["get"], url_path="export")
     def export_csv(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        buffer = io.StringIO()
-        interchange.export_procedures(queryset, buffer)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="procedures.csv"'
-        return response
+        return exports.csv_response(
+            interchange.export_rows(queryset), filename="procedures.csv", lineterminator="\n"
+        )
 
 
 class UnitViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
