@@ -61,7 +61,6 @@ def streamed(download, clients) -> tuple[int, list[list[str]]]:
         assert response.status_code == 200
         assert isinstance(response, StreamingHttpResponse)
         body = b"".join(response.streaming_content).decode()
-        response.close()
     return len(queries), list(csv.reader(io.StringIO(body)))
 
 
