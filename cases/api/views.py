@@ -45,11 +45,11 @@ from crisi_portal.concurrency import (
     check_if_match,
     representation_etag,
 )
+from crisi_portal.errors import DomainError
 from crisi_portal.models import ResourceFamily
 from crisi_portal.parsers import JSONParser, MultiPartParser
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewSetMixin
+from crisi_portal.scoping_api import ScopedViewSetMixin
 from crisi_portal.upload_guard import read_upload
 
 READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
