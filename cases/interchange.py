@@ -7,6 +7,7 @@ Applying the same file twice changes nothing the second time.
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -531,44 +532,52 @@ def _apply_one_by_one(state: dict, *, user) -> None:
                 unit_update(user=user, unit=unit, data=unit_values)
 
 
-EXPORT_CHUNK = 2000
+def export_rows(queryset) -> Iterator[list]:
+    """The interchange CSV's header, then one row per production unit of each procedure.
+
+    Read in chunks by external id (its order in the file, a unique key), units prefetched per
+    chunk: the procedures are never all in memory at once, and the queries grow with the
+    chunks, not the rows. The database is fixed when this is called, the rows read as they
+    are consumed (``exports.keyset_chunks``).
+    """
+    chunks = exports.keyset_chunks(
+        queryset.select_related("company").prefetch_related("units"),
+        key="external_id",
+    )
+    return _export_rows(chunks)
+
+
+def _export_rows(chunks) -> Iterator[list]:
+    yield HEADER
+    for chunk in chunks:
+        for procedure in chunk:
+            common = [
+                procedure.external_id,
+                procedure.family,
+                procedure.company.name,
+                procedure.company.tax_code,
+                procedure.opened_on.isoformat(),
+                procedure.start_date.isoformat(),
+                procedure.end_date.isoformat() if procedure.end_date else "",
+            ]
+            units = sorted(procedure.units.all(), key=lambda u: u.external_id)
+            if not units:
+                yield [*common, "", "", "", ""]
+            for unit in units:
+                yield [
+                    *common,
+                    unit.external_id,
+                    unit.province_id,
+                    unit.comune,
+                    unit.workers_involved,
+                ]
 
 
 def export_procedures(queryset, out: IO[str]) -> int:
     """Write the interchange CSV for the procedures in ``queryset``; returns the row count."""
     writer = exports.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    # In chunks (units prefetched per chunk): the procedures are never all in memory at once.
-    procedures = (
-        queryset.select_related("company")
-        .prefetch_related("units")
-        .order_by("external_id")
-        .iterator(chunk_size=EXPORT_CHUNK)
-    )
-    count = 0
-    for procedure in procedures:
-        common = [
-            procedure.external_id,
-            procedure.family,
-            procedure.company.name,
-            procedure.company.tax_code,
-            procedure.opened_on.isoformat(),
-            procedure.start_date.isoformat(),
-            procedure.end_date.isoformat() if procedure.end_date else "",
-        ]
-        units = sorted(procedure.units.all(), key=lambda u: u.external_id)
-        for unit in units or [None]:
-            if unit is None:
-                writer.writerow([*common, "", "", "", ""])
-            else:
-                writer.writerow(
-                    [
-                        *common,
-                        unit.external_id,
-                        unit.province_id,
-                        unit.comune,
-                        unit.workers_involved,
-                    ]
-                )
-            count += 1
+    count = -1  # the header is not a row
+    for row in export_rows(queryset):
+        writer.writerow(row)
+        count += 1
     return count

@@ -23,8 +23,8 @@ from cases.models import (
     ProductionUnit,
     Province,
 )
+from crisi_portal.errors import ConflictError
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.problems import ConflictError
 from crisi_portal.scoping import UserOrSystem, ensure_editable, is_editable, may_act_in
 from crisi_portal.services import delete_recorded, save_validated
 

@@ -1,13 +1,12 @@
 """Staff pages for crisis procedures and meetings: fetch in scope, call a service, show."""
 
-import io
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import procedure_history
+from crisi_portal import exports
 from crisi_portal.forms import add_service_errors
 from crisi_portal.imports import ImportView
 from crisi_portal.listing import FilteredListView
@@ -286,12 +286,12 @@ class ProcedureExportView(ScopedViewMixin, View):
             queryset = filterset.queryset.none()
         else:
             queryset = filterset.qs
-        buffer = io.StringIO()
-        interchange.export_procedures(queryset, buffer)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="procedure-{stamp}.csv"'
-        return response
+        return exports.csv_response(
+            interchange.export_rows(queryset),
+            filename=f"procedure-{stamp}.csv",
+            lineterminator="\n",
+        )
 
 
 class ProcedureImportView(ImportView):

@@ -19,7 +19,8 @@ from django.utils.translation import ngettext
 from rest_framework import exceptions, serializers
 
 from crisi_portal import api_fields
-from crisi_portal.problems import DomainError, django_validation_errors, flatten_errors
+from crisi_portal.errors import DomainError
+from crisi_portal.problems import django_validation_errors, flatten_errors
 
 BULK_MAX_ITEMS = 500
 

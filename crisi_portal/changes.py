@@ -15,8 +15,8 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from crisi_portal import api_fields
+from crisi_portal.errors import InvalidQuery
 from crisi_portal.filtersets import UtcIsoDateTimeField
-from crisi_portal.problems import InvalidQuery
 from crisi_portal.scoping import visible_changes
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}

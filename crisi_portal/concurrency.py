@@ -26,8 +26,8 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from crisi_portal.errors import DomainError
 from crisi_portal.filtersets import MAX_ID
-from crisi_portal.problems import DomainError
 
 # Writes after which the answer carries the object's new ETag (besides conditional_actions).
 ETAG_AFTER_ACTIONS = frozenset({"create", "update", "partial_update"})

@@ -114,7 +114,7 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+        from crisi_portal.errors import InvalidQuery  # DRF loads this module early
 
         # A misspelt filter (``?udpated_since=``) would otherwise list everything: for a syncing
         # client that is silent data loss, so a parameter the schema does not name is a 400.

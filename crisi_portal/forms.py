@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext as _
 
-from crisi_portal.problems import DomainError
+from crisi_portal.errors import DomainError
 
 # Django's own blank labels; its "- Select an option -" has no Italian translation yet.
 DEFAULT_EMPTY_LABELS = ("", "---------", BLANK_CHOICE_LABEL)

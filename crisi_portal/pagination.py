@@ -40,7 +40,7 @@ PAGING_MODES = ("offset", "cursor")
 
 
 def _invalid(name: str, message: str):
-    from crisi_portal.problems import InvalidQuery  # DRF loads this module early
+    from crisi_portal.errors import InvalidQuery  # DRF loads this module early
 
     return InvalidQuery([{"field": name, "message": message}])
 

@@ -44,7 +44,7 @@ def declared_length(request) -> int:
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         # Imported here: DRF loads this parser while crisi_portal.problems imports DRF's views.
-        from crisi_portal.problems import BodyTooLarge, InvalidBody
+        from crisi_portal.errors import BodyTooLarge, InvalidBody
 
         parser_context = parser_context or {}
         limit = settings.API_JSON_MAX_BYTES
@@ -85,7 +85,7 @@ class MultiPartParser(parsers.MultiPartParser):
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        from crisi_portal.problems import InvalidBody
+        from crisi_portal.errors import InvalidBody
 
         result = super().parse(stream, media_type, parser_context)
         if result.data or result.files:

@@ -18,52 +18,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from crisi_portal.errors import DomainError
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-
-class DomainError(Exception):
-    """A refusal by a domain rule; ``status`` is 422 for a rule, 409 for a conflict.
-
-    ``echo_query = False``: the problem's ``instance`` is the path without the query string
-    (when the query string holds what must not travel, such as personal data).
-    """
-
-    status = 422
-    code = "rule_violated"
-    echo_query = True
-
-    def __init__(self, message: str, *, field: str | None = None, errors: list | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.errors = errors or ([{"field": field, "message": message}] if field else [])
-
-
-class ConflictError(DomainError):
-    status = 409
-    code = "conflict"
-
-
-class InvalidQuery(DomainError):
-    """Query parameters (filters, pagination) that cannot be read: 400, each one named."""
-
-    status = 400
-    code = "invalid_query"
-
-    def __init__(self, errors: list[dict]):
-        super().__init__(_("The query parameters are not valid."), errors=errors)
-
-
-class InvalidBody(DomainError):
-    """A request body that cannot be read at all (malformed or too deeply nested JSON)."""
-
-    status = 400
-    code = "parse_error"
-
-
-class BodyTooLarge(DomainError):
-    status = 413
-    code = "too_large"
 
 
 class ProblemJSONRenderer(JSONRenderer):

@@ -28,8 +28,6 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-from crisi_portal import problems
-
 API_PREFIX = "/api/"
 
 
@@ -131,6 +129,10 @@ class ImportThrottle(QuotaThrottleMixin, SimpleRateThrottle):
 
 def throttled_problem(request, wait: int) -> HttpResponse:
     """A 429 problem for requests refused outside a DRF view (same body as the DRF handler)."""
+    # Imported here: DRF's views load this module (DEFAULT_THROTTLE_CLASSES) while they are
+    # being defined, and ``problems`` imports DRF's views.
+    from crisi_portal import problems
+
     exc = exceptions.Throttled(wait=wait)
     body = problems.problem(429, detail=str(exc.detail), code="throttled", instance=request.path)
     response = JsonResponse(body, status=429, content_type=problems.PROBLEM_MEDIA_TYPE)

@@ -32,7 +32,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from crisi_portal.problems import PROBLEM_MEDIA_TYPE, DomainError, problem
+from crisi_portal.errors import DomainError
+from crisi_portal.problems import PROBLEM_MEDIA_TYPE, problem
 
 # Rows of data a list may hold (after its header); counted while reading, before validating.
 MAX_ROWS = 20_000

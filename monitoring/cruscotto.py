@@ -5,8 +5,9 @@ Everything is read in one query per concern, whatever the number of procedures: 
 per deadline window (one aggregate). Scoping is the querysets' ``visible_to``.
 """
 
+import itertools
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import IO
 
 from django.db.models import (
     Count,
@@ -26,7 +27,6 @@ from django.utils import timezone
 
 from cases.enums import Status
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal import exports
 from workers.enums import Step
 from workers.models import Involvement
 
@@ -205,30 +205,25 @@ def unit_provinces(procedure: CrisisProcedure) -> list[str]:
     return codes
 
 
-def write_csv(procedures, out: IO[str], *, today: date) -> int:
-    """The cruscotto as CSV (no personal data: procedures and counts only); returns rows."""
-    writer = exports.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    count = 0
-    for procedure in procedures:
+def csv_rows(chunks: Iterable[list], *, today: date) -> Iterator[list]:
+    """The cruscotto as CSV rows (no personal data: procedures and counts only): the header,
+    then one row per procedure of ``chunks`` (lists of annotated procedures, in order)."""
+    yield CSV_HEADER
+    for procedure in itertools.chain.from_iterable(chunks):
         left = days_left(procedure, today)
-        writer.writerow(
-            [
-                procedure.external_id,
-                procedure.company.name,
-                procedure.family,
-                procedure.status,
-                procedure.lead_province_id,
-                " ".join(unit_provinces(procedure)),
-                procedure.next_meeting_date.isoformat() if procedure.next_meeting_date else "",
-                procedure.next_meeting_kind or "",
-                procedure.end_date.isoformat() if procedure.end_date else "",
-                "" if left is None else left,
-                *(getattr(procedure, field) for field in STEP_FIELDS.values()),
-                procedure.workers_taken_in_charge,
-                procedure.total_workers,
-                procedure.complexity_note,
-            ]
-        )
-        count += 1
-    return count
+        yield [
+            procedure.external_id,
+            procedure.company.name,
+            procedure.family,
+            procedure.status,
+            procedure.lead_province_id,
+            " ".join(unit_provinces(procedure)),
+            procedure.next_meeting_date.isoformat() if procedure.next_meeting_date else "",
+            procedure.next_meeting_kind or "",
+            procedure.end_date.isoformat() if procedure.end_date else "",
+            "" if left is None else left,
+            *(getattr(procedure, field) for field in STEP_FIELDS.values()),
+            procedure.workers_taken_in_charge,
+            procedure.total_workers,
+            procedure.complexity_note,
+        ]

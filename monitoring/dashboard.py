@@ -12,9 +12,10 @@ a procedure led elsewhere or spanning several provinces.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import IO, Any
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -36,7 +37,6 @@ from django.utils import timezone
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
-from crisi_portal import exports
 from crisi_portal.scoping import figures_provinces
 from monitoring.models import (
     DashboardActivationDays,
@@ -649,10 +649,10 @@ CSV_CHARTS = {
 }
 
 
-def write_chart_csv(data: dict, chart: str, out: IO[str]) -> None:
-    """The table behind one chart (a key of ``CSV_CHARTS``) as CSV with a header row."""
+def chart_csv_rows(data: dict, chart: str) -> Iterator[list]:
+    """The table behind one chart (a key of ``CSV_CHARTS``): its header row, then its rows,
+    for ``exports.csv_response``."""
     header, rows = CSV_CHARTS[chart]
-    writer = exports.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    yield header
     for row in rows(data):
-        writer.writerow(["" if value is None else value for value in row])
+        yield ["" if value is None else value for value in row]

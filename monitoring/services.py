@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import Province
-from crisi_portal.problems import DomainError
+from crisi_portal.errors import DomainError
 from crisi_portal.replica import replica_reads
 from crisi_portal.scoping import UserOrSystem, may_request_report
 from monitoring import reports

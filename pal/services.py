@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
-from crisi_portal.problems import DomainError
+from crisi_portal.errors import DomainError
 from crisi_portal.scoping import (
     AnyUser,
     UserOrSystem,

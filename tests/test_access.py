@@ -635,6 +635,13 @@ def fetch(client: Client, method: str, path: str, data=None, **extra):
     # itself does while it handles a request.
     request_finished.disconnect(close_old_connections)
     try:
+        if response.streaming:
+            # A streamed body (the CSV exports) is produced while it is read: read it before
+            # closing, and keep it readable from streaming_content for the assertions.
+            body = b"".join(response.streaming_content)
+            response.close()
+            response.streaming_content = [body]
+            return response
         response.close()
     finally:
         request_finished.connect(close_old_connections)
@@ -1255,7 +1262,9 @@ VISIBLE_TO["admin"] = VISIBLE_TO["region_official"]
 def csv_external_ids(response) -> set[str]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    return {row["external_id"] for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    # The exports stream (StreamingHttpResponse): the body is read from streaming_content.
+    body = b"".join(response.streaming_content).decode()
+    return {row["external_id"] for row in csv.DictReader(io.StringIO(body))}
 
 
 def api_results(response) -> list[dict]:
@@ -1518,7 +1527,8 @@ def unit_ids_shown(surface: str, world: dict, client_for) -> set[str] | bool:
         path = procedure.get_absolute_url()
         response = fetch(client_for("province_staff", path), "get", path)
         return {"U-MI-OF-SHARED"} if "Sesto San Giovanni" in response.content.decode() else set()
-    rows = csv.DictReader(io.StringIO(response.content.decode()))
+    # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+    rows = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
     return {row["unit_external_id"] for row in rows if row["external_id"] == procedure.external_id}
 
 

@@ -15,11 +15,8 @@ from rest_framework.views import APIView
 from cases.models import CrisisProcedure
 from crisi_portal.api import router
 from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, ResourceFamily
-from crisi_portal.scoping import (
-    ClientScopedViewMixin,
-    ClientScopePermission,
-    readable_provinces,
-)
+from crisi_portal.scoping import readable_provinces
+from crisi_portal.scoping_api import ClientScopedViewMixin, ClientScopePermission
 from crisi_portal.services import api_token_issue
 from pal.models import Dote
 from tests.cases.factories import CrisisProcedureFactory, OperatorFactory, ProductionUnitFactory

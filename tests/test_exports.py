@@ -161,7 +161,8 @@ def _html_export(client, user):
     client.force_login(user)
     response = client.get(reverse("cases:procedure_export"))
     assert response.status_code == 200
-    return response.content.decode()
+    # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+    return b"".join(response.streaming_content).decode()
 
 
 def _api_export(client, user):
@@ -171,7 +172,8 @@ def _api_export(client, user):
     api.force_authenticate(user)
     response = api.get("/api/v1/procedures/export/")
     assert response.status_code == 200
-    return response.content.decode()
+    # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+    return b"".join(response.streaming_content).decode()
 
 
 def _command_export(client, user):
@@ -220,7 +222,8 @@ def test_the_cruscotto_csv_neutralises_names_and_notes_and_keeps_negative_days(
     client.force_login(region)
     response = client.get(reverse("monitoring:cruscotto_csv"), {"include_closed": "on"})
     assert response.status_code == 200
-    rows = read_csv_safely(response.content.decode())
+    # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+    rows = read_csv_safely(b"".join(response.streaming_content).decode())
 
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert len(body) == len(HOSTILE)
@@ -241,7 +244,8 @@ def test_the_dashboard_chart_csvs_neutralise_a_planted_province_name(client, reg
     for chart in CSV_CHARTS:  # every chart's file is read back safely
         response = client.get(reverse("monitoring:dashboard_csv"), {"chart": chart, "year": "2025"})
         assert response.status_code == 200
-        downloads[chart] = read_csv_safely(response.content.decode())
+        # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+        downloads[chart] = read_csv_safely(b"".join(response.streaming_content).decode())
 
     rows = downloads["provinces"]
     bergamo = dict(zip(rows[0], next(row for row in rows if row[0] == "BG"), strict=True))

@@ -4,7 +4,8 @@ import pytest
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from crisi_portal.problems import ConflictError, DomainError, flatten_errors
+from crisi_portal.errors import ConflictError, DomainError
+from crisi_portal.problems import flatten_errors
 from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ a service's refusal lands on the field it names, or on top of the form."""
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from crisi_portal.errors import DomainError
 from crisi_portal.forms import add_refusal
-from crisi_portal.problems import DomainError
 
 
 class PlanForm(forms.Form):

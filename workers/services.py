@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.errors import ConflictError, DomainError
 from crisi_portal.history import bulk_history_recorded
-from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import history_author, save_validated
 from workers.enums import STEP_SHORT_LABELS, RuleCode, Step

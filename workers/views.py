@@ -16,9 +16,9 @@ from django.views import View
 from django.views.generic import DetailView
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal.errors import DomainError
 from crisi_portal.forms import add_refusal, add_service_errors
 from crisi_portal.imports import ImportView
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from workers import services

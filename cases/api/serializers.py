@@ -6,7 +6,7 @@ from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Prov
 from cases.validators import validate_company_tax_code
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
+from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from crisi_portal.upload_guard import check_size
 
 

@@ -1,8 +1,5 @@
-import io
-
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +30,7 @@ from cases.filtersets import (
     UnitFilterSet,
 )
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from crisi_portal import exports
 from crisi_portal.bulk import (
     BULK_MAX_ITEMS,
     BulkRequestSerializer,
@@ -47,11 +45,11 @@ from crisi_portal.concurrency import (
     check_if_match,
     representation_etag,
 )
+from crisi_portal.errors import DomainError
 from crisi_portal.models import ResourceFamily
 from crisi_portal.parsers import JSONParser, MultiPartParser
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewSetMixin
+from crisi_portal.scoping_api import ScopedViewSetMixin
 from crisi_portal.upload_guard import read_upload
 
 READERS = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.API_CLIENT})
@@ -253,11 +251,9 @@ class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     @action(detail=False, methods=["get"], url_path="export")
     def export_csv(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        buffer = io.StringIO()
-        interchange.export_procedures(queryset, buffer)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="procedures.csv"'
-        return response
+        return exports.csv_response(
+            interchange.export_rows(queryset), filename="procedures.csv", lineterminator="\n"
+        )
 
 
 class UnitViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):

@@ -16,11 +16,11 @@ from rest_framework.response import Response
 
 from cases.enums import PROVINCE_CODES, Family
 from crisi_portal.concurrency import ConditionalViewSetMixin
+from crisi_portal.errors import ConflictError, DomainError
 from crisi_portal.models import ResourceFamily
-from crisi_portal.problems import ConflictError, DomainError
 from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ClientScopedViewMixin, RolePermission, ScopedViewSetMixin
+from crisi_portal.scoping_api import ClientScopedViewMixin, RolePermission, ScopedViewSetMixin
 from monitoring import services
 from monitoring.api.serializers import (
     DashboardSerializer,

@@ -1,9 +1,6 @@
 """The cruscotto page and its CSV: the same filtered list, read by ``monitoring.cruscotto``."""
 
-import io
-
 from django import forms
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -11,6 +8,7 @@ from django.views.generic import TemplateView
 
 from cases.enums import Family, MeetingKind
 from cases.models import Province
+from crisi_portal import exports
 from crisi_portal.forms import StyledFormMixin
 from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
@@ -141,12 +139,12 @@ class CruscottoCsvView(CruscottoMixin, View):
 
     def get(self, request, *args, **kwargs):
         self.read()
-        buffer = io.StringIO()
-        cruscotto.write_csv(self.procedures(), buffer, today=self.today)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         name = f"cruscotto-{self.today.isoformat()}" + (f"-{self.window}" if self.window else "")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        return exports.csv_response(
+            cruscotto.csv_rows(exports.ordered_chunks(self.procedures()), today=self.today),
+            filename=f"{name}.csv",
+            lineterminator="\n",
+        )
 
 
 def _sort_links(request, ordering: str) -> dict[str, dict]:

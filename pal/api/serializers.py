@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 from cases.models import CrisisProcedure, Province
 from crisi_portal import api_fields
-from crisi_portal.scoping import ScopedPrimaryKeyRelatedField, dote_involvements
+from crisi_portal.scoping import dote_involvements
+from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from pal import services
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import (

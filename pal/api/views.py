@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.models import ResourceFamily
 from crisi_portal.roles import Role
-from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
+from crisi_portal.scoping import has_role
+from crisi_portal.scoping_api import RolePermission, ScopedViewSetMixin
 from pal import selectors, services
 from pal.api.serializers import (
     DoteSerializer,

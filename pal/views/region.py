@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
+from crisi_portal.errors import DomainError
 from crisi_portal.forms import add_refusal
 from crisi_portal.listing import FilteredListView
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from pal import services

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from crisi_portal.errors import DomainError
 from crisi_portal.forms import StyledFormMixin
 from crisi_portal.listing import FilteredListView
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from pal import services

@@ -314,7 +314,8 @@ class TestImportExport:
         response = api_client_for(staff_bg).get("/api/v1/procedures/export/")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
-        lines = response.content.decode().splitlines()
+        # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+        lines = b"".join(response.streaming_content).decode().splitlines()
         assert lines[0] == ",".join(HEADER)
         assert [line.split(",")[0] for line in lines[1:]] == ["BG-1"]
 

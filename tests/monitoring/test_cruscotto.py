@@ -41,8 +41,16 @@ def ids(procedures) -> list[str]:
     return [procedure.external_id for procedure in procedures]
 
 
+def csv_text(response) -> str:
+    """The body of a CSV download; it streams (StreamingHttpResponse), so it is read from
+    ``streaming_content``, which can be read once."""
+    if not hasattr(response, "csv_text"):
+        response.csv_text = b"".join(response.streaming_content).decode()
+    return response.csv_text
+
+
 def csv_rows(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(csv_text(response))))
 
 
 # --- What is listed ------------------------------------------------------------------------------
@@ -398,7 +406,7 @@ def test_the_csv_is_the_filtered_list_without_personal_data(client, region):
     assert rows[0]["days_left"] == "20"
     assert rows[0]["workers_step_1"] == "1"
     assert rows[0]["workers_involved"] == "40"
-    text = response.content.decode()
+    text = csv_text(response)
     worker = in_window.involvements.get().worker
     assert worker.fiscal_code not in text
     assert worker.last_name not in text

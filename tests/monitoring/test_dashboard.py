@@ -431,7 +431,8 @@ def test_the_page_makes_the_same_number_of_queries_whatever_the_data(
 
 def read_csv(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    # The export streams (StreamingHttpResponse): the body is read from streaming_content.
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
 
 
 @pytest.mark.parametrize("chart", list(CSV_CHARTS))

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from cases.models import CrisisProcedure, ProductionUnit
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
-from crisi_portal.scoping import ScopedPrimaryKeyRelatedField
+from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from workers import services
 from workers.enums import EducationLevel, Step
 from workers.models import (

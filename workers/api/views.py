@@ -19,11 +19,12 @@ from rest_framework.response import Response
 from cases.models import CrisisProcedure
 from crisi_portal import api_fields
 from crisi_portal.concurrency import ConditionalViewSetMixin
+from crisi_portal.errors import DomainError
 from crisi_portal.models import ResourceFamily
 from crisi_portal.parsers import MultiPartParser
-from crisi_portal.problems import DomainError
 from crisi_portal.roles import Role
-from crisi_portal.scoping import RolePermission, ScopedViewSetMixin, has_role
+from crisi_portal.scoping import has_role
+from crisi_portal.scoping_api import RolePermission, ScopedViewSetMixin
 from crisi_portal.upload_guard import read_upload
 from workers import services
 from workers.api.bulk import WorkerBulkDocSerializer, WorkerBulkSerializer, workers_upsert
