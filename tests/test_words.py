@@ -23,3 +23,16 @@ def test_the_greeting_and_the_roles_are_gender_neutral_in_italian(client):
     assert staff == "Referente del Nucleo Crisi provinciale"
     assert operator == "Operatore accreditato"
     assert staff.split()[0] != operator.split()[0]  # not both "Operatore …"
+
+
+def test_yes_no_filters_offer_all_not_unknown(client):
+    client.force_login(UserFactory(region_official=True))
+    page = client.get(reverse("cases:procedure_list"), HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    field = page[page.index('name="high_complexity"') :]
+    field = field[: field.index("</select>")]
+    assert ">Tutti</option>" in field
+    assert "Sconosciuto" not in field
+    # The filter still filters (the API reads the same FilterSet).
+    assert (
+        client.get(reverse("cases:procedure_list"), {"high_complexity": "true"}).status_code == 200
+    )
