@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from cases.enums import Family, MeetingKind, Status
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
-from crisi_portal.filtersets import BaseFilterSet, IdFilter, YearFilter
+from crisi_portal.filtersets import BaseFilterSet, IdFilter, YearFilter, yes_no_filter
 from crisi_portal.forms import DateInput
 
 
@@ -45,7 +45,7 @@ class ProcedureFilterSet(BaseFilterSet):
     opened_before = django_filters.DateFilter(
         field_name="opened_on", lookup_expr="lte", label=_("Opened until"), widget=DateInput()
     )
-    high_complexity = django_filters.BooleanFilter(label=_("High complexity"))
+    high_complexity = yes_no_filter(_("High complexity"))
     company = IdFilter(field_name="company_id", label=_("Company id"))
     ordering = django_filters.OrderingFilter(
         fields=(

@@ -87,6 +87,15 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+def yes_no_filter(label):
+    """A boolean filter offering All / Yes / No in its form (not django-filter's "Unknown",
+    which reads as a value of its own where "All" is meant)."""
+    return django_filters.BooleanFilter(
+        label=label,
+        widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+
 class BaseFilterSet(django_filters.FilterSet):
     """``updated_since`` lets other systems fetch only what changed since their last sync."""
 

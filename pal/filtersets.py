@@ -6,17 +6,9 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from cases.filtersets import ProvinceFilter
-from crisi_portal.filtersets import BaseFilterSet, IdFilter
+from crisi_portal.filtersets import BaseFilterSet, IdFilter, yes_no_filter
 from pal.enums import DoteStatus, PIPStatus
 from pal.models import PIP, Dote, FundingSource, Measure, Network, Operator, OperatorOffice
-
-
-def _yes_no(label):
-    """A boolean filter offering All / Yes / No (not django-filter's "Unknown")."""
-    return django_filters.BooleanFilter(
-        label=label,
-        widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
-    )
 
 
 class _MeasureChoice(django_filters.ModelChoiceFilter):
@@ -92,8 +84,8 @@ class MeasureFilterSet(BaseFilterSet):
         label=_("Funding source"),
         widget=forms.CheckboxSelectMultiple,
     )
-    is_active = _yes_no(_("Active"))
-    exclusive = _yes_no(_("Exclusive"))
+    is_active = yes_no_filter(_("Active"))
+    exclusive = yes_no_filter(_("Exclusive"))
 
     class Meta:
         model = Measure
@@ -111,9 +103,9 @@ class OperatorFilterSet(BaseFilterSet):
         method="search", label=_("Search"), widget=forms.TextInput(attrs={"type": "search"})
     )
     province = ProvinceFilter(method="filter_province", help_text=_("Has an office there."))
-    accredited_for_labour = _yes_no(_("Accredited for labour"))
-    accredited_for_training = _yes_no(_("Accredited for training"))
-    is_public = _yes_no(_("Public employment centre (CPI)"))
+    accredited_for_labour = yes_no_filter(_("Accredited for labour"))
+    accredited_for_training = yes_no_filter(_("Accredited for training"))
+    is_public = yes_no_filter(_("Public employment centre (CPI)"))
 
     class Meta:
         model = Operator

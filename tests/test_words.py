@@ -1,0 +1,38 @@
+"""Words people read (issue #13, item 12): no masculine greeting for everyone, and the two
+kinds of "operator" told apart."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from crisi_portal.roles import Role
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_greeting_and_the_roles_are_gender_neutral_in_italian(client):
+    user = UserFactory(first_name="Giulia", last_name="Locatelli", province_staff=True)
+    client.force_login(user)
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="it")
+    page = response.content.decode()
+    assert "Ti diamo il benvenuto, Giulia Locatelli" in page
+    assert "Benvenuto" not in page
+    with translation.override("it"):
+        staff, operator = Role(Role.PROVINCE_STAFF).label, Role(Role.OPERATOR).label
+    assert staff == "Referente del Nucleo Crisi provinciale"
+    assert operator == "Operatore accreditato"
+    assert staff.split()[0] != operator.split()[0]  # not both "Operatore …"
+
+
+def test_yes_no_filters_offer_all_not_unknown(client):
+    client.force_login(UserFactory(region_official=True))
+    page = client.get(reverse("cases:procedure_list"), HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    field = page[page.index('name="high_complexity"') :]
+    field = field[: field.index("</select>")]
+    assert ">Tutti</option>" in field
+    assert "Sconosciuto" not in field
+    # The filter still filters (the API reads the same FilterSet).
+    assert (
+        client.get(reverse("cases:procedure_list"), {"high_complexity": "true"}).status_code == 200
+    )
