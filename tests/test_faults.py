@@ -15,7 +15,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_started
 from django.db import OperationalError, connection
-from django.db.models.signals import post_save
 
 from cases.models import Company, CrisisProcedure, ProductionUnit
 from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
@@ -146,20 +145,32 @@ def test_html_answers_503_when_the_backend_is_terminated_mid_request(client, sta
 
 
 @contextlib.contextmanager
-def failing_on_save(model, nth: int, error: Exception):
-    """The ``nth`` save of a ``model`` row raises ``error`` (a fault halfway through a batch)."""
-    saves = {"n": 0}
+def failing_on_write(model, nth: int, error: Exception, *, table: str | None = None, lost=False):
+    """The ``nth`` statement writing into ``model``'s table (or ``table``) raises ``error``: a
+    fault halfway through the work, after other rows were written.
 
-    def fail(sender, **_kwargs):
-        saves["n"] += 1
-        if saves["n"] == nth:
+    At the SQL level, so it fires on the row-by-row paths and the bulk ones alike (a bulk
+    ``INSERT`` of many rows is one statement). ``lost``: the connection stays lost — every
+    later statement fails too, as after a real disconnection (a retry cannot succeed)."""
+    table = table or model._meta.db_table
+    writes = {"n": 0, "fired": False, "before": []}  # before: the statements written first
+
+    def wrapper(execute, sql, params, many, context):
+        head = sql.lstrip()[:7].upper()
+        is_write = head.startswith(("INSERT", "UPDATE"))
+        if is_write and not writes["fired"]:
+            writes["before"].append(sql[:60])
+        if is_write and f'"{table}"' in sql[: sql.find("(") if "(" in sql else 200]:
+            writes["n"] += 1
+            if writes["n"] == nth:
+                writes["fired"] = True
+                raise error
+        if lost and writes["fired"] and head.startswith(("INSERT", "UPDATE", "SELECT", "DELETE")):
             raise error
+        return execute(sql, params, many, context)
 
-    post_save.connect(fail, sender=model, dispatch_uid="inject-fault")
-    try:
-        yield saves
-    finally:
-        post_save.disconnect(sender=model, dispatch_uid="inject-fault")
+    with connection.execute_wrapper(wrapper):
+        yield writes
 
 
 @pytest.mark.django_db
@@ -168,13 +179,15 @@ def test_a_worker_import_failing_halfway_writes_nothing(staff_bg, api_client_for
     ProductionUnitFactory(procedure=procedure, name="Stabilimento di Dalmine", comune="Dalmine")
     ProductionUnitFactory(procedure=procedure, name="Sede di Treviglio", comune="Treviglio")
     upload = SimpleUploadedFile("lista.csv", WORKER_LIST.read_bytes())
-    with failing_on_save(Involvement, 12, OperationalError("connection lost")) as saves:
+    # The first INSERT of involvements: after the workers were written; the connection stays
+    # lost, so the importer's row-by-row retry of the bulk path fails too.
+    with failing_on_write(Involvement, 1, OperationalError("connection lost"), lost=True) as saves:
         response = api_client_for(staff_bg).post(
             "/api/v1/workers/import/",
             {"procedure": procedure.pk, "file": upload},
             format="multipart",
         )
-    assert saves["n"] >= 12  # the fault did fire, halfway through the 24 workers
+    assert saves["fired"] and Worker._meta.db_table in " ".join(saves["before"])
     # The importer reports a row that failed to save as that line's problem; either way the
     # answer is a refusal and nothing is written.
     assert response.status_code in (422, 503)
@@ -189,11 +202,12 @@ def test_a_procedure_import_failing_halfway_writes_nothing(staff_bg, api_client_
     before = (Company.objects.count(), CrisisProcedure.objects.count())
     units_before = ProductionUnit.objects.count()
     upload = SimpleUploadedFile("p.csv", csv_text(*SAMPLE_ROWS).encode(), content_type="text/csv")
-    with failing_on_save(ProductionUnit, 2, OperationalError("connection lost")) as saves:
+    # The first INSERT of units: after the companies and procedures were written.
+    with failing_on_write(ProductionUnit, 1, OperationalError("connection lost")) as saves:
         response = api_client_for(staff_bg).post(
             "/api/v1/procedures/import/", {"file": upload}, format="multipart"
         )
-    assert saves["n"] == 2
+    assert saves["fired"] and CrisisProcedure._meta.db_table in " ".join(saves["before"])
     assert_503_problem(response)
     assert (Company.objects.count(), CrisisProcedure.objects.count()) == before
     assert ProductionUnit.objects.count() == units_before
@@ -205,12 +219,17 @@ def test_a_bulk_move_failing_halfway_moves_nobody(staff_bg):
     involvements = [at_step(Step.STEP_2, unit=cohort.unit, cohort=cohort) for _ in range(4)]
     before = snapshot(*involvements)
     transitions_before = StepTransition.objects.count()
-    with failing_on_save(StepTransition, 3, RuntimeError("fault injected")) as saves:
+    # The involvements' audit history is the move's last write: the moves and the new steps are
+    # already written when it fails.
+    history = Involvement.history.model
+    with failing_on_write(history, 1, RuntimeError("fault injected")) as saves:
         with pytest.raises(RuntimeError):
             involvements_move(
                 user=staff_bg, involvements=involvements, to=Step.STEP_3, effective_date=DAY
             )
-    assert saves["n"] == 3
+    assert saves["fired"]
+    written = " ".join(saves["before"])  # halfway: the moves and the new steps were written
+    assert StepTransition._meta.db_table in written and 'UPDATE "workers_involvement"' in written
     assert snapshot(*involvements) == before
     assert StepTransition.objects.count() == transitions_before
 
@@ -222,7 +241,7 @@ def test_a_bulk_move_through_the_api_failing_halfway_answers_503_and_moves_nobod
     cohort = CohortFactory()
     involvements = [at_step(Step.STEP_2, unit=cohort.unit, cohort=cohort) for _ in range(4)]
     before = snapshot(*involvements)
-    with failing_on_save(StepTransition, 2, OperationalError("connection lost")):
+    with failing_on_write(Involvement.history.model, 1, OperationalError("connection lost")):
         response = api_client_for(staff_bg).post(
             f"/api/v1/cohorts/{cohort.pk}/move/",
             {"to": Step.STEP_3, "effective_date": DAY.isoformat()},
