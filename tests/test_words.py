@@ -36,3 +36,17 @@ def test_yes_no_filters_offer_all_not_unknown(client):
     assert (
         client.get(reverse("cases:procedure_list"), {"high_complexity": "true"}).status_code == 200
     )
+
+
+def test_step_tiles_read_as_number_then_step_and_an_empty_procedure_says_so(client):
+    from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
+
+    procedure = CrisisProcedureFactory(lead="BG")
+    ProductionUnitFactory(procedure=procedure, province_id="BG")
+    client.force_login(UserFactory(province_staff=True, provinces=["BG"]))
+    detail = client.get(reverse("cases:procedure_detail", args=[procedure.pk])).content.decode()
+    assert '<span class="step-count-n">0</span> <span class="step-count-label">' in detail
+    workers = reverse("workers:procedure_workers", args=[procedure.pk])
+    page = client.get(workers).content.decode()
+    assert "No worker has been taken in charge in this procedure yet." in page
+    assert "No worker matches these filters." not in page
