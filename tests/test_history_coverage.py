@@ -79,6 +79,10 @@ NO_HISTORIED_WRITES = {
     "monitoring.services.report_run_time_limit": "a setting",
     "monitoring.services.report_request_validate": "a check: reads only",
     "monitoring.services.report_runs_watchdog": "writes ReportRun, not historied",
+    "monitoring.services.dashboard_refresh": (
+        "rebuilds the dashboard's pre-aggregated tables (figures derived from historied rows, "
+        "not historied themselves)"
+    ),
     "crisi_portal.services.api_token_authenticate": "writes ApiToken.last_used_at, not historied",
     "crisi_portal.services.api_token_check": "a check: reads only",
     "crisi_portal.services.api_token_issue": "writes ApiToken, not historied",
