@@ -44,9 +44,12 @@ def test_step_tiles_read_as_number_then_step_and_an_empty_procedure_says_so(clie
     procedure = CrisisProcedureFactory(lead="BG")
     ProductionUnitFactory(procedure=procedure, province_id="BG")
     client.force_login(UserFactory(province_staff=True, provinces=["BG"]))
-    detail = client.get(reverse("cases:procedure_detail", args=[procedure.pk])).content.decode()
-    assert '<span class="step-count-n">0</span> <span class="step-count-label">' in detail
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}  # the portal's default language is Italian
+    detail = client.get(reverse("cases:procedure_detail", args=[procedure.pk]), **english)
+    assert '<span class="step-count-n">0</span> <span class="step-count-label">' in (
+        detail.content.decode()
+    )
     workers = reverse("workers:procedure_workers", args=[procedure.pk])
-    page = client.get(workers).content.decode()
+    page = client.get(workers, **english).content.decode()
     assert "No worker has been taken in charge in this procedure yet." in page
     assert "No worker matches these filters." not in page
