@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.pagination import Cursor
 
-from cases.models import Province
+from crisi_portal.benchmark.accounts import benchmark_user
 from crisi_portal.models import ApiToken, User
 from crisi_portal.pagination import COUNT_CAP, MAX_OFFSET, SyncCursorPagination
 from crisi_portal.roles import Role
@@ -126,19 +126,10 @@ def baseline_workers(request: HttpRequest) -> HttpResponse:
 
 def api_clients(province: str) -> tuple[User, User]:
     """A regional API client and one restricted to ``province``, made once."""
-    region, _ = User.objects.get_or_create(
-        username=REGION_CLIENT, defaults={"role": Role.API_CLIENT}
+    return (
+        benchmark_user(REGION_CLIENT, Role.API_CLIENT),
+        benchmark_user(PROVINCE_CLIENT, Role.API_CLIENT, province),
     )
-    restricted, created = User.objects.get_or_create(
-        username=PROVINCE_CLIENT, defaults={"role": Role.API_CLIENT}
-    )
-    if created:
-        restricted.provinces.set(Province.objects.filter(code=province))
-    for user in (region, restricted):
-        if user.has_usable_password():
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-    return region, restricted
 
 
 @contextmanager

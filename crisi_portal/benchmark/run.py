@@ -34,6 +34,7 @@ from cases.models import CrisisProcedure, ProductionUnit, Province
 from crisi_portal.benchmark import dashboard as dash
 from crisi_portal.benchmark import memory, writes
 from crisi_portal.benchmark import reports as rep
+from crisi_portal.benchmark.accounts import benchmark_user
 from crisi_portal.benchmark.api import api_figures
 from crisi_portal.models import User
 from crisi_portal.roles import Role
@@ -132,19 +133,10 @@ def periods(today: datetime.date) -> Periods:
 
 def benchmark_users() -> tuple[User, User]:
     """A Region official and an officer of :data:`PROVINCE`, made once (no password)."""
-    region, _ = User.objects.get_or_create(
-        username=REGION_USER, defaults={"role": Role.REGION_OFFICIAL}
+    return (
+        benchmark_user(REGION_USER, Role.REGION_OFFICIAL),
+        benchmark_user(PROVINCE_USER, Role.PROVINCE_STAFF, PROVINCE),
     )
-    officer, created = User.objects.get_or_create(
-        username=PROVINCE_USER, defaults={"role": Role.PROVINCE_STAFF}
-    )
-    if created:
-        officer.provinces.set(Province.objects.filter(code=PROVINCE))
-    for user in (region, officer):
-        if user.has_usable_password():
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-    return region, officer
 
 
 def largest_procedure(province: str | None = None) -> CrisisProcedure | None:
