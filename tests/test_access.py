@@ -380,6 +380,9 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "proc_mi": HTML_STAFF_OUT,
         "proc_shared": HTML_STAFF,
     },
+    # Find a worker (POST; GET is the empty form): results are scoped, see
+    # tests/workers/test_worker_search.py and tests/test_access_references.py.
+    "workers:worker_search": {None: HTML_STAFF_REGION},
     "workers:worker_detail": {
         "worker_bg": HTML_STAFF_REGION,
         "worker_mi": HTML_STAFF_REGION_OUT,

@@ -410,6 +410,20 @@ CASES = {
         MISSING_FISCAL_CODE,
         api=False,
     ),
+    "HTML worker search: another province's worker's fiscal code": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(reverse("workers:worker_search"), {"q": ref}),
+        lambda w: (w["worker_mi"].fiscal_code, w["worker_mi"]),
+        MISSING_FISCAL_CODE,
+        api=False,
+    ),
+    "HTML worker search: another province's worker's name": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(reverse("workers:worker_search"), {"q": ref}),
+        lambda w: (w["worker_mi"].last_name, w["worker_mi"]),
+        "Nessunomaiqui",
+        api=False,
+    ),
     "HTML Dote form: involvement id of another worker": Case(
         ("operator_user",),
         lambda client, ref, w: client.post(

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -107,3 +109,40 @@ class WorkerImportForm(StyledFormMixin, forms.Form):
         except UploadRefused as refused:
             raise forms.ValidationError(str(refused)) from refused
         return upload
+
+
+FISCAL_CODE_SHAPE = re.compile(r"^[A-Z0-9]{16}$")
+WORKER_SEARCH_MAX_LENGTH = 100
+
+
+class WorkerSearchForm(StyledFormMixin, forms.Form):
+    """Find a worker across the procedures in scope: a fiscal code, or words of the name.
+
+    Sent by POST only: a name or a fiscal code in a URL would reach access logs and history.
+    """
+
+    q = forms.CharField(
+        label=_("Fiscal code or name"),
+        max_length=WORKER_SEARCH_MAX_LENGTH,
+        help_text=_(
+            "The complete fiscal code (16 characters) finds that worker only; words find workers "
+            "whose first or last name contains every word."
+        ),
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_q(self) -> str:
+        value = " ".join(self.cleaned_data["q"].split())
+        if len(value.replace(" ", "")) < 2:
+            raise forms.ValidationError(
+                _("Type at least two letters of the name, or the whole fiscal code."),
+                code="too_short",
+            )
+        return value
+
+    def fiscal_code(self) -> str | None:
+        """The fiscal code sought, when the text is one (16 letters and digits)."""
+        compact = self.cleaned_data["q"].replace(" ", "").upper()
+        return compact if FISCAL_CODE_SHAPE.match(compact) else None

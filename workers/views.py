@@ -5,7 +5,7 @@ from functools import cached_property
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,8 +23,15 @@ from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
-from workers.filtersets import InvolvementSearchFilterSet
-from workers.forms import BulkMoveForm, CohortForm, MoveForm, OutcomeForm, WorkerImportForm
+from workers.filtersets import InvolvementSearchFilterSet, name_matches
+from workers.forms import (
+    BulkMoveForm,
+    CohortForm,
+    MoveForm,
+    OutcomeForm,
+    WorkerImportForm,
+    WorkerSearchForm,
+)
 from workers.importers import FIELD_LABELS, import_workers
 from workers.models import Involvement, StepTransition, Worker
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
@@ -325,6 +332,54 @@ class WorkerDetailView(ScopedViewMixin, DetailView):
         )
         context.update(show_identity=show_identity, involvements=involvements, editable=editable)
         return context
+
+
+class WorkerSearchView(ScopedViewMixin, View):
+    """Find a worker across every procedure in scope, from the header: fiscal code or name.
+
+    POST only (a name or a fiscal code in a URL would reach access logs and browser history);
+    out of scope is simply not found. Whoever may not see identities may not search by them.
+    """
+
+    roles = STAFF_AND_REGION
+    template_name = "workers/worker_search.html"
+    limit = 50
+
+    def _render(self, request, form, status=200, **context):
+        context.update(form=form, may_search=can_see_identity(request.user), limit=self.limit)
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, WorkerSearchForm())
+
+    def post(self, request):
+        form = WorkerSearchForm(request.POST)
+        if not can_see_identity(request.user):
+            return self._render(request, WorkerSearchForm(), status=403)
+        if not form.is_valid():
+            return self._render(request, form, status=422)
+        fiscal_code = form.fiscal_code()
+        condition = (
+            Q(fiscal_code=fiscal_code) if fiscal_code else name_matches(form.cleaned_data["q"])
+        )
+        found = list(
+            Worker.objects.visible_to(request.user)
+            .filter(condition)
+            .order_by("last_name", "first_name", "id")
+            .prefetch_related(
+                Prefetch(
+                    "involvements",
+                    queryset=Involvement.objects.visible_to(request.user)
+                    .select_related("procedure__company", "unit")
+                    .order_by("-procedure__opened_on", "id"),
+                )
+            )[: self.limit + 1]
+        )
+        workers = found[: self.limit]
+        log_identity_reads(request.user, workers, purpose=_("worker search"), path=request.path)
+        return self._render(
+            request, form, workers=workers, searched=True, truncated=len(found) > self.limit
+        )
 
 
 class OutcomeView(ScopedViewMixin, View):

@@ -4,6 +4,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
+from crisi_portal import scoping
 from crisi_portal.forms import error_summary
 
 register = template.Library()
@@ -52,3 +53,9 @@ def icon(name: str, extra: str = "") -> str:
 def error_summary_for(*forms_and_formsets) -> dict:
     """``{% error_summary_for form formset %}``: the list of errors on top of a refused form."""
     return {"error_summary": error_summary(*forms_and_formsets)}
+
+
+@register.filter
+def sees_identity(user) -> bool:
+    """Whether ``user`` sees workers' names and fiscal codes (and so may search by them)."""
+    return scoping.sees_identity(user)
