@@ -16,6 +16,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from cases import interchange, services
+from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
@@ -38,6 +39,8 @@ class ProcedureListView(FilteredListView):
     filterset_class = ProcedureFilterSet
     template_name = "cases/procedure_list.html"
     partial_template_name = "cases/_procedure_table.html"
+    # Officers work on the procedures still running; closed ones are one tick away.
+    default_filters = {"status": [Status.APERTA, Status.IN_CORSO]}
 
     def base_queryset(self):
         return (

@@ -1,9 +1,11 @@
 """Operator forms: finding a worker, assigning a Dote, filing a PIP, reporting services."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -223,3 +225,57 @@ class CertificationForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["certified_on"].initial = timezone.localdate()
+
+
+class OperatorListFilterForm(StyledFormMixin, forms.Form):
+    """The operator's home: narrow both its Doti and its PIPs (statuses are the tiles)."""
+
+    EXPIRING_DAYS = 30
+
+    measure = forms.ModelChoiceField(
+        label=_("Measure"), queryset=Measure.objects.none(), required=False, empty_label=_("All")
+    )
+    company = forms.CharField(
+        label=_("Company or procedure"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    expiring = forms.BooleanField(
+        label=_("Doti ending within 30 days"),
+        required=False,
+    )
+
+    def __init__(self, *args, measures=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if measures is not None:
+            self.fields["measure"].queryset = measures
+
+    def narrow(self, doti, pips):
+        """``doti`` and ``pips`` with the chosen filters (unchanged when the form is invalid)."""
+        if not self.is_valid():
+            return doti, pips
+        data = self.cleaned_data
+        if data["measure"]:
+            doti = doti.filter(measure=data["measure"])
+            pips = pips.filter(dote__measure=data["measure"])
+        words = data["company"].split()
+        for word in words:
+            doti = doti.filter(
+                Q(involvement__procedure__company__name__icontains=word)
+                | Q(involvement__procedure__external_id__icontains=word)
+            )
+            pips = pips.filter(
+                Q(dote__involvement__procedure__company__name__icontains=word)
+                | Q(dote__involvement__procedure__external_id__icontains=word)
+            )
+        if data["expiring"]:
+            today = timezone.localdate()
+            until = today + datetime.timedelta(days=self.EXPIRING_DAYS)
+            doti = doti.filter(valid_until__gte=today, valid_until__lte=until)
+            pips = pips.filter(dote__valid_until__gte=today, dote__valid_until__lte=until)
+        return doti, pips
+
+    @property
+    def active(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())

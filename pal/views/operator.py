@@ -27,11 +27,12 @@ from pal.forms import (
     CertificationForm,
     DoteAssignForm,
     FiscalCodeForm,
+    OperatorListFilterForm,
     PIPForm,
     PIPServiceFormSet,
     ServiceReportForm,
 )
-from pal.models import PIP, Dote, PIPService
+from pal.models import PIP, Dote, Measure, PIPService
 from pal.services import PALRuleRefused
 from workers.models import Worker
 from workers.selectors import can_see_identity
@@ -121,7 +122,19 @@ class OperatorHomeView(ScopedViewMixin, View):
             pips = pips.filter(status=pip_status)
         else:
             pip_status = ""
+        filters = OperatorListFilterForm(
+            request.GET,
+            measures=Measure.objects.filter(
+                pk__in=Dote.objects.visible_to(user).values("measure")
+            ).order_by("name"),
+        )
+        doti, pips = filters.narrow(doti, pips)
+        kept = request.GET.copy()  # the filters, kept by the status tiles' links
+        for name in ("dote_status", "pip_status", "page"):
+            kept.pop(name, None)
         context = {
+            "filter_query": kept.urlencode(),
+            "filters": filters,
             **selectors.operator_overview(user),
             "doti": list(doti[:LIST_LIMIT]),
             "pips": list(pips[:LIST_LIMIT]),

@@ -76,3 +76,34 @@ def test_a_bad_file_lists_its_lines_and_offers_no_confirmation(officer_client):
     assert re.search(r'<td class="num">3</td><td>unit_province</td>', body)
     assert 'name="token"' not in body
     assert not CrisisProcedure.objects.exists()
+
+
+def test_the_procedure_list_opens_on_the_procedures_still_running(client):
+    from tests.cases.factories import CrisisProcedureFactory
+    from tests.factories import UserFactory
+
+    running = CrisisProcedureFactory(lead="BG", external_id="RUNNING-1")
+    closed = CrisisProcedureFactory(lead="BG", closed=True, external_id="CLOSED-1")
+    client.force_login(UserFactory(province_staff=True, provinces=["BG"]))
+    url = reverse("cases:procedure_list")
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    page = client.get(url, **english).content.decode()
+    assert running.external_id in page and closed.external_id not in page
+    assert "Showing the procedures still open or in progress." in page
+    # The boxes say what the list shows; the export exports the same.
+    boxes = {
+        value: "checked" in re.search(rf'<input[^>]*value="{value}"[^>]*>', page).group(0)
+        for value in ("aperta", "in_corso", "chiusa")
+    }
+    assert boxes == {"aperta": True, "in_corso": True, "chiusa": False}
+    assert "status=aperta&amp;status=in_corso" in page
+    # Sorting or paging keeps the default; choosing any filter replaces it.
+    assert closed.external_id not in client.get(url, {"ordering": "company"}).content.decode()
+    everything = client.get(url, {"status": ["aperta", "in_corso", "chiusa"]}, **english)
+    assert closed.external_id in everything.content.decode()
+    assert "Showing the procedures still open" not in everything.content.decode()
+    searched = client.get(url, {"q": "CLOSED"}).content.decode()
+    assert closed.external_id in searched
+    # The API reads the same FilterSet without the browser's default.
+    assert client.get("/api/v1/procedures/").json()["count"] == 2

@@ -479,3 +479,50 @@ def test_detail_pages_render_for_the_operator(client_a, approved_pip):
         reverse("pal:certification_create", args=[approved_pip.pk]),
     ):
         assert client_a.get(url).status_code == 200, url
+
+
+def test_the_home_filters_doti_and_pips_by_measure_company_and_expiry(client_a, operator_a):
+    from tests.pal.factories import measure
+
+    today = timezone.localdate()
+    dul = DoteFactory(
+        operator=operator_a.operator,
+        involvement__unit__procedure__company__name="Acciaierie Orobiche",
+        valid_from=today - datetime.timedelta(days=300),
+        valid_until=today + datetime.timedelta(days=10),
+    )
+    rete = DoteFactory(
+        operator=operator_a.operator,
+        measure=measure("azioni-di-rete"),
+        involvement__unit__procedure__company__name="Tessiture Brembane",
+        valid_from=today - datetime.timedelta(days=30),
+        valid_until=today + datetime.timedelta(days=200),
+    )
+    PIPFactory(dote=dul)
+    PIPFactory(dote=rete)
+    home = reverse("pal:operator_home")
+
+    def listed(**params):
+        response = client_a.get(home, params)
+        assert response.status_code == 200
+        return (
+            [d.pk for d in response.context["doti"]],
+            [p.dote_id for p in response.context["pips"]],
+        )
+
+    assert listed(measure=rete.measure_id) == ([rete.pk], [rete.pk])
+    assert listed(company="orobiche") == ([dul.pk], [dul.pk])
+    assert listed(company=rete.involvement.procedure.external_id) == ([rete.pk], [rete.pk])
+    assert listed(expiring="on") == ([dul.pk], [dul.pk])
+    assert listed(company="nessuna") == ([], [])
+    # The measures offered are those of the operator's own Doti; a foreign one is refused.
+    response = client_a.get(home, {"measure": 987654})
+    assert "Select a valid choice" in response.text
+    assert set(response.context["filters"].fields["measure"].queryset) == {
+        dul.measure,
+        rete.measure,
+    }
+    # The status tiles keep the filters.
+    page = client_a.get(home, {"company": "orobiche"}).text
+    assert "company=orobiche" in page.split('aria-label="Doti by status"')[1].split("</ul>")[0]
+    assert "No Dote matches these filters." in client_a.get(home, {"company": "zzz"}).text
