@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from crisi_portal import health, oidc, security, views
 from crisi_portal.api import router
 from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
+from monitoring.views.glossary import GlossaryView
 
 # Swagger UI sets inline styles from its own (self-hosted) bundle; only this page allows
 # them (no nonce in the list: a nonce would make browsers ignore unsafe-inline).
@@ -27,6 +28,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("help/glossary/", GlossaryView.as_view(), name="glossary"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path(

@@ -291,6 +291,7 @@ API_EVERYONE_NO_GET = (401, 405, 405, 405, 405, 405)
 EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # --- portal
     "home": {None: LOGGED_IN},
+    "glossary": {None: LOGGED_IN},
     "healthz": {None: OPEN},
     "readyz": {None: OPEN},
     # A logged-in user is sent on to the home page.
