@@ -12,6 +12,7 @@ urlpatterns = [
     path("doti/<int:pk>/pip/new/", operator.PIPCreateView.as_view(), name="pip_create"),
     path("doti/<int:pk>/budget/", operator.PIPBudgetView.as_view(), name="pip_budget"),
     path("pips/<int:pk>/", operator.PIPDetailView.as_view(), name="pip_detail"),
+    path("pips/<int:pk>/print.pdf", operator.PIPPrintView.as_view(), name="pip_print"),
     path("pips/<int:pk>/edit/", operator.PIPUpdateView.as_view(), name="pip_update"),
     path(
         "pips/<int:pk>/certification/",

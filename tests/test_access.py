@@ -412,6 +412,7 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "pal:pip_budget": {"dote_op": HTML_OPERATOR_NO_GET, "dote_other": HTML_OPERATOR_NO_GET},
     "pal:pip_detail": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
     "pal:pip_update": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
+    "pal:pip_print": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
     "pal:certification_create": {"pip_op": HTML_OPERATOR, "pip_other": HTML_OPERATOR_OUT},
     # POST only (EXTRA_KWARGS gives the action).
     "pal:pip_action": {"pip_op": HTML_OPERATOR_NO_GET, "pip_other": HTML_OPERATOR_NO_GET},

@@ -74,8 +74,9 @@ TERMS = (
     (
         _("Procedure"),
         _(
-            "A company's crisis procedure (CIGS or collective dismissal), with its production units "
-            "in one or more provinces; the lead province is the one of the company's main unit."
+            "A company's crisis procedure (CIGS or collective dismissal), with its production "
+            "units in one or more provinces; the lead province is the one of the company's main "
+            "unit."
         ),
     ),
     (

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -405,6 +405,36 @@ class PIPDetailView(ScopedViewMixin, View):
                 "show_identity": can_see_identity(request.user),
             },
         )
+
+
+class PIPPrintView(ScopedViewMixin, View):
+    """The PIP as a document the worker signs: an A4 PDF with the plan, the Dote, the services
+    and the signature blocks. Personal data: not cached, no name in the file name."""
+
+    roles = OPERATOR
+
+    def get(self, request, pk):
+        from weasyprint import HTML  # imported on use: the rest of the area does not need it
+
+        pip = get_object_or_404(
+            _pips(request.user).select_related("dote__involvement__unit"), pk=pk
+        )
+        context = {
+            "pip": pip,
+            "dote": pip.dote,
+            "involvement": pip.dote.involvement,
+            "worker": pip.dote.involvement.worker,
+            "operator": pip.dote.operator,
+            "office": pip.dote.operator.offices.select_related("province").first(),
+            "services": list(pip.services.all()),
+            "total": pip.services.aggregate(hours=Sum("hours"), cost=Sum("cost")),
+            "printed_on": timezone.localdate(),
+        }
+        html = render(request, "pal/operator/pip_print.html", context).content.decode()
+        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="pip-{pip.pk}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class PIPActionView(ScopedViewMixin, View):

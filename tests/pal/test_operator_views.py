@@ -526,3 +526,37 @@ def test_the_home_filters_doti_and_pips_by_measure_company_and_expiry(client_a, 
     page = client_a.get(home, {"company": "orobiche"}).text
     assert "company=orobiche" in page.split('aria-label="Doti by status"')[1].split("</ul>")[0]
     assert "No Dote matches these filters." in client_a.get(home, {"company": "zzz"}).text
+
+
+def test_a_pip_prints_as_a_document_the_worker_signs(client_a, dote_a, dote_b, tmp_path):
+    import subprocess
+
+    pip = PIPFactory(dote=dote_a, objectives="Riqualificazione come magazziniere.")
+    PIPServiceFactory(pip=pip, hours=Decimal("12.0"), cost=Decimal("480.00"))
+    response = client_a.get(reverse("pal:pip_print", args=[pip.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "no-store"
+    worker = dote_a.involvement.worker
+    assert worker.last_name not in response["Content-Disposition"]
+    path = tmp_path / "pip.pdf"
+    path.write_bytes(response.content)
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    for expected in (
+        worker.fiscal_code,
+        f"{worker.last_name} {worker.first_name}",
+        "Riqualificazione come magazziniere.",
+        dote_a.measure.name,
+        "480.00",  # English (the autouse fixture); Italian writes 480,00
+        "The worker's signature",
+        "Place and date",
+    ):
+        assert expected in text, expected
+    # The PIP page links to it; another operator's PIP is "not found".
+    assert reverse("pal:pip_print", args=[pip.pk]) in client_a.get(pip.get_absolute_url()).text
+    other = PIPFactory(dote=dote_b)
+    assert client_a.get(reverse("pal:pip_print", args=[other.pk])).status_code == 404
