@@ -53,3 +53,32 @@ def test_step_tiles_read_as_number_then_step_and_an_empty_procedure_says_so(clie
     page = client.get(workers, **english).content.decode()
     assert "No worker has been taken in charge in this procedure yet." in page
     assert "No worker matches these filters." not in page
+
+
+def test_a_move_to_the_step_the_worker_is_at_says_so_not_from_x_to_x():
+    import datetime
+
+    from crisi_portal.errors import DomainError
+    from tests.workers.factories import InvolvementFactory
+    from workers.services import involvement_move
+
+    involvement = InvolvementFactory(unit__procedure__lead="BG")
+    officer = UserFactory(province_staff=True, provinces=["BG"])
+    with translation.override("it"), pytest.raises(DomainError) as refused:
+        involvement_move(
+            user=officer,
+            involvement=involvement,
+            to="STEP_1",
+            effective_date=datetime.date(2025, 5, 1),
+        )
+    assert str(refused.value.message) == "È già a questo STEP (STEP 1): sceglierne un altro."
+    assert "da STEP 1 a STEP 1" not in str(refused.value.message)
+
+
+def test_reviewers_and_pdfs_do_not_show_internal_codes():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    for name in ("monitoring/pdf/_quarterly_measures.html", "pal/review/pip.html"):
+        text = (root / name).read_text(encoding="utf-8")
+        assert "measure.code" not in text and "rule_failure.code" not in text, name

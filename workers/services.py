@@ -150,6 +150,12 @@ def involvement_move(
         )
     if to not in Step.values:
         raise StepMoveRefused(_("Unknown step %(to)s.") % {"to": to}, field="to")
+    if to == current:
+        raise StepMoveRefused(
+            _("The worker is already at %(step)s: choose another step.")
+            % {"step": _label(current)},
+            field="to",
+        )
     kind = TRANSITIONS.get((current, to))
     if kind is None:
         raise StepMoveRefused(
