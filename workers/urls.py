@@ -18,6 +18,7 @@ urlpatterns = [
     path(
         "procedures/<int:pk>/cohorts/new/", views.CohortCreateView.as_view(), name="cohort_create"
     ),
+    path("cohorts/<int:pk>/", views.CohortDetailView.as_view(), name="cohort_detail"),
     path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker_detail"),
     path(
         "workers/involvements/<int:pk>/move/",
