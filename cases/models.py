@@ -176,17 +176,11 @@ class CrisisProcedure(AuditedModel):
         unique=True,
         help_text=_("Identifier shared with other regional systems; generated when left empty."),
     )
-    number = models.CharField(
-        _("number"),
-        max_length=24,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_(
+    number = numbering.number_field(
+        _(
             "The procedure's number by lead province and year (BG-2026-0007): given once, "
             "never changed or reused."
-        ),
+        )
     )
     company = models.ForeignKey(
         Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="procedures"

@@ -7,11 +7,26 @@ each other, and a number once given is never given again (a rolled-back writer's
 back with its rollback, before anyone else could see it).
 """
 
-from django.db import transaction
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.models import NumberCounter
 
 WIDTH = 4
+
+
+def number_field(help_text) -> models.CharField:
+    """The field that holds a row's number: given on creation, read-only, unique (empty only
+    for rows written without it, which then show their older identifier)."""
+    return models.CharField(
+        _("number"),
+        max_length=24,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=help_text,
+    )
 
 
 def allocate(series: str, year: int, count: int = 1) -> list[int]:

@@ -278,17 +278,11 @@ class PIPQuerySet(ScopedQuerySet):
 class PIP(AuditedModel):
     """Piano di Intervento Personalizzato: the services planned for a worker on a Dote."""
 
-    number = models.CharField(
-        _("number"),
-        max_length=24,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_(
+    number = numbering.number_field(
+        _(
             "The PIP's number by the worker's province and year (BG-2026-0123): given once, "
             "never changed or reused."
-        ),
+        )
     )
     dote = models.ForeignKey(
         Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="pips"

@@ -66,6 +66,23 @@ def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
         )
 
 
+def _page_of(request, rows) -> dict:
+    """The page asked for (``?page=``) of ``rows``: past the last page, the last page (a huge
+    number would overflow the SQL OFFSET); anything else than a number, the first."""
+    total = rows.count()
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    page = min(page, max(1, -(-total // PAGE_SIZE)))
+    return {
+        "rows": list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        "total": total,
+        "page": page,
+        "has_next": page * PAGE_SIZE < total,
+    }
+
+
 class ProcedureWorkersView(ScopedViewMixin, View):
     """The workers of one procedure with their step, filters, and single and bulk moves."""
 
@@ -119,14 +136,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
         )
         _offer_procedure_choices(filterset.form, procedure)
         rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
-        total = rows.count()
-        try:
-            page = max(1, int(request.GET.get("page", 1)))
-        except ValueError:
-            page = 1
-        # Past the last page: the last page (a huge number would overflow the SQL OFFSET).
-        page = min(page, max(1, -(-total // PAGE_SIZE)))
-        page_rows = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        paged = _page_of(request, rows)
+        page_rows = paged["rows"]
         show_identity = can_see_identity(request.user)
         if show_identity:
             log_identity_reads(
@@ -151,10 +162,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             "filterset": filterset,
             "filter_fields": [filterset.form[name] for name in SIDEBAR_FILTERS],
             "search_field": filterset.form["q"],
-            "rows": page_rows,
-            "total": total,
-            "page": page,
-            "has_next": page * PAGE_SIZE < total,
+            **paged,
             "step_counts": tiles,
             "all_count": sum(n for _step, _label, n in tiles),
             "show_identity": show_identity,
@@ -212,19 +220,20 @@ class ProcedureWorkersView(ScopedViewMixin, View):
                     return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
                 form = None
                 status = 200
+        return self.answer(procedure, status, bulk_form=form, bulk_failures=failures)
+
+    def answer(self, procedure, status: int, **context):
+        """The list after a bulk POST: the htmx fragment, or the whole page without htmx."""
+        request = self.request
         template = (
             "workers/_involvement_table.html" if request.htmx else "workers/procedure_workers.html"
         )
+        # After a refusal the selection stays, so the user can fix and retry.
+        selected = request.POST.getlist("bulk-involvements") if status == 422 else ()
         return render(
             request,
             template,
-            self.context(
-                procedure,
-                bulk_form=form,
-                bulk_failures=failures,
-                # After a refusal the selection stays, so the user can fix and retry.
-                selected=request.POST.getlist("bulk-involvements") if status == 422 else (),
-            ),
+            self.context(procedure, selected=selected, **context),
             status=status,
         )
 
@@ -255,19 +264,7 @@ class ProcedureWorkersView(ScopedViewMixin, View):
                     return redirect(request.get_full_path())
                 form = None
                 status = 200
-        template = (
-            "workers/_involvement_table.html" if request.htmx else "workers/procedure_workers.html"
-        )
-        return render(
-            request,
-            template,
-            self.context(
-                procedure,
-                cohort_form=form,
-                selected=request.POST.getlist("bulk-involvements") if status == 422 else (),
-            ),
-            status=status,
-        )
+        return self.answer(procedure, status, cohort_form=form)
 
     def search(self, request, procedure):
         """Keep the term in the session; the list (htmx) or the page (redirect) reloads."""
@@ -506,13 +503,8 @@ class CohortDetailView(ScopedViewMixin, DetailView):
             .filter(cohort=self.object)
             .select_related("worker", "unit")
         )
-        total = rows.count()
-        try:
-            page = max(1, int(self.request.GET.get("page", 1)))
-        except ValueError:
-            page = 1
-        page = min(page, max(1, -(-total // PAGE_SIZE)))
-        page_rows = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        paged = _page_of(self.request, rows)
+        page_rows = paged["rows"]
         show_identity = can_see_identity(user)
         if show_identity:
             log_identity_reads(
@@ -524,10 +516,7 @@ class CohortDetailView(ScopedViewMixin, DetailView):
             )
         context.update(
             procedure=self.object.procedure,
-            rows=page_rows,
-            total=total,
-            page=page,
-            has_next=page * PAGE_SIZE < total,
+            **paged,
             step_counts=step_tiles(rows),
             show_identity=show_identity,
         )
