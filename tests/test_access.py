@@ -380,6 +380,11 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "proc_mi": HTML_STAFF_OUT,
         "proc_shared": HTML_STAFF,
     },
+    # A group's page: of any cohort the user sees (its rows scoped by unit).
+    "workers:cohort_detail": {
+        "cohort_bg": HTML_STAFF_REGION,
+        "cohort_mi": HTML_STAFF_REGION_OUT,
+    },
     "workers:worker_detail": {
         "worker_bg": HTML_STAFF_REGION,
         "worker_mi": HTML_STAFF_REGION_OUT,
