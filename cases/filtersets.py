@@ -54,6 +54,7 @@ class ProcedureFilterSet(BaseFilterSet):
             ("family", "family"),
             ("status", "status"),
             ("external_id", "external_id"),
+            ("number", "number"),
             ("end_date", "end_date"),
             ("total_workers", "workers"),
             ("updated_at", "updated_at"),
@@ -64,6 +65,7 @@ class ProcedureFilterSet(BaseFilterSet):
             "family": _("Family"),
             "status": _("Status"),
             "external_id": _("External id"),
+            "number": _("Number"),
             "end_date": _("End of income support"),
             "total_workers": _("Workers"),
             "updated_at": _("Last change"),
@@ -86,6 +88,7 @@ class ProcedureFilterSet(BaseFilterSet):
             Q(company__name__icontains=value)
             | Q(company__tax_code__iexact=value.replace(" ", ""))
             | Q(external_id__icontains=value)
+            | Q(number__icontains=value)
             | Exists(units)
         )
 

@@ -20,6 +20,7 @@ from cases.enums import (
     Status,
 )
 from cases.validators import validate_company_tax_code
+from crisi_portal import numbering
 from crisi_portal.history import AuditedHistoricalRecords, AuditedModel, TimestampedModel
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping import ScopedQuerySet
@@ -175,6 +176,12 @@ class CrisisProcedure(AuditedModel):
         unique=True,
         help_text=_("Identifier shared with other regional systems; generated when left empty."),
     )
+    number = numbering.number_field(
+        _(
+            "The procedure's number by lead province and year (BG-2026-0007): given once, "
+            "never changed or reused."
+        )
+    )
     company = models.ForeignKey(
         Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="procedures"
     )
@@ -222,10 +229,28 @@ class CrisisProcedure(AuditedModel):
         indexes = [models.Index(fields=["family", "opened_on"])]
 
     def __str__(self) -> str:
-        return f"{self.external_id} – {self.company.name}"
+        return f"{self.reference} – {self.company.name}"
 
     def get_absolute_url(self) -> str:
         return reverse("cases:procedure_detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        """What people read and quote: the number, or the external id of a row not numbered."""
+        return self.number or self.external_id
+
+    def give_number(self) -> None:
+        """Number a procedure about to be created (its lead province, the year it opened)."""
+        if self.number or not self.lead_province_id or not self.opened_on:
+            return
+        self.number = numbering.next_number(
+            f"procedure:{self.lead_province_id}", self.lead_province_id, self.opened_on.year
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.give_number()
+        super().save(*args, **kwargs)
 
     @property
     def family_short(self) -> str:
@@ -280,6 +305,20 @@ class CrisisProcedure(AuditedModel):
             errors["complexity_note"] = _("Say why the procedure is highly complex.")
         if errors:
             raise ValidationError(errors)
+
+
+def number_procedures(procedures: "list[CrisisProcedure]") -> None:
+    """Number procedures about to be created in bulk (``bulk_create`` skips ``save()``): one
+    counter lock per lead province and year, numbers in the order given."""
+    groups: dict[tuple[str, int], list[CrisisProcedure]] = {}
+    for procedure in procedures:
+        if not procedure.number and procedure.lead_province_id and procedure.opened_on:
+            key = (procedure.lead_province_id, procedure.opened_on.year)
+            groups.setdefault(key, []).append(procedure)
+    for (province, year), members in groups.items():
+        numbers = numbering.allocate(f"procedure:{province}", year, len(members))
+        for procedure, n in zip(members, numbers, strict=True):
+            procedure.number = numbering.formatted(province, year, n)
 
 
 class ProductionUnitQuerySet(ScopedQuerySet):

@@ -20,7 +20,8 @@ from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from cases.selectors import procedure_history
+from cases.timeline import LIMIT as HISTORY_LIMIT
+from cases.timeline import procedure_timeline
 from crisi_portal import exports
 from crisi_portal.forms import add_service_errors
 from crisi_portal.imports import ImportView
@@ -79,7 +80,8 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_edit=CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists(),
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
-            history=procedure_history(procedure),
+            history=procedure_timeline(procedure, user),
+            history_limit=HISTORY_LIMIT,
         )
         return context
 
@@ -139,7 +141,7 @@ class ProcedureCreateView(ScopedViewMixin, View):
         except PermissionDenied as exc:
             form.add_error("lead_province", str(exc) or _("Not allowed."))
             return _render_procedure_form(request, context, status=422)
-        messages.success(request, _("Procedure %(id)s created.") % {"id": procedure.external_id})
+        messages.success(request, _("Procedure %(id)s created.") % {"id": procedure.reference})
         if getattr(procedure.company, "change_proposed", False):
             messages.info(
                 request,

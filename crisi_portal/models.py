@@ -226,3 +226,25 @@ class ApiClientHistory(models.Model):
 
     class Meta:
         abstract = True
+
+
+class NumberCounter(models.Model):
+    """The last number given in a series (``series``: e.g. ``"procedure:BG"``) in one year.
+
+    Numbers people read (BG-2026-0007) come from here, through
+    :func:`crisi_portal.numbering.allocate`, which locks the row: never two alike, never one
+    reused. Derived bookkeeping, not historied (the numbered rows are)."""
+
+    series = models.CharField(_("series"), max_length=40)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number given"), default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="number_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last}"

@@ -174,6 +174,7 @@ def bimonthly_procedures(units) -> list[dict]:
         "procedure_workers",
         "procedure_id",
         "procedure__external_id",
+        "procedure__number",
         "procedure__company__name",
         "procedure__company__tax_code",
         "procedure__family",
@@ -189,6 +190,7 @@ def bimonthly_procedures(units) -> list[dict]:
             unit["procedure_id"],
             {
                 "external_id": unit["procedure__external_id"],
+                "number": unit["procedure__number"],
                 "company": unit["procedure__company__name"],
                 "company_tax_code": unit["procedure__company__tax_code"],
                 "family": unit["procedure__family"],

@@ -6,8 +6,10 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crisi_portal import numbering
 from crisi_portal.history import AuditedHistoricalRecords, AuditedModel, TimestampedModel
 from crisi_portal.scoping import ScopedQuerySet, reviewable
 from pal.enums import (
@@ -276,6 +278,12 @@ class PIPQuerySet(ScopedQuerySet):
 class PIP(AuditedModel):
     """Piano di Intervento Personalizzato: the services planned for a worker on a Dote."""
 
+    number = numbering.number_field(
+        _(
+            "The PIP's number by the worker's province and year (BG-2026-0123): given once, "
+            "never changed or reused."
+        )
+    )
     dote = models.ForeignKey(
         Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="pips"
     )
@@ -312,7 +320,30 @@ class PIP(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"PIP {self.pk} – {self.dote}"
+        return f"PIP {self.reference} – {self.dote}"
+
+    @property
+    def reference(self) -> str:
+        """What people read: the number (BG-2026-0123), or the id of a PIP not numbered."""
+        return self.number or str(self.pk)
+
+    def give_number(self) -> None:
+        """Number a PIP about to be created: the province of the worker's unit, this year."""
+        if self.number or not self.dote_id:
+            return
+        province = (
+            Dote.objects.filter(pk=self.dote_id)
+            .values_list("involvement__unit__province_id", flat=True)
+            .first()
+        )
+        if province:
+            year = timezone.localdate().year
+            self.number = numbering.next_number(f"pip:{province}", province, year)
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.give_number()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("pal:pip_detail", args=[self.pk])

@@ -475,7 +475,7 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
                 to=Step.STEP_4,
                 effective_date=timezone.localdate(),
                 measure=pip.dote.measure,
-                reason=_("PIP %(id)d approved") % {"id": pip.pk},
+                reason=_("PIP %(id)s approved") % {"id": pip.reference},
             )
             moved = True
         elif involvement.current_step != Step.STEP_4:

@@ -384,6 +384,11 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Find a worker (POST; GET is the empty form): results are scoped, see
     # tests/workers/test_worker_search.py and tests/test_access_references.py.
     "workers:worker_search": {None: HTML_STAFF_REGION},
+    # A group's page: of any cohort the user sees (its rows scoped by unit).
+    "workers:cohort_detail": {
+        "cohort_bg": HTML_STAFF_REGION,
+        "cohort_mi": HTML_STAFF_REGION_OUT,
+    },
     "workers:worker_detail": {
         "worker_bg": HTML_STAFF_REGION,
         "worker_mi": HTML_STAFF_REGION_OUT,

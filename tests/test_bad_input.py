@@ -123,7 +123,7 @@ def test_updated_since_that_cannot_be_read_is_a_filter_error_on_the_html_list(
 
     assert response.status_code == 200
     assert "updated_since" in response.context["filterset"].errors
-    assert changed_at_noon_utc.external_id not in response.content.decode()
+    assert changed_at_noon_utc.reference not in response.content.decode()
 
 
 # --- year and ids -------------------------------------------------------------------------------

@@ -256,6 +256,13 @@ def _cohort_assign(user, walk):
     return involvements
 
 
+def _cohort_remove(user, walk):
+    cohort = CohortFactory()
+    involvements = [InvolvementFactory(unit=cohort.unit, cohort=cohort) for _ in range(2)]
+    walk(workers_services.cohort_remove)(user=user, involvements=involvements)
+    return involvements
+
+
 def _involvement_create(user, walk):
     unit = ProductionUnitFactory()
     involvement = walk(workers_services.involvement_create)(
@@ -427,6 +434,7 @@ SCENARIOS = {
     "cases.services.meeting_delete": _meeting_delete,
     "workers.services.cohort_create": _cohort_create,
     "workers.services.cohort_assign": _cohort_assign,
+    "workers.services.cohort_remove": _cohort_remove,
     "workers.services.involvement_create": _involvement_create,
     "workers.services.involvement_update": _involvement_update,
     "workers.services.involvement_move": _involvement_move,

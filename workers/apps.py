@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class WorkersConfig(AppConfig):
     name = "workers"
     verbose_name = _("Workers and steps")
+
+    def ready(self) -> None:
+        # The workers part of a procedure's story (cases.timeline), registered from above.
+        from workers import timeline  # noqa: F401

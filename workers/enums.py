@@ -76,3 +76,4 @@ class RuleCode(models.TextChoices):
     STEP_MOVE_REFUSED = "step_move_refused"
     STEP_CONFLICT = "step_conflict"
     BULK_MOVE_REFUSED = "bulk_move_refused"
+    COHORT_CHANGE_REFUSED = "cohort_change_refused"

@@ -70,6 +70,45 @@ class BulkMoveForm(StyledFormMixin, MoveFieldsMixin):
         self.fields["to"].choices = [("", "—"), *Step.choices]
 
 
+class BulkCohortForm(StyledFormMixin, forms.Form):
+    """Put the selected workers into a group of the procedure, or take them out of theirs.
+
+    Both querysets are the procedure's rows the user sees: an id out of scope is refused as
+    one that does not exist."""
+
+    ASSIGN = "assign"
+    REMOVE = "remove"
+
+    op = forms.ChoiceField(choices=[(ASSIGN, ASSIGN), (REMOVE, REMOVE)], widget=forms.HiddenInput)
+    involvements = forms.ModelMultipleChoiceField(
+        queryset=Involvement.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "required": _("Select at least one worker."),
+            "invalid_choice": _("Worker %(value)s does not exist in this procedure."),
+            "invalid_pk_value": _("“%(pk)s” is not a worker of this procedure."),
+        },
+    )
+    cohort = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Cohort.objects.none(),
+        required=False,
+        empty_label="—",
+        error_messages={"invalid_choice": _("This group does not exist in this procedure.")},
+    )
+
+    def __init__(self, *args, involvements_queryset, cohorts_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["involvements"].queryset = involvements_queryset
+        self.fields["cohort"].queryset = cohorts_queryset
+
+    def clean(self):
+        data = super().clean()
+        if data.get("op") == self.ASSIGN and not data.get("cohort") and "cohort" not in self.errors:
+            self.add_error("cohort", _("Choose the group to put the selected workers into."))
+        return data
+
+
 class OutcomeForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Outcome

@@ -193,6 +193,9 @@ class Cohort(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("workers:cohort_detail", args=[self.pk])
+
     def clean(self) -> None:
         if self.unit_id and self.procedure_id and self.unit.procedure_id != self.procedure_id:
             raise ValidationError({"unit": _("The unit belongs to another procedure.")})

@@ -305,6 +305,7 @@ def _move_in_bulk(
             involvement.current_step = to
             involvement.current_step_since = effective_date
             involvement.updated_at = now
+            involvement._history_date = now  # type: ignore[attr-defined]  # one move, one moment
             history_author(involvement, user=user, reason=f"{_label(current)} → {_label(to)}")
             changed.append(involvement)
         StepTransition.objects.bulk_create(transitions, batch_size=BULK_BATCH_SIZE)
@@ -469,9 +470,46 @@ def cohort_create(
     return cohort
 
 
+class CohortChangeRefused(DomainError):
+    """Workers that cannot join (or leave) a group: nobody's group changes."""
+
+    code = RuleCode.COHORT_CHANGE_REFUSED
+
+
+def _regroup(
+    *, user: UserOrSystem, involvements: list[Involvement], cohort: Cohort | None, reason: str
+) -> int:
+    """Set the group of ``involvements`` (None: no group), in a fixed number of queries, each
+    with its history row (one moment for all: the procedure's history shows one line)."""
+    ids = [i.pk for i in involvements]
+    locked = list(Involvement.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if user is not None:
+        _refuse_operators(user)
+        editable = Involvement.objects.filter(pk__in=ids).editable_by(user).count()
+        if editable != len(locked):
+            raise PermissionDenied(_("Some of these workers are not in your provinces."))
+    now = timezone.now()
+    for involvement in locked:
+        involvement.cohort = cohort
+        involvement.updated_at = now
+        involvement._history_date = now  # type: ignore[attr-defined]
+        history_author(involvement, user=user, reason=reason)
+    Involvement.objects.filter(pk__in=ids).update(
+        cohort=cohort.pk if cohort is not None else None, updated_at=now
+    )
+    bulk_history_recorded(
+        locked, Involvement, user=user, reason=reason, update=True, batch_size=BULK_BATCH_SIZE
+    )
+    for involvement in involvements:
+        involvement.cohort = cohort
+    return len(locked)
+
+
 @transaction.atomic
 def cohort_assign(*, user: UserOrSystem, cohort: Cohort, involvements: list[Involvement]) -> int:
-    """Put workers into a cohort of their own procedure."""
+    """Put workers into a cohort of their own procedure: all of them or none."""
+    if not involvements:
+        raise CohortChangeRefused(_("Select at least one worker."), field="involvements")
     if user is not None:
         ensure_editable(cohort, user)
     wrong = [i for i in involvements if i.procedure_id != cohort.procedure_id]
@@ -479,17 +517,33 @@ def cohort_assign(*, user: UserOrSystem, cohort: Cohort, involvements: list[Invo
         raise ValidationError(
             {"cohort": _("%(n)d workers belong to another procedure.") % {"n": len(wrong)}}
         )
-    ids = [i.pk for i in involvements]
-    editable = Involvement.objects.filter(pk__in=ids)
-    if user is not None:
-        editable = editable.editable_by(user)
-    if editable.count() != len(ids):
-        raise PermissionDenied(_("Some of these workers are not in your provinces."))
-    for involvement in Involvement.objects.filter(pk__in=ids):
-        involvement.cohort = cohort
-        history_author(involvement, user=user)
-        involvement.save(update_fields=["cohort", "updated_at"])
-    return len(ids)
+    return _regroup(
+        user=user,
+        involvements=involvements,
+        cohort=cohort,
+        reason=_("Group: %(name)s") % {"name": cohort.name},
+    )
+
+
+@transaction.atomic
+def cohort_remove(*, user: UserOrSystem, involvements: list[Involvement]) -> int:
+    """Take workers out of their group: all of them or none (each must be in one)."""
+    if not involvements:
+        raise CohortChangeRefused(_("Select at least one worker."), field="involvements")
+    ungrouped = sum(1 for i in involvements if i.cohort_id is None)
+    if ungrouped:
+        raise CohortChangeRefused(
+            ngettext(
+                "%(n)d of the selected workers is in no group: nobody was changed.",
+                "%(n)d of the selected workers are in no group: nobody was changed.",
+                ungrouped,
+            )
+            % {"n": ungrouped},
+            field="involvements",
+        )
+    return _regroup(
+        user=user, involvements=involvements, cohort=None, reason=_("Removed from the group")
+    )
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ urlpatterns = [
         "procedures/<int:pk>/cohorts/new/", views.CohortCreateView.as_view(), name="cohort_create"
     ),
     path("workers/search/", views.WorkerSearchView.as_view(), name="worker_search"),
+    path("cohorts/<int:pk>/", views.CohortDetailView.as_view(), name="cohort_detail"),
     path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker_detail"),
     path(
         "workers/involvements/<int:pk>/move/",

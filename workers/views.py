@@ -25,6 +25,7 @@ from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.filtersets import InvolvementSearchFilterSet, name_matches
 from workers.forms import (
+    BulkCohortForm,
     BulkMoveForm,
     CohortForm,
     MoveForm,
@@ -33,7 +34,7 @@ from workers.forms import (
     WorkerSearchForm,
 )
 from workers.importers import FIELD_LABELS, import_workers
-from workers.models import Involvement, StepTransition, Worker
+from workers.models import Cohort, Involvement, StepTransition, Worker
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -64,6 +65,23 @@ def _offer_procedure_choices(form, procedure: CrisisProcedure) -> None:
             required=False,
             widget=forms.Select(attrs={"class": "form-select"}),
         )
+
+
+def _page_of(request, rows) -> dict:
+    """The page asked for (``?page=``) of ``rows``: past the last page, the last page (a huge
+    number would overflow the SQL OFFSET); anything else than a number, the first."""
+    total = rows.count()
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    page = min(page, max(1, -(-total // PAGE_SIZE)))
+    return {
+        "rows": list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        "total": total,
+        "page": page,
+        "has_next": page * PAGE_SIZE < total,
+    }
 
 
 class ProcedureWorkersView(ScopedViewMixin, View):
@@ -100,7 +118,18 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             data["q"] = term
         return data or None
 
-    def context(self, procedure, bulk_form=None, bulk_failures=None, selected=()):
+    def cohorts(self, procedure):
+        return Cohort.objects.visible_to(self.request.user).filter(procedure=procedure)
+
+    def cohort_form(self, procedure, data=None):
+        return BulkCohortForm(
+            data,
+            involvements_queryset=self.involvements(procedure),
+            cohorts_queryset=self.cohorts(procedure),
+            prefix="bulk",
+        )
+
+    def context(self, procedure, bulk_form=None, bulk_failures=None, selected=(), cohort_form=None):
         request = self.request
         base = self.involvements(procedure)
         filterset = InvolvementSearchFilterSet(
@@ -108,14 +137,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
         )
         _offer_procedure_choices(filterset.form, procedure)
         rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
-        total = rows.count()
-        try:
-            page = max(1, int(request.GET.get("page", 1)))
-        except ValueError:
-            page = 1
-        # Past the last page: the last page (a huge number would overflow the SQL OFFSET).
-        page = min(page, max(1, -(-total // PAGE_SIZE)))
-        page_rows = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        paged = _page_of(request, rows)
+        page_rows = paged["rows"]
         show_identity = can_see_identity(request.user)
         if show_identity:
             log_identity_reads(
@@ -140,16 +163,14 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             "filterset": filterset,
             "filter_fields": [filterset.form[name] for name in SIDEBAR_FILTERS],
             "search_field": filterset.form["q"],
-            "rows": page_rows,
-            "total": total,
-            "page": page,
-            "has_next": page * PAGE_SIZE < total,
+            **paged,
             "step_counts": tiles,
             "all_count": sum(n for _step, _label, n in tiles),
             "show_identity": show_identity,
             "can_move": can_move,
             "can_take_in_charge": can_take_in_charge,
             "bulk_form": bulk_form or BulkMoveForm(involvements_queryset=base, prefix="bulk"),
+            "cohort_form": cohort_form or self.cohort_form(procedure),
             "bulk_failures": bulk_failures,
             "selected": {str(pk) for pk in selected},
         }
@@ -168,6 +189,8 @@ class ProcedureWorkersView(ScopedViewMixin, View):
         procedure = self.get_procedure()
         if "search" in request.POST:
             return self.search(request, procedure)
+        if request.POST.get("bulk-op") in (BulkCohortForm.ASSIGN, BulkCohortForm.REMOVE):
+            return self.regroup(request, procedure)
         base = self.involvements(procedure)
         form = BulkMoveForm(request.POST, involvements_queryset=base, prefix="bulk")
         failures = None
@@ -198,21 +221,51 @@ class ProcedureWorkersView(ScopedViewMixin, View):
                     return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
                 form = None
                 status = 200
+        return self.answer(procedure, status, bulk_form=form, bulk_failures=failures)
+
+    def answer(self, procedure, status: int, **context):
+        """The list after a bulk POST: the htmx fragment, or the whole page without htmx."""
+        request = self.request
         template = (
             "workers/_involvement_table.html" if request.htmx else "workers/procedure_workers.html"
         )
+        # After a refusal the selection stays, so the user can fix and retry.
+        selected = request.POST.getlist("bulk-involvements") if status == 422 else ()
         return render(
             request,
             template,
-            self.context(
-                procedure,
-                bulk_form=form,
-                bulk_failures=failures,
-                # After a refusal the selection stays, so the user can fix and retry.
-                selected=request.POST.getlist("bulk-involvements") if status == 422 else (),
-            ),
+            self.context(procedure, selected=selected, **context),
             status=status,
         )
+
+    def regroup(self, request, procedure):
+        """The selected workers into a group, or out of theirs: all of them or none."""
+        form = self.cohort_form(procedure, request.POST)
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            involvements = list(data["involvements"])
+            try:
+                if data["op"] == BulkCohortForm.ASSIGN:
+                    n = services.cohort_assign(
+                        user=request.user, cohort=data["cohort"], involvements=involvements
+                    )
+                    text = _("%(n)d workers put into the group %(name)s.") % {
+                        "n": n,
+                        "name": data["cohort"].name,
+                    }
+                else:
+                    n = services.cohort_remove(user=request.user, involvements=involvements)
+                    text = _("%(n)d workers taken out of their group.") % {"n": n}
+            except (DomainError, ValidationError, PermissionDenied) as exc:
+                add_refusal(form, exc, fallback=_("You cannot change the group of these workers."))
+            else:
+                messages.success(request, text)
+                if not request.htmx:
+                    return redirect(request.get_full_path())
+                form = None
+                status = 200
+        return self.answer(procedure, status, cohort_form=form)
 
     def search(self, request, procedure):
         """Keep the term in the session; the list (htmx) or the page (redirect) reloads."""
@@ -478,6 +531,45 @@ class CohortCreateView(ScopedViewMixin, View):
                 messages.success(request, _("Cohort created."))
                 return redirect(reverse("workers:procedure_workers", args=[procedure.pk]))
         return self._render(request, procedure, form, status=422)
+
+
+class CohortDetailView(ScopedViewMixin, DetailView):
+    """A group: its workers (those the viewer sees) with their current step."""
+
+    roles = STAFF_AND_REGION
+    model = Cohort
+    template_name = "workers/cohort_detail.html"
+    context_object_name = "cohort"
+
+    def base_queryset(self):
+        return Cohort.objects.select_related("procedure__company", "unit")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        rows = (
+            Involvement.objects.visible_to(user)
+            .filter(cohort=self.object)
+            .select_related("worker", "unit")
+        )
+        paged = _page_of(self.request, rows)
+        page_rows = paged["rows"]
+        show_identity = can_see_identity(user)
+        if show_identity:
+            log_identity_reads(
+                user,
+                [i.worker for i in page_rows],
+                purpose=_("workers of a group of procedure %(id)s")
+                % {"id": self.object.procedure.external_id},
+                path=self.request.path,
+            )
+        context.update(
+            procedure=self.object.procedure,
+            **paged,
+            step_counts=step_tiles(rows),
+            show_identity=show_identity,
+        )
+        return context
 
 
 class WorkerImportView(ImportView):

@@ -67,6 +67,7 @@ class ProcedureSerializer(api_fields.ModelSerializer):
         fields = [
             "id",
             "external_id",
+            "number",
             "company",
             "family",
             "guideline",
@@ -86,7 +87,7 @@ class ProcedureSerializer(api_fields.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "number", "created_at", "updated_at"]
         extra_kwargs = {"external_id": {"required": False, "allow_blank": True, "validators": []}}
 
     def get_total_workers(self, obj) -> int:

@@ -190,7 +190,8 @@ def bimonthly_page(data: dict, context: Context) -> dict:
             {
                 "company": p["company"],
                 "tax_code": p["company_tax_code"],
-                "external_id": p["external_id"],
+                # The number people read; reports stored before numbers: the external id.
+                "external_id": p.get("number") or p["external_id"],
                 "family": FAMILY_SHORT_LABELS[Family(p["family"])],
                 "status": Status(p["status"]).label,
                 "opened_on": fmt.day(p["opened_on"]),

@@ -363,7 +363,7 @@ def procedures_table(procedures: list[dict]) -> Table:
         procedure = [
             p["company"],
             p["company_tax_code"],
-            p["external_id"],
+            p.get("number") or p["external_id"],
             str(FAMILY_SHORT_LABELS[Family(p["family"])]),
             str(Status(p["status"]).label),
             date.fromisoformat(p["opened_on"]),

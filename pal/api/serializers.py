@@ -280,6 +280,7 @@ class PIPSerializer(api_fields.ModelSerializer):
         model = PIP
         fields = [
             "id",
+            "number",
             "dote",
             "worker",
             "measure",
@@ -298,6 +299,7 @@ class PIPSerializer(api_fields.ModelSerializer):
         ]
         read_only_fields = [
             "id",
+            "number",
             "status",
             "return_note",
             "submitted_at",

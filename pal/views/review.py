@@ -191,11 +191,11 @@ class ApprovePIPView(ReviewPIPView):
         if approval.moved_to_step_4:
             messages.success(
                 request,
-                _("PIP %(id)d approved; the worker moved to STEP 4 under %(measure)s.")
-                % {"id": pip.pk, "measure": pip.dote.measure.name},
+                _("PIP %(id)s approved; the worker moved to STEP 4 under %(measure)s.")
+                % {"id": pip.reference, "measure": pip.dote.measure.name},
             )
         else:
-            messages.success(request, _("PIP %(id)d approved.") % {"id": pip.pk})
+            messages.success(request, _("PIP %(id)s approved.") % {"id": pip.reference})
         if approval.step_note:
             messages.warning(request, approval.step_note)
         return redirect(reverse("pal:review_pip", args=[pip.pk]))
@@ -218,7 +218,6 @@ class ReturnPIPView(ReviewPIPView):
                 return self.render(pip, status=422, return_form=form)
             messages.error(request, _("Not returned: %(reason)s") % {"reason": exc.message})
             return redirect(reverse("pal:review_pip", args=[pip.pk]))
-        messages.success(
-            request, _("PIP %(id)d returned to the operator with your note.") % {"id": pip.pk}
-        )
+        text = _("PIP %(id)s returned to the operator with your note.") % {"id": pip.reference}
+        messages.success(request, text)
         return redirect(reverse("pal:review_queue"))

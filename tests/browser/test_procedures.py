@@ -116,6 +116,12 @@ def test_officer_creates_a_procedure_with_two_units(
 
     procedure = _create_procedure_through_the_form(page, live_server)
     assert procedure.lead_province_id == "BG"
+    # A number people read (issue #13, item 13): BG-<year>-NNNN, not a hex id.
+    assert re.fullmatch(rf"BG-{procedure.opened_on.year}-\d{{4}}", procedure.number)
+    expect(
+        page.get_by_role("heading", level=1).locator("xpath=following-sibling::p[1]")
+    ).to_contain_text(procedure.number)
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(procedure.number)
     assert procedure.company.tax_code == COMPANY_TAX_CODE
     assert sorted(procedure.units.values_list("comune", "workers_involved")) == [
         ("Dalmine", 120),
@@ -137,7 +143,7 @@ def test_officer_creates_a_procedure_with_two_units(
     expect(results.get_by_role("row")).to_have_count(2)  # header + the new procedure
     row = results.get_by_role("row").nth(1)
     expect(row).to_contain_text(COMPANY)
-    expect(row.get_by_role("link", name=procedure.external_id)).to_be_visible()
+    expect(row.get_by_role("link", name=procedure.reference)).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]q=Orobiche"))  # hx-push-url
     assert page.evaluate("window.__sameDocument === true"), "the search reloaded the whole page"
     screenshot("journey-1-list")
@@ -159,9 +165,9 @@ def test_other_province_gets_404_and_an_empty_list(
     ).click()
     results = page.locator("#results")
     expect(results).to_contain_text("Meccanica Milanese")  # the control: MI sees its own
-    expect(results).to_contain_text(mi_procedure.external_id)
+    expect(results).to_contain_text(mi_procedure.reference)
     expect(results).not_to_contain_text(COMPANY)
-    expect(results).not_to_contain_text(bg_procedure.external_id)
+    expect(results).not_to_contain_text(bg_procedure.reference)
 
     response = page.goto(f"{live_server.url}{bg_procedure.get_absolute_url()}")
     assert response.status == 404

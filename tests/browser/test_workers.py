@@ -191,7 +191,7 @@ def test_officer_imports_moves_and_exempts_workers(
     page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name="Procedures"
     ).click()
-    page.locator("#results").get_by_role("link", name=procedure.external_id).click()
+    page.locator("#results").get_by_role("link", name=procedure.reference).click()
     expect(page.get_by_role("heading", name=COMPANY, level=1)).to_be_visible()
     page.get_by_role("link", name="Open the workers").click()
     expect(page.get_by_role("heading", name=f"Workers – {COMPANY}", level=1)).to_be_visible()
@@ -360,6 +360,27 @@ def test_officer_imports_moves_and_exempts_workers(
         total + 2 * in_dalmine + 1
     )
 
+    # --- 7. The procedure's history tells the story (issue #13, item 5) ---------------------
+    page.goto(f"{live_server.url}{procedure.get_absolute_url()}")
+    story = page.locator("#procedure-history")
+    expect(story).to_contain_text(f"Production unit {DALMINE} added")
+    expect(story).to_contain_text(f"{total} workers taken in charge")
+    # One line per bulk move, with its count and who made it.
+    for line in (
+        f"{in_dalmine} workers: STEP 1 → STEP 2",
+        f"{in_dalmine} workers: STEP 2 → STEP 3",
+        "1 worker: STEP 3 → NO PAL",
+    ):
+        expect(story.locator("li").filter(has_text=line)).to_have_count(1)
+        expect(story.locator("li").filter(has_text=line)).to_contain_text(
+            f"by {officer.get_full_name()}"
+        )
+    texts = story.locator("> li").all_inner_texts()
+    assert texts.index(next(t for t in texts if "STEP 3 → NO PAL" in t)) < texts.index(
+        next(t for t in texts if "STEP 1 → STEP 2" in t)
+    ), "newest first"
+    shot("workers-9-history")
+
     # --- Console and page errors -----------------------------------------------------------
     assert page_errors == []
     # Chromium logs every 4xx response; the refused move's 422 is the one expected.
@@ -370,6 +391,66 @@ def test_officer_imports_moves_and_exempts_workers(
         if not (url.endswith(refused_url) and "status of 422" in text)
     ]
     assert unexpected == [], "\n".join(f"{t}: {text} ({url})" for t, text, url in unexpected)
+
+
+def test_officer_groups_workers_in_bulk(page, live_server, make_officer, login, screenshot):
+    """Issue #13, item 2: a group is created, filled in bulk, read on its page, emptied."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: console.append(str(exc)))
+    make_officer("nucleo.bg", "BG")
+    procedure = _procedure_with_two_units()
+    dalmine = procedure.units.get(name=DALMINE)
+    involvements = [InvolvementFactory(unit=dalmine) for _ in range(3)]
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:procedure_workers', args=[procedure.pk])}")
+    page.get_by_role("link", name="New cohort").click()
+    page.get_by_label("Name").fill("Turno di notte")
+    page.get_by_label("Production unit").select_option(label=str(dalmine))
+    page.get_by_role("button", name="Create cohort").click()
+    expect(page.get_by_role("heading", name=f"Workers – {COMPANY}", level=1)).to_be_visible()
+    cohort = Cohort.objects.get(procedure=procedure, name="Turno di notte")
+
+    results = page.locator("#workers-results")
+    boxes = results.locator('input[name="bulk-involvements"]')
+    expect(boxes).to_have_count(3)
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    groups = page.locator("#bulk-groups")
+    groups.get_by_label("Group").select_option(label="Turno di notte")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        groups.get_by_role("button", name="Put into the group").click()
+    assert posted.value.status == 200, posted.value.text()[:2000]
+    expect(results.get_by_role("status")).to_contain_text(
+        "2 workers put into the group Turno di notte."
+    )
+    expect(results.get_by_role("link", name="Turno di notte")).to_have_count(2)
+    screenshot("groups-1-assigned")
+
+    page.goto(f"{live_server.url}{procedure.get_absolute_url()}")
+    page.locator("#procedure-groups").get_by_role("link", name="Turno di notte").click()
+    expect(page.get_by_role("heading", name="Group Turno di notte", level=1)).to_be_visible()
+    rows = page.locator("#cohort-workers tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".badge-step")).to_have_text(["STEP 1", "STEP 1"])
+    screenshot("groups-2-page")
+
+    page.get_by_role("link", name="Move or regroup these workers").click()
+    expect(boxes).to_have_count(2)
+    boxes.nth(0).check()
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator("#bulk-groups").get_by_role("button", name="Remove from their group").click()
+    assert posted.value.status == 200, posted.value.text()[:2000]
+    expect(results.get_by_role("status")).to_contain_text("1 workers taken out of their group.")
+    page.goto(f"{live_server.url}{cohort.get_absolute_url()}")
+    expect(rows).to_have_count(1)
+    grouped = set(
+        Involvement.objects.filter(pk__in=[i.pk for i in involvements], cohort=cohort).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(grouped) == 1
+    assert console == []
 
 
 def test_name_search_is_posted_and_never_in_a_url(page, live_server, make_officer, login):

@@ -365,7 +365,7 @@ def test_the_window_tab_restricts_the_list_and_the_tiles_count_every_window(clie
     assert [p.external_id for p in response.context["procedures"]] == [soon.external_id]
     tiles = {tile["window"]: tile["count"] for tile in response.context["tiles"]}
     assert tiles == {30: 1, 60: 1, 90: 2, None: 2}
-    assert later.external_id not in response.content.decode()
+    assert later.reference not in response.content.decode()
 
 
 def test_a_bad_filter_value_lists_nothing_and_says_why(client, region):
