@@ -432,7 +432,7 @@ class PIPPrintView(ScopedViewMixin, View):
         }
         html = render(request, "pal/operator/pip_print.html", context).content.decode()
         response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="pip-{pip.pk}.pdf"'
+        response["Content-Disposition"] = f'inline; filename="pip-{pip.reference}.pdf"'
         response["Cache-Control"] = "no-store"
         return response
 
