@@ -342,6 +342,8 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # --- meetings (HTML)
     "cases:meeting_list": {None: HTML_STAFF_REGION},
     "cases:meeting_create": {None: HTML_STAFF_REGION},
+    # The meeting form's procedure picker (htmx POST only): GET past the role gate is 405.
+    "cases:meeting_procedure_picker": {None: (302, 405, 405, 403, 403, 405)},
     "cases:meeting_detail": {
         "meeting_bg": HTML_STAFF_REGION,
         "meeting_mi": HTML_STAFF_REGION_OUT,
