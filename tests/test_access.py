@@ -387,6 +387,12 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "worker_mi": HTML_STAFF_REGION_OUT,
         "worker_shared_mi": HTML_STAFF_REGION_OUT,
     },
+    # Personal details: the Nucleo of a province the worker is involved in, and admins.
+    "workers:worker_personal": {
+        "worker_bg": HTML_STAFF,
+        "worker_mi": HTML_STAFF_OUT,
+        "worker_shared_mi": HTML_STAFF_OUT,
+    },
     "workers:involvement_move": {
         "involvement_bg": HTML_STAFF,
         "involvement_bg_of_shared": HTML_STAFF,
@@ -973,6 +979,8 @@ HTML_WRITES = [
     ("workers:procedure_workers", "proc_shared", 422),
     ("workers:cohort_create", "proc_mi", 404),
     ("workers:worker_import", "proc_mi", 404),
+    ("workers:worker_personal", "worker_mi", 404),
+    ("workers:worker_personal", "worker_shared_mi", 404),
 ]
 
 HTML_WRITE_PAYLOADS = {
@@ -989,6 +997,7 @@ HTML_WRITE_PAYLOADS = {
         "name": "Gruppo fuori ambito",
         "unit": world["unit_mi"].pk,
     },
+    "workers:worker_personal": {"citizenship": "rumena", "phone": "+39 02 123456"},
 }
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
         "procedures/<int:pk>/cohorts/new/", views.CohortCreateView.as_view(), name="cohort_create"
     ),
     path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker_detail"),
+    path("workers/<int:pk>/edit/", views.WorkerPersonalView.as_view(), name="worker_personal"),
     path(
         "workers/involvements/<int:pk>/move/",
         views.InvolvementMoveView.as_view(),
