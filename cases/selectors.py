@@ -64,7 +64,7 @@ class ProcedurePicker:
 
 
 def procedure_picker(
-    user: User, *, selected_ids: Iterable[object], query: str = ""
+    user: User, *, selected_ids: Iterable[int | str], query: str = ""
 ) -> ProcedurePicker:
     """The procedures chosen so far (those the user sees) and, besides them, the ones matching
     ``query`` by company name or external id — the latest opened first, at most PICKER_LIMIT.

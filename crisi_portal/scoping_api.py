@@ -43,11 +43,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         user = getattr(request, "user", None)
         return queryset.editable_by(user) if self.editable else queryset.visible_to(user)
 
-
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> "ScopedManyRelatedField":
         # DRF's many_init, building our list field around the scoped child.
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
         list_kwargs.update({k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS})
         return ScopedManyRelatedField(**list_kwargs)
 
@@ -58,7 +57,7 @@ class ScopedManyRelatedField(serializers.ManyRelatedField):
     prefetches the relation with ``scoping.visible_related``; a single row is filtered here."""
 
     def get_attribute(self, instance: models.Model) -> Any:
-        related = super().get_attribute(instance)
+        related: Any = super().get_attribute(instance)
         if not hasattr(related, "visible_to") or prefetched(instance, self.source_attrs[-1]):
             return related
         request = self.context.get("request")
