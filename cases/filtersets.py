@@ -128,7 +128,7 @@ class MeetingFilterSet(BaseFilterSet):
         choices=MeetingKind.choices, label=_("Kind"), widget=forms.CheckboxSelectMultiple
     )
     province = ProvinceFilter(label=_("Convened by"))
-    procedure = IdFilter(field_name="procedures", label=_("Procedure id"))
+    procedure = IdFilter(method="filter_procedure", label=_("Procedure id"))
     date_after = django_filters.DateFilter(
         field_name="date", lookup_expr="gte", label=_("From"), widget=DateInput()
     )
@@ -144,3 +144,9 @@ class MeetingFilterSet(BaseFilterSet):
     class Meta:
         model = Meeting
         fields = ["kind", "province", "procedure"]
+
+    def filter_procedure(self, queryset, name, value):
+        # A procedure out of scope finds no meeting, as if it did not exist.
+        user = getattr(self.request, "user", None)
+        visible = CrisisProcedure.objects.visible_to(user).filter(pk=value)
+        return queryset.filter(procedures__in=visible)

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import CompanyKind
+from cases.enums import CompanyKind, MeetingKind
 from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
@@ -119,6 +119,12 @@ UnitFormSet = forms.formset_factory(
 
 
 class MeetingForm(StyledFormMixin, forms.ModelForm):
+    """A meeting. Who convened it follows the model's rule (a regional table is the Region's)
+    and who records it: staff their Nucleo's meetings, Region officials the Region's tables.
+
+    The procedures are chosen with a picker (``cases/_procedure_picker.html``): the field
+    accepts any procedure the user sees, the page offers the chosen ones and a search."""
+
     class Meta:
         model = Meeting
         fields = ["kind", "date", "province", "procedures", "participants", "notes", "minutes"]
@@ -126,23 +132,39 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
             "date": DateInput(),
             "participants": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
-            "procedures": forms.SelectMultiple(attrs={"size": 8}),
+            "procedures": forms.CheckboxSelectMultiple,
+        }
+        error_messages = {
+            "procedures": {
+                "required": _("Choose at least one procedure."),
+                "invalid_choice": _("Choose procedures from the list."),
+                "invalid_pk_value": _("Choose procedures from the list."),
+            }
         }
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if user is not None:
-            self.fields["procedures"].queryset = (
-                CrisisProcedure.objects.visible_to(user)
-                .select_related("company")
-                .order_by("company__name")
+        self.fields["procedures"].help_text = _(
+            "Search by company name or external id; only procedures of your provinces are offered."
+        )
+        if user is None:
+            return
+        self.fields["procedures"].queryset = CrisisProcedure.objects.visible_to(user)
+        if user.is_region_official:
+            # Region officials record the tables the Region convened: no convening province.
+            del self.fields["province"]
+        elif (provinces := acting_provinces(user)) is not None:
+            # Staff record their Nucleo's meetings; a regional table is the Region's.
+            self.fields["province"].queryset = Province.objects.filter(code__in=provinces)
+            self.fields["province"].required = True
+            self.fields["province"].help_text = _("The Nucleo that convened the meeting.")
+            kind = self.fields["kind"]
+            kind.choices = [c for c in kind.choices if c[0] != MeetingKind.REGIONALE]
+            kind.help_text = _("Regional tables are convened and recorded by the Region.")
+        else:
+            self.fields["province"].help_text = _(
+                "Leave empty when the Region convened it (always for a regional table)."
             )
-            if user.is_region_official:
-                # Tables convened by the Region have no convening province.
-                del self.fields["province"]
-            elif (provinces := acting_provinces(user)) is not None:
-                self.fields["province"].queryset = Province.objects.filter(code__in=provinces)
-                self.fields["province"].required = True
 
     def clean_minutes(self):
         minutes = self.cleaned_data.get("minutes")

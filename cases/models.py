@@ -422,7 +422,10 @@ class Meeting(TimestampedModel):
         null=True,
         blank=True,
         related_name="meetings",
-        help_text=_("The Nucleo that convened it; empty for tables convened by the Region."),
+        help_text=_(
+            "The Nucleo that convened it; empty when the Region convened it, as it always "
+            "does a regional table."
+        ),
     )
     procedures = models.ManyToManyField(
         CrisisProcedure, verbose_name=_("procedures discussed"), related_name="meetings"
@@ -447,10 +450,26 @@ class Meeting(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(kind__in=MeetingKind.values), name="meeting_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=~Q(kind=MeetingKind.REGIONALE) | Q(province__isnull=True),
+                name="meeting_regional_convened_by_region",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"
+
+    def clean(self) -> None:
+        # The Tavolo Regionale di coordinamento is the Region's (DGR 6177/2023): no Nucleo
+        # convenes it. Other tables may be convened by a Nucleo or by the Region.
+        if self.kind == MeetingKind.REGIONALE and self.province_id is not None:
+            raise ValidationError(
+                {
+                    "province": _(
+                        "A regional table is convened by the Region: leave “Convened by” empty."
+                    )
+                }
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("cases:meeting_detail", args=[self.pk])

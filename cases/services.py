@@ -298,7 +298,12 @@ def meeting_update(
     _check_meeting_convener(user, meeting)
     save_validated(meeting, user=user)
     if procedures is not None:
-        meeting.procedures.set(_check_meeting_procedures(user, procedures))
+        chosen = _check_meeting_procedures(user, procedures)
+        if user is not None:
+            # The procedures the user does not see stay discussed: another province's business.
+            visible = CrisisProcedure.objects.visible_to(user).values("pk")
+            chosen += list(meeting.procedures.exclude(pk__in=visible))
+        meeting.procedures.set(chosen)
     return meeting
 
 

@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("meetings/", views.MeetingListView.as_view(), name="meeting_list"),
     path("meetings/new/", views.MeetingFormView.as_view(), name="meeting_create"),
+    path(
+        "meetings/procedures/",
+        views.MeetingProcedurePickerView.as_view(),
+        name="meeting_procedure_picker",
+    ),
     path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting_detail"),
     path("meetings/<int:pk>/edit/", views.MeetingFormView.as_view(), name="meeting_update"),
     path("meetings/<int:pk>/minutes/", views.MeetingMinutesView.as_view(), name="meeting_minutes"),

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from cases.selectors import ProcedurePicker, procedure_picker
 from cases.timeline import LIMIT as HISTORY_LIMIT
 from cases.timeline import procedure_timeline
 from crisi_portal import exports
@@ -27,7 +29,7 @@ from crisi_portal.forms import add_service_errors
 from crisi_portal.imports import ImportView
 from crisi_portal.listing import FilteredListView
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.scoping import ScopedViewMixin, visible_related
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
 STAFF = frozenset({Role.PROVINCE_STAFF})
@@ -338,7 +340,11 @@ class MeetingListView(FilteredListView):
     partial_template_name = "cases/_meeting_table.html"
 
     def base_queryset(self):
-        return Meeting.objects.select_related("province").prefetch_related("procedures__company")
+        # The names of procedures out of scope (a regional table's other provinces) stay out.
+        procedures = CrisisProcedure.objects.select_related("company")
+        return Meeting.objects.select_related("province").prefetch_related(
+            visible_related("procedures", procedures, self.request.user)
+        )
 
 
 class MeetingDetailView(ScopedViewMixin, DetailView):
@@ -357,6 +363,16 @@ class MeetingDetailView(ScopedViewMixin, DetailView):
         return context
 
 
+def _picker_for(request, form) -> ProcedurePicker:
+    """The procedure picker as the form stands: the chosen procedures, and the search."""
+    if form.is_bound:
+        chosen = form.data.getlist("procedures")
+    else:
+        chosen = [getattr(p, "pk", p) for p in form.initial.get("procedures") or []]
+    query = request.POST.get("procedure_q", "") if request.method == "POST" else ""
+    return procedure_picker(request.user, selected_ids=chosen, query=query)
+
+
 class MeetingFormView(ScopedViewMixin, View):
     roles = STAFF_AND_REGION
     model = Meeting
@@ -364,9 +380,8 @@ class MeetingFormView(ScopedViewMixin, View):
     pk_url_kwarg = "pk"
 
     def _render(self, request, form, meeting=None, status=200):
-        return render(
-            request, "cases/meeting_form.html", {"form": form, "meeting": meeting}, status=status
-        )
+        context = {"form": form, "meeting": meeting, "picker": _picker_for(request, form)}
+        return render(request, "cases/meeting_form.html", context, status=status)
 
     def get(self, request, pk=None):
         meeting = self.get_object() if pk else None
@@ -377,11 +392,22 @@ class MeetingFormView(ScopedViewMixin, View):
                 initial["province"] = next(iter(request.user.province_codes))
             if procedure_id := request.GET.get("procedure"):
                 initial["procedures"] = [procedure_id]
+        else:
+            # Only the procedures this user sees: the others stay on the meeting untouched.
+            initial["procedures"] = list(
+                meeting.procedures.visible_to(request.user).values_list("pk", flat=True)
+            )
         form = MeetingForm(instance=meeting, initial=initial, user=request.user)
         return self._render(request, form, meeting)
 
     def post(self, request, pk=None):
         meeting = self.get_object() if pk else None
+        if "search_procedures" in request.POST:
+            # The picker's search without JavaScript: the form comes back as typed, unsaved,
+            # with the procedures matching the search (no errors: nothing was submitted).
+            form = MeetingForm(instance=meeting, user=request.user)
+            form.initial.update(_initial_from(request.POST, form))
+            return self._render(request, form, meeting)
         form = MeetingForm(request.POST, request.FILES, instance=meeting, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -407,6 +433,32 @@ class MeetingFormView(ScopedViewMixin, View):
                 messages.success(request, _("Meeting saved."))
                 return redirect(meeting)
         return self._render(request, form, meeting, status=422)
+
+
+def _initial_from(data, form) -> dict:
+    """A submitted form's values as the initial values of a fresh form."""
+    initial = {}
+    for name, field in form.fields.items():
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            initial[name] = data.getlist(name)
+        elif name in data:
+            initial[name] = data.get(name)
+    return initial
+
+
+class MeetingProcedurePickerView(ScopedViewMixin, View):
+    """The picker's options for htmx: the ticked procedures and those matching the search.
+    POST, so what is typed stays out of URLs and access logs."""
+
+    roles = STAFF_AND_REGION
+
+    def post(self, request):
+        picker = procedure_picker(
+            request.user,
+            selected_ids=request.POST.getlist("procedures"),
+            query=request.POST.get("procedure_q", ""),
+        )
+        return render(request, "cases/_procedure_options.html", {"picker": picker})
 
 
 class MeetingMinutesView(ScopedViewMixin, View):

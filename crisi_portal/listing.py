@@ -33,9 +33,14 @@ class FilteredListView(ScopedViewMixin, ListView):
         self.filterset = self.filterset_class(
             self.filter_query or None, queryset=super().get_queryset(), request=self.request
         )
+        self.scope_filters(self.filterset.form)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
         return self.filterset.qs
+
+    def scope_filters(self, form) -> None:
+        """Narrow the filter form's choices to what the user may see; it then validates
+        against them (a value out of scope is refused, naming its field). Default: as is."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -30,7 +30,7 @@ from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 
@@ -299,6 +299,21 @@ def visible_changes(
     if provinces is not None:
         deleted = _scoped_rows(model).deleted_in_provinces(deleted, provinces)
     return changes | deleted
+
+
+def visible_related(relation: str, queryset: "ScopedQuerySet", user: AnyUser) -> Prefetch:
+    """A prefetch of a many-valued ``relation`` holding only the related rows ``user`` sees.
+
+    A row in scope may point at rows that are not (a regional table discussed procedures of
+    several provinces): lists, pages and the API read the relation through this, so what is
+    out of scope is absent rather than named.
+    """
+    return Prefetch(relation, queryset=queryset.visible_to(user))
+
+
+def prefetched(instance: models.Model, relation: str) -> bool:
+    """Whether ``instance.<relation>`` was prefetched (then ``.all()`` reads no rows)."""
+    return relation in getattr(instance, "_prefetched_objects_cache", {})
 
 
 class ScopedViewMixin(LoginRequiredMixin):

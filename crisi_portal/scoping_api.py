@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
-from crisi_portal.scoping import ScopedQuerySet, ensure_editable, has_role
+from crisi_portal.scoping import ScopedQuerySet, ensure_editable, has_role, prefetched
 
 if TYPE_CHECKING:
     from rest_framework import generics
@@ -41,6 +42,26 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         return queryset.editable_by(user) if self.editable else queryset.visible_to(user)
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> "ScopedManyRelatedField":
+        # DRF's many_init, building our list field around the scoped child.
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS})
+        return ScopedManyRelatedField(**list_kwargs)
+
+
+class ScopedManyRelatedField(serializers.ManyRelatedField):
+    """The ids a row points at, as the caller may see them: a related row out of scope is left
+    out of the answer (a regional table's procedures of other provinces), not named. A list
+    prefetches the relation with ``scoping.visible_related``; a single row is filtered here."""
+
+    def get_attribute(self, instance: models.Model) -> Any:
+        related: Any = super().get_attribute(instance)
+        if not hasattr(related, "visible_to") or prefetched(instance, self.source_attrs[-1]):
+            return related
+        request = self.context.get("request")
+        return related.visible_to(getattr(request, "user", None))
 
 
 class RolePermission(permissions.BasePermission):

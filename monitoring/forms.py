@@ -1,6 +1,9 @@
 """Forms of the monitoring pages and API."""
 
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +15,7 @@ from monitoring import selectors
 from monitoring.dashboard import MAP_MEASURES
 from monitoring.enums import ReportFormat, ReportKind
 from monitoring.filtersets import scope_choices
+from monitoring.periods import Period, PeriodError, offered_periods
 
 # --- dashboard ---
 
@@ -95,11 +99,10 @@ class DashboardFilterForm(StyledFormMixin, forms.Form):
 # --- report archive ---
 
 
-PERIOD_NAMES = {
-    ReportKind.ANNUAL: _("year"),
-    ReportKind.QUARTERLY: _("quarter"),
-    ReportKind.BIMONTHLY: _("bimester"),
-}
+def _period_words(period: Period, today: date) -> str:
+    if period.is_over(today):
+        return period.words
+    return _("%(period)s (under way)") % {"period": period.words}
 
 
 class ReportRequestForm(StyledFormMixin, forms.Form):
@@ -112,7 +115,12 @@ class ReportRequestForm(StyledFormMixin, forms.Form):
     SERVICE_FIELDS = {"province": "scope"}
 
     kind = forms.ChoiceField(label=_("Report type"), choices=ReportKind.choices)
-    period = forms.CharField(label=_("Period"), max_length=8)
+    period = forms.ChoiceField(
+        label=_("Period"),
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not one of the periods offered: choose one."),
+        },
+    )
     scope = forms.ChoiceField(label=_("Scope"), choices=scope_choices)
     format = forms.ChoiceField(label=_("Format"), choices=ReportFormat.choices)
 
@@ -125,27 +133,44 @@ class ReportRequestForm(StyledFormMixin, forms.Form):
         self.fields["kind"].widget.choices = [(k.value, capfirst(k.label)) for k in kinds]
         self.fields["scope"].widget.choices = scopes
         self.fields["kind"].widget.attrs["data-period-suggestions"] = "report-period-suggestions"
-        self.fields["period"].help_text = _("Last completed: %(list)s.") % {
-            "list": ", ".join(f"{suggestions[k.value]} ({PERIOD_NAMES[k]})" for k in kinds)
+        today = timezone.localdate()
+        offered = {
+            k: [(p.code, _period_words(p, today)) for p in offered_periods(k, today)]
+            for k in ReportKind
         }
+        # Any kind's period is valid here (the service decides who may ask for what); the
+        # select shows the kinds this user may ask for.
+        self.fields["period"].choices = [(capfirst(k.label), offered[k]) for k in ReportKind]
+        self.fields["period"].widget.choices = [(capfirst(k.label), offered[k]) for k in kinds]
+        self.period_words = {code: words for group in offered.values() for code, words in group}
+        self.fields["period"].widget.attrs["data-report-period"] = ""
+        self.fields["period"].help_text = _(
+            "The periods of the report type chosen; the last completed one is suggested."
+        )
         if kinds and scopes:
             first_kind = kinds[0].value
             self.initial.setdefault("kind", first_kind)
             self.initial.setdefault("period", suggestions[first_kind])
             self.initial.setdefault("scope", scopes[0][0])
             self.initial.setdefault("format", ReportFormat.PDF.value)
-        self.fields["period"].widget.attrs.update(
-            placeholder=suggestions[self.initial.get("kind", ReportKind.ANNUAL.value)],
-            autocomplete="off",
-            spellcheck="false",
-        )
 
     @property
     def offers_anything(self) -> bool:
         return bool(self.fields["scope"].widget.choices)
 
-    def clean_period(self) -> str:
-        return self.cleaned_data["period"].strip().upper()
+    def clean(self):
+        data = super().clean()
+        kind, code = data.get("kind"), data.get("period")
+        if kind and code:
+            try:
+                Period.parse(kind, code)
+            except PeriodError:
+                self.add_error(
+                    "period",
+                    _("“%(period)s” is not a period of the %(kind)s: choose one of its periods.")
+                    % {"kind": ReportKind(kind).label, "period": self.period_words[code]},
+                )
+        return data
 
     def request_arguments(self) -> dict:
         """Keyword arguments of ``services.report_run_request`` from the cleaned data."""

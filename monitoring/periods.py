@@ -111,5 +111,25 @@ class Period:
             name = _("Bimester %(part)s %(year)s") % {"part": self.part, "year": self.year}
         return f"{name} ({span})"
 
+    @property
+    def words(self) -> str:
+        """The period as people say it, in the active language: “settembre–ottobre 2026”
+        (bimester), “luglio–settembre 2026” (quarter), “Anno 2026”."""
+        if self.kind == ReportKind.ANNUAL:
+            return _("Year %(year)s") % {"year": self.year}
+        months = f"{long_date(self.start, 'F')}–{long_date(self.end, 'F')}"
+        return f"{months} {self.year}"
+
     def __str__(self) -> str:
         return self.code
+
+
+def offered_periods(kind: str, today: date, years: int = 5) -> list["Period"]:
+    """The periods a report of ``kind`` may be asked for in the form, newest first: the one
+    under way and those of the ``years`` calendar years before it. (The API accepts any code.)"""
+    period = Period.containing(kind, today)
+    periods = []
+    while period.year > today.year - years and period.year >= FIRST_YEAR:
+        periods.append(period)
+        period = period.previous()
+    return periods

@@ -343,6 +343,8 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # --- meetings (HTML)
     "cases:meeting_list": {None: HTML_STAFF_REGION},
     "cases:meeting_create": {None: HTML_STAFF_REGION},
+    # The meeting form's procedure picker (htmx POST only): GET past the role gate is 405.
+    "cases:meeting_procedure_picker": {None: (302, 405, 405, 403, 403, 405)},
     "cases:meeting_detail": {
         "meeting_bg": HTML_STAFF_REGION,
         "meeting_mi": HTML_STAFF_REGION_OUT,
@@ -393,6 +395,12 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "worker_bg": HTML_STAFF_REGION,
         "worker_mi": HTML_STAFF_REGION_OUT,
         "worker_shared_mi": HTML_STAFF_REGION_OUT,
+    },
+    # Personal details: the Nucleo of a province the worker is involved in, and admins.
+    "workers:worker_personal": {
+        "worker_bg": HTML_STAFF,
+        "worker_mi": HTML_STAFF_OUT,
+        "worker_shared_mi": HTML_STAFF_OUT,
     },
     "workers:involvement_move": {
         "involvement_bg": HTML_STAFF,
@@ -981,6 +989,8 @@ HTML_WRITES = [
     ("workers:procedure_workers", "proc_shared", 422),
     ("workers:cohort_create", "proc_mi", 404),
     ("workers:worker_import", "proc_mi", 404),
+    ("workers:worker_personal", "worker_mi", 404),
+    ("workers:worker_personal", "worker_shared_mi", 404),
 ]
 
 HTML_WRITE_PAYLOADS = {
@@ -997,6 +1007,7 @@ HTML_WRITE_PAYLOADS = {
         "name": "Gruppo fuori ambito",
         "unit": world["unit_mi"].pk,
     },
+    "workers:worker_personal": {"citizenship": "rumena", "phone": "+39 02 123456"},
 }
 
 

@@ -284,6 +284,14 @@ def _involvement_update(user, walk):
     return [involvement]
 
 
+def _worker_update_personal(user, walk):
+    worker = InvolvementFactory().worker
+    walk(workers_services.worker_update_personal)(
+        user=user, worker=worker, data={"citizenship": "rumena", "phone": "+39 035 123456"}
+    )
+    return [worker]
+
+
 def _involvement_move(user, walk):
     involvement = InvolvementFactory()
     walk(workers_services.involvement_move)(
@@ -438,6 +446,7 @@ SCENARIOS = {
     "workers.services.involvement_create": _involvement_create,
     "workers.services.involvement_update": _involvement_update,
     "workers.services.involvement_move": _involvement_move,
+    "workers.services.worker_update_personal": _worker_update_personal,
     "workers.services.involvements_move": _involvements_move,
     "workers.services.outcome_record": _outcome_record,
     "pal.services.dote_assign": _dote_assign,

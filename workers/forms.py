@@ -12,6 +12,7 @@ from workers.models import (
     ExemptionReason,
     Involvement,
     Outcome,
+    Worker,
     allowed_targets,
     measure_model,
 )
@@ -185,3 +186,33 @@ class WorkerSearchForm(StyledFormMixin, forms.Form):
         """The fiscal code sought, when the text is one (16 letters and digits)."""
         compact = self.cleaned_data["q"].replace(" ", "").upper()
         return compact if FISCAL_CODE_SHAPE.match(compact) else None
+
+
+PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{4,28}$")
+
+
+class WorkerPersonalForm(StyledFormMixin, forms.ModelForm):
+    """The worker's personal details the Nucleo keeps up to date (identity comes from the
+    company's list and the fiscal code, and is not edited here)."""
+
+    class Meta:
+        model = Worker
+        fields = ["citizenship", "education_level", "residence_province", "email", "phone"]
+        help_texts = {
+            "citizenship": _("As on the identity document, e.g. italiana, rumena."),
+            "phone": _("Digits, spaces and an optional leading +, e.g. +39 035 123456."),
+        }
+
+    def clean_citizenship(self) -> str:
+        return " ".join(self.cleaned_data["citizenship"].split())
+
+    def clean_phone(self) -> str:
+        phone = " ".join(self.cleaned_data["phone"].split())
+        if phone and not PHONE.match(phone):
+            raise forms.ValidationError(
+                _("Write the phone number with digits, spaces and an optional leading +.")
+            )
+        return phone
+
+    def _post_clean(self):
+        pass  # the service validates the model (full_clean) and records the change

@@ -571,3 +571,21 @@ def outcome_record(
         )
     save_validated(outcome, user=user)
     return outcome
+
+
+# The personal details an officer keeps up to date on the worker page (issue #13, item 6).
+WORKER_PERSONAL_FIELDS = ("citizenship", "education_level", "residence_province", "email", "phone")
+
+
+@transaction.atomic
+def worker_update_personal(*, user: UserOrSystem, worker: Worker, data: dict[str, Any]) -> Worker:
+    """Citizenship, education, residence and contacts. Who may: the Nucleo of a province the
+    worker is involved in, and admins (``Worker.objects.editable_by``); recorded in history."""
+    locked = Worker.objects.select_for_update().get(pk=worker.pk)
+    if user is not None:
+        ensure_editable(locked, user)
+    for field in WORKER_PERSONAL_FIELDS:
+        if field in data:
+            setattr(locked, field, data[field])
+    save_validated(locked, user=user, reason=_("personal details updated"))
+    return locked

@@ -21,6 +21,7 @@ urlpatterns = [
     path("workers/search/", views.WorkerSearchView.as_view(), name="worker_search"),
     path("cohorts/<int:pk>/", views.CohortDetailView.as_view(), name="cohort_detail"),
     path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker_detail"),
+    path("workers/<int:pk>/edit/", views.WorkerPersonalView.as_view(), name="worker_personal"),
     path(
         "workers/involvements/<int:pk>/move/",
         views.InvolvementMoveView.as_view(),

@@ -20,7 +20,7 @@ from crisi_portal.errors import DomainError
 from crisi_portal.forms import add_refusal, add_service_errors
 from crisi_portal.imports import ImportView
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.scoping import ScopedViewMixin, is_editable, reviewable
 from workers import services
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.filtersets import InvolvementSearchFilterSet, name_matches
@@ -31,6 +31,7 @@ from workers.forms import (
     MoveForm,
     OutcomeForm,
     WorkerImportForm,
+    WorkerPersonalForm,
     WorkerSearchForm,
 )
 from workers.importers import FIELD_LABELS, import_workers
@@ -383,7 +384,31 @@ class WorkerDetailView(ScopedViewMixin, DetailView):
             .editable_by(user)
             .values_list("pk", flat=True)
         )
-        context.update(show_identity=show_identity, involvements=involvements, editable=editable)
+        # Each involvement's Doti and their PIPs, as far as the viewer sees them; a PIP links
+        # to its review page when its decision is the viewer's.
+        dote_model = Involvement._meta.get_field("doti").related_model
+        pip_model = dote_model._meta.get_field("pips").related_model
+        pips = pip_model.objects.visible_to(user).exclude(status="bozza").order_by("-id")
+        involvements = involvements.prefetch_related(
+            Prefetch(
+                "doti",
+                queryset=dote_model.objects.visible_to(user)
+                .select_related("measure", "operator")
+                .prefetch_related(Prefetch("pips", queryset=pips)),
+            )
+        )
+        reviewable_pips = set(
+            reviewable(
+                pip_model.objects.filter(dote__involvement__worker=self.object), user
+            ).values_list("pk", flat=True)
+        )
+        context.update(
+            show_identity=show_identity,
+            involvements=involvements,
+            editable=editable,
+            reviewable_pips=reviewable_pips,
+            can_edit_personal=show_identity and is_editable(self.object, user),
+        )
         return context
 
 
@@ -433,6 +458,39 @@ class WorkerSearchView(ScopedViewMixin, View):
         return self._render(
             request, form, workers=workers, searched=True, truncated=len(found) > self.limit
         )
+
+
+class WorkerPersonalView(ScopedViewMixin, View):
+    """Citizenship, education, residence and contacts: the Nucleo of the worker's province
+    and admins (403 for who sees the worker but may not change them, 404 out of scope)."""
+
+    roles = STAFF
+    model = Worker
+    require_edit = True
+    pk_url_kwarg = "pk"
+
+    def _render(self, request, worker, form, status=200):
+        context = {"worker": worker, "form": form}
+        return render(request, "workers/worker_personal_form.html", context, status=status)
+
+    def get(self, request, pk):
+        worker = self.get_object()
+        return self._render(request, worker, WorkerPersonalForm(instance=worker))
+
+    def post(self, request, pk):
+        worker = self.get_object()
+        form = WorkerPersonalForm(request.POST, instance=worker)
+        if form.is_valid():
+            try:
+                services.worker_update_personal(
+                    user=request.user, worker=worker, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Personal details saved."))
+                return redirect(worker)
+        return self._render(request, worker, form, status=422)
 
 
 class OutcomeView(ScopedViewMixin, View):

@@ -49,6 +49,7 @@ from crisi_portal.errors import DomainError
 from crisi_portal.models import ResourceFamily
 from crisi_portal.parsers import JSONParser, MultiPartParser
 from crisi_portal.roles import Role
+from crisi_portal.scoping import visible_related
 from crisi_portal.scoping_api import ScopedViewSetMixin
 from crisi_portal.upload_guard import read_upload
 
@@ -333,10 +334,21 @@ MEETING_MULTIPART = extend_schema(request={"multipart/form-data": MeetingSeriali
 class MeetingViewSet(ChangesFeedMixin, CasesViewSet):
     """Tables (tavoli) where procedures are discussed; minutes are uploaded as multipart."""
 
-    queryset = Meeting.objects.select_related("province").prefetch_related("procedures")
+    queryset = Meeting.objects.select_related("province")
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilterSet
     parser_classes = [JSONParser, MultiPartParser]
+
+    def get_queryset(self):
+        # Only the procedures the caller sees are listed (a regional table's other provinces
+        # are left out, not named).
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                visible_related("procedures", CrisisProcedure.objects.all(), self.request.user)
+            )
+        )
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -9,22 +9,23 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from cases.models import Province
 from crisi_portal.errors import DomainError
 from crisi_portal.forms import StyledFormMixin
 from crisi_portal.listing import FilteredListView
 from crisi_portal.roles import Role
-from crisi_portal.scoping import ScopedViewMixin
+from crisi_portal.scoping import ScopedViewMixin, acting_provinces
 from pal import services
 from pal.enums import PIPStatus
 from pal.filtersets import PIPFilterSet
-from pal.models import PIP, Dote
+from pal.models import PIP, Dote, Operator
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.selectors import can_see_identity, log_identity_reads
 
@@ -32,12 +33,32 @@ STAFF = frozenset({Role.PROVINCE_STAFF})
 
 
 class ApproveForm(StyledFormMixin, forms.Form):
+    """Approve, and move the worker to STEP 4 when the step allows it.
+
+    The box says what will happen to *this* worker: ticked and open at STEP 3 (the one step
+    STEP 4 is reached from), unticked and disabled otherwise — then the server reads it as
+    unticked whatever is posted, so the step stays, as the help text says."""
+
     activate_step_4 = forms.BooleanField(
         label=gettext_lazy("Move the worker to STEP 4 naming the measure"),
-        help_text=gettext_lazy("Only a worker at STEP 3 can move; otherwise the step stays."),
         required=False,
-        initial=True,
     )
+
+    def __init__(self, *args, current_step: str, measure: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["activate_step_4"]
+        if current_step == Step.STEP_3:
+            field.initial = True
+            field.help_text = _("The worker moves from STEP 3 to STEP 4 under %(measure)s.") % {
+                "measure": measure
+            }
+        else:
+            field.initial = False
+            field.disabled = True
+            field.help_text = _(
+                "The worker is at %(step)s: STEP 4 is reached from STEP 3, so the step will "
+                "not change."
+            ) % {"step": STEP_SHORT_LABELS[Step(current_step)]}
 
 
 class ReturnForm(StyledFormMixin, forms.Form):
@@ -53,6 +74,15 @@ class ReturnForm(StyledFormMixin, forms.Form):
         if not note:
             raise ValidationError(_("Say what the operator must fix."))
         return note
+
+
+def approve_form_for(pip: PIP, data=None) -> ApproveForm:
+    return ApproveForm(
+        data,
+        prefix="approve",
+        current_step=pip.dote.involvement.current_step,
+        measure=pip.dote.measure.name,
+    )
 
 
 def _reviewable(user):
@@ -90,12 +120,22 @@ class ReviewQueueView(FilteredListView):
             .order_by("waiting", F("submitted_at").asc(nulls_last=True), "id")
         )
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def scope_filters(self, form) -> None:
         # Drafts never reach the queue, so the sidebar does not offer them.
-        status = self.filterset.form.fields["status"]
+        status = form.fields["status"]
         status.choices = [c for c in status.choices if c[0] != PIPStatus.BOZZA]
-        return queryset
+        # Offer only what is in the reviewer's scope: their provinces (none to choose from with
+        # one) and the operators with a PIP in the queue. (The filter form validates against
+        # these, so a value out of scope is refused, naming the field.)
+        user = self.request.user
+        in_queue = PIP.objects.reviewable_by(user).exclude(status=PIPStatus.BOZZA)
+        provinces = acting_provinces(user)
+        if provinces is not None:
+            form.fields["province"].queryset = Province.objects.filter(code__in=provinces)
+        self.offer_province = provinces is None or len(provinces) > 1
+        form.fields["operator"].queryset = Operator.objects.filter(
+            Exists(in_queue.filter(dote__operator=OuterRef("pk")))
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -108,9 +148,10 @@ class ReviewQueueView(FilteredListView):
                 purpose=_("PIP review queue"),
                 path=self.request.path,
             )
-        context["waiting_count"] = (
-            PIP.objects.reviewable_by(user).filter(status=PIPStatus.PRESENTATO).count()
-        )
+        # Both figures count the list below, as filtered: its length, and how many of them
+        # wait for a decision (the submitted ones, listed first).
+        context["waiting_count"] = self.object_list.filter(status=PIPStatus.PRESENTATO).count()
+        context["offer_province"] = self.offer_province
         return context
 
 
@@ -148,12 +189,11 @@ class ReviewPIPView(ScopedViewMixin, View):
             "show_identity": show_identity,
             "step_label": STEP_SHORT_LABELS[Step(involvement.current_step)],
             "step_full_label": Step(involvement.current_step).label,
-            "at_step_3": involvement.current_step == Step.STEP_3,
             "services": services_list,
             "total": total,
             "rule_failure": rule_failure,
             "can_decide": pip.status == PIPStatus.PRESENTATO,
-            "approve_form": approve_form or ApproveForm(prefix="approve"),
+            "approve_form": approve_form or approve_form_for(pip),
             "return_form": return_form or ReturnForm(prefix="return"),
             "transitions": pip.transitions.select_related("by"),
         }
@@ -173,7 +213,7 @@ class ApprovePIPView(ReviewPIPView):
 
     def post(self, request, pk):
         pip = self.get_pip()
-        form = ApproveForm(request.POST, prefix="approve")
+        form = approve_form_for(pip, request.POST)
         if not form.is_valid():
             return self.render(pip, status=422, approve_form=form)
         try:
@@ -195,7 +235,12 @@ class ApprovePIPView(ReviewPIPView):
                 % {"id": pip.reference, "measure": pip.dote.measure.name},
             )
         else:
-            messages.success(request, _("PIP %(id)s approved.") % {"id": pip.reference})
+            step = pip.dote.involvement.current_step
+            messages.success(
+                request,
+                _("PIP %(id)s approved; the worker stays at %(step)s.")
+                % {"id": pip.reference, "step": STEP_SHORT_LABELS[Step(step)]},
+            )
         if approval.step_note:
             messages.warning(request, approval.step_note)
         return redirect(reverse("pal:review_pip", args=[pip.pk]))

@@ -1,11 +1,21 @@
 /*
- * Report archive, "Generate now": when the report kind changes, the period field follows
- * with the last completed period of that kind — unless the user has typed their own.
+ * Report archive, "Generate now": the period select offers the periods of every report type
+ * (one optgroup each, so the form works without JavaScript and the server names a mismatch).
+ * Here, when the type changes, only its periods stay offered and the last completed one is
+ * chosen — unless the user already chose one of that type.
  * The suggestions come from a json_script element named by the select's
  * data-period-suggestions attribute (no inline script: strict CSP).
  */
 (function () {
   "use strict";
+
+  // The report type a period code belongs to: 2025 annual, 2025-Q3 quarterly, 2025-B3 bimonthly.
+  function kindOf(code) {
+    if (/^\d{4}$/.test(code)) {
+      return "annual";
+    }
+    return /-Q\d$/.test(code) ? "quarterly" : "bimonthly";
+  }
 
   function suggestions(select) {
     var holder = document.getElementById(select.getAttribute("data-period-suggestions"));
@@ -19,24 +29,40 @@
     }
   }
 
+  function follow(kindSelect) {
+    var periods = suggestions(kindSelect) || {};
+    var period = kindSelect.form && kindSelect.form.elements.namedItem("period");
+    if (!(period instanceof HTMLSelectElement)) {
+      return;
+    }
+    var kind = kindSelect.value;
+    Array.prototype.forEach.call(period.querySelectorAll("optgroup"), function (group) {
+      var other = true;
+      Array.prototype.forEach.call(group.querySelectorAll("option"), function (option) {
+        var mine = kindOf(option.value) === kind;
+        option.disabled = !mine;
+        option.hidden = !mine;
+        other = other && !mine;
+      });
+      group.hidden = other;
+    });
+    var chosen = period.options[period.selectedIndex];
+    if ((!chosen || chosen.disabled) && periods[kind]) {
+      period.value = periods[kind];
+    }
+  }
+
   document.addEventListener("change", function (event) {
     var select = event.target;
-    if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-period-suggestions")) {
-      return;
+    if (select instanceof HTMLSelectElement && select.hasAttribute("data-period-suggestions")) {
+      follow(select);
     }
-    var periods = suggestions(select);
-    var input = select.form && select.form.elements.namedItem("period");
-    if (!periods || !input) {
-      return;
-    }
-    var suggested = periods[select.value] || "";
-    var previous = Object.keys(periods).map(function (kind) {
-      return periods[kind];
-    });
-    // Replace the value only if it is empty or one of our own suggestions.
-    if (input.value.trim() === "" || previous.indexOf(input.value.trim().toUpperCase()) !== -1) {
-      input.value = suggested;
-    }
-    input.setAttribute("placeholder", suggested);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(
+      document.querySelectorAll("select[data-period-suggestions]"),
+      follow
+    );
   });
 })();

@@ -9,10 +9,12 @@ import re
 import subprocess
 from datetime import date
 
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from monitoring.enums import RunStatus
 from monitoring.models import ReportRun
+from monitoring.periods import Period
 from tests.browser.conftest import PASSWORD
 from tests.cases.factories import CompanyFactory, CrisisProcedureFactory, ProductionUnitFactory
 from tests.factories import UserFactory
@@ -63,11 +65,21 @@ def test_region_reads_the_dashboard_then_generates_and_downloads_the_annual_repo
     nav.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Report archive", level=1)).to_be_visible()
     generate = page.get_by_role("region", name="Generate now")
+    # The period is chosen in words among the chosen type's periods (issue #13, item 8).
+    period = generate.get_by_label("Period")
+    generate.get_by_label("Report type").select_option("bimonthly")
+    last_bimester = Period.just_ended("bimonthly", timezone.localdate())
+    expect(period).to_have_value(last_bimester.code)
+    with translation.override("en"):
+        expect(period.locator("option:checked")).to_have_text(last_bimester.words)
+    expect(period.locator('option[value="2024"]')).to_be_hidden()
     generate.get_by_label("Report type").select_option("annual")
-    generate.get_by_label("Period").fill("2024")
+    expect(period).to_have_value(Period.just_ended("annual", timezone.localdate()).code)
+    period.select_option(label="Year 2024")
     generate.get_by_label("Scope").select_option(index=0)  # Regione Lombardia
     generate.get_by_label("Format").select_option("pdf")
-    generate.get_by_role("button", name="Generate", exact=True).click()
+    # The document is produced while the request waits (eager Celery): allow for a busy machine.
+    generate.get_by_role("button", name="Generate", exact=True).click(timeout=60_000)
 
     # The run's page polls its status until the document is ready.
     expect(page).to_have_url(re.compile(r"/monitoring/reports/\d+/$"))

@@ -216,7 +216,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
     main_nav.get_by_role("button", name="Active policies").click()  # the menu group
     main_nav.get_by_role("link", name="PIP review").click()
     expect(page.get_by_role("heading", name="PIPs to review", level=1)).to_be_visible()
-    expect(page.get_by_text("1 PIP is waiting for your decision.")).to_be_visible()
+    expect(page.locator("#queue-count")).to_have_text("1 PIP listed · 1 waiting for your decision")
     queue_row = page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}")
     expect(queue_row).to_contain_text(worker_name)
     expect(queue_row).to_contain_text(OPERATOR_NAME)
@@ -234,7 +234,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
     expect(page.get_by_role("status").first).to_have_text(
         f"PIP {pip.pk} returned to the operator with your note."
     )
-    expect(page.get_by_text("0 PIPs are waiting for your decision.")).to_be_visible()
+    expect(page.locator("#queue-count")).to_have_text("1 PIP listed · 0 waiting for your decision")
     expect(page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}")).to_contain_text(
         "Returned"
     )

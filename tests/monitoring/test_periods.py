@@ -109,3 +109,40 @@ def test_labels_name_the_span(settings):
         assert Period.parse("annual", "2025").label == "Year 2025"
         assert "1 July" in Period.parse("quarterly", "2025-Q3").label
         assert "30 September 2025" in Period.parse("quarterly", "2025-Q3").label
+
+
+# --- issue #13, item 8: periods in words, and the ones the form offers ----------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "italian", "english"),
+    [
+        ("bimonthly", "2026-B5", "settembre–ottobre 2026", "September–October 2026"),
+        ("quarterly", "2026-Q3", "luglio–settembre 2026", "July–September 2026"),
+        ("annual", "2025", "Anno 2025", "Year 2025"),
+    ],
+)
+def test_a_period_reads_in_words_in_the_active_language(kind, code, italian, english):
+    from django.utils import translation
+
+    period = Period.parse(kind, code)
+    with translation.override("en"):
+        assert period.words == english
+    with translation.override("it"):
+        assert period.words.lower() == italian.lower()
+
+
+def test_the_form_offers_the_period_under_way_and_five_years_back_newest_first():
+    from monitoring.periods import offered_periods
+
+    today = date(2026, 9, 15)
+    bimesters = offered_periods("bimonthly", today)
+    assert [p.code for p in bimesters[:2]] == ["2026-B5", "2026-B4"]
+    assert bimesters[-1].code == "2022-B1"
+    assert [p.code for p in offered_periods("annual", today)] == [
+        "2026",
+        "2025",
+        "2024",
+        "2023",
+        "2022",
+    ]

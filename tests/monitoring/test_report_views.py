@@ -488,3 +488,40 @@ def test_region_generates_the_annual_table_as_a_pdf_and_downloads_it(
     assert hashlib.sha256(content).hexdigest() == run.sha256
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="annual_2025_LOM_v1.pdf"'
+
+
+# --- issue #13, item 8: a picker of periods in words ----------------------------------------
+
+
+def test_the_period_is_chosen_from_periods_in_words_grouped_by_report_type(client, region, english):
+    client.force_login(region)
+    body = client.get(LIST).content.decode()
+    assert '<optgroup label="Bimonthly report">' in body
+    bimester = Period.containing("bimonthly", timezone.localdate()).previous()
+    assert f'<option value="{bimester.code}">{bimester.words}</option>' in body
+    assert 'maxlength="8"' not in body
+
+
+def test_a_period_of_another_report_type_is_refused_naming_the_field(
+    client, region, english, django_capture_on_commit_callbacks
+):
+    client.force_login(region)
+    response = generate(client, django_capture_on_commit_callbacks, period="2025-Q3")
+    form = response.context["request_form"]
+    assert response.status_code == 422
+    assert form.errors["period"] == [
+        "“July–September 2025” is not a period of the annual table: choose one of its periods."
+    ]
+    assert not ReportRun.objects.exists()
+
+
+def test_text_typed_as_a_period_is_refused_naming_the_field(
+    client, region, english, django_capture_on_commit_callbacks
+):
+    client.force_login(region)
+    response = generate(client, django_capture_on_commit_callbacks, period="settembre 2026")
+    assert response.status_code == 422
+    assert response.context["request_form"].errors["period"] == [
+        "“settembre 2026” is not one of the periods offered: choose one."
+    ]
+    assert not ReportRun.objects.exists()

@@ -122,7 +122,9 @@ def test_approving_without_the_step_box_leaves_the_step(client, staff_bg):
     assert involvement.current_step == Step.STEP_3
 
 
-def test_approving_a_worker_at_step_2_leaves_the_step_and_says_why(client, staff_bg):
+def test_approving_a_worker_at_step_2_leaves_the_step_and_says_so(client, staff_bg):
+    # The box was disabled and unticked (the page said the step will not change): a ticked
+    # box posted anyway is read as unticked, and the message agrees with the page.
     pip = submitted_pip(step=Step.STEP_2)
     client.force_login(staff_bg)
     response = approve(client, pip)
@@ -130,7 +132,7 @@ def test_approving_a_worker_at_step_2_leaves_the_step_and_says_why(client, staff
     involvement.refresh_from_db()
     assert involvement.current_step == Step.STEP_2
     texts = [str(m) for m in response.context["messages"]]
-    assert any("STEP 4 is reached from STEP 3" in text for text in texts)
+    assert texts == [f"PIP {pip.pk} approved; the worker stays at STEP 2."]
 
 
 def test_a_refused_approval_is_a_message_naming_the_rule(client, staff_bg):
@@ -186,3 +188,66 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, staff_bg, django_asser
     client.force_login(staff_bg)
     with django_assert_max_num_queries(12):
         client.get(reverse("pal:review_queue"))
+
+
+# --- issue #13, item 9: the count, the filters and the STEP 4 box agree with the list -------
+
+
+def test_the_queue_count_and_the_waiting_count_describe_the_list_below(client, staff_bg):
+    waiting, decided = submitted_pip(), submitted_pip()
+    client.force_login(staff_bg)
+    approve(client, decided)
+    response = client.get(reverse("pal:review_queue"))
+    assert response.context["paginator"].count == 2
+    assert response.context["waiting_count"] == 1
+    assert "2 PIPs listed · 1 waiting for your decision" in response.text
+    only_waiting = client.get(reverse("pal:review_queue"), {"status": "presentato"})
+    assert "1 PIP listed · 1 waiting for your decision" in only_waiting.text
+    assert waiting.pk in [p.pk for p in only_waiting.context["object_list"]]
+
+
+def test_a_one_province_officer_gets_no_province_filter_and_only_operators_in_the_queue(
+    client, staff_bg
+):
+    bg, mi = submitted_pip(province="BG"), submitted_pip(province="MI")
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_queue"))
+    form = response.context["filterset"].form
+    assert not response.context["offer_province"]
+    assert 'name="province"' not in response.text
+    assert list(form.fields["operator"].queryset) == [bg.dote.operator]
+    assert mi.dote.operator.name not in response.text
+
+
+def test_filtering_the_queue_by_a_province_out_of_scope_is_refused_naming_the_field(
+    client, staff_bg
+):
+    submitted_pip(province="BG")
+    client.force_login(staff_bg)
+    response = client.get(reverse("pal:review_queue"), {"province": "MI"})
+    assert response.context["paginator"].count == 0
+    assert "province" in response.context["filterset"].errors
+
+
+def test_an_officer_of_two_provinces_may_filter_by_either(client, django_user_model):
+    from tests.factories import UserFactory
+
+    officer = UserFactory(username="staff_bg_bs", province_staff=True, provinces=["BG", "BS"])
+    submitted_pip(province="BG")
+    client.force_login(officer)
+    response = client.get(reverse("pal:review_queue"))
+    assert response.context["offer_province"]
+    codes = {p.code for p in response.context["filterset"].form.fields["province"].queryset}
+    assert codes == {"BG", "BS"}
+
+
+def test_the_step_4_box_is_ticked_only_for_a_worker_at_step_3(client, staff_bg):
+    at_3, at_2 = submitted_pip(step=Step.STEP_3), submitted_pip(step=Step.STEP_2)
+    client.force_login(staff_bg)
+    box_3 = client.get(reverse("pal:review_pip", args=[at_3.pk])).context["approve_form"]
+    box_2 = client.get(reverse("pal:review_pip", args=[at_2.pk])).context["approve_form"]
+    assert box_3["activate_step_4"].value() is True
+    assert "moves from STEP 3 to STEP 4" in box_3.fields["activate_step_4"].help_text
+    assert box_2["activate_step_4"].value() is False
+    assert box_2.fields["activate_step_4"].disabled
+    assert "will not change" in box_2.fields["activate_step_4"].help_text
