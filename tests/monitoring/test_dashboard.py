@@ -439,7 +439,7 @@ def read_csv(response) -> list[list[str]]:
 def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, chart):
     client.force_login(region)
 
-    response = client.get(CSV_URL, {"chart": chart, "year": "2025"})
+    response = client.get(CSV_URL, {"chart": chart, "year": "2025", "format": "technical"})
 
     assert response.status_code == 200
     assert f'filename="dashboard-{chart}-2025.csv"' in response["Content-Disposition"]
@@ -452,7 +452,7 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
 def test_the_csv_has_the_page_figures_raw(client, world, staff_bg):
     client.force_login(staff_bg)
 
-    rows = read_csv(client.get(CSV_URL, {"chart": "provinces"}))
+    rows = read_csv(client.get(CSV_URL, {"chart": "provinces", "format": "technical"}))
 
     assert rows[1:] == [["BG", "Bergamo", "3", "3", "55", "5", "2", "40.0", "34.0"]]
 
