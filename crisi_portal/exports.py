@@ -165,10 +165,8 @@ def ordered_chunks(queryset: QuerySet, *, size: int | None = None):
     return chunks()
 
 
-def csv_chunks(rows: Iterable, **kwargs: Any) -> Iterator[bytes]:
-    """The CSV of ``rows`` (written like ``writer``) as UTF-8 byte chunks of about CHUNK_BYTES."""
-    buffer = io.StringIO()
-    out = writer(buffer, **kwargs)
+def _chunks(rows: Iterable, out: Any, buffer: io.StringIO) -> Iterator[bytes]:
+    """The rows written by ``out`` into ``buffer``, as UTF-8 byte chunks of about CHUNK_BYTES."""
     for row in rows:
         out.writerow(row)
         if buffer.tell() >= CHUNK_BYTES:
@@ -177,6 +175,12 @@ def csv_chunks(rows: Iterable, **kwargs: Any) -> Iterator[bytes]:
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode("utf-8")
+
+
+def csv_chunks(rows: Iterable, **kwargs: Any) -> Iterator[bytes]:
+    """The CSV of ``rows`` (written like ``writer``) as UTF-8 byte chunks of about CHUNK_BYTES."""
+    buffer = io.StringIO()
+    return _chunks(rows, writer(buffer, **kwargs), buffer)
 
 
 def csv_response(rows: Iterable, *, filename: str, **kwargs: Any) -> StreamingHttpResponse:
@@ -251,14 +255,7 @@ def readable_csv_chunks(rows: Iterable) -> Iterator[bytes]:
     buffer = io.StringIO()
     buffer.write(UTF8_BOM)
     out = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for row in rows:
-        out.writerow([readable_cell(value) for value in row])
-        if buffer.tell() >= CHUNK_BYTES:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode("utf-8")
+    return _chunks(([readable_cell(value) for value in row] for row in rows), out, buffer)
 
 
 def readable_csv_response(rows: Iterable, *, filename: str) -> StreamingHttpResponse:
