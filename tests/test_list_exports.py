@@ -170,6 +170,7 @@ def test_the_list_page_offers_csv_and_xlsx(client, staff_bg, procedures):
 
     assert f"{PROCEDURES}?status=aperta&amp;format=xlsx" in page
     assert f"{PROCEDURES}?status=aperta&amp;format=csv" in page
+    assert f"{PROCEDURES}?status=aperta&amp;format=technical" in page  # to re-import
 
 
 # --- Cruscotto ------------------------------------------------------------------------------
