@@ -1,5 +1,6 @@
 """Staff pages for crisis procedures and meetings: fetch in scope, call a service, show."""
 
+import itertools
 from pathlib import Path
 
 from django import forms
@@ -20,6 +21,7 @@ from cases import interchange, services
 from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
+from cases.list_exports import PROCEDURE_COLUMNS
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import ProcedurePicker, procedure_picker
 from cases.timeline import LIMIT as HISTORY_LIMIT
@@ -282,7 +284,8 @@ class UnitUpdateView(ScopedViewMixin, View):
 
 
 class ProcedureExportView(ScopedViewMixin, View):
-    """The filtered list as the interchange CSV."""
+    """The filtered list for Excel (``?format=csv``, the default, or ``xlsx``), or as the
+    interchange CSV (``?format=technical``)."""
 
     roles = STAFF_AND_REGION
     model = CrisisProcedure
@@ -294,10 +297,20 @@ class ProcedureExportView(ScopedViewMixin, View):
         else:
             queryset = filterset.qs
         stamp = timezone.localdate().isoformat()
-        return exports.csv_response(
-            interchange.export_rows(queryset),
-            filename=f"procedure-{stamp}.csv",
-            lineterminator="\n",
+        chunks = exports.keyset_chunks(
+            queryset.select_related("company").prefetch_related("units"), key="external_id"
+        )
+        return exports.list_export(
+            request,
+            columns=PROCEDURE_COLUMNS,
+            items=itertools.chain.from_iterable(chunks),
+            name=f"procedure-{stamp}",
+            title=_("Procedures"),
+            technical=lambda: exports.csv_response(
+                interchange.export_rows(queryset),
+                filename=f"procedure-{stamp}.csv",
+                lineterminator="\n",
+            ),
         )
 
 
@@ -313,7 +326,15 @@ class ProcedureImportView(ImportView):
     def purpose(self) -> str:
         return "procedures"
 
-    def run_import(self, raw: bytes, *, filename: str, dry_run: bool = False):
+    def run_import(
+        self,
+        raw: bytes,
+        *,
+        filename: str,
+        dry_run: bool = False,
+        accepted_warnings: str | None = None,
+    ):
+        # The interchange has no warnings: a clean file is applied as confirmed.
         return interchange.import_procedures(raw, user=self.request.user, dry_run=dry_run)
 
     def done_message(self, result) -> str:

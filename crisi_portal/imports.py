@@ -22,6 +22,7 @@ workbook before any of this reads them.
 """
 
 import csv
+import hashlib
 import io
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -62,6 +63,13 @@ class RowError:
         if self.column:
             where += f", {self.column}"
         return f"{where}: {self.message}"
+
+
+def warnings_digest(warnings: list[RowError]) -> str:
+    """A short fingerprint of the warnings an officer saw and confirmed: the confirmation
+    holds only for the same warnings (the database may have changed in between)."""
+    text = "\n".join(str(w) for w in warnings)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class FileRefused(Exception):
@@ -128,6 +136,9 @@ class Columns:
     labels: Mapping[str, Any]  # field → its name in messages
     search_rows: int = 15
     min_known: int = 3
+    # required field → the field whose column may stand for it ("Cognome e nome" for both
+    # "Cognome" and "Nome"); the app reads it when the required one is absent.
+    instead: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
     def index(self) -> dict[str, str]:
@@ -180,6 +191,8 @@ class ImportOutcome:
 
     errors: list[RowError] = field(default_factory=list)
     applied: bool = False
+    # What is inconsistent but allowed: shown in the preview, and confirmed by the officer.
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -376,7 +389,7 @@ def map_header(table: Table, columns: Columns, result: TableImport) -> dict[str,
         else:
             found[name] = index
     for name in columns.required:
-        if name not in found:
+        if name not in found and columns.instead.get(name) not in found:
             result.errors.append(
                 RowError(
                     table.header_line,
@@ -389,8 +402,11 @@ def map_header(table: Table, columns: Columns, result: TableImport) -> dict[str,
                     },
                 )
             )
+    stood_for = {alternative for name, alternative in columns.instead.items() if name in found}
     result.missing_optional = [
-        name for name in columns.synonyms if name not in columns.required and name not in found
+        name
+        for name in columns.synonyms
+        if name not in columns.required and name not in found and name not in stood_for
     ]
     return found
 
@@ -425,8 +441,17 @@ class ImportView(ScopedViewMixin, View):
     def purpose(self) -> str:
         raise NotImplementedError
 
-    def run_import(self, raw: bytes, *, filename: str, dry_run: bool = False):
-        """The app's import: a result with ``ok`` and ``errors``; raises ``UploadRefused``."""
+    def run_import(
+        self,
+        raw: bytes,
+        *,
+        filename: str,
+        dry_run: bool = False,
+        accepted_warnings: str | None = None,
+    ):
+        """The app's import: a result with ``ok``, ``errors``, ``warnings`` and ``applied``;
+        raises ``UploadRefused``. With warnings, it applies only when ``accepted_warnings`` is
+        their ``warnings_digest`` (what the officer confirmed)."""
         raise NotImplementedError
 
     def preview_context(self, result) -> dict[str, Any]:
@@ -468,15 +493,22 @@ class ImportView(ScopedViewMixin, View):
             **self.preview_context(result),
         }
         if result.ok:
-            context["token"] = stash_upload(
-                request, raw, purpose=self.purpose(), filename=upload.name
-            )
+            context.update(self.confirmation(raw, upload.name, result))
         return self.render_page(status=200 if result.ok else 422, **context)
+
+    def confirmation(self, raw: bytes, filename: str, result) -> dict[str, Any]:
+        """The file kept under a token, and the fingerprint of the warnings to confirm."""
+        return {
+            "token": stash_upload(self.request, raw, purpose=self.purpose(), filename=filename),
+            "warnings_digest": warnings_digest(result.warnings) if result.warnings else "",
+        }
 
     def confirm(self, token: str):
         raw, filename = take_upload(self.request, token, purpose=self.purpose())
+        post = self.request.POST
+        accepted = post.get("warnings", "") if post.get("accept_warnings") else ""
         try:
-            result = self.run_import(raw, filename=filename)
+            result = self.run_import(raw, filename=filename, accepted_warnings=accepted)
         except UploadRefused as refused:
             form = self.form_class()
             form.add_error(None, str(refused))
@@ -484,6 +516,17 @@ class ImportView(ScopedViewMixin, View):
         if not result.ok:
             return self.render_page(
                 status=422, form=self.form_class(), result=result, **self.preview_context(result)
+            )
+        if result.warnings and not result.applied:
+            # Not confirmed, or the warnings changed since the preview: shown again, to confirm.
+            return self.render_page(
+                status=422,
+                form=self.form_class(),
+                result=result,
+                filename=filename,
+                unconfirmed=True,
+                **self.confirmation(raw, filename, result),
+                **self.preview_context(result),
             )
         messages.success(self.request, self.done_message(result))
         return redirect(self.success_url())

@@ -24,10 +24,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from cases.enums import Status
+from cases.enums import Family, MeetingKind, Status
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from workers.enums import Step
+from crisi_portal.exports import Column
+from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import Involvement
 
 # "Deadlines within N days": the end of income support or the next meeting.
@@ -227,3 +229,43 @@ def csv_rows(chunks: Iterable[list], *, today: date) -> Iterator[list]:
             procedure.total_workers,
             procedure.complexity_note,
         ]
+
+
+def _label(choices, value) -> str:
+    return str(choices(value).label) if value else ""
+
+
+def columns(*, today: date) -> list[Column]:
+    """The cruscotto for Excel (``exports.list_export``): the technical CSV's columns, with
+    their headers and codes in words."""
+    steps = [
+        Column(field, STEP_SHORT_LABELS[step], lambda p, field=field: getattr(p, field))
+        for step, field in STEP_FIELDS.items()
+    ]
+    return [
+        Column("external_id", _("Procedure"), lambda p: p.external_id),
+        Column("company_name", _("Company"), lambda p: p.company.name),
+        Column("family", _("Family"), lambda p: p.family, lambda p: _label(Family, p.family)),
+        Column("status", _("Status"), lambda p: p.status, lambda p: _label(Status, p.status)),
+        Column("lead_province", _("Lead province"), lambda p: p.lead_province_id),
+        Column(
+            "unit_provinces", _("Provinces of the units"), lambda p: " ".join(unit_provinces(p))
+        ),
+        Column("next_meeting_date", _("Next meeting"), lambda p: p.next_meeting_date),
+        Column(
+            "next_meeting_kind",
+            _("Kind of the next meeting"),
+            lambda p: p.next_meeting_kind or "",
+            lambda p: _label(MeetingKind, p.next_meeting_kind),
+        ),
+        Column("end_date", _("Income support until"), lambda p: p.end_date),
+        Column("days_left", _("Days left"), lambda p: days_left(p, today)),
+        *steps,
+        Column(
+            "workers_taken_in_charge",
+            _("Workers taken in charge"),
+            lambda p: p.workers_taken_in_charge,
+        ),
+        Column("workers_involved", _("Workers involved"), lambda p: p.total_workers),
+        Column("complexity_note", _("Complexity note"), lambda p: p.complexity_note),
+    ]

@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import CrisisProcedure, ProductionUnit, Province
@@ -656,3 +657,40 @@ def chart_csv_rows(data: dict, chart: str) -> Iterator[list]:
     yield header
     for row in rows(data):
         yield ["" if value is None else value for value in row]
+
+
+# The charts' headers in words, for the readable CSV and the XLSX.
+CSV_LABELS = {
+    "step": gettext_lazy("STEP"),
+    "current": gettext_lazy("Workers now"),
+    "current_pct": gettext_lazy("Workers now (%)"),
+    "reached": gettext_lazy("Workers who reached it"),
+    "reached_pct": gettext_lazy("Workers who reached it (%)"),
+    "province": gettext_lazy("Province"),
+    "procedures": gettext_lazy("Procedures"),
+    "units": gettext_lazy("Production units"),
+    "workers_involved": gettext_lazy("Workers involved"),
+    "involvements": gettext_lazy("Workers taken in charge"),
+    "step_4": gettext_lazy("Workers in STEP 4"),
+    "activation_rate": gettext_lazy("Activation rate (%)"),
+    "median_days_to_step_4": gettext_lazy("Median days to STEP 4"),
+    "family": gettext_lazy("Family"),
+    "month": gettext_lazy("Month"),
+    "taken_in_charge": gettext_lazy("Workers taken in charge"),
+    "outcome": gettext_lazy("Outcome"),
+    "workers": gettext_lazy("Workers"),
+    "pct": gettext_lazy("Share (%)"),
+}
+
+
+def chart_readable_rows(data: dict, chart: str) -> Iterator[list]:
+    """The table behind one chart in words: headers in the user's language, and the code
+    column left out where a column of labels follows it."""
+    header, rows = CSV_CHARTS[chart]
+    if header[1] in ("label", "name"):  # the labels, headed as their codes were
+        yield [str(CSV_LABELS[key]) for key in [header[0], *header[2:]]]
+        for row in rows(data):
+            yield [row[1], *row[2:]]
+        return
+    yield [str(CSV_LABELS[key]) for key in header]
+    yield from rows(data)

@@ -373,6 +373,11 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     },
     # Import and cohorts: any province with a unit in the procedure (rows/units are checked
     # against the user's provinces by the importer and the service).
+    "workers:procedure_workers_export": {
+        "proc_bg": HTML_STAFF_REGION,
+        "proc_mi": HTML_STAFF_REGION_OUT,
+        "proc_shared": HTML_STAFF_REGION,
+    },
     "workers:worker_import": {
         "proc_bg": HTML_STAFF,
         "proc_mi": HTML_STAFF_OUT,
@@ -1317,12 +1322,12 @@ class TestScopedLists:
     @pytest.mark.parametrize("role", ["province_staff", "region_official", "admin"])
     def test_html_csv_export(self, role, world, client_for):
         # Bound with a filter parameter: see test_html_csv_export_without_filters.
-        path = reverse("cases:procedure_export") + "?ordering=external_id"
+        path = reverse("cases:procedure_export") + "?ordering=external_id&format=technical"
         response = fetch(client_for(role, path), "get", path)
         assert csv_external_ids(response) == VISIBLE_TO[role]["procedures"]
 
     def test_html_csv_export_without_filters(self, world, client_for):
-        path = reverse("cases:procedure_export")
+        path = reverse("cases:procedure_export") + "?format=technical"
         response = fetch(client_for("province_staff", path), "get", path)
         assert csv_external_ids(response) == VISIBLE_TO["province_staff"]["procedures"]
 

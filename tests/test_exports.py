@@ -159,7 +159,7 @@ def test_an_xlsx_text_cell_is_a_string_even_when_it_looks_like_a_formula():
 
 def _html_export(client, user):
     client.force_login(user)
-    response = client.get(reverse("cases:procedure_export"))
+    response = client.get(reverse("cases:procedure_export"), {"format": "technical"})
     assert response.status_code == 200
     # The export streams (StreamingHttpResponse): the body is read from streaming_content.
     return b"".join(response.streaming_content).decode()
@@ -220,7 +220,9 @@ def test_the_cruscotto_csv_neutralises_names_and_notes_and_keeps_negative_days(
     hostile_procedures, client, region
 ):
     client.force_login(region)
-    response = client.get(reverse("monitoring:cruscotto_csv"), {"include_closed": "on"})
+    response = client.get(
+        reverse("monitoring:cruscotto_csv"), {"include_closed": "on", "format": "technical"}
+    )
     assert response.status_code == 200
     # The export streams (StreamingHttpResponse): the body is read from streaming_content.
     rows = read_csv_safely(b"".join(response.streaming_content).decode())
@@ -242,7 +244,10 @@ def test_the_dashboard_chart_csvs_neutralise_a_planted_province_name(client, reg
 
     downloads = {}
     for chart in CSV_CHARTS:  # every chart's file is read back safely
-        response = client.get(reverse("monitoring:dashboard_csv"), {"chart": chart, "year": "2025"})
+        response = client.get(
+            reverse("monitoring:dashboard_csv"),
+            {"chart": chart, "year": "2025", "format": "technical"},
+        )
         assert response.status_code == 200
         # The export streams (StreamingHttpResponse): the body is read from streaming_content.
         downloads[chart] = read_csv_safely(b"".join(response.streaming_content).decode())

@@ -11,6 +11,7 @@ and hours that are not a whole percentage are an error rather than rounded.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +38,7 @@ from crisi_portal.imports import (
     map_header,
     normalise_header,
     read_table,
+    warnings_digest,
 )
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
@@ -56,30 +59,78 @@ __all__ = [
 
 # field → the headers that mean it (compared case-, accent- and space-insensitively).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "fiscal_code": ("Codice Fiscale", "CF", "Cod. Fiscale", "codice_fiscale"),
+    "fiscal_code": (
+        "Codice Fiscale",
+        "CF",
+        "C.F.",
+        "C.F",
+        "Cod. Fiscale",
+        "Cod. fisc.",
+        "codice_fiscale",
+        "Codice fiscale lavoratore",
+        "Codice fiscale dipendente",
+    ),
     "last_name": ("Cognome",),
     "first_name": ("Nome",),
-    "birth_date": ("Data di nascita", "Data nascita", "data_nascita"),
-    "sex": ("Sesso", "Genere"),
+    # One column with both (how payroll software often writes them): split with the fiscal
+    # code, which encodes the surname's and the name's letters (see ``split_full_name``).
+    "full_name": ("Cognome e nome", "Cognome nome", "Nominativo", "Cognome e nome lavoratore"),
+    "birth_date": ("Data di nascita", "Data nascita", "data_nascita", "Nato il", "Nata il"),
+    "sex": ("Sesso", "Genere", "M/F"),
     "unit": (
         "Unità produttiva",
         "Unita produttiva",
+        "Unità locale",
+        "Unità operativa",
         "Sede",
         "Sede operativa",
+        "Sede di lavoro",
+        "Luogo di lavoro",
         "Stabilimento",
     ),
-    "income_support": ("Tipo ammortizzatore", "Ammortizzatore"),
+    "income_support": (
+        "Tipo ammortizzatore",
+        "Ammortizzatore",
+        "Ammortizzatore sociale",
+        "Tipo intervento",
+    ),
     "hours_reduction_pct": (
         "% riduzione orario",
         "Riduzione orario",
         "% riduzione",
+        "Riduzione %",
+        "Riduzione",
+        "% riduzione orario di lavoro",
         "Percentuale riduzione",
+        "Percentuale riduzione orario",
+        "Perc. riduzione",
+        "% sospensione",
     ),
-    "period_start": ("Data inizio", "Inizio"),
-    "period_end": ("Data fine", "Fine"),
-    "citizenship": ("Cittadinanza",),
-    "email": ("Email", "E-mail"),
-    "phone": ("Telefono", "Cellulare"),
+    "period_start": (
+        "Data inizio",
+        "Inizio",
+        "Dal",
+        "Data inizio CIGS",
+        "Inizio CIGS",
+        "Data inizio CIG",
+        "Data inizio sospensione",
+        "Data inizio ammortizzatore",
+        "Inizio periodo",
+    ),
+    "period_end": (
+        "Data fine",
+        "Fine",
+        "Al",
+        "Data fine CIGS",
+        "Fine CIGS",
+        "Data fine CIG",
+        "Data fine sospensione",
+        "Data fine ammortizzatore",
+        "Fine periodo",
+    ),
+    "citizenship": ("Cittadinanza", "Nazionalità"),
+    "email": ("Email", "E-mail", "Indirizzo email", "Mail"),
+    "phone": ("Telefono", "Cellulare", "Tel.", "Recapito telefonico"),
     "cohort": ("Gruppo", "Coorte"),
 }
 REQUIRED_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", "unit")
@@ -87,6 +138,7 @@ FIELD_LABELS = {
     "fiscal_code": gettext_lazy("fiscal code"),
     "last_name": gettext_lazy("last name"),
     "first_name": gettext_lazy("first name"),
+    "full_name": gettext_lazy("last and first name"),
     "birth_date": gettext_lazy("birth date"),
     "sex": gettext_lazy("sex"),
     "unit": gettext_lazy("production unit"),
@@ -100,17 +152,25 @@ FIELD_LABELS = {
     "cohort": gettext_lazy("cohort"),
 }
 MAX_LENGTHS = {
+    "full_name": 201,
     "last_name": 100,
     "first_name": 100,
     "citizenship": 60,
     "phone": 30,
     "cohort": 120,
 }
+NAME_FIELDS = ("last_name", "first_name")
 CONTACT_FIELDS = ("citizenship", "email", "phone")
 INVOLVEMENT_FIELDS = ("income_support", "hours_reduction_pct", "period_start", "period_end")
 
 
-COLUMNS = Columns(COLUMN_SYNONYMS, REQUIRED_FIELDS, FIELD_LABELS)
+# "Cognome e nome" stands for both columns (map_header asks for one or the other).
+COLUMNS = Columns(
+    COLUMN_SYNONYMS,
+    REQUIRED_FIELDS,
+    FIELD_LABELS,
+    instead={"last_name": "full_name", "first_name": "full_name"},
+)
 
 
 def _accepted_income_support() -> dict[str, str]:
@@ -201,6 +261,7 @@ class WorkerImportResult(TableImport):
             "new_cohorts": list(self.new_cohorts),
             "changes": [c.as_dict() for c in self.changes],
             "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -267,6 +328,39 @@ def _parse_hours(value: Any) -> int:
     return int(number)
 
 
+def _fiscal_code_letters(text: str, *, first_name: bool = False) -> str:
+    """The three letters a fiscal code takes from a last name (or a first name): its
+    consonants, then its vowels, then X; a first name with four consonants or more gives its
+    first, third and fourth consonant."""
+    plain = unicodedata.normalize("NFKD", text.upper())
+    letters = [c for c in plain if "A" <= c <= "Z"]
+    consonants = [c for c in letters if c not in "AEIOU"]
+    vowels = [c for c in letters if c in "AEIOU"]
+    if first_name and len(consonants) >= 4:
+        consonants = [consonants[0], consonants[2], consonants[3]]
+    return "".join([*consonants, *vowels, "X", "X", "X"])[:3]
+
+
+def split_full_name(text: str, fiscal_code: str) -> tuple[str, str] | None:
+    """'DE LUCA MARIA GRAZIA' → ('DE LUCA', 'MARIA GRAZIA'): the one split of the words
+    (last name first, else first name first) whose letters are those of ``fiscal_code``;
+    None when no split, or more than one, fits."""
+    words = text.split()
+    splits = [(words[:i], words[i:]) for i in range(1, len(words))]
+    for order in (splits, [(last, first) for first, last in splits]):
+        fits = {
+            (" ".join(last), " ".join(first))
+            for last, first in order
+            if _fiscal_code_letters(" ".join(last)) == fiscal_code[:3]
+            and _fiscal_code_letters(" ".join(first), first_name=True) == fiscal_code[3:6]
+        }
+        if len(fits) == 1:
+            return fits.pop()
+        if fits:
+            return None
+    return None
+
+
 @dataclass
 class _Row:
     line: int
@@ -287,6 +381,11 @@ class _RowParser:
 
     def error(self, line: int, name: str | None, message: str) -> None:
         self.result.errors.append(RowError(line, self.column(name) if name else None, str(message)))
+
+    def warn(self, line: int, name: str | None, message: str) -> None:
+        self.result.warnings.append(
+            RowError(line, self.column(name) if name else None, str(message))
+        )
 
     def rows(self) -> Iterator[_Row]:
         width = len(self.table.header)
@@ -319,9 +418,14 @@ class _RowParser:
                 raw[name] = value
         errors_before = len(self.result.errors)
         values: dict[str, Any] = {}
+        by_full_name = "last_name" not in self.columns or "first_name" not in self.columns
         for name in REQUIRED_FIELDS:
+            if name in NAME_FIELDS and by_full_name:
+                continue
             if name not in raw:
                 self.error(line, name, _("Required: this cell is empty."))
+        if by_full_name and "full_name" not in raw:
+            self.error(line, "full_name", _("Required: this cell is empty."))
         for name, value in raw.items():
             try:
                 values[name] = self.clean(name, value)
@@ -330,6 +434,21 @@ class _RowParser:
             except ValidationError as exc:
                 for message in exc.messages:
                     self.error(line, name, message)
+        full_name = values.pop("full_name", None)
+        if by_full_name and full_name and values.get("fiscal_code"):
+            names = split_full_name(full_name, values["fiscal_code"])
+            if names is None:
+                self.error(
+                    line,
+                    "full_name",
+                    _(
+                        "'%(v)s' cannot be split into last and first name by the fiscal code: "
+                        "put them in two columns, Cognome and Nome."
+                    )
+                    % {"v": full_name},
+                )
+            else:
+                values["last_name"], values["first_name"] = (proper_case(n) for n in names)
         self.check_against_fiscal_code(line, values)
         start, end = values.get("period_start"), values.get("period_end")
         if start and end and end < start:
@@ -423,6 +542,13 @@ def _fold(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def _words(value: str) -> str:
+    """' Stabilimento di  Dalmine (BG)' → ' stabilimento di dalmine bg ': words between spaces,
+    accents and punctuation gone, to find a comune's name as whole words in a text."""
+    text = "".join(c if c.isalnum() else " " for c in normalise_header(value))
+    return f" {' '.join(text.split())} "
+
+
 class _UnitMatcher:
     def __init__(self, procedure):
         self.procedure = procedure
@@ -430,24 +556,43 @@ class _UnitMatcher:
         self.by_external_id = {u.external_id: u for u in self.units}
         self.by_name: dict[str, list] = {}
         self.by_comune: dict[str, list] = {}
+        self.by_comune_words: dict[str, list] = {}
         for unit in self.units:
             if unit.name:
                 self.by_name.setdefault(_fold(unit.name), []).append(unit)
             self.by_comune.setdefault(_fold(unit.comune), []).append(unit)
+            if _words(unit.comune).strip():
+                self.by_comune_words.setdefault(_words(unit.comune), []).append(unit)
+        self.matched: dict[str, tuple[Any, str | None]] = {}  # a file names its units often
 
     def match(self, text: str):
         """The unit named by ``text``, or a message saying why there is none."""
+        if text not in self.matched:
+            self.matched[text] = self._match(text)
+        return self.matched[text]
+
+    def _match(self, text: str):
         if text in self.by_external_id:
             return self.by_external_id[text], None
         named = self.by_name.get(_fold(text), [])
         if len(named) == 1:
             return named[0], None
         if not named:
-            in_comune = self.by_comune.get(_fold(text), [])
-            if len(in_comune) == 1:
-                return in_comune[0], None
-            if len(in_comune) > 1:
-                named = in_comune
+            named = self.by_comune.get(_fold(text), [])
+            if len(named) == 1:
+                return named[0], None
+        if not named:
+            # "Stabilimento di Dalmine" for the unit in Dalmine: the text names one comune of
+            # the procedure's units (as whole words), and that comune has one unit.
+            words = _words(text)
+            named = [
+                unit
+                for comune, units in self.by_comune_words.items()
+                if comune in words
+                for unit in units
+            ]
+            if len(named) == 1:
+                return named[0], None
         if named:
             return None, _(
                 "'%(v)s' matches %(n)d units of procedure %(p)s: write the unit's identifier "
@@ -605,7 +750,80 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
                 % {"name": name, "code": province},
             )
     result.new_cohorts = [name for name, _unit, _line in new_cohorts.values()]
+    _warn_outside_period(procedure, planned, parser)
+    _warn_over_declared(procedure, planned, workers, involvements, parser)
+    result.warnings.sort(key=lambda w: (w.line, w.column or ""))
     return _Plan(planned, workers, involvements, cohorts, new_cohorts, hidden)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _warn_outside_period(procedure, rows: list[_Row], parser: _RowParser) -> None:
+    """A support date outside the procedure's income support period: said, not refused (the
+    officer knows whether the list or the procedure is behind)."""
+    start, end = procedure.start_date, procedure.end_date
+    if end is None:
+        period = _("from %(start)s") % {"start": _day(start)}
+    else:
+        period = _("from %(start)s to %(end)s") % {"start": _day(start), "end": _day(end)}
+    for row in rows:
+        for name in ("period_start", "period_end"):
+            day = row.values.get(name)
+            if day is not None and (day < start or (end is not None and day > end)):
+                parser.warn(
+                    row.line,
+                    name,
+                    _(
+                        "%(day)s is outside the income support period of procedure "
+                        "%(procedure)s (%(period)s)."
+                    )
+                    % {"day": _day(day), "procedure": procedure.external_id, "period": period},
+                )
+
+
+def _warn_over_declared(procedure, rows: list[_Row], workers, involvements, parser) -> None:
+    """A unit that would have more workers in the procedure than it declares involved: said on
+    the first line past the number declared (a unit declaring none is not checked)."""
+    declared = {row.unit.pk: row.unit for row in rows if row.unit.workers_involved}
+    if not declared:
+        return
+    counts = dict(
+        Involvement.objects.filter(procedure=procedure, unit__in=list(declared))
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values_list("unit", "n")
+    )
+    first_over: dict[int, int] = {}
+    for row in rows:
+        worker = workers.get(row.values["fiscal_code"])
+        involvement = involvements.get(worker.pk) if worker is not None else None
+        if involvement is not None and involvement.unit_id == row.unit.pk:
+            continue
+        if involvement is not None and involvement.unit_id in counts:
+            counts[involvement.unit_id] -= 1
+        unit = row.unit
+        counts[unit.pk] = counts.get(unit.pk, 0) + 1
+        if unit.pk in declared and counts[unit.pk] > unit.workers_involved:
+            first_over.setdefault(unit.pk, row.line)
+    for pk, line in first_over.items():
+        unit = declared[pk]
+        if counts[pk] <= unit.workers_involved:
+            continue  # others move out of it further down the file
+        parser.warn(
+            line,
+            "unit",
+            _(
+                "Unit '%(unit)s' declares %(declared)d workers involved: with this list it "
+                "would have %(count)d (from this line on, more than declared)."
+            )
+            % {
+                "unit": unit.name or unit.comune,
+                "declared": unit.workers_involved,
+                "count": counts[pk],
+            },
+        )
 
 
 def _same_identity(worker: Worker, values: dict[str, Any], parser: _RowParser, line: int) -> bool:
@@ -846,11 +1064,22 @@ def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
 
 
 def import_workers(
-    procedure, raw: bytes, *, filename: str, user=None, dry_run: bool = False
+    procedure,
+    raw: bytes,
+    *,
+    filename: str,
+    user=None,
+    dry_run: bool = False,
+    accepted_warnings: str | None = None,
 ) -> WorkerImportResult:
     """Check a worker list for ``procedure`` and, when clean and not a dry run, apply it.
 
     All or nothing, in one transaction; ``result.applied`` says whether it was applied.
+    ``result.warnings`` are what is inconsistent but allowed (support dates outside the
+    procedure's period, more workers than a unit declares): with ``accepted_warnings`` (the
+    page's confirmation, ``warnings_digest`` of the warnings the officer saw) a list with
+    warnings is applied only when they are those confirmed; without it (API, commands) the
+    warnings are reported and the list applied.
     ``user=None`` means the system (management commands): no province restriction.
     Raises ``UploadRefused`` (nothing read further, nothing saved) for a file over a limit
     of the upload guard or a hostile workbook.
@@ -876,6 +1105,9 @@ def import_workers(
         result.errors.sort(key=lambda e: (e.line, e.column or ""))
         if not result.ok or dry_run:
             return result
+        if accepted_warnings is not None and result.warnings:
+            if warnings_digest(result.warnings) != accepted_warnings:
+                return result  # not applied: the officer has not confirmed these warnings
         if all(c.action == "unchanged" for c in result.changes) and not plan.new_cohorts:
             result.applied = True
             return result

@@ -11,6 +11,11 @@ urlpatterns = [
         name="procedure_workers",
     ),
     path(
+        "procedures/<int:pk>/workers/export/",
+        views.ProcedureWorkersExportView.as_view(),
+        name="procedure_workers_export",
+    ),
+    path(
         "procedures/<int:pk>/workers/import/",
         views.WorkerImportView.as_view(),
         name="worker_import",

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +17,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal import exports
 from crisi_portal.errors import DomainError
 from crisi_portal.forms import add_refusal, add_service_errors
 from crisi_portal.imports import ImportView
@@ -35,6 +37,7 @@ from workers.forms import (
     WorkerSearchForm,
 )
 from workers.importers import FIELD_LABELS, import_workers
+from workers.list_exports import worker_columns
 from workers.models import Cohort, Involvement, StepTransition, Worker
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 
@@ -282,6 +285,39 @@ class ProcedureWorkersView(ScopedViewMixin, View):
             return response
         # The query string of the page (sidebar filters) stays; the term never joins it.
         return redirect(request.get_full_path())
+
+
+class ProcedureWorkersExportView(ProcedureWorkersView):
+    """The list of the page (its filters and name search) for Excel or as a technical CSV
+    (``crisi_portal.exports.list_export``): streamed a chunk at a time, each chunk's
+    identities recorded as read when they are written (§6)."""
+
+    def get(self, request, pk):
+        procedure = self.get_procedure()
+        exports.export_format(request)  # an unknown format is a 404 before any query
+        base = self.involvements(procedure)
+        filterset = InvolvementSearchFilterSet(
+            self.filter_data(procedure), queryset=base, request=request
+        )
+        rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
+        show_identity = can_see_identity(request.user)
+        purpose = _("export of the workers of procedure %(id)s") % {"id": procedure.external_id}
+
+        def items():
+            for chunk in exports.ordered_chunks(rows):
+                if show_identity:
+                    log_identity_reads(
+                        request.user, [i.worker for i in chunk], purpose=purpose, path=request.path
+                    )
+                yield from chunk
+
+        return exports.list_export(
+            request,
+            columns=worker_columns(show_identity=show_identity),
+            items=items(),
+            name=f"lavoratori-{procedure.external_id}-{timezone.localdate().isoformat()}",
+            title=_("Workers"),
+        )
 
 
 class InvolvementMoveView(ScopedViewMixin, View):
@@ -662,9 +698,21 @@ class WorkerImportView(ImportView):
     def purpose(self) -> str:
         return f"workers:{self.procedure.pk}"
 
-    def run_import(self, raw: bytes, *, filename: str, dry_run: bool = False):
+    def run_import(
+        self,
+        raw: bytes,
+        *,
+        filename: str,
+        dry_run: bool = False,
+        accepted_warnings: str | None = None,
+    ):
         return import_workers(
-            self.procedure, raw, filename=filename, user=self.request.user, dry_run=dry_run
+            self.procedure,
+            raw,
+            filename=filename,
+            user=self.request.user,
+            dry_run=dry_run,
+            accepted_warnings=accepted_warnings,
         )
 
     def preview_context(self, result) -> dict:

@@ -1,5 +1,7 @@
 """The cruscotto page and its CSV: the same filtered list, read by ``monitoring.cruscotto``."""
 
+import itertools
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -140,10 +142,19 @@ class CruscottoCsvView(CruscottoMixin, View):
     def get(self, request, *args, **kwargs):
         self.read()
         name = f"cruscotto-{self.today.isoformat()}" + (f"-{self.window}" if self.window else "")
-        return exports.csv_response(
-            cruscotto.csv_rows(exports.ordered_chunks(self.procedures()), today=self.today),
-            filename=f"{name}.csv",
-            lineterminator="\n",
+        exports.export_format(request)  # an unknown format is a 404 before any query
+        chunks = exports.ordered_chunks(self.procedures())
+        return exports.list_export(
+            request,
+            columns=cruscotto.columns(today=self.today),
+            items=itertools.chain.from_iterable(chunks),
+            name=name,
+            title=_("Cruscotto"),
+            technical=lambda: exports.csv_response(
+                cruscotto.csv_rows(chunks, today=self.today),
+                filename=f"{name}.csv",
+                lineterminator="\n",
+            ),
         )
 
 

@@ -15,7 +15,12 @@ from crisi_portal import exports
 from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
-from monitoring.dashboard import CSV_CHARTS, chart_csv_rows, dashboard_data
+from monitoring.dashboard import (
+    CSV_CHARTS,
+    chart_csv_rows,
+    chart_readable_rows,
+    dashboard_data,
+)
 from monitoring.forms import MAP_MEASURE_LABELS, DashboardFilterForm
 from monitoring.templatetags.dashboard import num, pct
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
@@ -115,9 +120,18 @@ class DashboardCsvView(DashboardMixin, View):
         parts = ["dashboard", chart]
         filters = data["filters"]
         parts += [str(filters[key]) for key in ("year", "province", "family") if filters[key]]
-        # A few dozen aggregated rows, already in memory: streamed like every other CSV export.
-        return exports.csv_response(
-            chart_csv_rows(data, chart), filename=f"{'-'.join(parts)}.csv", lineterminator="\n"
+        name = "-".join(parts)
+        # A few dozen aggregated rows, already in memory: streamed like every other export.
+        return exports.list_export(
+            request,
+            columns=[],
+            items=(),
+            name=name,
+            title=_("Dashboard"),
+            technical=lambda: exports.csv_response(
+                chart_csv_rows(data, chart), filename=f"{name}.csv", lineterminator="\n"
+            ),
+            readable=lambda: chart_readable_rows(data, chart),
         )
 
 

@@ -89,6 +89,9 @@ def _procedure_with_two_units():
         company=CompanyFactory(name=COMPANY),
         family=Family.CIGS_MINISTERIALE,
         opened_on=datetime.date(2025, 2, 10),
+        # The sample's support period: its import has no warning (see test_import_warnings).
+        start_date=datetime.date(2025, 3, 3),
+        end_date=datetime.date(2026, 3, 2),
     )
     ProductionUnitFactory(procedure=procedure, name=DALMINE, comune="Dalmine")
     ProductionUnitFactory(procedure=procedure, name=TREVIGLIO, comune="Treviglio")

@@ -439,7 +439,7 @@ def read_csv(response) -> list[list[str]]:
 def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, chart):
     client.force_login(region)
 
-    response = client.get(CSV_URL, {"chart": chart, "year": "2025"})
+    response = client.get(CSV_URL, {"chart": chart, "year": "2025", "format": "technical"})
 
     assert response.status_code == 200
     assert f'filename="dashboard-{chart}-2025.csv"' in response["Content-Disposition"]
@@ -452,7 +452,7 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
 def test_the_csv_has_the_page_figures_raw(client, world, staff_bg):
     client.force_login(staff_bg)
 
-    rows = read_csv(client.get(CSV_URL, {"chart": "provinces"}))
+    rows = read_csv(client.get(CSV_URL, {"chart": "provinces", "format": "technical"}))
 
     assert rows[1:] == [["BG", "Bergamo", "3", "3", "55", "5", "2", "40.0", "34.0"]]
 
@@ -462,3 +462,35 @@ def test_an_unknown_chart_is_404(client, region):
 
     assert client.get(CSV_URL, {"chart": "pie"}).status_code == 404
     assert client.get(CSV_URL).status_code == 404
+
+
+def test_the_csv_for_excel_has_italian_headers_semicolons_and_decimal_commas(
+    client, world, staff_bg
+):
+    client.force_login(staff_bg)
+
+    response = client.get(CSV_URL, {"chart": "provinces"})  # the readable CSV is the default
+    body = b"".join(response.streaming_content).decode("utf-8")
+
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Provincia", "Procedure", "Unità produttive"]
+    # The code column (BG) is left out for the name; the rate has a decimal comma.
+    assert rows[1:] == [["Bergamo", "3", "3", "55", "5", "2", "40,0", "34,0"]]
+
+
+def test_a_chart_downloads_as_xlsx_with_numbers_as_numbers(client, world, staff_bg):
+    from openpyxl import load_workbook
+
+    client.force_login(staff_bg)
+
+    response = client.get(
+        CSV_URL, {"chart": "provinces", "format": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    content = b"".join(response.streaming_content)
+
+    assert 'filename="dashboard-provinces.xlsx"' in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "Province"
+    assert rows[1][:3] == ["Bergamo", 3, 3]
