@@ -341,12 +341,12 @@ def report_run_link(run: ReportRun) -> str:
 
 
 def report_run_recipients(run: ReportRun) -> list[str]:
-    """Scheduled documents go to the scope's contacts; requested ones to who asked."""
+    """Scheduled documents go to the scope's contacts (addresses, not portal users). Who asked
+    for a document is told by a notification (:func:`report_run_notify_users`), by e-mail or
+    not as they prefer (issue #13)."""
     if run.triggered_by == Trigger.SCHEDULE:
         emails = ReportContact.objects.for_scope(run.province_id).values_list("email", flat=True)
         return sorted(set(emails))
-    if run.requested_by is not None and run.requested_by.email:
-        return [run.requested_by.email]
     return []
 
 
