@@ -14,7 +14,7 @@ import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
@@ -397,15 +397,16 @@ def deadline_notify(today: date | None = None) -> int:
     count = 0
     for procedure in procedures:
         provinces = {procedure.lead_province_id} | {u.province_id for u in procedure.units.all()}
+        end = cast(date, procedure.end_date)  # within the range above: never empty
         notifications.notify(
             province_officers(provinces),
             NotificationKind.DEADLINE,
-            key=f"deadline:{procedure.pk}:{procedure.end_date.isoformat()}",
+            key=f"deadline:{procedure.pk}:{end.isoformat()}",
             url=reverse("cases:procedure_detail", args=[procedure.pk]),
             params={
                 "procedure": procedure.external_id,
                 "company": procedure.company.name,
-                "date": procedure.end_date.isoformat(),
+                "date": end.isoformat(),
             },
         )
         count += 1
