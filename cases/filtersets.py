@@ -45,6 +45,18 @@ class ProcedureFilterSet(BaseFilterSet):
     opened_before = django_filters.DateFilter(
         field_name="opened_on", lookup_expr="lte", label=_("Opened until"), widget=DateInput()
     )
+    ends_after = django_filters.DateFilter(
+        field_name="end_date",
+        lookup_expr="gte",
+        label=_("Income support ends from"),
+        widget=DateInput(),
+    )
+    ends_before = django_filters.DateFilter(
+        field_name="end_date",
+        lookup_expr="lte",
+        label=_("Income support ends by"),
+        widget=DateInput(),
+    )
     high_complexity = yes_no_filter(_("High complexity"))
     company = IdFilter(field_name="company_id", label=_("Company id"))
     ordering = django_filters.OrderingFilter(

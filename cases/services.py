@@ -23,9 +23,17 @@ from cases.models import (
     ProductionUnit,
     Province,
 )
+from crisi_portal import notifications
 from crisi_portal.errors import ConflictError
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.scoping import UserOrSystem, ensure_editable, is_editable, may_act_in
+from crisi_portal.models import NotificationKind
+from crisi_portal.scoping import (
+    UserOrSystem,
+    ensure_editable,
+    is_editable,
+    may_act_in,
+    province_officers,
+)
 from crisi_portal.services import delete_recorded, save_validated
 
 PROCEDURE_FIELDS = (
@@ -280,7 +288,26 @@ def meeting_create(
     _check_meeting_convener(user, meeting)
     save_validated(meeting, user=user)
     meeting.procedures.set(procedures)
+    _notify_meeting(meeting, user)
     return meeting
+
+
+def _notify_meeting(meeting: Meeting, user: UserOrSystem) -> None:
+    """Tell the officers of the provinces whose procedures the meeting discusses (the lead
+    province and the units' provinces)."""
+    provinces = set(
+        ProductionUnit.objects.filter(procedure__meetings=meeting).values_list(
+            "province_id", flat=True
+        )
+    ) | set(meeting.procedures.values_list("lead_province_id", flat=True))
+    notifications.notify(
+        province_officers(provinces),
+        NotificationKind.MEETING,
+        key=f"meeting:{meeting.pk}",
+        url=meeting.get_absolute_url(),
+        params={"date": meeting.date.isoformat()},
+        actor=user,
+    )
 
 
 @transaction.atomic

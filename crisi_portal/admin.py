@@ -7,7 +7,13 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crisi_portal.models import SCOPE_CHOICES, ApiToken, User
+from crisi_portal.models import (
+    SCOPE_CHOICES,
+    ApiToken,
+    Notification,
+    NotificationPreference,
+    User,
+)
 from crisi_portal.roles import Role
 from crisi_portal.services import api_token_check, api_token_issue, api_token_revoke
 
@@ -21,6 +27,7 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (_("Role and scope"), {"fields": ["role", "provinces", "operator"]}),
         (_("Single sign-on"), {"fields": ["fiscal_number"]}),
+        (_("Notifications"), {"fields": ["language"]}),
     ]
     add_fieldsets = [
         *DjangoUserAdmin.add_fieldsets,
@@ -186,3 +193,29 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by the services, read (and marked) by their
+    recipient."""
+
+    list_display = ["recipient", "kind", "created_at", "read_at", "channel", "emailed_at"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["recipient__username"]
+    raw_id_fields = ["recipient"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "channel"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -8,4 +8,8 @@ class CrisiPortalConfig(AppConfig):
 
     def ready(self) -> None:
         # The audit history's receiver that names the API client of each change.
-        from crisi_portal import history  # noqa: F401
+        # Registers the notification tasks in every process: notify() sends them by name.
+        from crisi_portal import (
+            history,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -1,12 +1,14 @@
 """Form helpers: Bootstrap Italia widgets and service errors shown on the right field."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext as _
 
 from crisi_portal.errors import DomainError
+from crisi_portal.models import Channel, NotificationKind
 
 # Django's own blank labels; its "- Select an option -" has no Italian translation yet.
 DEFAULT_EMPTY_LABELS = ("", "---------", BLANK_CHOICE_LABEL)
@@ -106,3 +108,23 @@ def error_summary(*forms_and_formsets) -> list[dict]:
                     }
                 )
     return items
+
+
+class NotificationPreferencesForm(StyledFormMixin, forms.Form):
+    """One choice of channel per kind of notification, and the language of the e-mails."""
+
+    def __init__(self, *args, channels: dict[str, str], language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial=language
+        )
+        for kind, label in NotificationKind.choices:
+            self.fields[kind] = forms.ChoiceField(
+                label=label, choices=Channel.choices, initial=channels[kind]
+            )
+        # The styling above ran before these fields existed.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
+
+    def channels(self) -> dict[str, str]:
+        return {kind: self.cleaned_data[kind] for kind in NotificationKind.values}

@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -33,6 +34,14 @@ class User(AbstractUser):
             "For operator staff: the organisation they work for. For an API client: the "
             "operator it is restricted to (it then acts like that operator's staff)."
         ),
+    )
+    # The language of the e-mails the portal sends them (notifications, issue #13).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the e-mails the portal sends."),
     )
     # Who the identity provider (OIDC: the Region's IdP or a SPID/CIE proxy) says this is.
     # Only users an administrator has given a fiscal number can sign in that way.
@@ -248,3 +257,81 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.year}: {self.last}"
+
+
+# --- Notifications (issue #13) -------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about; each user chooses, per kind, how it reaches them."""
+
+    PIP_SUBMITTED = "pip_submitted", _("A PIP is submitted for my review")
+    PIP_RETURNED = "pip_returned", _("A PIP I filed is returned")
+    PIP_APPROVED = "pip_approved", _("A PIP I filed is approved")
+    REPORT_READY = "report_ready", _("A report is ready")
+    DEADLINE = "deadline", _("A cruscotto deadline is near")
+    MEETING = "meeting", _("A meeting is scheduled")
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the portal only")
+    EMAIL = "email", _("In the portal and by e-mail at once")
+    DIGEST = "digest", _("In the portal and in a daily e-mail digest")
+    OFF = "off", _("Off")
+
+
+class Notification(models.Model):
+    """Something a user is told in the portal (the bell), and by e-mail if they chose so.
+
+    ``params`` fill the kind's message when it is shown, in the reader's language; they never
+    hold workers' personal data (the message links to the page instead). ``key`` makes a
+    delivery idempotent: one notification per recipient and key. Not historied: a message,
+    derived from historied changes."""
+
+    recipient = models.ForeignKey(
+        User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind)
+    key = models.CharField(_("key"), max_length=120)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key"),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one kind of notification (no row: the default, e-mail at once)."""
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} → {self.get_channel_display()}"

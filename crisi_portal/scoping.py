@@ -204,6 +204,15 @@ def reviewable(queryset: "ScopedQuerySet", user: AnyUser) -> "ScopedQuerySet":
     return queryset.none()
 
 
+def province_officers(codes: Iterable[str]) -> models.QuerySet:
+    """The active officers of the given provinces' crisis units: whom a province's events are
+    told to (the reviewers of its PIPs, among others)."""
+    user_model = apps.get_model("crisi_portal", "User")
+    return user_model.objects.filter(
+        is_active=True, role=Role.PROVINCE_STAFF, provinces__code__in=list(codes)
+    ).distinct()
+
+
 class ScopedQuerySet(models.QuerySet):
     # The path from a row to the province it belongs to, when one field says it (then
     # ``in_provinces`` is ``{province_path}__in``); None when belonging is more than a join.

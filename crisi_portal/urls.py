@@ -10,6 +10,7 @@ from crisi_portal import health, oidc, security, views
 from crisi_portal.api import router
 from crisi_portal.forms import LoginForm, StyledPasswordChangeForm
 from monitoring.views.glossary import GlossaryView
+from monitoring.views.todo import HomeView
 
 # Swagger UI sets inline styles from its own (self-hosted) bundle; only this page allows
 # them (no nonce in the list: a nonce would make browsers ignore unsafe-inline).
@@ -27,8 +28,16 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", HomeView.as_view(), name="home"),
     path("help/glossary/", GlossaryView.as_view(), name="glossary"),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("notifications/read/", views.notification_read_all, name="notification_read_all"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path(

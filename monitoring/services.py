@@ -14,7 +14,7 @@ import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
@@ -28,10 +28,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases.models import Province
+from cases.enums import Status as ProcedureStatus
+from cases.models import CrisisProcedure, Province
+from crisi_portal import notifications
 from crisi_portal.errors import DomainError
+from crisi_portal.models import NotificationKind
 from crisi_portal.replica import replica_reads
-from crisi_portal.scoping import UserOrSystem, may_request_report
+from crisi_portal.scoping import UserOrSystem, may_request_report, province_officers
 from monitoring import reports
 from monitoring.dashboard import activation_days
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
@@ -211,6 +214,7 @@ def report_run_produce(run_id: int) -> ReportRun | None:
             # nor fails the run; the task retries on its own.
             notify = current_app.tasks[REPORT_READY_NOTIFY_TASK]
             transaction.on_commit(lambda: notify.delay(run.pk))
+            report_run_notify_users(run)
     log.info(
         "report run %s (%s) produced in %.2fs, %d bytes",
         run.pk,
@@ -337,12 +341,12 @@ def report_run_link(run: ReportRun) -> str:
 
 
 def report_run_recipients(run: ReportRun) -> list[str]:
-    """Scheduled documents go to the scope's contacts; requested ones to who asked."""
+    """Scheduled documents go to the scope's contacts (addresses, not portal users). Who asked
+    for a document is told by a notification (:func:`report_run_notify_users`), by e-mail or
+    not as they prefer (issue #13)."""
     if run.triggered_by == Trigger.SCHEDULE:
         emails = ReportContact.objects.for_scope(run.province_id).values_list("email", flat=True)
         return sorted(set(emails))
-    if run.requested_by is not None and run.requested_by.email:
-        return [run.requested_by.email]
     return []
 
 
@@ -356,6 +360,57 @@ def report_run_notify(run: ReportRun) -> int:
         subject = render_to_string("monitoring/email/run_ready_subject.txt", context).strip()
         body = render_to_string("monitoring/email/run_ready.txt", context)
     return send_mail(subject, body, None, to)
+
+
+def report_run_notify_users(run: ReportRun) -> None:
+    """Tell, in the portal and as they prefer, who asked for the document; for a scheduled
+    one, the officers of its province (none for the regional documents: their contacts get
+    the e-mail above)."""
+    if run.requested_by_id:
+        recipients = [run.requested_by_id]
+    elif run.province_id:
+        recipients = list(province_officers([run.province_id]))
+    else:
+        recipients = []
+    notifications.notify(
+        recipients,
+        NotificationKind.REPORT_READY,
+        key=f"report:{run.pk}",
+        url=reverse("monitoring:report_detail", args=[run.pk]),
+        params={"report": run.filename},
+    )
+
+
+def deadline_notify(today: date | None = None) -> int:
+    """Tell the officers of each open high-complexity procedure's provinces (the cruscotto's)
+    that its income support ends within NOTIFY_DEADLINE_DAYS. Idempotent: one notification per
+    deadline and officer however often it runs (a new end date is a new deadline). Returns the
+    procedures told about."""
+    today = today or timezone.localdate()
+    last = today + timedelta(days=settings.NOTIFY_DEADLINE_DAYS)
+    procedures = (
+        CrisisProcedure.objects.filter(high_complexity=True, end_date__range=(today, last))
+        .exclude(status=ProcedureStatus.CHIUSA)
+        .select_related("company")
+        .prefetch_related("units")
+    )
+    count = 0
+    for procedure in procedures:
+        provinces = {procedure.lead_province_id} | {u.province_id for u in procedure.units.all()}
+        end = cast(date, procedure.end_date)  # within the range above: never empty
+        notifications.notify(
+            province_officers(provinces),
+            NotificationKind.DEADLINE,
+            key=f"deadline:{procedure.pk}:{end.isoformat()}",
+            url=reverse("cases:procedure_detail", args=[procedure.pk]),
+            params={
+                "procedure": procedure.external_id,
+                "company": procedure.company.name,
+                "date": end.isoformat(),
+            },
+        )
+        count += 1
+    return count
 
 
 # --- The dashboard's pre-aggregated tables (issue #12) -----------------------------------------

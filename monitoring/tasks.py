@@ -77,3 +77,9 @@ def report_watchdog() -> dict[str, int]:
 def dashboard_refresh() -> float:
     """Beat entry point: rebuild the dashboard's pre-aggregated tables; the seconds it took."""
     return services.dashboard_refresh().seconds
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def deadline_notifications() -> int:
+    """Beat entry point (daily): cruscotto deadlines near; one notification per deadline."""
+    return services.deadline_notify()

@@ -18,17 +18,21 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
+from crisi_portal import notifications
 from crisi_portal.errors import DomainError
+from crisi_portal.models import NotificationKind
 from crisi_portal.scoping import (
     AnyUser,
     UserOrSystem,
     ensure_editable,
     manages_reference_data,
     may_act_for_operator,
+    province_officers,
 )
 from crisi_portal.services import delete_recorded, history_author, save_validated
 from pal.enums import (
@@ -436,7 +440,34 @@ def pip_submit(*, user: UserOrSystem, pip: PIP) -> PIP:
     pip_rules_check(pip)
     pip.submitted_at = timezone.now()
     pip.return_note = pip.return_note if pip.status == PIPStatus.RESTITUITO else ""
-    return _move(pip, PIPStatus.PRESENTATO, user)
+    pip = _move(pip, PIPStatus.PRESENTATO, user)
+    notifications.notify(
+        province_officers([pip.dote.involvement.unit.province_id]),
+        NotificationKind.PIP_SUBMITTED,
+        key=f"pip-submitted:{pip.pk}:{pip.submitted_at:%Y%m%d%H%M%S%f}",
+        url=reverse("pal:review_pip", args=[pip.pk]),
+        params={"pip": pip.pk},
+        actor=user,
+    )
+    return pip
+
+
+def _notify_filer(pip: PIP, kind: str, user: UserOrSystem) -> None:
+    """Tell the operator's staff member who last submitted ``pip`` of its decision."""
+    filed = (
+        PIPTransition.objects.filter(pip=pip, to_status=PIPStatus.PRESENTATO)
+        .order_by("-at", "-pk")
+        .values_list("by", flat=True)
+        .first()
+    )
+    notifications.notify(
+        [filed],
+        kind,
+        key=f"{kind}:{pip.pk}:{pip.decided_at:%Y%m%d%H%M%S%f}",
+        url=reverse("pal:pip_detail", args=[pip.pk]),
+        params={"pip": pip.pk},
+        actor=user,
+    )
 
 
 def _require_reviewer(user: UserOrSystem, pip: PIP) -> None:
@@ -462,6 +493,7 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
     _move(pip, PIPStatus.APPROVATO, user)
+    _notify_filer(pip, NotificationKind.PIP_APPROVED, user)
     _dote_status(pip.dote, DoteStatus.ATTIVA, user, only_from=DoteStatus.ASSEGNATA)
     involvement = pip.dote.involvement
     moved, note = False, ""
@@ -497,7 +529,9 @@ def pip_return(*, user: UserOrSystem, pip: PIP, note: str) -> PIP:
     pip.return_note = note.strip()
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
-    return _move(pip, PIPStatus.RESTITUITO, user, note.strip())
+    pip = _move(pip, PIPStatus.RESTITUITO, user, note.strip())
+    _notify_filer(pip, NotificationKind.PIP_RETURNED, user)
+    return pip
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from django.views import static
 from rest_framework.test import APIClient
 
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken
+from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, Notification
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
 from pal.enums import PIPStatus
@@ -165,6 +165,8 @@ OBJECTS = {
     "report_bg": "ready quarterly document of BG: in scope",
     "report_mi": "ready quarterly document of MI: out of scope",
     "report_regional": "ready annual table of the Region: everyone with a role reads it",
+    # Notifications (issue #13) are their recipient's only (someone else's: 404).
+    "notification_op": "a notification of operator_user",
 }
 
 
@@ -246,6 +248,9 @@ def world(db, operator_user) -> dict:
     objects["report_bg"] = ReportRunFactory(in_province="BG", ready=True)
     objects["report_mi"] = ReportRunFactory(in_province="MI", ready=True)
     objects["report_regional"] = ReportRunFactory(regional=True, ready=True)
+    objects["notification_op"] = Notification.objects.create(
+        recipient=operator_user, kind="pip_approved", key="k", url="/", channel="in_app"
+    )
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -301,6 +306,12 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Everyone signed in changes their own password (and only their own: no kwargs).
     "password_change": {None: LOGGED_IN},
     "password_change_done": {None: LOGGED_IN},
+    # Notifications (issue #13): everyone signed in has their own; opening one (and marking
+    # all read) is a POST, so a GET past the login is 405 before any lookup.
+    "notification_list": {None: LOGGED_IN},
+    "notification_preferences": {None: LOGGED_IN},
+    "notification_read_all": {None: (302, 405, 405, 405, 405, 405)},
+    "notification_open": {"notification_op": (302, 405, 405, 405, 405, 405)},
     # Single sign-on (OpenID Connect) is off unless OIDC_ENABLED: both ends answer 404.
     # tests/test_oidc.py drives them against a provider when it is on.
     "oidc_authentication_init": {None: (404, 404, 404, 404, 404, 404)},

@@ -69,6 +69,8 @@ NO_HISTORIED_WRITES = {
     "monitoring.services.report_run_enqueue": "writes ReportRun, not historied",
     "monitoring.services.report_run_fail": "writes ReportRun, not historied",
     "monitoring.services.report_run_notify": "sends mail",
+    "monitoring.services.report_run_notify_users": "sends a notification task (not historied)",
+    "monitoring.services.deadline_notify": "sends notification tasks (not historied)",
     "monitoring.services.report_run_produce": "writes ReportRun, not historied",
     "monitoring.services.report_run_recipients": "reads only",
     "monitoring.services.report_run_request": "writes ReportRun, not historied",

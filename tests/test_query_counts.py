@@ -54,6 +54,7 @@ def queries(client, url: str) -> int:
 
 
 PAGES = {
+    "home (to-do)": lambda proc: reverse("home"),
     "procedure list": lambda proc: reverse("cases:procedure_list"),
     "procedure": lambda proc: reverse("cases:procedure_detail", args=[proc.pk]),
     "its workers": lambda proc: reverse("workers:procedure_workers", args=[proc.pk]),

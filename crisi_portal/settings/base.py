@@ -83,6 +83,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The bell's unread count and the menu's to-do counts (issue #13).
+                "monitoring.context_processors.todo",
             ],
         },
     },
@@ -298,6 +300,9 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.scheduled_reports": {"queue": "reports"},
     "monitoring.tasks.report_ready_notify": {"queue": "email"},
     "monitoring.tasks.dashboard_refresh": {"queue": "reports"},
+    "crisi_portal.tasks.notification_deliver": {"queue": "email"},
+    "crisi_portal.tasks.notification_digest": {"queue": "email"},
+    "monitoring.tasks.deadline_notifications": {"queue": "email"},
 }
 
 # Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
@@ -340,6 +345,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.dashboard_refresh",
         "schedule": crontab(minute=f"*/{DASHBOARD_REFRESH_MINUTES}"),
     },
+    # Notifications (issue #13): cruscotto deadlines within NOTIFY_DEADLINE_DAYS (one
+    # notification per deadline, however often it runs), then the daily digest e-mails.
+    "deadline-notifications": {
+        "task": "monitoring.tasks.deadline_notifications",
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "notification-digest": {
+        "task": "crisi_portal.tasks.notification_digest",
+        "schedule": crontab(minute=30, hour=7),
+    },
     # Retention (privacy, issue #9): monthly, at night.
     "retention": {
         "task": "workers.tasks.retention",
@@ -352,6 +367,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=3, day_of_month=1),
     },
 }
+
+# The to-do home page (issue #13): meetings in the next TODO_MEETING_DAYS days, procedures
+# whose income support ends within TODO_SUPPORT_END_DAYS, cohorts with no step move in
+# TODO_STALE_COHORT_DAYS; the menu's counts are kept TODO_CACHE_SECONDS per user.
+TODO_MEETING_DAYS = env.int("TODO_MEETING_DAYS", default=14)
+TODO_SUPPORT_END_DAYS = env.int("TODO_SUPPORT_END_DAYS", default=30)
+TODO_STALE_COHORT_DAYS = env.int("TODO_STALE_COHORT_DAYS", default=60)
+TODO_CACHE_SECONDS = env.int("TODO_CACHE_SECONDS", default=60)
+# Notifications: a cruscotto deadline (end of income support) this many days ahead is told.
+NOTIFY_DEADLINE_DAYS = env.int("NOTIFY_DEADLINE_DAYS", default=30)
 
 # Retention (privacy, issue #9): `manage.py retention` and the monthly task above. Neither the
 # domain specification nor the source documents state periods; these defaults are placeholders

@@ -227,3 +227,38 @@ def test_a_run_whose_worker_is_killed_mid_way_completes_on_retry(data_2025, star
     content = Path(settings.MEDIA_ROOT, run.file.name).read_bytes()
     assert hashlib.sha256(content).hexdigest() == run.sha256
     assert b'"total_workers": 100' in content
+
+
+def test_a_submitted_pip_is_notified_through_the_worker_with_the_console_mailer(start_worker):
+    """Notifications (issue #13): the task sent when the submission commits is run by the
+    worker, which records the reviewer's notification and prints the e-mail (console mailer):
+    a link, in the reviewer's language, and no worker's name or fiscal code."""
+    from crisi_portal.models import Notification
+    from pal.services import pip_save, pip_submit
+    from tests.factories import UserFactory
+    from tests.pal.factories import DoteFactory, operator_staff, service
+    from tests.workers.factories import InvolvementFactory
+
+    reviewer = UserFactory(
+        username="reviewer_bg", province_staff=True, provinces=["BG"], email="rev@example.org"
+    )
+    unit = ProductionUnitFactory(procedure=CrisisProcedureFactory(lead="BG"))
+    dote = DoteFactory(involvement=InvolvementFactory(unit=unit))
+    filer = operator_staff(dote.operator, username="filer_op")
+    pip = pip_save(user=filer, dote=dote, objectives="Ricollocazione", services=[service()])
+    worker = start_worker()
+
+    pip_submit(user=filer, pip=pip)  # commits: the delivery task is in the broker now
+
+    wait_until(
+        lambda: Notification.objects.filter(recipient=reviewer).exists(),
+        60,
+        "the reviewer's notification",
+        worker,
+    )
+    wait_until(lambda: "rev@example.org" in worker.output(), 10, "the e-mail", worker)
+    output = worker.output().replace("=\n", "")  # quoted-printable soft line breaks
+    assert f"https://crisi.example.org/pal/review/{pip.pk}/" in output
+    assert "text/html" in output  # the HTML alternative
+    person = dote.involvement.worker
+    assert person.fiscal_code not in output and person.last_name not in output
