@@ -126,8 +126,10 @@ def _counted(user, querysets: dict[str, QuerySet], **extra: QuerySet) -> dict[st
     }
     if not columns:
         return {}
-    row = get_user_model().objects.filter(pk=user.pk).values(**columns).first()
-    return row or dict.fromkeys(columns, 0)
+    row = get_user_model().objects.filter(pk=user.pk).values(**columns).first() or {}
+    # A queryset that is empty by construction (``none()``: a user with no scope) compiles to
+    # NULL, not to a count: it counts nothing.
+    return {key: row.get(key) or 0 for key in columns}
 
 
 def todo_counts(user: AnyUser, today: date | None = None) -> dict[str, int]:

@@ -1318,7 +1318,9 @@ class TestScopedLists:
     def test_html_procedure_list(self, role, world, client_for):
         body = fetch(client_for(role, "/procedures/"), "get", "/procedures/").content.decode()
         for external_id in ALL_PROCEDURES:
-            assert (f">{external_id}</a>" in body) == (
+            # The list links each procedure by the number people read (BG-2026-0007).
+            reference = CrisisProcedure.objects.get(external_id=external_id).reference
+            assert (f">{reference}</a>" in body) == (
                 external_id in VISIBLE_TO[role]["procedures"]
             ), external_id
 

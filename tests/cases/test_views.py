@@ -89,7 +89,7 @@ def test_the_procedure_list_opens_on_the_procedures_still_running(client):
     english = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
     page = client.get(url, **english).content.decode()
-    assert running.external_id in page and closed.external_id not in page
+    assert running.reference in page and closed.reference not in page
     assert "Showing the procedures still open or in progress." in page
     # The boxes say what the list shows; the export exports the same.
     boxes = {
@@ -99,11 +99,11 @@ def test_the_procedure_list_opens_on_the_procedures_still_running(client):
     assert boxes == {"aperta": True, "in_corso": True, "chiusa": False}
     assert "status=aperta&amp;status=in_corso" in page
     # Sorting or paging keeps the default; choosing any filter replaces it.
-    assert closed.external_id not in client.get(url, {"ordering": "company"}).content.decode()
+    assert closed.reference not in client.get(url, {"ordering": "company"}).content.decode()
     everything = client.get(url, {"status": ["aperta", "in_corso", "chiusa"]}, **english)
-    assert closed.external_id in everything.content.decode()
+    assert closed.reference in everything.content.decode()
     assert "Showing the procedures still open" not in everything.content.decode()
     searched = client.get(url, {"q": "CLOSED"}).content.decode()
-    assert closed.external_id in searched
+    assert closed.reference in searched
     # The API reads the same FilterSet without the browser's default.
     assert client.get("/api/v1/procedures/").json()["count"] == 2

@@ -132,7 +132,7 @@ def test_approving_a_worker_at_step_2_leaves_the_step_and_says_so(client, staff_
     involvement.refresh_from_db()
     assert involvement.current_step == Step.STEP_2
     texts = [str(m) for m in response.context["messages"]]
-    assert texts == [f"PIP {pip.pk} approved; the worker stays at STEP 2."]
+    assert texts == [f"PIP {pip.reference} approved; the worker stays at STEP 2."]
 
 
 def test_a_refused_approval_is_a_message_naming_the_rule(client, staff_bg):
