@@ -47,12 +47,7 @@ def day(transactional_db):
     """A Bergamo procedure with a cohort of workers at every step, a meeting, Doti and PIPs."""
     today = timezone.localdate()
     procedure = CrisisProcedureFactory(
-        lead="BG",
-        company=CompanyFactory(name=COMPANY),
-        opened_on=today - datetime.timedelta(days=120),
-        start_date=today - datetime.timedelta(days=100),
-        end_date=today + datetime.timedelta(days=265),
-        high_complexity=True,
+        lead="BG", company=CompanyFactory(name=COMPANY), current=True, high_complexity=True
     )
     unit = ProductionUnitFactory(procedure=procedure, province_id="BG", workers_involved=8)
     ProductionUnitFactory(procedure=procedure, province_id="MI", workers_involved=2)
@@ -210,7 +205,7 @@ def states_of(role: str, page: Page, live_server, day: dict) -> list[str]:
 
 # --- Keyboard only ---------------------------------------------------------------------------
 
-FOCUS = """async () => {
+FOCUS = r"""async () => {
     const el = document.activeElement;
     if (!el || el === document.body) { return null; }
     // The focus ring fades in (a transition): read it as painted at the end.
