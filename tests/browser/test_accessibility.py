@@ -326,3 +326,33 @@ def test_keyboard_only_pip_filing_by_an_operator(page, live_server, login, day):
     pip.refresh_from_db()
     assert pip.status == PIPStatus.PRESENTATO
     assert [(s.kind, s.cost) for s in pip.services.all()] == [("orientamento", 500)]
+
+
+# --- Console: htmx swaps under the CSP (item 10) ----------------------------------------------
+
+
+def test_an_htmx_swap_over_elements_given_a_style_logs_no_csp_violation(
+    page, live_server, login, day
+):
+    """Scripts (Bootstrap Italia's, a browser extension's, Playwright's screenshots) set inline
+    styles through the CSSOM, which the CSP allows. htmx's settle step used to copy each style
+    attribute onto the swapped-in element with setAttribute, which the CSP refuses: one
+    "Applying inline style violates…" error per element and swap. The page fixture fails the
+    test on that console error."""
+    procedure = day["procedure"]
+    login("nucleo.bg")
+    page.goto(f"{live_server.url}{reverse('workers:procedure_workers', args=[procedure.pk])}")
+    results = page.locator("#workers-results")
+    expect(results.locator("tbody tr")).to_have_count(6)
+    styled = page.evaluate(
+        """() => {
+            const rows = document.querySelectorAll("#workers-results tr[id]");
+            rows.forEach((row) => { row.style.opacity = "0.99"; });
+            return rows.length;
+        }"""
+    )
+    assert styled == 6
+    with page.expect_response(lambda r: "cohort=" in r.url):  # the filters: an htmx swap
+        page.locator(".filters-sidebar").get_by_label("Cohort").select_option(label=COHORT)
+    expect(page).to_have_url(re.compile(r"[?&]cohort=\d+"))
+    expect(results.locator("tbody tr")).to_have_count(6)
