@@ -288,6 +288,13 @@ class PageProblems:
         self.exceptions: list[str] = []
         self.documents: set[tuple[str, int]] = set()  # (url, status) of each page loaded
 
+    def watch(self, tab: Page, axe_script: Path) -> Page:
+        tab.add_init_script(path=str(axe_script))
+        tab.on("console", self.on_console)
+        tab.on("pageerror", self.on_page_error)
+        tab.on("response", self.on_response)
+        return tab
+
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console.append((message.text, (message.location or {}).get("url", "")))
@@ -332,10 +339,7 @@ def page(request, context, axe_script_path, page_problems):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(15_000)
-    page.add_init_script(path=str(axe_script_path))
-    page.on("console", page_problems.on_console)
-    page.on("pageerror", page_problems.on_page_error)
-    page.on("response", page_problems.on_response)
+    page_problems.watch(page, axe_script_path)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is None or not report.passed or page.is_closed():
@@ -343,6 +347,18 @@ def page(request, context, axe_script_path, page_problems):
     problems = page_problems.report()
     assert not problems, f"the browser reported errors during this test:\n{problems}"
     assert_accessible(page)
+
+
+@pytest.fixture
+def watch(page, page_problems, axe_script_path):
+    """``tab = watch(context.new_page())``: a tab of the test's own context (another viewport,
+    another user) watched like ``page``: its console errors fail the test at ``page``'s teardown,
+    and ``assert_accessible(tab)`` works on it."""
+
+    def do_watch(tab: Page) -> Page:
+        return page_problems.watch(tab, axe_script_path)
+
+    return do_watch
 
 
 # --- No personal data in any log line (issue #9) -------------------------------------------

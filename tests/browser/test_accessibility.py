@@ -356,3 +356,38 @@ def test_an_htmx_swap_over_elements_given_a_style_logs_no_csp_violation(
         page.locator(".filters-sidebar").get_by_label("Cohort").select_option(label=COHORT)
     expect(page).to_have_url(re.compile(r"[?&]cohort=\d+"))
     expect(results.locator("tbody tr")).to_have_count(6)
+
+
+def test_pages_on_a_phone_have_no_axe_violation(page, browser, live_server, watch, day):
+    """390 px: the hamburger menu, the tables as one card per row (data-label on each cell)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-GB", timezone_id="Europe/Rome"
+    )
+    tab = watch(context.new_page())
+    tab.goto(f"{live_server.url}{reverse('login')}")
+    tab.get_by_label("Username").fill("nucleo.bg")
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.locator("form.portal-form").get_by_role("button", name="Log in").click()
+    tab.get_by_role("button", name="Log out").wait_for()
+    found = []
+    procedure = day["procedure"]
+    for path in (
+        reverse("cases:procedure_list"),
+        reverse("workers:procedure_workers", args=[procedure.pk]),
+        reverse("monitoring:cruscotto"),
+        reverse("pal:review_queue"),
+    ):
+        tab.goto(f"{live_server.url}{path}")
+        tab.wait_for_load_state("networkidle")
+        violations = axe_violations(tab)
+        if violations:
+            found.append(format_violations(path, violations))
+    tab.get_by_role("button", name="Show or hide the navigation").click()
+    expect(
+        tab.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Procedures")
+    ).to_be_visible()
+    violations = axe_violations(tab)
+    if violations:
+        found.append(format_violations("menu open", violations))
+    context.close()
+    assert not found, "\n".join(found)
