@@ -1,7 +1,8 @@
 # crisi_portal — developer tasks (GNU make).
 #
 #   make run     local portal on http://127.0.0.1:8000 with demo data (SQLite, Celery in-process)
-#   make test    the whole test suite on every core (pytest-xdist), with the coverage floor;
+#   make test    the whole test suite on every core (pytest-xdist), with the coverage floor
+#                (installs the browser tests' axe-core first: npm ci, package-lock.json);
 #                PYTEST_ARGS="..." passes options to pytest (then no coverage floor: a part of
 #                the suite covers less), PYTEST_WORKERS=0 runs it in one process
 #
@@ -48,7 +49,7 @@ PYTHON = $(shell for c in $(PYTHON_CANDIDATES); do \
 	done)
 endif
 
-.PHONY: help venv run test lint fmt typecheck messages lock clean distclean print-python
+.PHONY: help venv axe run test lint fmt typecheck messages lock clean distclean print-python
 
 help:
 	@echo "make run       migrate, load demo data and serve on http://127.0.0.1:8000 (DJANGO_DEBUG=1)"
@@ -94,6 +95,21 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	$(VENV_PY) -m pip install -e '.[dev]'
 	@touch $@
 
+# --- Test-only npm packages ---------------------------------------------------
+# axe-core, which the browser tests inject into every page (tests/browser/conftest.py), pinned
+# by package-lock.json; --ignore-scripts: no install script of a package runs. Without npm the
+# browser tests skip (or, with CRISI_REQUIRE_BROWSER=1, fail) and say why.
+AXE := node_modules/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else \
+		echo "warning: npm not found (apt-get install npm): the browser tests will skip" >&2; \
+	fi
+
 # --- Running ----------------------------------------------------------------
 # CELERY_BROKER_URL is deliberately not touched: when it is unset (the normal
 # case) tasks run in-process; if you exported one, a worker must be running.
@@ -110,7 +126,7 @@ run: venv
 	@echo ">>> demo accounts: nucleo.bg, nucleo.mi, regione, operatore.a, operatore.b, admin (password: demo-password)"
 	$(VENV_PY) manage.py runserver 127.0.0.1:8000
 
-test: venv
+test: venv $(AXE)
 	$(VENV_PY) -m pytest $(XDIST_ARGS) $(if $(PYTEST_ARGS),,$(COVERAGE_ARGS)) $(PYTEST_ARGS)
 
 lint: venv
@@ -145,4 +161,4 @@ clean:
 		.coverage .coverage.* htmlcov
 
 distclean: clean
-	rm -rf $(VENV) db.sqlite3 media
+	rm -rf $(VENV) db.sqlite3 media node_modules

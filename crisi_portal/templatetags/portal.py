@@ -3,6 +3,7 @@
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from crisi_portal import scoping
 from crisi_portal.forms import error_summary
@@ -10,32 +11,56 @@ from crisi_portal.forms import error_summary
 register = template.Library()
 
 
+def sort_direction(ordering: str, key: str) -> str | None:
+    """How the list is sorted by ``key``: "ascending", "descending" or None (not by it)."""
+    if ordering == key:
+        return "ascending"
+    if ordering == f"-{key}":
+        return "descending"
+    return None
+
+
 @register.simple_tag(takes_context=True)
 def sort_header(context, key: str, label: str) -> str:
-    """A column header that sorts by ``key``, toggling the direction, keeping the filters."""
+    """A column header's link that sorts by ``key``, toggling the direction, keeping the filters.
+
+    The sorted state is for the header cell to say (``sort_aria``): ``aria-sort`` belongs on the
+    ``th``, never on a link. The active link also says it in words, for a header holding two.
+    """
     request = context["request"]
-    current = request.GET.get("ordering", "")
-    if current == key:
-        target, icon, aria = f"-{key}", "it-arrow-up-triangle", "ascending"
-    elif current == f"-{key}":
-        target, icon, aria = key, "it-arrow-down-triangle", "descending"
-    else:
-        target, icon, aria = key, None, "none"
+    direction = sort_direction(request.GET.get("ordering", ""), key)
     params = request.GET.copy()
-    params["ordering"] = target
+    params["ordering"] = f"-{key}" if direction == "ascending" else key
     params.pop("page", None)
-    if icon is None:  # not the sort column: no arrow, so the active one stands out
+    if direction is None:  # not the sort column: no arrow, so the active one stands out
         return format_html('<a class="sort-link" href="?{}">{}</a>', params.urlencode(), label)
     sprite = static("vendor/bootstrap-italia/svg/sprites.svg")
+    icon = "it-arrow-up-triangle" if direction == "ascending" else "it-arrow-down-triangle"
+    words = _("sorted ascending") if direction == "ascending" else _("sorted descending")
     return format_html(
-        '<a class="sort-link sort-active" href="?{}" aria-sort="{}">{}'
+        '<a class="sort-link sort-active" href="?{}">{}<span class="visually-hidden"> ({})</span>'
         '<svg class="icon icon-xs" aria-hidden="true"><use href="{}#{}"></use></svg></a>',
         params.urlencode(),
-        aria,
         label,
+        words,
         sprite,
         icon,
     )
+
+
+@register.simple_tag(takes_context=True)
+def sort_aria(context, *keys: str) -> str:
+    """`` aria-sort="…"`` for a ``th`` whose column the list is sorted by (one of ``keys``).
+
+    Nothing when it is not: a column not sorted carries no aria-sort (WAI-ARIA: at most one
+    header of a table says how it is sorted).
+    """
+    ordering = context["request"].GET.get("ordering", "")
+    for key in keys:
+        direction = sort_direction(ordering, key)
+        if direction:
+            return format_html(' aria-sort="{}"', direction)
+    return ""
 
 
 @register.simple_tag

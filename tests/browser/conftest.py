@@ -11,13 +11,21 @@
 * Every test that drives a page is marked ``browser`` and uses a transactional database with
   serialized rollback: the live server thread sees the rows the test creates, and the provinces
   loaded by the data migration come back after each flush.
+* Every page a journey opens is watched (issue #13, items 10 and 15; ``page`` below): a console
+  error or an uncaught exception anywhere in the test fails it, and axe-core (npm, pinned in
+  package-lock.json, ``npm ci --ignore-scripts``) must find no WCAG 2.1 A/AA violation on the
+  page's last state, on the login form, on every ``screenshot(...)`` state and wherever a test
+  calls ``assert_accessible(page)``. A missing axe-core skips the browser tests like a missing
+  Chromium (fails them with ``CRISI_REQUIRE_BROWSER=1``).
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import ConsoleMessage, Page, Response
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,6 +44,16 @@ REQUIRED_MESSAGE = (
 )
 PASSWORD = "demo-password"
 BROWSER_DIR = Path(__file__).resolve().parent
+AXE_PATH = BROWSER_DIR.parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_MISSING_MESSAGE = (
+    f"axe-core not found at {AXE_PATH} (npm ci --ignore-scripts); browser tests skipped"
+)
+AXE_REQUIRED_MESSAGE = (
+    f"axe-core not found at {AXE_PATH} (npm ci --ignore-scripts) and {REQUIRE_ENV}=1: "
+    "the accessibility checks must run here"
+)
+# WCAG 2.0 and 2.1, levels A and AA (axe-core's rule tags).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def browser_executable() -> str | None:
@@ -181,12 +199,166 @@ def browser_context_args(playwright):
     }
 
 
+# --- Console, page errors and accessibility on every page (issue #13, items 10 and 15) -----
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the item: the page's teardown checks only a passed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def axe_script_path() -> Path:
+    """axe-core's built script; skip (or, in CI, fail) when ``npm ci`` has not been run."""
+    if not AXE_PATH.is_file():
+        if require_browser():
+            pytest.fail(AXE_REQUIRED_MESSAGE, pytrace=False)
+        pytest.skip(AXE_MISSING_MESSAGE)
+    return AXE_PATH
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now (each with its nodes)."""
+    return page.evaluate(
+        """async (tags) => {
+            // Colours are read as painted: let finite transitions end (a menu fading in).
+            await Promise.all(document.getAnimations()
+                .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+                .map((a) => a.finished.catch(() => null)));
+            const result = await window.axe.run(document, {
+                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => ({
+                    target: n.target.join(" "), summary: n.failureSummary,
+                })),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def format_violations(url: str, violations: list[dict]) -> str:
+    lines = [f"axe-core: {len(violations)} WCAG 2.1 AA violation(s) on {url}"]
+    for violation in violations:
+        nodes = violation["nodes"]
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in nodes[:5]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}: {summary[:300]}")
+        if len(nodes) > 5:
+            lines.append(f"    … and {len(nodes) - 5} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe-core violation at WCAG 2.1 A/AA on the page as it is now.
+
+    axe-core is injected into every document of the ``page`` fixture (an init script, outside
+    the page's CSP); call this on the states a journey cares about (a form with its errors, an
+    open panel, a list after an htmx swap). Pages whose document is not HTML (a PDF) are skipped.
+    """
+    page.wait_for_load_state("load")
+    if not page.evaluate("typeof window.axe === 'object' && !!document.body"):
+        return
+    violations = axe_violations(page)
+    assert not violations, format_violations(page.url, violations)
+
+
+# A page (top-level document) may deliberately answer with these: 404 for what is out of scope
+# or does not exist, 422 for a form refused (no JavaScript needed to read its errors). Chromium
+# logs such a page's status as a console error, "Failed to load resource"; the person sees the
+# page as designed. Any other 4xx/5xx page, and any failed script request, image, stylesheet or
+# htmx call (an htmx refusal answers 200 + X-Refused, crisi_portal/htmx.py), is an error.
+DOCUMENT_STATUSES_BY_DESIGN = {404, 422}
+FAILED_RESOURCE = re.compile(
+    r"^Failed to load resource: the server responded with a status of (\d+)"
+)
+
+
+class PageProblems:
+    """What the browser reported while a test ran: console errors and uncaught exceptions."""
+
+    def __init__(self) -> None:
+        self.console: list[tuple[str, str]] = []
+        self.exceptions: list[str] = []
+        self.documents: set[tuple[str, int]] = set()  # (url, status) of each page loaded
+
+    def watch(self, tab: Page, axe_script: Path) -> Page:
+        tab.add_init_script(path=str(axe_script))
+        tab.on("console", self.on_console)
+        tab.on("pageerror", self.on_page_error)
+        tab.on("response", self.on_response)
+        return tab
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console.append((message.text, (message.location or {}).get("url", "")))
+
+    def on_page_error(self, error) -> None:
+        self.exceptions.append(str(error))
+
+    def on_response(self, response: Response) -> None:
+        if response.request.resource_type == "document":
+            self.documents.add((response.url, response.status))
+
+    def by_design(self, text: str, url: str) -> bool:
+        failed = FAILED_RESOURCE.match(text)
+        if failed is None or int(failed.group(1)) not in DOCUMENT_STATUSES_BY_DESIGN:
+            return False
+        return (url, int(failed.group(1))) in self.documents
+
+    def report(self) -> str:
+        lines = [
+            f"console error: {text} ({url})"
+            for text, url in self.console
+            if not self.by_design(text, url)
+        ]
+        lines += [f"uncaught exception: {text}" for text in self.exceptions]
+        return "\n".join(lines)
+
+
 @pytest.fixture
-def page(context):
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(request, context, axe_script_path, page_problems):
+    """A new tab for the test, watched: see the module docstring.
+
+    At teardown (when the test itself passed) the test fails on any console error or uncaught
+    exception seen on any page it opened, then on any axe-core violation of the page's last
+    state. A journey that expects neither needs nothing more; ``assert_accessible(page)`` checks
+    an intermediate state.
+    """
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(15_000)
-    return page
+    page_problems.watch(page, axe_script_path)
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.passed or page.is_closed():
+        return
+    problems = page_problems.report()
+    assert not problems, f"the browser reported errors during this test:\n{problems}"
+    assert_accessible(page)
+
+
+@pytest.fixture
+def watch(page, page_problems, axe_script_path):
+    """``tab = watch(context.new_page())``: a tab of the test's own context (another viewport,
+    another user) watched like ``page``: its console errors fail the test at ``page``'s teardown,
+    and ``assert_accessible(tab)`` works on it."""
+
+    def do_watch(tab: Page) -> Page:
+        return page_problems.watch(tab, axe_script_path)
+
+    return do_watch
 
 
 # --- No personal data in any log line (issue #9) -------------------------------------------
@@ -256,6 +428,7 @@ def login(page, live_server):
         page.get_by_role("link", name="Log in").click()
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
+        assert_accessible(page)
         page.locator("form.portal-form").get_by_role("button", name="Log in").click()
         page.get_by_role("button", name="Log out").wait_for()
 
@@ -264,10 +437,14 @@ def login(page, live_server):
 
 @pytest.fixture
 def screenshot(page, pytestconfig):
-    """``screenshot("journey-1")`` → test-results/browser/journey-1.png, for humans."""
+    """``screenshot("journey-1")`` → test-results/browser/journey-1.png, for humans.
+
+    Each state worth a screenshot is worth an accessibility check: axe-core runs first.
+    """
     folder = pytestconfig.rootpath / pytestconfig.getoption("--output") / "browser"
 
     def take(name: str) -> Path:
+        assert_accessible(page)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True, caret="initial")

@@ -39,16 +39,6 @@ MAPPING_SAMPLE = [
     ("Tipo ammortizzatore", "income_support", "Income support"),
 ]
 
-# Scrubs what Playwright's screenshot leaves behind. With its default caret="hide" it styles
-# every input and then clears the style, leaving style="" attributes; htmx's settle step
-# (attributesToSettle includes "style") later copies them onto the swapped-in fields with
-# setAttribute, which the CSP (style-src without 'unsafe-inline') refuses: "Applying inline
-# style violates ...", hash of the empty string, logged from htmx.min.js. Not the app's doing:
-# the page carries no style attribute until a screenshot is taken.
-SCRUB_SCREENSHOT = (
-    "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
-)
-
 
 def _sample_counts() -> dict[str, int]:
     lines = SAMPLE.read_text(encoding="cp1252").splitlines()
@@ -164,21 +154,7 @@ def test_single_move_keeps_the_filtered_list(page, live_server, make_officer, lo
 def test_officer_imports_moves_and_exempts_workers(
     page, live_server, make_officer, login, screenshot: Callable[[str], Path]
 ):
-    def shot(name: str) -> None:
-        screenshot(name)
-        page.evaluate(SCRUB_SCREENSHOT)
-
-    console: list[tuple[str, str, str]] = []
-    page_errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            console.append((m.type, m.text, m.location.get("url", "")))
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    shot = screenshot  # each shot also runs axe-core (conftest); console errors fail the test
 
     counts = _sample_counts()
     total, in_dalmine = sum(counts.values()), counts[DALMINE]
@@ -283,7 +259,9 @@ def test_officer_imports_moves_and_exempts_workers(
     panel.get_by_label("Move to").select_option(label="STEP 4 – PAL activated")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         panel.get_by_role("button", name="Record the move").click()
-    assert posted.value.status == 422
+    # Refused (422) but answered 200 to htmx, the refusal named in a header: no console error
+    # (crisi_portal/htmx.py); the page fixture fails the test on any console error.
+    assert (posted.value.status, posted.value.headers.get("x-refused")) == (200, "422")
     measure = panel.get_by_label("Measure activated")
     expect(measure).to_have_attribute("aria-invalid", "true")
     expect(
@@ -383,17 +361,6 @@ def test_officer_imports_moves_and_exempts_workers(
         next(t for t in texts if "STEP 1 → STEP 2" in t)
     ), "newest first"
     shot("workers-9-history")
-
-    # --- Console and page errors -----------------------------------------------------------
-    assert page_errors == []
-    # Chromium logs every 4xx response; the refused move's 422 is the one expected.
-    refused_url = reverse("workers:involvement_move", args=[refused.pk])
-    unexpected = [
-        (kind, text, url)
-        for kind, text, url in console
-        if not (url.endswith(refused_url) and "status of 422" in text)
-    ]
-    assert unexpected == [], "\n".join(f"{t}: {text} ({url})" for t, text, url in unexpected)
 
 
 def test_officer_groups_workers_in_bulk(page, live_server, make_officer, login, screenshot):

@@ -33,6 +33,12 @@ class CompanyFactory(DjangoModelFactory):
     kind = CompanyKind.INDUSTRIALE_OLTRE_15
 
 
+def _days_from_today(days: int) -> datetime.date:
+    from django.utils import timezone
+
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
 class CrisisProcedureFactory(DjangoModelFactory):
     """``CrisisProcedureFactory(lead="MI", with_unit=True)``."""
 
@@ -52,6 +58,12 @@ class CrisisProcedureFactory(DjangoModelFactory):
         )
         closed = factory.Trait(status=Status.CHIUSA)
         open_ended = factory.Trait(end_date=None)
+        # In progress today: opened 120 days ago, income support from 100 days ago to 265 ahead.
+        current = factory.Trait(
+            opened_on=factory.LazyFunction(lambda: _days_from_today(-120)),
+            start_date=factory.LazyFunction(lambda: _days_from_today(-100)),
+            end_date=factory.LazyFunction(lambda: _days_from_today(265)),
+        )
 
     external_id = factory.Sequence(lambda n: f"PROC-{n:05d}")
     company = factory.SubFactory(CompanyFactory)

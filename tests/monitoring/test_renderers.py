@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone, translation
 from openpyxl import load_workbook
+from PIL import Image
 
 from cases.enums import Family
 from monitoring import formatting
@@ -315,7 +316,8 @@ def test_bimonthly_province_pdf_lists_the_procedure_with_its_units_in_that_provi
     assert "Provincia di Bergamo" in text
     assert "Tessitura Prova S.r.l." in text
     assert "Tax code 01234560014" in text
-    assert "10/03/2025" in text and "01/04/2025 – 31/03/2026" in text
+    # The support period wraps in its column (a fixed layout: issue #13, item 11).
+    assert "10/03/2025" in text and "01/04/2025 –" in text and "31/03/2026" in text
     assert "Dalmine 1.234" in text
     assert "Rho" not in text.split("Regional summary")[0]  # the Milan unit is Milan's
     assert "Procedures in progress on 30/06/2025" in text
@@ -395,3 +397,101 @@ def test_charts_are_repeatable_svg():
     assert first.startswith("<?xml") and "<svg" in first
     assert first == second
     assert "<dc:date>" not in first
+
+
+# --- Every table fits the page (issue #13, item 11) ----------------------------------------------
+
+# pdftoppm at 40 dpi: a pixel is 0.64 mm. A pixel darker than this is ink (text, rule or a row's
+# background: the zebra rows are #f5f7f9, about 246).
+LAYOUT_DPI = 40
+INK_BELOW = 251
+# report.css: @page margins, left and right, by orientation (portrait 15 mm, landscape 14 mm).
+SIDE_MARGIN_MM = {"portrait": 15, "landscape": 14}
+PAGE_WIDTH_MM = {"portrait": 210, "landscape": 297}
+BLEED_MM = 1  # anti-aliasing of the last pixel column of the content area
+
+LONG_COMPANY = "Manifattura Tessile Bergamasca di Precisione e Componentistica Industriale S.p.A."
+
+
+def ink_past_the_margins(pdf: bytes, tmp: Path) -> list[str]:
+    """Each page whose ink crosses into its left or right margin, by how many millimetres.
+
+    The PDF is drawn by pdftoppm as PNG pages (``tmp/page-N.png``, kept for a person to look at);
+    the running header, footer and page numbers sit in the top and bottom margins, inside the
+    content's width, so nothing at all may be drawn in the side margins.
+    """
+    path = tmp / "report.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(LAYOUT_DPI), str(path), str(tmp / "page")], check=True
+    )
+    problems = []
+    pages = sorted(tmp.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    assert pages, "pdftoppm drew no page"
+    for number, png in enumerate(pages, start=1):
+        with Image.open(png) as image:
+            gray = image.convert("L")
+        width, height = gray.size
+        orientation = "landscape" if width > height else "portrait"
+        per_mm = width / PAGE_WIDTH_MM[orientation]
+        margin = SIDE_MARGIN_MM[orientation]
+        ink = gray.point(lambda v: 255 if v < INK_BELOW else 0).getbbox()
+        if ink is None:
+            continue
+        left_mm, right_mm = ink[0] / per_mm, (width - ink[2]) / per_mm
+        if right_mm < margin - BLEED_MM:
+            problems.append(f"page {number}: {margin - right_mm:.1f} mm into the right margin")
+        if left_mm < margin - BLEED_MM:
+            problems.append(f"page {number}: {margin - left_mm:.1f} mm into the left margin")
+    return problems
+
+
+@pytest.fixture
+def long_procedures(db):
+    """Bergamo procedures with the longest words a row can hold: company, comuni, many units."""
+    comuni = ["San Giovanni Bianco", "Sant'Omobono Terme", "Castelli Calepio", "Brembate di Sopra"]
+    for number, family in enumerate([Family.CIGS_MINISTERIALE, Family.CIGS_REGIONALE]):
+        procedure = CrisisProcedureFactory(
+            lead="BG",
+            company=CompanyFactory(name=f"{LONG_COMPANY} {number}", tax_code=f"0123456001{number}"),
+            external_id=f"BG-2025-PROCEDURA-STRAORDINARIA-{number:04d}",
+            family=family,
+            opened_on=datetime.date(2025, 3, 10),
+            start_date=datetime.date(2025, 4, 1),
+            end_date=datetime.date(2026, 3, 31),
+        )
+        for comune in comuni:
+            ProductionUnitFactory(procedure=procedure, comune=comune, workers_involved=12345)
+        ProductionUnitFactory(procedure=procedure, in_province="MB", comune="Vimercate")
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("province", ["BG", None], ids=["province", "region"])
+def test_bimonthly_pdf_tables_stay_inside_the_page(long_procedures, tmp_path, province, language):
+    with translation.override(language):
+        data = build("bimonthly", Period.parse("bimonthly", "2025-B3"), province)
+        rendered = render_pdf(data, context("bimonthly", "2025-B3", "Bergamo"))
+    text = words(poppler("pdftotext", rendered.content, tmp_path))
+    assert "Monza" in text  # the regional summary (the units in Monza e Brianza)
+    if province:
+        assert "San Giovanni Bianco" in text and "Componentistica" in text
+    assert ink_past_the_margins(rendered.content, tmp_path) == []
+
+
+@pytest.mark.parametrize("document", ["annual_pdf", "quarterly_pdf", "quarterly_mi_pdf"])
+def test_annual_and_quarterly_pdf_tables_stay_inside_the_page(seeded, tmp_path, document):
+    assert ink_past_the_margins(getattr(seeded, document).content, tmp_path) == []
+
+
+def test_the_margin_check_sees_a_table_past_the_margin(tmp_path):
+    """The check itself: a table 11 mm wider than the page's content area is caught."""
+    from weasyprint import HTML
+
+    html = (
+        "<style>@page { size: A4 portrait; margin: 26mm 15mm 17mm 15mm }</style>"
+        "<table style='width: 191mm; border-collapse: collapse'>"
+        "<tr><td style='background: #f5f7f9'>Manifattura</td></tr></table>"
+    )
+    problems = ink_past_the_margins(HTML(string=html).write_pdf(), tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("page 1: 1")
+    assert "mm into the right margin" in problems[0]
