@@ -195,7 +195,7 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
             _url("pal:review_queue", status=PIPStatus.PRESENTATO),
             [
                 {
-                    "label": _("PIP %(id)s") % {"id": pip.pk},
+                    "label": _("PIP %(id)s") % {"id": pip.reference},
                     "detail": f"{pip.dote.measure} · {pip.dote.operator}",
                     "date": pip.submitted_at,
                     "url": reverse("pal:review_pip", args=[pip.pk]),
@@ -213,7 +213,7 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
             _url("pal:operator_home", pip_status=PIPStatus.RESTITUITO) + "#pips",
             [
                 {
-                    "label": _("PIP %(id)s") % {"id": pip.pk},
+                    "label": _("PIP %(id)s") % {"id": pip.reference},
                     "detail": str(pip.dote.measure),
                     "date": pip.decided_at,
                     "url": reverse("pal:pip_detail", args=[pip.pk]),

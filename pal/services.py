@@ -446,7 +446,7 @@ def pip_submit(*, user: UserOrSystem, pip: PIP) -> PIP:
         NotificationKind.PIP_SUBMITTED,
         key=f"pip-submitted:{pip.pk}:{pip.submitted_at:%Y%m%d%H%M%S%f}",
         url=reverse("pal:review_pip", args=[pip.pk]),
-        params={"pip": pip.pk},
+        params={"pip": pip.reference},
         actor=user,
     )
     return pip
@@ -465,7 +465,7 @@ def _notify_filer(pip: PIP, kind: str, user: UserOrSystem) -> None:
         kind,
         key=f"{kind}:{pip.pk}:{pip.decided_at:%Y%m%d%H%M%S%f}",
         url=reverse("pal:pip_detail", args=[pip.pk]),
-        params={"pip": pip.pk},
+        params={"pip": pip.reference},
         actor=user,
     )
 

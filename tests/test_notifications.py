@@ -75,7 +75,7 @@ def test_the_decision_is_told_to_the_operator_who_filed_in_their_language(
     assert told.url == reverse("pal:pip_detail", args=[pip.pk])
     (message,) = mail.outbox
     assert message.to == [filer.email]
-    assert f"PIP {pip.pk}" in message.subject
+    assert f"PIP {pip.reference}" in message.subject
     # The filer reads Italian: the e-mail is in Italian whatever the sender's language.
     assert "Apri" in message.body or "portale" in message.body
 

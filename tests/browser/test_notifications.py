@@ -74,9 +74,9 @@ def test_a_submitted_pip_reaches_the_reviewer_and_its_approval_the_operator(
     main_nav = page.get_by_role("navigation", name="Main navigation")
     expect(main_nav.get_by_role("link", name="Home")).to_contain_text("1")
     screenshot("notify-1-reviewer-home")
-    review.get_by_role("link", name=f"PIP {pip.pk}").click()
+    review.get_by_role("link", name=f"PIP {pip.reference}").click()
     page.get_by_role("button", name="Approve the PIP").click()
-    expect(page.get_by_role("status").first).to_contain_text(f"PIP {pip.pk} approved")
+    expect(page.get_by_role("status").first).to_contain_text(f"PIP {pip.reference} approved")
     # The home page counts again at once (its figures refresh the menu's).
     page.goto(f"{live_server.url}/")
     expect(page.locator("#todo-review [data-todo-count]")).to_have_text("0")
@@ -89,10 +89,12 @@ def test_a_submitted_pip_reaches_the_reviewer_and_its_approval_the_operator(
     bell.click()
     expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()
     item = page.locator(".portal-notifications li").first
-    expect(item).to_contain_text(f"PIP {pip.pk} was approved.")
+    expect(item).to_contain_text(f"PIP {pip.reference} was approved.")
     screenshot("notify-2-operator-list")
     item.get_by_role("button", name="Open").click()
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk}", level=1)).to_contain_text("Approved")
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference}", level=1)).to_contain_text(
+        "Approved"
+    )
     expect(bell.locator("[data-unread-count]")).to_have_count(0)
 
     # --- 4. What was recorded and sent -------------------------------------------------------

@@ -173,7 +173,9 @@ def test_pip_is_filed_returned_fixed_and_approved(
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").first).to_contain_text("PIP saved as a draft.")
     pip = PIP.objects.get(dote=dote)
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk}", level=1)).to_contain_text("Draft")
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference}", level=1)).to_contain_text(
+        "Draft"
+    )
     expect(page).to_have_url(re.compile(rf"/pips/{pip.pk}/$"))
     service_rows = page.locator("table.table-portal tbody tr")
     expect(service_rows).to_have_count(2)
@@ -182,7 +184,9 @@ def test_pip_is_filed_returned_fixed_and_approved(
 
     page.get_by_role("button", name="Submit to the province").click()
     expect(page.get_by_role("status").first).to_have_text("The PIP is now submitted.")
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk}", level=1)).to_contain_text("Submitted")
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference}", level=1)).to_contain_text(
+        "Submitted"
+    )
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)  # no longer editable
     shot("pal-5-submitted")
     log_out()
@@ -193,27 +197,27 @@ def test_pip_is_filed_returned_fixed_and_approved(
     main_nav.get_by_role("link", name="PIP review").click()
     expect(page.get_by_role("heading", name="PIPs to review", level=1)).to_be_visible()
     expect(page.locator("#queue-count")).to_have_text("1 PIP listed · 1 waiting for your decision")
-    queue_row = page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}")
+    queue_row = page.locator("#results tbody tr").filter(has_text=f"PIP {pip.reference}")
     expect(queue_row).to_contain_text(worker_name)
     expect(queue_row).to_contain_text(OPERATOR_NAME)
     expect(queue_row).to_contain_text(_euro(1700))
     expect(queue_row).to_contain_text("Submitted")
     shot("pal-6-review-queue")
-    queue_row.get_by_role("link", name=f"PIP {pip.pk}").click()
+    queue_row.get_by_role("link", name=f"PIP {pip.reference}").click()
 
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk} – {worker_name}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference} – {worker_name}")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="All rules are satisfied")).to_be_visible()
     page.locator("#return").get_by_label("What the operator must fix").fill(RETURN_NOTE)
     shot("pal-7-review-return")
     page.get_by_role("button", name="Return with this note").click()
     expect(page.get_by_role("heading", name="PIPs to review", level=1)).to_be_visible()
     expect(page.get_by_role("status").first).to_have_text(
-        f"PIP {pip.pk} returned to the operator with your note."
+        f"PIP {pip.reference} returned to the operator with your note."
     )
     expect(page.locator("#queue-count")).to_have_text("1 PIP listed · 0 waiting for your decision")
-    expect(page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}")).to_contain_text(
-        "Returned"
-    )
+    expect(
+        page.locator("#results tbody tr").filter(has_text=f"PIP {pip.reference}")
+    ).to_contain_text("Returned")
     pip.refresh_from_db()
     assert (pip.status, pip.return_note) == (PIPStatus.RESTITUITO, RETURN_NOTE)
     shot("pal-8-returned-queue")
@@ -224,18 +228,20 @@ def test_pip_is_filed_returned_fixed_and_approved(
     main_nav.get_by_role("link", name="Operator area").click()
     expect(page.get_by_role("heading", name="Operator area", level=1)).to_be_visible()
     pips_section = page.locator("section[aria-labelledby='pips-title']")
-    pip_row = pips_section.locator("tbody tr").filter(has_text=f"PIP {pip.pk}")
+    pip_row = pips_section.locator("tbody tr").filter(has_text=f"PIP {pip.reference}")
     expect(pip_row).to_contain_text("Returned")
-    pip_row.get_by_role("link", name=f"PIP {pip.pk}").click()
+    pip_row.get_by_role("link", name=f"PIP {pip.reference}").click()
 
     note = page.get_by_role("alert").filter(has_text="Returned by the province")
     expect(note).to_contain_text(RETURN_NOTE)
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk}", level=1)).to_contain_text("Returned")
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference}", level=1)).to_contain_text(
+        "Returned"
+    )
     expect(page.get_by_role("button", name="Submit again to the province")).to_be_visible()
     shot("pal-9-returned-detail")
 
     page.get_by_role("link", name="Edit", exact=True).click()
-    expect(page.get_by_role("heading", name=f"Edit PIP {pip.pk}", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Edit PIP {pip.reference}", level=1)).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="Returned by the province")).to_contain_text(
         RETURN_NOTE
     )
@@ -255,7 +261,9 @@ def test_pip_is_filed_returned_fixed_and_approved(
 
     page.get_by_role("button", name="Submit again to the province").click()
     expect(page.get_by_role("status").first).to_have_text("The PIP is now submitted.")
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk}", level=1)).to_contain_text("Submitted")
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference}", level=1)).to_contain_text(
+        "Submitted"
+    )
     shot("pal-11-resubmitted")
     log_out()
 
@@ -263,10 +271,10 @@ def test_pip_is_filed_returned_fixed_and_approved(
     login("nucleo.bg")
     main_nav.get_by_role("button", name="Active policies").click()  # the menu group
     main_nav.get_by_role("link", name="PIP review").click()
-    page.locator("#results tbody tr").filter(has_text=f"PIP {pip.pk}").get_by_role(
-        "link", name=f"PIP {pip.pk}"
+    page.locator("#results tbody tr").filter(has_text=f"PIP {pip.reference}").get_by_role(
+        "link", name=f"PIP {pip.reference}"
     ).click()
-    expect(page.get_by_role("heading", name=f"PIP {pip.pk} – {worker_name}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"PIP {pip.reference} – {worker_name}")).to_be_visible()
     expect(page.get_by_role("table").filter(has_text="Skills assessment")).to_contain_text(
         _euro(2100)
     )
@@ -276,7 +284,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
     shot("pal-12-review-approve")
     page.get_by_role("button", name="Approve the PIP").click()
     expect(page.get_by_role("status").first).to_have_text(
-        f"PIP {pip.pk} approved; the worker moved to STEP 4 under {MEASURE}."
+        f"PIP {pip.reference} approved; the worker moved to STEP 4 under {MEASURE}."
     )
     expect(page.get_by_role("button", name="Approve the PIP")).to_have_count(0)
     expect(page.locator(".badge-step").first).to_have_text("STEP 4")
@@ -294,7 +302,7 @@ def test_pip_is_filed_returned_fixed_and_approved(
         ]
     )
     expect(items.nth(3)).to_contain_text(f"Measure: {MEASURE}")
-    expect(items.nth(3)).to_contain_text(f"PIP {pip.pk} approved")
+    expect(items.nth(3)).to_contain_text(f"PIP {pip.reference} approved")
     expect(items.nth(3)).to_contain_text(today.strftime("%d/%m/%Y"))
     shot("pal-14-worker-timeline")
 

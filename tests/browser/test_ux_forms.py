@@ -175,7 +175,7 @@ def test_the_worker_page_links_the_pip_and_edits_the_personal_details(
     card = page.locator(f"#involvement-{involvement.pk}")
     expect(card).to_contain_text(involvement.unit.name)
     assert card.inner_text().count(involvement.unit.name) == 1  # the unit once
-    card.get_by_role("link", name=f"PIP {pip.pk}").click()
+    card.get_by_role("link", name=f"PIP {pip.reference}").click()
     expect(page).to_have_url(re.compile(rf"/review/{pip.pk}/$"))
     page.go_back()
 
@@ -233,7 +233,7 @@ def test_the_review_queue_count_filters_and_step_4_box_agree(
     expect(page.locator("#approve")).to_contain_text("the step will not change")
     page.locator("#approve").get_by_role("button", name="Approve the PIP").click()
     expect(page.get_by_role("status").first).to_have_text(
-        f"PIP {other.pk} approved; the worker stays at STEP 2."
+        f"PIP {other.reference} approved; the worker stays at STEP 2."
     )
     at_step_2.refresh_from_db()
     assert at_step_2.current_step == Step.STEP_2

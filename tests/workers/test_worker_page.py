@@ -52,7 +52,7 @@ def test_the_nucleo_sees_the_doti_and_opens_the_pip_to_review(client, staff_bg, 
 def test_the_region_sees_the_pip_but_no_link_it_could_not_open(client, region, involvement):
     pip = PIPFactory(dote=DoteFactory(involvement=involvement), status=PIPStatus.PRESENTATO)
     body = page_of(client, region, involvement.worker).content.decode()
-    assert f"PIP {pip.pk}" in body
+    assert f"PIP {pip.reference}" in body
     assert reverse("pal:review_pip", args=[pip.pk]) not in body
     assert "Edit personal details" not in body
 
@@ -88,7 +88,8 @@ def test_the_nucleo_edits_the_personal_details_and_the_change_is_in_history(
     )
     latest = worker.history.first()
     assert latest.history_user == staff_bg
-    assert latest.history_change_reason == "personal details updated"
+    # Recorded in the language of the request: the portal's default, Italian.
+    assert latest.history_change_reason == "dati personali aggiornati"
 
 
 @pytest.mark.parametrize(
