@@ -252,29 +252,29 @@ class OperatorListFilterForm(StyledFormMixin, forms.Form):
             self.fields["measure"].queryset = measures
 
     def narrow(self, doti, pips):
-        """``doti`` and ``pips`` with the chosen filters (unchanged when the form is invalid)."""
+        """``doti`` and ``pips`` with the chosen filters (unchanged when the form is invalid):
+        one condition on the Dote, read from a PIP through ``dote__``."""
         if not self.is_valid():
             return doti, pips
+        return doti.filter(self._dote_condition("")), pips.filter(self._dote_condition("dote__"))
+
+    def _dote_condition(self, prefix: str) -> Q:
         data = self.cleaned_data
+        condition = Q()
         if data["measure"]:
-            doti = doti.filter(measure=data["measure"])
-            pips = pips.filter(dote__measure=data["measure"])
-        words = data["company"].split()
-        for word in words:
-            doti = doti.filter(
-                Q(involvement__procedure__company__name__icontains=word)
-                | Q(involvement__procedure__external_id__icontains=word)
-            )
-            pips = pips.filter(
-                Q(dote__involvement__procedure__company__name__icontains=word)
-                | Q(dote__involvement__procedure__external_id__icontains=word)
+            condition &= Q(**{f"{prefix}measure": data["measure"]})
+        procedure = f"{prefix}involvement__procedure__"
+        for word in data["company"].split():
+            condition &= Q(**{f"{procedure}company__name__icontains": word}) | Q(
+                **{f"{procedure}external_id__icontains": word}
             )
         if data["expiring"]:
             today = timezone.localdate()
             until = today + datetime.timedelta(days=self.EXPIRING_DAYS)
-            doti = doti.filter(valid_until__gte=today, valid_until__lte=until)
-            pips = pips.filter(dote__valid_until__gte=today, dote__valid_until__lte=until)
-        return doti, pips
+            condition &= Q(
+                **{f"{prefix}valid_until__gte": today, f"{prefix}valid_until__lte": until}
+            )
+        return condition
 
     @property
     def active(self) -> bool:
