@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from pal.forms_region import MeasureRulesFormMixin
 from pal.models import (
     PIP,
     CompetenceCertification,
@@ -29,6 +30,12 @@ class OperatorAdmin(SimpleHistoryAdmin):
     inlines = [OperatorOfficeInline]
 
 
+class MeasureAdminForm(MeasureRulesFormMixin):
+    class Meta:
+        model = Measure
+        fields = "__all__"
+
+
 @admin.register(Measure)
 class MeasureAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -43,6 +50,8 @@ class MeasureAdmin(SimpleHistoryAdmin):
     ]
     list_filter = ["funding_source", "exclusive", "is_active"]
     search_fields = ["name", "code"]
+    form = MeasureAdminForm
+    filter_horizontal = ["incompatible_with"]
 
 
 @admin.register(Dote)

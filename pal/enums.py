@@ -20,6 +20,10 @@ models, in the ``ValidationError``'s ``code``:
 * ``report_status`` / ``report_date`` / ``report_beyond_plan``: reporting a delivered service.
 * ``network_lead``: a network's lead must be one of its members.
 * ``certification_status`` / ``certification_date``: recording a certification.
+* ``income_support_not_admitted`` / ``hours_cut_below_minimum`` / ``employment_status`` /
+  ``unit_outside_lombardy`` / ``age_limits`` / ``support_not_ongoing``: an eligibility rule of
+  the measure refuses the worker (``pal.eligibility``); a measure not open on the reference
+  date is ``measure_not_in_force``, two incompatible measures ``exclusivity``.
 """
 
 from django.db import models
@@ -104,6 +108,12 @@ class RuleCode(models.TextChoices):
     NETWORK_LEAD = "network_lead"
     CERTIFICATION_STATUS = "certification_status"
     CERTIFICATION_DATE = "certification_date"
+    INCOME_SUPPORT_NOT_ADMITTED = "income_support_not_admitted"
+    HOURS_CUT_BELOW_MINIMUM = "hours_cut_below_minimum"
+    EMPLOYMENT_STATUS = "employment_status"
+    UNIT_OUTSIDE_LOMBARDY = "unit_outside_lombardy"
+    AGE_LIMITS = "age_limits"
+    SUPPORT_NOT_ONGOING = "support_not_ongoing"
 
 
 class ServiceKind(models.TextChoices):

@@ -11,10 +11,43 @@ from cases.models import CrisisProcedure, Province
 from crisi_portal.forms import DateInput, StyledFormMixin
 from pal.enums import MemberKind
 from pal.models import Measure, Network, Operator
+from workers.enums import IncomeSupport
 from workers.models import Cohort
 
 
-class MeasureForm(StyledFormMixin, forms.ModelForm):
+class MeasureRulesFormMixin(forms.ModelForm):
+    """The eligibility rules of a measure (``pal.eligibility``): the income supports as boxes
+    to tick (stored as a list), the other measures it is incompatible with."""
+
+    income_supports = forms.MultipleChoiceField(
+        label=_("Income support admitted"),
+        choices=IncomeSupport.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The worker's income support must be one of these; none ticked: any."),
+    )
+
+    # Not sent (an older client, a form without the rules): the model's default, no rule.
+    DEFAULTED = ("hours_cut_comparison", "employment_status")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.DEFAULTED:
+            if name in self.fields:
+                self.fields[name].required = False
+        others = self.fields.get("incompatible_with")
+        if others is not None and self.instance.pk:
+            others.queryset = others.queryset.exclude(pk=self.instance.pk)
+
+    def clean(self):
+        data = super().clean()
+        for name in self.DEFAULTED:
+            if name in self.fields and not data.get(name):
+                data[name] = Measure._meta.get_field(name).get_default()
+        return data
+
+
+class MeasureForm(MeasureRulesFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Measure
         fields = [
@@ -28,8 +61,21 @@ class MeasureForm(StyledFormMixin, forms.ModelForm):
             "total_budget",
             "exclusive",
             "is_active",
+            "income_supports",
+            "min_hours_cut_pct",
+            "hours_cut_comparison",
+            "employment_status",
+            "unit_in_lombardy",
+            "min_age",
+            "max_age",
+            "support_ongoing",
+            "incompatible_with",
         ]
-        widgets = {"valid_from": DateInput(), "valid_until": DateInput()}
+        widgets = {
+            "valid_from": DateInput(),
+            "valid_until": DateInput(),
+            "incompatible_with": forms.CheckboxSelectMultiple,
+        }
         help_texts = {"code": _("Short identifier used by other systems, e.g. dote-unica-lavoro.")}
 
 

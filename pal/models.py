@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -21,6 +22,7 @@ from pal.enums import (
     RuleCode,
     ServiceKind,
 )
+from workers.enums import IncomeSupport
 
 ZERO = models.Value(
     Decimal("0.00"), output_field=models.DecimalField(max_digits=12, decimal_places=2)
@@ -79,8 +81,29 @@ class FundingSource(models.TextChoices):
     ALTRO = "altro", _("Other")
 
 
-class Measure(AuditedModel):
-    """An active-policy measure (misura) of a regional programme, e.g. Dote Unica Lavoro."""
+class HoursCutComparison(models.TextChoices):
+    """How a worker's hours cut is compared with a measure's minimum."""
+
+    MORE_THAN = "more_than", _("more than (strict)")
+    AT_LEAST = "at_least", _("at least (inclusive)")
+
+
+class EmploymentStatus(models.TextChoices):
+    """The employment status a measure asks of the worker (see ``pal.eligibility``)."""
+
+    ANY = "any", _("any")
+    EMPLOYED = "employed", _("still employed")
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class Measure(TimestampedModel):
+    """An active-policy measure (misura) of a regional programme, e.g. Dote Unica Lavoro.
+
+    Besides its caps and validity it carries who may receive it (its eligibility rules, data
+    the Region edits; evaluated by ``pal.eligibility``): income-support kinds admitted, a
+    minimum hours cut, the employment status, a unit in Lombardy, age limits, income support
+    ongoing, and the measures it is incompatible with (``exclusive``: with every other one).
+    """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -102,6 +125,59 @@ class Measure(AuditedModel):
         help_text=_("A worker in an exclusive measure may hold no other publicly funded PAL."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    incompatible_with = models.ManyToManyField(
+        "self",
+        verbose_name=_("incompatible with"),
+        symmetrical=True,
+        blank=True,
+        help_text=_(
+            "Measures a worker may not hold in the same period as this one (both ways). An "
+            "exclusive measure is incompatible with every other measure."
+        ),
+    )
+    income_supports = models.JSONField(
+        _("income support admitted"),
+        default=list,
+        blank=True,
+        help_text=_("The worker's income support must be one of these; none ticked: any."),
+    )
+    min_hours_cut_pct = models.PositiveSmallIntegerField(
+        _("minimum hours cut (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Empty: no minimum."),
+    )
+    hours_cut_comparison = models.CharField(
+        _("hours cut compared as"),
+        max_length=12,
+        choices=HoursCutComparison,
+        default=HoursCutComparison.MORE_THAN,
+    )
+    employment_status = models.CharField(
+        _("employment status required"),
+        max_length=12,
+        choices=EmploymentStatus,
+        default=EmploymentStatus.ANY,
+        help_text=_(
+            "Dismissed: a collective dismissal, or NASpI or mobility; still employed: otherwise."
+        ),
+    )
+    unit_in_lombardy = models.BooleanField(_("unit located in Lombardy required"), default=False)
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(
+        _("maximum age"),
+        null=True,
+        blank=True,
+        help_text=_("Completed years on the reference date, inclusive: 29 means under 30."),
+    )
+    support_ongoing = models.BooleanField(
+        _("income support ongoing required"),
+        default=False,
+        help_text=_("The reference date falls within the worker's income-support period."),
+    )
+    # The audit history AuditedModel would give, with the incompatibilities recorded too.
+    history = AuditedHistoricalRecords(m2m_fields=[incompatible_with])
 
     objects = MeasureQuerySet.as_manager()
 
@@ -119,10 +195,26 @@ class Measure(AuditedModel):
                 condition=models.Q(max_per_worker__isnull=True) | models.Q(max_per_worker__gt=0),
                 name="measure_max_per_worker_positive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(min_age__isnull=True)
+                | models.Q(max_age__isnull=True)
+                | models.Q(max_age__gte=models.F("min_age")),
+                name="measure_age_limits_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        unknown = set(self.income_supports or []) - set(IncomeSupport.values)
+        if not isinstance(self.income_supports, list) or unknown:
+            errors["income_supports"] = _("Choose income-support kinds from the list.")
+        if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
+            errors["max_age"] = _("The maximum age is lower than the minimum age.")
+        if errors:
+            raise ValidationError(errors)
 
     def in_force_on(self, day) -> bool:
         """Active, and ``day`` inside its validity (open-ended when ``valid_until`` is empty).

@@ -35,6 +35,7 @@ from crisi_portal.scoping import (
     province_officers,
 )
 from crisi_portal.services import delete_recorded, history_author, save_validated
+from pal import eligibility
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
     COMMITTING_PIP_STATUSES,
@@ -68,6 +69,12 @@ class PALRuleRefused(DomainError):
     def __init__(self, code: RuleCode, message: str, *, field: str | None = None) -> None:
         self.code = code
         super().__init__(message, field=field)
+
+    @classmethod
+    def of(cls, failure: "eligibility.Failure", message: str | None = None) -> "PALRuleRefused":
+        """The refusal for a rule of ``pal.eligibility`` (whose ``Failure`` names its
+        RuleCode member, as every refusal here does)."""
+        return cls(failure.code, message or failure.message, field=failure.field)
 
 
 def _euro(amount: Decimal) -> str:
@@ -113,32 +120,24 @@ def worker_exclusivity_check(
     end: date | None,
     exclude_dote: int | None = None,
 ) -> None:
-    """A worker in an exclusive measure (or a network) holds no other public PAL meanwhile."""
+    """A worker holds no two incompatible measures meanwhile (``pal.eligibility``): an
+    exclusive measure (or a network) with no other, a measure with none it is marked
+    incompatible with, both ways."""
+    own = set(measure.incompatible_with.values_list("pk", flat=True))
     for other in _live_doti_of(worker_id, start, end, exclude_dote):
-        if other.measure_id == measure.pk:
-            continue
-        if measure.exclusive or other.measure.exclusive:
-            exclusive = measure if measure.exclusive else other.measure
-            raise PALRuleRefused(
-                RuleCode.EXCLUSIVITY,
-                _(
-                    "Exclusivity: %(exclusive)s admits no other publicly funded active policy "
-                    "in the same period, and the worker already has %(other)s."
-                )
-                % {"exclusive": exclusive.name, "other": other.measure.name},
-                field="measure",
-            )
+        if eligibility.incompatible(measure, other.measure, own):
+            raise PALRuleRefused.of(eligibility.dote_conflict(measure, other.measure))
     for network in _networks_of(worker_id, start, end):
         if network.measure_id != measure.pk:
-            raise PALRuleRefused(
-                RuleCode.EXCLUSIVITY,
-                _(
-                    "Exclusivity: the worker is served by the network %(network)s (an exclusive "
-                    "measure) and cannot hold another publicly funded active policy."
-                )
-                % {"network": network.name},
-                field="measure",
-            )
+            raise PALRuleRefused.of(eligibility.network_conflict(network.name))
+
+
+def eligibility_check(*, involvement: Involvement, measure: Measure, on: date) -> None:
+    """The measure's rules about the worker (``pal.eligibility.rule_failures``) on ``on``:
+    refused with the first failing rule's code, every failing rule named in the message."""
+    failures = eligibility.rule_failures(involvement, measure, on=on)
+    if failures:
+        raise PALRuleRefused.of(failures[0], " ".join(f.message for f in failures))
 
 
 # --- Doti ------------------------------------------------------------------------------------
@@ -175,6 +174,7 @@ def dote_assign(
             % {"measure": measure.name, "date": valid_from.strftime("%d/%m/%Y")},
             field="measure",
         )
+    eligibility_check(involvement=involvement, measure=measure, on=valid_from)
     if measure.max_per_worker is not None and value > measure.max_per_worker:
         raise PALRuleRefused(
             RuleCode.CAP_PER_WORKER,
@@ -295,6 +295,8 @@ def pip_rules_check(pip: PIP) -> None:
     dote = pip.dote
     measure = dote.measure
     involvement = dote.involvement
+    # Who may receive the measure, judged on the Dote's first day (the age, the support then).
+    eligibility_check(involvement=involvement, measure=measure, on=dote.valid_from)
     total = pip_total(pip)
     if total <= 0:
         raise PALRuleRefused(
@@ -710,14 +712,21 @@ def _require_region(user: UserOrSystem) -> None:
 def measure_save(
     *, user: UserOrSystem, data: dict[str, Any], measure: Measure | None = None
 ) -> Measure:
-    """Create or change a measure (Region officials)."""
+    """Create or change a measure and its eligibility rules (Region officials).
+
+    ``incompatible_with`` (other measures, symmetric) is set after the save, so the history
+    records the change of the pairs with the measure's."""
     _require_region(user)
     measure = (
         Measure.objects.select_for_update().get(pk=measure.pk) if measure is not None else Measure()
     )
+    data = dict(data)
+    incompatible = data.pop("incompatible_with", None)
     for field, value in data.items():
         setattr(measure, field, value)
     save_validated(measure, user=user)
+    if incompatible is not None:
+        measure.incompatible_with.set([m for m in incompatible if m.pk != measure.pk])
     return measure
 
 

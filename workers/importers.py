@@ -93,6 +93,9 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Ammortizzatore",
         "Ammortizzatore sociale",
         "Tipo intervento",
+        "Tipo di ammortizzatore",
+        "Trattamento di integrazione salariale",
+        "Sostegno al reddito",
     ),
     "hours_reduction_pct": (
         "% riduzione orario",
@@ -105,6 +108,9 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Percentuale riduzione orario",
         "Perc. riduzione",
         "% sospensione",
+        "% di riduzione",
+        "Percentuale di riduzione",
+        "% riduzione oraria",
     ),
     "period_start": (
         "Data inizio",
@@ -185,6 +191,16 @@ def _accepted_income_support() -> dict[str, str]:
             "contratti di solidarieta": IncomeSupport.SOLIDARIETA,
             "mobilita": IncomeSupport.MOBILITA,
             "altro": IncomeSupport.ALTRO,
+            # Spelled out as companies write them (the eligibility rules read the kind).
+            "cassa integrazione straordinaria": IncomeSupport.CIGS,
+            "cassa integrazione guadagni straordinaria": IncomeSupport.CIGS,
+            "cassa integrazione ordinaria": IncomeSupport.CIGO,
+            "cassa integrazione guadagni ordinaria": IncomeSupport.CIGO,
+            "fondo di integrazione salariale": IncomeSupport.FIS,
+            "assegno di integrazione salariale": IncomeSupport.FIS,
+            "indennita di mobilita": IncomeSupport.MOBILITA,
+            "indennita di disoccupazione": IncomeSupport.NASPI,
+            "disoccupazione": IncomeSupport.NASPI,
         }
     )
     return accepted

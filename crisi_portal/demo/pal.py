@@ -28,7 +28,7 @@ from cases.models import Province
 from crisi_portal.demo import workers as workers_demo
 from crisi_portal.demo.reference import DEMO_PREFIX, UNIONS
 from crisi_portal.models import User
-from pal import services
+from pal import eligibility, services
 from pal.enums import MemberKind, PIPStatus
 from pal.models import PIP, Dote, Measure, Network, Operator
 from workers.enums import (
@@ -45,7 +45,12 @@ OPERATOR_A, OPERATOR_B = "DEMO-ACC-0001", "DEMO-ACC-0002"
 USERNAMES = {OPERATOR_A: "operatore.a", OPERATOR_B: "operatore.b"}
 # A measure must still run this long after today to hold a new demo Dote.
 MIN_DAYS_LEFT = 60
-PIP_MEASURES = ("dote-unica-lavoro", "formazione-continua", "gol-percorso-3")
+PIP_MEASURES = (
+    "dote-unica-lavoro",
+    "formazione-continua",
+    "gol-percorso-3",
+    "dote-lavoro-ammortizzatori",  # the dismissed (NASpI, mobility) may receive it
+)
 NETWORK_MEASURES = ("azioni-di-rete", "gol-percorso-5")
 
 # Per operator: (province of the worker, final status). Each operator has every status; the
@@ -95,8 +100,14 @@ DOTE_VALUES = {
     "dote-unica-lavoro": (3000, 5000),
     "formazione-continua": (1200, 2000),
     "gol-percorso-3": (3000, 4500),
+    "dote-lavoro-ammortizzatori": (2000, 3000),
 }
-MEASURE_WEIGHTS = {"dote-unica-lavoro": 40, "formazione-continua": 30, "gol-percorso-3": 30}
+MEASURE_WEIGHTS = {
+    "dote-unica-lavoro": 40,
+    "formazione-continua": 30,
+    "gol-percorso-3": 30,
+    "dote-lavoro-ammortizzatori": 30,
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,12 @@ SERVICES = {
         ServiceTemplate("tirocinio", (120, 160), 4, days=60, optional=True),
         ServiceTemplate("accompagnamento_lavoro", (10, 16), 38, days=45),
     ],
+    "dote-lavoro-ammortizzatori": [
+        ServiceTemplate("accoglienza", (2, 2), 0, days=2),
+        ServiceTemplate("orientamento", (4, 8), 35, days=14),
+        ServiceTemplate("formazione", (30, 60), 18, "gruppo", days=40),
+        ServiceTemplate("accompagnamento_lavoro", (10, 16), 38, days=45),
+    ],
 }
 OBJECTIVES = {
     "dote-unica-lavoro": [
@@ -149,6 +166,11 @@ OBJECTIVES = {
         "tirocinio presso un'impresa del territorio.",
         "Riqualificazione nel settore dei servizi alla persona con tirocinio e ricerca attiva.",
         "Formazione come addetto alla logistica e accompagnamento al lavoro.",
+    ],
+    "dote-lavoro-ammortizzatori": [
+        "Orientamento, formazione breve e accompagnamento verso un nuovo impiego dopo il "
+        "licenziamento collettivo.",
+        "Ricerca attiva di lavoro nel territorio con formazione sulla sicurezza e i gestionali.",
     ],
 }
 RETURN_NOTES = [
@@ -374,10 +396,19 @@ class Seeder:
             self.pools[key] = involvements
         return self.pools[key]
 
+    def eligible_codes(self, involvement: Involvement) -> list[str]:
+        """The usable PIP measures the worker may receive (``pal.eligibility``), so the demo
+        never opens a Dote the measure's rules refuse."""
+        return [
+            code
+            for code, measure in self.measures.items()
+            if not eligibility.rule_failures(involvement, measure, on=self.today)
+        ]
+
     def take(self, provinces: list[str], delivered: bool, excluded: set[int]):
         for province in provinces:
             for involvement in self.pool(province, delivered, excluded):
-                if involvement.worker_id not in excluded:
+                if involvement.worker_id not in excluded and self.eligible_codes(involvement):
                     excluded.add(involvement.worker_id)
                     return involvement
         return None
@@ -391,9 +422,9 @@ class Seeder:
                 .values_list("measure__code", flat=True)
                 .first()
             )
-            if last in self.measures:
+            if last in self.eligible_codes(involvement):
                 return self.measures[last]
-        codes = list(self.measures)
+        codes = self.eligible_codes(involvement)
         code = self.rng.choices(codes, weights=[MEASURE_WEIGHTS[c] for c in codes])[0]
         return self.measures[code]
 

@@ -21,7 +21,7 @@ from django.views import View
 from crisi_portal.forms import add_refusal
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
-from pal import selectors, services
+from pal import eligibility, selectors, services
 from pal.enums import EDITABLE_PIP_STATUSES, PIP_TRANSITIONS, DoteStatus, PIPStatus
 from pal.forms import (
     CertificationForm,
@@ -164,12 +164,24 @@ class WorkerFindView(ScopedViewMixin, View):
         return self._render(request)
 
     def _found(self, request, worker: Worker, assign_form=None, status=200):
+        involvements = list(selectors.active_involvements(worker))
+        # Which measures the worker may receive today, and why not the others (one rule a
+        # sentence): shown with the worker, to the operator who found them.
+        verdicts = eligibility.measures_for(involvements, on=timezone.localdate())
         return self._render(
             request,
             status=status,
             form=FiscalCodeForm(initial={"fiscal_code": worker.fiscal_code}),
             worker=worker,
-            involvements=list(selectors.active_involvements(worker)),
+            involvements=involvements,
+            eligibility_rows=[
+                (
+                    involvement,
+                    [v for v in verdicts[involvement.pk] if v.eligible],
+                    [v for v in verdicts[involvement.pk] if not v.eligible],
+                )
+                for involvement in involvements
+            ],
             own_doti=list(
                 _doti(request.user).filter(involvement__worker=worker).order_by("-valid_from")
             ),
