@@ -430,3 +430,23 @@ def test_a_region_official_edits_the_rules_on_the_measure_form(client, region):
     )
     assert response.status_code == 422
     assert "The maximum age is lower than the minimum age." in response.content.decode()
+
+
+# --- Demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_sets_the_edge_cases_once_and_counts_who_may_receive_what():
+    from crisi_portal.demo.eligibility import seed_eligibility
+    from crisi_portal.demo.reference import DEMO_PREFIX
+
+    procedure = CrisisProcedureFactory(external_id=f"{DEMO_PREFIX}ELIG-1")
+    unit = ProductionUnitFactory(procedure=procedure)
+    for _ in range(3):
+        InvolvementFactory(unit=unit, hours_reduction_pct=50)
+    summary = seed_eligibility(ON)
+    assert summary.startswith("Eligibility (first 3 demo workers")
+    # 50 % and 31 % are more than 30 %; FIS is not CIGS.
+    assert "Azioni di rete per il lavoro 2 yes / 1 no" in summary
+    seed_eligibility(ON)  # idempotent: the same two workers
+    cuts = sorted(procedure.involvements.values_list("hours_reduction_pct", "income_support"))
+    assert cuts == [(31, "cigs"), (50, "cigs"), (50, "fis")]

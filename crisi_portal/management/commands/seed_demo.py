@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.demo import accounts, monitoring, pal, procedures, workers
+from crisi_portal.demo import accounts, eligibility, monitoring, pal, procedures, workers
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
 from crisi_portal.models import User
 from monitoring.services import dashboard_refresh
@@ -76,6 +76,7 @@ class Command(BaseCommand):
         if policies.skipped:
             self.stdout.write("Demo Doti already present: Doti, PIPs and networks left as is.")
         self.stdout.write(policies.summary())
+        self.stdout.write(eligibility.seed_eligibility(today))
         self.stdout.write(f"Report contacts: {contacts} created (one per Nucleo, one regional).")
         self.stdout.write(
             self.style.SUCCESS(
