@@ -4,34 +4,24 @@ income support, the hours cut and the support period, under the headers companie
 import datetime
 
 import pytest
-from django.utils import translation
 
 from pal import eligibility
 from pal.models import Measure
-from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
+from tests.workers import test_import
 from workers.enums import IncomeSupport
 from workers.importers import import_workers
 from workers.models import Involvement
 
 pytestmark = pytest.mark.django_db
 
+# The import tests' fixtures: English messages, a BG procedure with the Dalmine unit.
+english_messages = test_import.english_messages
+procedure = test_import.procedure
+
 HEADER = (
     "Codice Fiscale;Cognome;Nome;Data di nascita;Sesso;Unità produttiva;"
     "Tipo di ammortizzatore;% di riduzione;Data inizio ammortizzatore;Data fine ammortizzatore"
 )
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def procedure():
-    procedure = CrisisProcedureFactory(lead="BG")
-    ProductionUnitFactory(procedure=procedure, name="Stabilimento di Dalmine", comune="Dalmine")
-    return procedure
 
 
 def row(support: str, cut: str) -> str:
