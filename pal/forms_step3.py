@@ -53,7 +53,7 @@ class Step3MeetingForm(StyledFormMixin, forms.ModelForm):
             "start_time": TimeInput(),
             "end_time": TimeInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
-            "presenters": forms.CheckboxSelectMultiple,
+            "presenters": forms.SelectMultiple(attrs={"size": 6}),
         }
 
     def __init__(self, *args, user=None, follow_up=False, **kwargs):

@@ -447,3 +447,13 @@ def test_pages_keep_a_fixed_number_of_queries(
     assert small == large
     with django_assert_max_num_queries(20):
         client.get(reverse("pal:step3_list"))
+
+
+def test_attendance_names_only_the_meetings_own_invitations(client, staff_bg):
+    ours = step3_meeting([cohort_with(1)])
+    theirs = step3_meeting([cohort_with(1)])
+    foreign = theirs.invitations.get()
+    client.force_login(staff_bg)
+    record(client, ours, {foreign: Attendance.PRESENT, ours.invitations.get(): Attendance.ABSENT})
+    assert Step3Invitation.objects.get(pk=foreign.pk).attendance == ""
+    assert ours.invitations.get().attendance == Attendance.ABSENT
