@@ -13,13 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
@@ -61,8 +65,10 @@ from pal.models import (
     Step3Invitation,
     Step3Meeting,
 )
+from pal.step3 import invitation_measures
 from workers.enums import Step
 from workers.models import Cohort, Involvement
+from workers.services import involvements_move
 
 ZERO = Decimal("0.00")
 
@@ -787,7 +793,7 @@ def certification_record(
 # --- STEP 3 meetings (issue #14 item 2) -------------------------------------------------------
 
 
-def _require_convener(user: UserOrSystem, province) -> None:
+def _require_convener(user: UserOrSystem, province: str) -> None:
     """STEP 3 meetings are convened by a province's Nucleo (admins, and the system, too)."""
     if user is None or user.is_admin:
         return
@@ -795,7 +801,11 @@ def _require_convener(user: UserOrSystem, province) -> None:
         raise PermissionDenied(_("STEP 3 meetings are convened by the province's Nucleo."))
 
 
-def _invitees(user: UserOrSystem, cohorts, involvements) -> QuerySet[Involvement]:
+def _invitees(
+    user: UserOrSystem,
+    cohorts: Sequence[Cohort],
+    involvements: Sequence[Involvement] | None,
+) -> QuerySet[Involvement]:
     """Whom a meeting invites: the workers named (a second meeting), or the cohorts' workers
     not exempted from PAL; always among the workers the convener may act on."""
     rows = Involvement.objects.all() if user is None else Involvement.objects.editable_by(user)
@@ -888,11 +898,6 @@ def step3_meeting_save(
 
 
 def _send_invitation_email(invitation_id: int, measures: list[str]) -> None:
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
     invitation = Step3Invitation.objects.select_related(
         "meeting", "involvement__worker", "involvement__procedure__company"
     ).get(pk=invitation_id)
@@ -915,8 +920,6 @@ def step3_invitations_send(*, user: UserOrSystem, meeting: Step3Meeting) -> dict
     again reaches only those not yet invited. Returns how many went by each channel."""
     if user is not None:
         ensure_editable(meeting, user)
-    from pal.step3 import invitation_measures
-
     pending = list(
         meeting.invitations.select_for_update(of=("self",))
         .filter(sent_at__isnull=True)
@@ -934,9 +937,7 @@ def step3_invitations_send(*, user: UserOrSystem, meeting: Step3Meeting) -> dict
         sent[invitation.channel] += 1
         if email:
             names = [m.name for m in measures.get(invitation.involvement_id, [])]
-            transaction.on_commit(
-                lambda pk=invitation.pk, names=names: _send_invitation_email(pk, names)
-            )
+            transaction.on_commit(partial(_send_invitation_email, invitation.pk, names))
     return {str(k): v for k, v in sent.items()}
 
 
@@ -980,8 +981,6 @@ def step3_move_present(*, user: UserOrSystem, meeting: Step3Meeting) -> list:
     them or none, through the step service (``workers.services.involvements_move``). The step
     model moves one step at a time: those at STEP 1 go through STEP 2 on the same day, in the
     same transaction; any refusal (``BulkMoveRefused``, each worker named) undoes both."""
-    from workers.services import involvements_move
-
     if user is not None:
         ensure_editable(meeting, user)
     involvements = list(step3_movable(meeting).select_related("worker").order_by("pk"))
