@@ -191,6 +191,16 @@ def todo_sections(user, today: date | None = None) -> list[Section]:
     return sections
 
 
+def _cohort_item(cohort: Cohort, url: str) -> dict:
+    """A cohort as a row of a section: its name, company and procedure, and the link."""
+    return {
+        "label": cohort.name,
+        "detail": f"{cohort.procedure.company.name} · {cohort.procedure.external_id}",
+        "date": None,
+        "url": url,
+    }
+
+
 def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
     meeting_last = today + timedelta(days=settings.TODO_MEETING_DAYS)
     ending_last = today + timedelta(days=settings.TODO_SUPPORT_END_DAYS)
@@ -286,15 +296,7 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
             str(_("No worker has missed two STEP 3 meetings.")),
             count,
             _url("pal:step3_list"),
-            [
-                {
-                    "label": cohort.name,
-                    "detail": f"{cohort.procedure.company.name} · {cohort.procedure.external_id}",
-                    "date": None,
-                    "url": cohort.get_absolute_url(),
-                }
-                for cohort in rows
-            ],
+            [_cohort_item(cohort, cohort.get_absolute_url()) for cohort in rows],
         )
     rows = queryset.select_related("procedure__company")[:SHOWN]
     return Section(
@@ -307,14 +309,12 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
         count,
         "",
         [
-            {
-                "label": cohort.name,
-                "detail": f"{cohort.procedure.company.name} · {cohort.procedure.external_id}",
-                "date": None,
-                "url": reverse("workers:procedure_workers", args=[cohort.procedure_id])
+            _cohort_item(
+                cohort,
+                reverse("workers:procedure_workers", args=[cohort.procedure_id])
                 + "?"
                 + urlencode({"cohort": cohort.pk}),
-            }
+            )
             for cohort in rows
         ],
     )

@@ -987,19 +987,9 @@ def step3_move_present(*, user: UserOrSystem, meeting: Step3Meeting) -> list:
     reason = _("STEP 3 meeting of %(date)s") % {"date": meeting.date.strftime("%d/%m/%Y")}
     at_step_1 = [i for i in involvements if i.current_step == Step.STEP_1]
     moved = []
-    if at_step_1:
-        moved += involvements_move(
-            user=user,
-            involvements=at_step_1,
-            to=Step.STEP_2,
-            effective_date=meeting.date,
-            reason=reason,
-        )
-    moved += involvements_move(
-        user=user,
-        involvements=involvements,
-        to=Step.STEP_3,
-        effective_date=meeting.date,
-        reason=reason,
-    )
+    for group, to in ((at_step_1, Step.STEP_2), (involvements, Step.STEP_3)):
+        if group or to == Step.STEP_3:  # an empty list is refused by name (field involvements)
+            moved += involvements_move(
+                user=user, involvements=group, to=to, effective_date=meeting.date, reason=reason
+            )
     return moved

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from pal import services
 from pal.forms_step3 import ATTENDANCE_CHOICES, Step3FilterForm, Step3MeetingForm
 from pal.models import Attendance, InvitationChannel, Step3Invitation, Step3Meeting
 from pal.step3 import invitation_measures
+from pal.views.printing import pdf_response
 from workers.models import Cohort, Involvement
 from workers.selectors import can_see_identity, log_identity_reads
 from workers.services import BulkMoveRefused
@@ -324,8 +324,6 @@ class Step3LettersView(ScopedViewMixin, View):
     roles = STAFF
 
     def get(self, request, pk):
-        from weasyprint import HTML  # imported on use
-
         meeting = get_object_or_404(_meetings(request.user).prefetch_related("presenters"), pk=pk)
         ensure_editable(meeting, request.user)
         letters = list(
@@ -342,7 +340,4 @@ class Step3LettersView(ScopedViewMixin, View):
             "printed_on": timezone.localdate(),
         }
         html = render(request, "pal/step3/letters.html", context).content.decode()
-        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="step3-{meeting.pk}-letters.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return pdf_response(html, f"step3-{meeting.pk}-letters.pdf")
