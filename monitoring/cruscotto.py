@@ -29,8 +29,9 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import Family, MeetingKind, Status
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.exports import Column
+from pal.step3 import cohorts_missed_twice
 from workers.enums import STEP_SHORT_LABELS, Step
-from workers.models import Involvement
+from workers.models import Cohort, Involvement
 
 # "Deadlines within N days": the end of income support or the next meeting.
 WINDOWS = (30, 60, 90)
@@ -141,6 +142,14 @@ def cruscotto_procedures(
         field: Count("involvements", filter=in_sight & Q(involvements__current_step=step))
         for step, field in STEP_FIELDS.items()
     }
+    # STEP 3: the procedure's groups (those in sight) with a worker who missed two meetings.
+    missed = (
+        cohorts_missed_twice(Cohort.objects.visible_to(user).filter(procedure=OuterRef("pk")))
+        .order_by()
+        .values("procedure")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         procedures.select_related("company", "lead_province")
         .prefetch_related(
@@ -157,6 +166,7 @@ def cruscotto_procedures(
             next_meeting_id=Subquery(upcoming.values("pk")[:1]),
             total_workers=Coalesce(Subquery(unit_workers, output_field=IntegerField()), Value(0)),
             workers_taken_in_charge=Count("involvements", filter=in_sight),
+            step3_missed_cohorts=Coalesce(Subquery(missed, output_field=IntegerField()), Value(0)),
             **step_counts,
         )
         .order_by(*ORDERINGS[ordering], "company__name", "pk")

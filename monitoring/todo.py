@@ -26,11 +26,12 @@ from crisi_portal.roles import Role
 from crisi_portal.scoping import AnyUser, acts_as_operator
 from pal.enums import PIPStatus
 from pal.models import PIP
+from pal.step3 import cohorts_missed_twice
 from workers.models import Cohort, Involvement, StepTransition
 
 # How many rows of each section the home page lists (the link opens them all).
 SHOWN = 10
-SECTIONS = ("review", "returned", "meetings", "ending", "stale")
+SECTIONS = ("review", "returned", "meetings", "ending", "stale", "step3_missed")
 CACHE_KEY = "todo:{}"
 
 
@@ -88,6 +89,13 @@ def _stale(user, today: date) -> QuerySet:
     )
 
 
+def _step3_missed(user) -> QuerySet:
+    """Cohorts of open procedures with a worker who missed two STEP 3 meetings (absent, not
+    justified): someone should call them, or invite them once more."""
+    cohorts = Cohort.objects.visible_to(user).exclude(procedure__status=Status.CHIUSA)
+    return cohorts_missed_twice(cohorts).order_by("procedure_id", "name")
+
+
 def sections_for(user: AnyUser) -> tuple[str, ...]:
     """The sections a role has: reviewers review, operators get PIPs back, the others follow
     meetings, deadlines and cohorts."""
@@ -98,7 +106,7 @@ def sections_for(user: AnyUser) -> tuple[str, ...]:
     if user.role not in (Role.PROVINCE_STAFF, Role.REGION_OFFICIAL) and not user.is_admin:
         return ()
     reviews = ("review",) if user.is_admin or user.role == Role.PROVINCE_STAFF else ()
-    return (*reviews, "meetings", "ending", "stale")
+    return (*reviews, "meetings", "ending", "stale", "step3_missed")
 
 
 def _querysets(user, today: date) -> dict[str, QuerySet]:
@@ -108,6 +116,7 @@ def _querysets(user, today: date) -> dict[str, QuerySet]:
         "meetings": lambda: _meetings(user, today),
         "ending": lambda: _ending(user, today),
         "stale": lambda: _stale(user, today),
+        "step3_missed": lambda: _step3_missed(user),
     }
     return {key: makers[key]() for key in sections_for(user)}
 
@@ -180,6 +189,16 @@ def todo_sections(user, today: date | None = None) -> list[Section]:
     for key, queryset in querysets.items():
         sections.append(_section(key, queryset, counts[key], today))
     return sections
+
+
+def _cohort_item(cohort: Cohort, url: str) -> dict:
+    """A cohort as a row of a section: its name, company and procedure, and the link."""
+    return {
+        "label": cohort.name,
+        "detail": f"{cohort.procedure.company.name} · {cohort.procedure.external_id}",
+        "date": None,
+        "url": url,
+    }
 
 
 def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
@@ -269,6 +288,16 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
                 for procedure in rows
             ],
         )
+    if key == "step3_missed":
+        rows = queryset.select_related("procedure__company")[:SHOWN]
+        return Section(
+            key,
+            str(_("Groups with workers who missed two STEP 3 meetings")),
+            str(_("No worker has missed two STEP 3 meetings.")),
+            count,
+            _url("pal:step3_list"),
+            [_cohort_item(cohort, cohort.get_absolute_url()) for cohort in rows],
+        )
     rows = queryset.select_related("procedure__company")[:SHOWN]
     return Section(
         key,
@@ -280,14 +309,12 @@ def _section(key: str, queryset: QuerySet, count: int, today: date) -> Section:
         count,
         "",
         [
-            {
-                "label": cohort.name,
-                "detail": f"{cohort.procedure.company.name} · {cohort.procedure.external_id}",
-                "date": None,
-                "url": reverse("workers:procedure_workers", args=[cohort.procedure_id])
+            _cohort_item(
+                cohort,
+                reverse("workers:procedure_workers", args=[cohort.procedure_id])
                 + "?"
                 + urlencode({"cohort": cohort.pk}),
-            }
+            )
             for cohort in rows
         ],
     )

@@ -654,3 +654,162 @@ class NetworkMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+# --- STEP 3: meetings with the workers to explain the PAL (issue #14 item 2) ------------------
+
+
+class Step3MeetingQuerySet(ScopedQuerySet):
+    """A STEP 3 meeting belongs to the provinces of its cohorts (``Cohort.in_provinces``): a
+    Nucleo sees the meetings of its cohorts, changes those it convened; the Region reads all;
+    an operator sees the meetings it presents."""
+
+    def in_provinces(self, codes):
+        from workers.models import Cohort
+
+        cohorts = Cohort.objects.in_provinces(codes).filter(step3_meetings=OuterRef("pk"))
+        return self.filter(Exists(cohorts))
+
+    def editable_in_provinces(self, codes):
+        return self.in_provinces(codes).filter(province__in=list(codes))
+
+    def for_operator(self, operator_id):
+        presenting = Step3Meeting.presenters.through.objects.filter(
+            step3meeting=OuterRef("pk"), operator_id=operator_id
+        )
+        return self.filter(Exists(presenting))
+
+
+class Step3Meeting(TimestampedModel):
+    """A STEP 3 meeting (incontro, anche di gruppo, con i lavoratori per illustrazione PAL,
+    source 001): one or more cohorts, convened by a province's Nucleo, presented by operators."""
+
+    province = models.ForeignKey(
+        "cases.Province",
+        verbose_name=_("convening Nucleo"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cohorts = models.ManyToManyField(
+        "workers.Cohort", verbose_name=_("cohorts"), related_name="step3_meetings"
+    )
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("start time"))
+    end_time = models.TimeField(_("end time"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    video_link = models.URLField(_("video link"), max_length=300, blank=True)
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    presenters = models.ManyToManyField(
+        Operator,
+        verbose_name=_("operators presenting"),
+        blank=True,
+        related_name="step3_meetings",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("second meeting of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    history = AuditedHistoricalRecords(m2m_fields=[cohorts, presenters])
+
+    objects = Step3MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-start_time", "-id"]
+        verbose_name = _("STEP 3 meeting")
+        verbose_name_plural = _("STEP 3 meetings")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(place="") | ~Q(video_link=""), name="step3_meeting_place_or_link"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="step3_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(end_time__isnull=True) | Q(end_time__gt=F("start_time")),
+                name="step3_meeting_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("STEP 3 meeting of %(date)s") % {"date": self.date.strftime("%d/%m/%Y")})
+
+    def get_absolute_url(self) -> str:
+        return reverse("pal:step3_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors = {}
+        if not (self.place or "").strip() and not (self.video_link or "").strip():
+            errors["place"] = _("Give the place of the meeting or its video link.")
+        if self.end_time and self.start_time and self.end_time <= self.start_time:
+            errors["end_time"] = _("The meeting must end after it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class InvitationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+
+
+class Attendance(models.TextChoices):
+    PRESENT = "present", _("Present")
+    JUSTIFIED = "justified", _("Absent, justified")
+    ABSENT = "absent", _("Absent")
+
+
+class Step3InvitationQuerySet(ScopedQuerySet):
+    province_path = "involvement__unit__province"
+
+    def in_provinces(self, codes):
+        return self.filter(involvement__unit__province__in=list(codes))
+
+    def for_operator(self, operator_id):
+        from workers.models import Involvement
+
+        return self.filter(involvement__in=Involvement.objects.for_operator(operator_id))
+
+
+class Step3Invitation(AuditedModel):
+    """A worker invited to a STEP 3 meeting: how and when the invitation went, and whether
+    they came. One per worker and meeting: sending again does not invite twice."""
+
+    meeting = models.ForeignKey(Step3Meeting, on_delete=models.CASCADE, related_name="invitations")
+    involvement = models.ForeignKey(
+        "workers.Involvement",
+        verbose_name=_("worker in procedure"),
+        on_delete=models.PROTECT,
+        related_name="step3_invitations",
+    )
+    channel = models.CharField(_("sent by"), max_length=8, choices=InvitationChannel, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    attendance = models.CharField(_("attendance"), max_length=10, choices=Attendance, blank=True)
+
+    objects = Step3InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting", "involvement__worker__last_name", "involvement__worker__first_name"]
+        verbose_name = _("STEP 3 invitation")
+        verbose_name_plural = _("STEP 3 invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "involvement"], name="step3_invitation_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance="") | Q(attendance__in=Attendance.values),
+                name="step3_attendance_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} – {self.involvement_id}"

@@ -13,13 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
@@ -32,6 +36,7 @@ from crisi_portal.scoping import (
     ensure_editable,
     manages_reference_data,
     may_act_for_operator,
+    may_act_in,
     province_officers,
 )
 from crisi_portal.services import delete_recorded, history_author, save_validated
@@ -48,17 +53,23 @@ from pal.enums import (
 )
 from pal.models import (
     PIP,
+    Attendance,
     CompetenceCertification,
     Dote,
+    InvitationChannel,
     Measure,
     Network,
     NetworkMember,
     Operator,
     PIPService,
     PIPTransition,
+    Step3Invitation,
+    Step3Meeting,
 )
+from pal.step3 import invitation_measures
 from workers.enums import Step
-from workers.models import Involvement
+from workers.models import Cohort, Involvement
+from workers.services import involvements_move
 
 ZERO = Decimal("0.00")
 
@@ -786,3 +797,208 @@ def certification_record(
     )
     save_validated(certification, user=user)
     return certification
+
+
+# --- STEP 3 meetings (issue #14 item 2) -------------------------------------------------------
+
+
+def _require_convener(user: UserOrSystem, province: str) -> None:
+    """STEP 3 meetings are convened by a province's Nucleo (admins, and the system, too)."""
+    if user is None or user.is_admin:
+        return
+    if not (user.is_province_staff and may_act_in(user, province)):
+        raise PermissionDenied(_("STEP 3 meetings are convened by the province's Nucleo."))
+
+
+def _invitees(
+    user: UserOrSystem,
+    cohorts: Sequence[Cohort],
+    involvements: Sequence[Involvement] | None,
+) -> QuerySet[Involvement]:
+    """Whom a meeting invites: the workers named (a second meeting), or the cohorts' workers
+    not exempted from PAL; always among the workers the convener may act on."""
+    rows = Involvement.objects.all() if user is None else Involvement.objects.editable_by(user)
+    if involvements is not None:
+        return rows.filter(pk__in=[i.pk for i in involvements])
+    return rows.filter(cohort__in=list(cohorts)).exclude(current_step=Step.NO_PAL)
+
+
+@transaction.atomic
+def step3_meeting_save(
+    *,
+    user: UserOrSystem,
+    data: dict[str, Any],
+    cohorts: Sequence[Cohort],
+    presenters: Sequence[Operator] = (),
+    involvements: Sequence[Involvement] | None = None,
+    follow_up_of: Step3Meeting | None = None,
+    meeting: Step3Meeting | None = None,
+) -> Step3Meeting:
+    """Create or change a STEP 3 meeting and the list of workers it invites.
+
+    ``involvements`` names the workers of a second meeting (only they are invited); otherwise
+    the cohorts' workers are, and a change of cohorts adds the new ones and drops those not
+    yet invited of the cohorts removed. The invited may not exceed the capacity (a refusal on
+    ``capacity``); the presenters must be accredited operators (``presenters``).
+    """
+    if meeting is not None:
+        if user is not None:
+            ensure_editable(meeting, user)
+        meeting = Step3Meeting.objects.select_for_update().get(pk=meeting.pk)
+        follow_up_of = meeting.follow_up_of
+    else:
+        meeting = Step3Meeting(follow_up_of=follow_up_of)
+    for field, value in data.items():
+        setattr(meeting, field, value)
+    _require_convener(user, meeting.province_id)
+    if not cohorts:
+        raise ValidationError({"cohorts": _("Choose at least one cohort.")})
+    if user is not None:
+        visible = Cohort.objects.visible_to(user).filter(pk__in=[c.pk for c in cohorts]).count()
+        if visible != len({c.pk for c in cohorts}):
+            raise ValidationError({"cohorts": _("Choose cohorts you can see.")})
+    if any(not (p.accredited_for_labour or p.is_public) for p in presenters):
+        raise ValidationError(
+            {"presenters": _("Only operators accredited for labour services (or CPIs) present.")}
+        )
+    if involvements is None and follow_up_of is not None:
+        # A second meeting keeps the workers it was made for.
+        involvements = (
+            list(Involvement.objects.filter(step3_invitations__meeting=meeting))
+            if meeting.pk
+            else []
+        )
+    wanted = set(_invitees(user, cohorts, involvements).values_list("pk", flat=True))
+    if involvements is not None and len(wanted) != len({i.pk for i in involvements}):
+        raise ValidationError({"involvements": _("Choose workers you can act on.")})
+    existing = dict(meeting.invitations.values_list("involvement_id", "pk")) if meeting.pk else {}
+    # Invitations already sent, or with attendance, stay whatever the cohorts now say.
+    kept = set(
+        meeting.invitations.filter(Q(sent_at__isnull=False) | ~Q(attendance="")).values_list(
+            "involvement_id", flat=True
+        )
+        if meeting.pk
+        else []
+    )
+    final = wanted | kept
+    if len(final) > (meeting.capacity or 0):
+        raise ValidationError(
+            {
+                "capacity": _(
+                    "The meeting invites %(n)d workers: more than its capacity of %(capacity)d."
+                )
+                % {"n": len(final), "capacity": meeting.capacity or 0}
+            }
+        )
+    save_validated(meeting, user=user)
+    meeting.cohorts.set(cohorts)
+    meeting.presenters.set(presenters)
+    for stale in meeting.invitations.filter(
+        involvement_id__in=set(existing) - final
+    ).select_related("involvement"):
+        delete_recorded(stale, user=user, reason=_("no longer in the meeting's cohorts"))
+    for involvement_id in sorted(final - set(existing)):
+        save_validated(
+            Step3Invitation(meeting=meeting, involvement_id=involvement_id),
+            user=user,
+            exclude=["meeting", "involvement"],
+        )
+    return meeting
+
+
+def _send_invitation_email(invitation_id: int, measures: list[str]) -> None:
+    invitation = Step3Invitation.objects.select_related(
+        "meeting", "involvement__worker", "involvement__procedure__company"
+    ).get(pk=invitation_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "invitation": invitation,
+            "meeting": invitation.meeting,
+            "worker": invitation.involvement.worker,
+            "measures": measures,
+        }
+        subject = _("Invitation to a meeting on the active labour policies (STEP 3)")
+        body = render_to_string("pal/step3/invitation_email.txt", context)
+    send_mail(str(subject), body, None, [invitation.involvement.worker.email])
+
+
+@transaction.atomic
+def step3_invitations_send(*, user: UserOrSystem, meeting: Step3Meeting) -> dict[str, int]:
+    """Send the invitations not yet sent: by e-mail to the workers with an address, as a
+    printable letter to the others. Each is recorded (channel, when, by whom) once: sending
+    again reaches only those not yet invited. Returns how many went by each channel."""
+    if user is not None:
+        ensure_editable(meeting, user)
+    pending = list(
+        meeting.invitations.select_for_update(of=("self",))
+        .filter(sent_at__isnull=True)
+        .select_related("involvement__worker")
+    )
+    measures = invitation_measures([i.involvement for i in pending], meeting.date)
+    now = timezone.now()
+    sent = {InvitationChannel.EMAIL: 0, InvitationChannel.LETTER: 0}
+    for invitation in pending:
+        email = invitation.involvement.worker.email
+        invitation.channel = InvitationChannel.EMAIL if email else InvitationChannel.LETTER
+        invitation.sent_at = now
+        invitation.sent_by = user if user is not None and user.is_authenticated else None
+        save_validated(invitation, user=user, reason=_("invitation sent"))
+        sent[invitation.channel] += 1
+        if email:
+            names = [m.name for m in measures.get(invitation.involvement_id, [])]
+            transaction.on_commit(partial(_send_invitation_email, invitation.pk, names))
+    return {str(k): v for k, v in sent.items()}
+
+
+@transaction.atomic
+def step3_attendance_record(
+    *, user: UserOrSystem, meeting: Step3Meeting, attendance: Mapping[int, str]
+) -> int:
+    """Record who came (present, absent justified, absent), by invitation id; an empty value
+    leaves a worker unrecorded. Not before the meeting's day. Returns how many changed."""
+    if user is not None:
+        ensure_editable(meeting, user)
+    if meeting.date > timezone.localdate():
+        raise ValidationError(
+            {"attendance": _("Attendance is recorded on or after the day of the meeting.")}
+        )
+    unknown = [value for value in attendance.values() if value and value not in Attendance.values]
+    if unknown:
+        raise ValidationError({"attendance": _("Choose present, absent justified or absent.")})
+    changed = 0
+    for invitation in meeting.invitations.select_for_update().filter(pk__in=list(attendance)):
+        value = attendance[invitation.pk]
+        if value != invitation.attendance:
+            invitation.attendance = value
+            save_validated(invitation, user=user, reason=_("attendance recorded"))
+            changed += 1
+    return changed
+
+
+def step3_movable(meeting: Step3Meeting) -> QuerySet[Involvement]:
+    """The present workers still at STEP 1 or 2: those the meeting brings to STEP 3."""
+    return Involvement.objects.filter(
+        step3_invitations__meeting=meeting,
+        step3_invitations__attendance=Attendance.PRESENT,
+        current_step__in=(Step.STEP_1, Step.STEP_2),
+    )
+
+
+@transaction.atomic
+def step3_move_present(*, user: UserOrSystem, meeting: Step3Meeting) -> list:
+    """Move the meeting's present workers at STEP 1/2 to STEP 3 on the meeting's day, all of
+    them or none, through the step service (``workers.services.involvements_move``). The step
+    model moves one step at a time: those at STEP 1 go through STEP 2 on the same day, in the
+    same transaction; any refusal (``BulkMoveRefused``, each worker named) undoes both."""
+    if user is not None:
+        ensure_editable(meeting, user)
+    involvements = list(step3_movable(meeting).select_related("worker").order_by("pk"))
+    reason = _("STEP 3 meeting of %(date)s") % {"date": meeting.date.strftime("%d/%m/%Y")}
+    at_step_1 = [i for i in involvements if i.current_step == Step.STEP_1]
+    moved = []
+    for group, to in ((at_step_1, Step.STEP_2), (involvements, Step.STEP_3)):
+        if group or to == Step.STEP_3:  # an empty list is refused by name (field involvements)
+            moved += involvements_move(
+                user=user, involvements=group, to=to, effective_date=meeting.date, reason=reason
+            )
+    return moved

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from pal.views import operator, region, review
+from pal.views import operator, region, review, step3
 
 app_name = "pal"
 
@@ -41,4 +41,17 @@ urlpatterns = [
     path("networks/new/", region.NetworkFormView.as_view(), name="network_create"),
     path("networks/<int:pk>/", region.NetworkDetailView.as_view(), name="network_detail"),
     path("networks/<int:pk>/edit/", region.NetworkFormView.as_view(), name="network_update"),
+    # --- STEP 3 meetings (issue #14 item 2)
+    path("step3/", step3.Step3ListView.as_view(), name="step3_list"),
+    path("step3/new/", step3.Step3FormView.as_view(), name="step3_create"),
+    path("step3/<int:pk>/", step3.Step3DetailView.as_view(), name="step3_detail"),
+    path("step3/<int:pk>/edit/", step3.Step3FormView.as_view(), name="step3_update"),
+    path("step3/<int:pk>/invite/", step3.Step3InviteView.as_view(), name="step3_invite"),
+    path(
+        "step3/<int:pk>/attendance/",
+        step3.Step3AttendanceView.as_view(),
+        name="step3_attendance",
+    ),
+    path("step3/<int:pk>/move/", step3.Step3MoveView.as_view(), name="step3_move"),
+    path("step3/<int:pk>/letters.pdf", step3.Step3LettersView.as_view(), name="step3_letters"),
 ]

@@ -39,6 +39,8 @@ from pal.models import (
     Operator,
     PIPService,
     PIPTransition,
+    Step3Invitation,
+    Step3Meeting,
 )
 from tests.cases.factories import (
     CrisisProcedureFactory,
@@ -56,6 +58,7 @@ from tests.pal.factories import (
     PIPServiceFactory,
     measure,
 )
+from tests.pal.step3_factories import step3_meeting
 from tests.workers.factories import CohortFactory, InvolvementFactory, WorkerFactory
 from workers.models import (
     Cohort,
@@ -167,6 +170,10 @@ OBJECTS = {
     "report_regional": "ready annual table of the Region: everyone with a role reads it",
     # Notifications (issue #13) are their recipient's only (someone else's: 404).
     "notification_op": "a notification of operator_user",
+    # STEP 3 meetings (issue #14): by the provinces of their cohorts; operators see those
+    # they present.
+    "step3_bg": "STEP 3 meeting of cohort_bg convened by BG, operator_op presents: BG's",
+    "step3_mi": "STEP 3 meeting of cohort_mi convened by MI, operator_other presents: out",
 }
 
 
@@ -250,6 +257,12 @@ def world(db, operator_user) -> dict:
     objects["report_regional"] = ReportRunFactory(regional=True, ready=True)
     objects["notification_op"] = Notification.objects.create(
         recipient=operator_user, kind="pip_approved", key="k", url="/", channel="in_app"
+    )
+    objects["step3_bg"] = step3_meeting(
+        [objects["cohort_bg"]], province="BG", presenters=[operator_op]
+    )
+    objects["step3_mi"] = step3_meeting(
+        [objects["cohort_mi"]], province="MI", presenters=[operator_other]
     )
     assert set(objects) == set(OBJECTS)
     return objects
@@ -466,6 +479,23 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "network_mi": HTML_STAFF_REGION_OUT,
     },
     "pal:network_update": {"network_bg": HTML_REGION, "network_mi": HTML_REGION},
+    # --- STEP 3 meetings (issue #14): Nucleo staff convene, the Region reads, operators read
+    # the meetings they present; the buttons are POST only (GET past the role gate: 405).
+    "pal:step3_list": {None: (302, 200, 200, 200, 403, 200)},
+    "pal:step3_create": {None: HTML_STAFF},
+    "pal:step3_detail": {
+        "step3_bg": (302, 200, 200, 200, 403, 200),
+        "step3_mi": (302, 404, 200, 404, 403, 200),
+    },
+    "pal:step3_update": {"step3_bg": HTML_STAFF, "step3_mi": HTML_STAFF_OUT},
+    "pal:step3_letters": {"step3_bg": HTML_STAFF, "step3_mi": HTML_STAFF_OUT},
+    **{
+        f"pal:step3_{action}": {
+            "step3_bg": (302, 405, 403, 403, 403, 405),
+            "step3_mi": (302, 405, 403, 403, 403, 405),
+        }
+        for action in ("invite", "attendance", "move")
+    },
     # --- API
     "api-root": {None: (401, 200, 200, 200, 200, 200)},
     # The schema and its docs describe the interface, not data: public.
@@ -1070,6 +1100,12 @@ def pal_state() -> tuple:
         list(Dote.objects.order_by("pk").values_list("pk", "operator_id", "status", "value")),
         list(Network.objects.order_by("pk").values_list("pk", "name", "lead_id", "province_id")),
         list(NetworkMember.objects.order_by("pk").values_list("pk", "network_id", "operator_id")),
+        list(Step3Meeting.objects.order_by("pk").values_list("pk", "date", "capacity")),
+        list(
+            Step3Invitation.objects.order_by("pk").values_list(
+                "pk", "involvement_id", "sent_at", "attendance"
+            )
+        ),
         list(Measure.objects.order_by("pk").values_list("pk", "name", "is_active")),
         list(Operator.objects.order_by("pk").values_list("pk", "name")),
         CompetenceCertification.objects.count(),
@@ -1204,6 +1240,17 @@ PAL_HTML_WRITE_PAYLOADS = {
     "workers:outcome_record": {"kind": "ricollocato", "date": "2025-09-01"},
 }
 PAL_HTML_WRITE_PAYLOADS["pal:pip_create"] = PAL_HTML_WRITE_PAYLOADS["pal:pip_update"]
+PAL_HTML_WRITE_PAYLOADS["pal:step3_attendance"] = lambda world: {
+    f"attendance-{pk}": "present" for pk in Step3Invitation.objects.values_list("pk", flat=True)
+}
+PAL_HTML_WRITE_PAYLOADS["pal:step3_update"] = lambda world: {
+    "province": "BG",
+    "cohorts": [world["cohort_bg"].pk],
+    "date": "2025-06-11",
+    "start_time": "10:00",
+    "place": "Altrove",
+    "capacity": 9,
+}
 
 PAL_HTML_WRITES = [
     # (role, route, object, expected)
@@ -1222,6 +1269,15 @@ PAL_HTML_WRITES = [
     ("province_staff", "pal:network_update", "network_bg", 403),
     ("operator", "pal:network_create", None, 403),
     ("operator", "pal:measure_update", "measure_dul", 403),
+    # STEP 3 meetings: out of scope 404 for the Nucleo; the Region and the presenting
+    # operator read the meeting but act on nothing.
+    ("province_staff", "pal:step3_update", "step3_mi", 404),
+    ("province_staff", "pal:step3_invite", "step3_mi", 404),
+    ("province_staff", "pal:step3_attendance", "step3_mi", 404),
+    ("province_staff", "pal:step3_move", "step3_mi", 404),
+    ("region_official", "pal:step3_invite", "step3_bg", 403),
+    ("operator", "pal:step3_attendance", "step3_bg", 403),
+    ("operator", "pal:step3_move", "step3_bg", 403),
 ]
 
 

@@ -441,6 +441,42 @@ CASES = {
         MISSING_ID,
         api=False,
     ),
+    # STEP 3 meetings (issue #14): the cohorts and the first meeting of a second one.
+    "HTML STEP 3 form: cohort ids": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("pal:step3_create"),
+            {
+                "province": "BG",
+                "cohorts": [ref],
+                "date": "2025-06-01",
+                "start_time": "10:00",
+                "place": "Sala",
+                "capacity": 10,
+            },
+        ),
+        lambda w: (w["cohort_mi"].pk, w["cohort_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML STEP 3 form: the meeting a second one follows": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("pal:step3_create"),
+            {
+                "follow_up_of": ref,
+                "province": "BG",
+                "cohorts": [w["cohort_bg"].pk],
+                "date": "2025-06-01",
+                "start_time": "10:00",
+                "place": "Sala",
+                "capacity": 10,
+            },
+        ),
+        lambda w: (w["step3_mi"].pk, w["step3_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
 }
 
 

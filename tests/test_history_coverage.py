@@ -38,6 +38,7 @@ from tests.cases.factories import (
 )
 from tests.factories import UserFactory
 from tests.pal.factories import NetworkFactory, measure, pip_with_service, service
+from tests.pal.step3_factories import step3_meeting
 from tests.workers.factories import CohortFactory, InvolvementFactory, WorkerFactory
 from workers import retention
 from workers import services as workers_services
@@ -61,6 +62,7 @@ NO_HISTORIED_WRITES = {
     "pal.services.network_checks": "a check: reads only",
     "pal.services.network_is_valid": "a check: reads only",
     "pal.services.pip_total": "a sum: reads only",
+    "pal.services.step3_movable": "a selection: reads only",
     # PIPService is not historied: its changes are the PIP's services, audited by the report
     # figures themselves (delivered hours and cost, date).
     "pal.services.service_report": "writes PIPService, not historied",
@@ -428,6 +430,60 @@ def _retention_run(user, walk):
     return [involvement.worker]
 
 
+def _step3_cohort(n: int = 2):
+    cohort = CohortFactory()
+    for _ in range(n):
+        involvement = InvolvementFactory(unit=cohort.unit, cohort=cohort)
+        workers_services.involvement_move(
+            user=None, involvement=involvement, to=Step.STEP_2, effective_date=DAY
+        )
+    return cohort
+
+
+def _step3_meeting_save(user, walk):
+    cohort = _step3_cohort()
+    meeting = walk(pal_services.step3_meeting_save)(
+        user=user,
+        data={
+            "province": cohort.unit.province,
+            "date": DAY,
+            "start_time": datetime.time(9, 30),
+            "place": "Sala",
+            "capacity": 10,
+        },
+        cohorts=[cohort],
+    )
+    return [meeting, *meeting.invitations.all()]
+
+
+def _step3_meeting(cohort):
+    return step3_meeting([cohort], province=cohort.unit.province_id, date=DAY)
+
+
+def _step3_invitations_send(user, walk):
+    meeting = _step3_meeting(_step3_cohort())
+    walk(pal_services.step3_invitations_send)(user=user, meeting=meeting)
+    return list(meeting.invitations.all())
+
+
+def _step3_attendance_record(user, walk):
+    meeting = _step3_meeting(_step3_cohort())
+    walk(pal_services.step3_attendance_record)(
+        user=user,
+        meeting=meeting,
+        attendance={pk: "present" for pk in meeting.invitations.values_list("pk", flat=True)},
+    )
+    return list(meeting.invitations.all())
+
+
+def _step3_move_present(user, walk):
+    cohort = _step3_cohort()
+    meeting = _step3_meeting(cohort)
+    meeting.invitations.update(attendance="present")
+    walk(pal_services.step3_move_present)(user=user, meeting=meeting)
+    return list(cohort.involvements.all())
+
+
 SCENARIOS = {
     "cases.services.company_upsert": _company_upsert,
     "cases.services.company_proposal_decide": _company_proposal_decide,
@@ -465,6 +521,10 @@ SCENARIOS = {
     "pal.services.measure_save": _measure_save,
     "pal.services.operator_save": _operator_save,
     "workers.retention.retention_run": _retention_run,
+    "pal.services.step3_meeting_save": _step3_meeting_save,
+    "pal.services.step3_invitations_send": _step3_invitations_send,
+    "pal.services.step3_attendance_record": _step3_attendance_record,
+    "pal.services.step3_move_present": _step3_move_present,
 }
 
 # Scenarios whose history rows name no user: the monthly task acts for nobody.

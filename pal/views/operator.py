@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ from pal.forms import (
 )
 from pal.models import PIP, Dote, Measure, PIPService
 from pal.services import PALRuleRefused
+from pal.views.printing import pdf_response
 from workers.models import Worker
 from workers.selectors import can_see_identity
 
@@ -426,8 +427,6 @@ class PIPPrintView(ScopedViewMixin, View):
     roles = OPERATOR
 
     def get(self, request, pk):
-        from weasyprint import HTML  # imported on use: the rest of the area does not need it
-
         pip = get_object_or_404(
             _pips(request.user).select_related("dote__involvement__unit"), pk=pk
         )
@@ -443,10 +442,7 @@ class PIPPrintView(ScopedViewMixin, View):
             "printed_on": timezone.localdate(),
         }
         html = render(request, "pal/operator/pip_print.html", context).content.decode()
-        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="pip-{pip.reference}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return pdf_response(html, f"pip-{pip.reference}.pdf")
 
 
 class PIPActionView(ScopedViewMixin, View):

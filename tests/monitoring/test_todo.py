@@ -61,7 +61,14 @@ def test_a_province_officer_sees_their_provinces_items_only(staff_bg):
     cohort_in("BG", moved_days_ago=None, created_days_ago=5)
     cohort_in("MI", moved_days_ago=90)
     counts = todo.todo_counts(staff_bg)
-    assert counts == {"review": 1, "meetings": 1, "ending": 1, "stale": 2, "total": 5}
+    assert counts == {
+        "review": 1,
+        "meetings": 1,
+        "ending": 1,
+        "stale": 2,
+        "step3_missed": 0,
+        "total": 5,
+    }
 
 
 def test_the_thresholds_come_from_the_settings(staff_bg, settings):
@@ -86,7 +93,13 @@ def test_an_operator_sees_the_pips_returned_to_their_organisation(operator_user)
 
 
 def test_a_region_official_reviews_nothing_and_an_api_client_has_no_list(region, api_client):
-    assert set(todo.todo_counts(region)) == {"meetings", "ending", "stale", "total"}
+    assert set(todo.todo_counts(region)) == {
+        "meetings",
+        "ending",
+        "stale",
+        "step3_missed",
+        "total",
+    }
     assert todo.todo_counts(api_client) == {"total": 0}
     assert todo.cached_counts(None) == {}
     assert todo.todo_counts(None) == {"total": 0}
@@ -133,6 +146,7 @@ def test_the_menu_counts_are_cached_per_user(client, staff_bg, django_assert_num
         "meetings": 0,
         "ending": 0,
         "stale": 0,
+        "step3_missed": 0,
         "total": 0,
     }
     # Cached: only the unread notifications are counted (one query, as on every page).
