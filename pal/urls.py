@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from pal.views import operator, region, review
+from pal.views import network, operator, region, review
 
 app_name = "pal"
 
@@ -41,4 +41,16 @@ urlpatterns = [
     path("networks/new/", region.NetworkFormView.as_view(), name="network_create"),
     path("networks/<int:pk>/", region.NetworkDetailView.as_view(), name="network_detail"),
     path("networks/<int:pk>/edit/", region.NetworkFormView.as_view(), name="network_update"),
+    # --- a network's members and the services they deliver (source 003) ---
+    path(
+        "networks/<int:pk>/services/",
+        network.NetworkServicesView.as_view(),
+        name="network_services",
+    ),
+    path(
+        "networks/<int:pk>/services/report/",
+        network.NetworkServiceReportView.as_view(),
+        name="network_service_report",
+    ),
+    path("networks/<int:pk>/shares/", network.NetworkShareView.as_view(), name="network_share"),
 ]
