@@ -117,6 +117,9 @@ def shares_with_delivered(shares: QuerySet[NetworkShare]) -> QuerySet[NetworkSha
     ).annotate(remaining=F("amount") - F("delivered"))
 
 
+LINES = Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id"))
+
+
 def network_ledger(network: Network, user: AnyUser, *, services: int = 20) -> NetworkLedger:
     """A fixed number of queries, whatever the number of members, Doti and services."""
     visible = NetworkShare.objects.visible_to(user).filter(network=network)
@@ -153,7 +156,9 @@ def network_ledger(network: Network, user: AnyUser, *, services: int = 20) -> Ne
         NetworkService.objects.visible_to(user)
         .filter(network=network)
         .select_related("operator")
-        .prefetch_related(Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id")))
+        .prefetch_related(
+            Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id"))
+        )
         .order_by("-delivered_on", "-id")[:services]
     )
     return NetworkLedger(

@@ -38,7 +38,6 @@ from pal.models import (
     Network,
     NetworkMember,
     NetworkService,
-    NetworkServiceLine,
     NetworkShare,
     Operator,
     PIPTransition,
@@ -460,9 +459,9 @@ class NetworkShareViewSet(NetworkRowsViewSet):
 class NetworkServiceViewSet(NetworkRowsViewSet):
     """Services the members of a network delivered, each split per worker's Dote (lines)."""
 
-    queryset = NetworkService.objects.prefetch_related(
-        Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id"))
-    ).order_by("-delivered_on", "-id")
+    queryset = NetworkService.objects.prefetch_related(selectors.LINES).order_by(
+        "-delivered_on", "-id"
+    )
     serializer_class = NetworkServiceSerializer
 
     def perform_create(self, serializer):

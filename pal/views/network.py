@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
@@ -69,8 +70,8 @@ class _NetworkFormView(ScopedViewMixin, View):
     roles = OPERATOR
     model = Network
     pk_url_kwarg = "pk"
-    form_class: type
-    template_name = ""
+    template_name = "pal/network/form.html"
+    title = intro = submit = ""
 
     def base_queryset(self):
         return _network_queryset()
@@ -81,15 +82,25 @@ class _NetworkFormView(ScopedViewMixin, View):
         )
 
     def _render(self, form, network, status=200):
-        return render(
-            self.request, self.template_name, {"form": form, "network": network}, status=status
-        )
+        context = {
+            "form": form,
+            "network": network,
+            "title": self.title,
+            "intro": self.intro,
+            "submit": self.submit,
+        }
+        return render(self.request, self.template_name, context, status=status)
 
 
 class NetworkShareView(_NetworkFormView):
     """The lead gives a member its share of one of the lead's Doti."""
 
-    template_name = "pal/network/share_form.html"
+    title = gettext_lazy("Give a share")
+    intro = gettext_lazy(
+        "The part of your Dote, in euro, a member may deliver and report. The shares of a Dote "
+        "cannot exceed its value."
+    )
+    submit = gettext_lazy("Save")
 
     def get_network(self):
         network = self.get_object()
@@ -118,7 +129,12 @@ class NetworkShareView(_NetworkFormView):
 class NetworkServiceReportView(_NetworkFormView):
     """A member reports a service it delivered to the network's workers."""
 
-    template_name = "pal/network/service_form.html"
+    title = gettext_lazy("Report a service")
+    intro = gettext_lazy(
+        "A service delivered by your organisation to the network's workers, charged to your "
+        "share of the lead's Dote for each of them."
+    )
+    submit = gettext_lazy("Report")
 
     def get_network(self):
         network = self.get_object()

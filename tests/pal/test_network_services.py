@@ -235,7 +235,9 @@ class TestLedger:
         # Not its workers: no names, the Dote's number only.
         assert not any(s.worker_name for s in ledger.shares)
 
-    def test_the_nucleo_of_the_territory_and_the_region_read_it_all(self, reported, staff_bg, region):
+    def test_the_nucleo_of_the_territory_and_the_region_read_it_all(
+        self, reported, staff_bg, region
+    ):
         for user in (staff_bg, region):
             ledger = network_ledger(reported.network, user)
             assert len(ledger.shares) == 3 and len(ledger.services) == 2
