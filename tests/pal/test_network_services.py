@@ -318,6 +318,12 @@ class TestPages:
         assert b'data-table="members"' in response.content
 
 
+    def test_the_operator_home_links_its_networks(self, client, w):
+        client.force_login(w.member_user)
+        response = client.get(reverse("pal:operator_home"), **EN)
+        assert reverse("pal:network_services", args=[w.network.pk]).encode() in response.content
+
+
 class TestAPI:
     def test_a_member_reports_and_reads_its_services(self, api_client_for, w):
         share(w, w.doti[0], "500.00")
