@@ -877,6 +877,12 @@ def network_service_report(
         )
     for pk in dote_ids:
         dote = served[pk]
+        if dote.status == DoteStatus.CONCLUSA:
+            raise PALRuleRefused(
+                RuleCode.DOTE_CLOSED,
+                _("Dote %(dote)s is concluded.") % {"dote": pk},
+                field="doti",
+            )
         if not (dote.valid_from <= delivered_on <= dote.valid_until):
             raise PALRuleRefused(
                 RuleCode.SERVICE_DATES,

@@ -163,6 +163,13 @@ class TestReports:
         # On its last day it still holds.
         report(w, [dote], "10.00", on=yesterday - datetime.timedelta(days=1))
 
+    def test_a_concluded_dote_takes_no_more_services(self, w):
+        share(w, w.doti[0], "500.00")
+        Dote.objects.filter(pk=w.doti[0].pk).update(status="conclusa")
+        with pytest.raises(PALRuleRefused) as refused:
+            report(w, [w.doti[0]], "1.00")
+        assert refused.value.code == "dote_closed" and refused.value.field == "doti"
+
     def test_without_a_share_the_member_reports_nothing(self, w):
         with pytest.raises(PALRuleRefused) as refused:
             report(w, [w.doti[0]], "1.00")
@@ -316,7 +323,6 @@ class TestPages:
         response = client.get(detail, **EN)
         assert response.status_code == 200
         assert b'data-table="members"' in response.content
-
 
     def test_the_operator_home_links_its_networks(self, client, w):
         client.force_login(w.member_user)
