@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +10,7 @@ from crisi_portal import api_fields
 from crisi_portal.scoping import dote_involvements
 from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from pal import services
-from pal.enums import DoteStatus, PIPStatus
+from pal.enums import DoteStatus, PIPStatus, ServiceKind
 from pal.models import (
     PIP,
     Dote,
@@ -426,6 +427,12 @@ class NetworkSerializer(api_fields.ModelSerializer):
 # --- Services delivered by a network's members -------------------------------------------------
 
 
+class ServiceKindField(NamedChoiceField):
+    enum_name = "ServiceKindEnum"
+    enum = ServiceKind
+
+
+@extend_schema_field(OpenApiTypes.INT)
 class NetworkDoteField(serializers.PrimaryKeyRelatedField):
     """A Dote id in a body, resolved among the lead's Doti for the workers of the networks the
     caller sees (a member reads no Dote of its own there): any other id does not exist."""
@@ -484,6 +491,7 @@ class NetworkServiceSerializer(api_fields.ModelSerializer):
         ),
     )
     lines = NetworkServiceLineSerializer(many=True, read_only=True)
+    kind = ServiceKindField()
 
     class Meta:
         model = NetworkService
