@@ -7,6 +7,8 @@ from monitoring.api.views import DashboardViewSet, ReportRunViewSet
 from pal.api.views import (
     DoteViewSet,
     MeasureViewSet,
+    NetworkServiceViewSet,
+    NetworkShareViewSet,
     NetworkViewSet,
     OperatorViewSet,
     PIPViewSet,
@@ -26,5 +28,7 @@ router.register("measures", MeasureViewSet, basename="measure")
 router.register("doti", DoteViewSet, basename="dote")
 router.register("pips", PIPViewSet, basename="pip")
 router.register("networks", NetworkViewSet, basename="network")
+router.register("network-shares", NetworkShareViewSet, basename="network-share")
+router.register("network-services", NetworkServiceViewSet, basename="network-service")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("reports", ReportRunViewSet, basename="report")

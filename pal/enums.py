@@ -19,6 +19,11 @@ models, in the ``ValidationError``'s ``code``:
 * ``return_note``: returning a PIP needs a note.
 * ``report_status`` / ``report_date`` / ``report_beyond_plan``: reporting a delivered service.
 * ``network_lead``: a network's lead must be one of its members.
+* ``network_not_valid``: a member reports services only for a network that meets every check.
+* ``network_share``: the members' shares of a Dote fit in its value, and a member reports
+  within its share.
+* ``service_not_admitted``: the service kind is not in the catalogue of the network's measure.
+* ``group_size``: an individual service is for one worker, a group service for two or more.
 * ``certification_status`` / ``certification_date``: recording a certification.
 * ``income_support_not_admitted`` / ``hours_cut_below_minimum`` / ``employment_status`` /
   ``unit_outside_lombardy`` / ``age_limits`` / ``support_not_ongoing``: an eligibility rule of
@@ -106,6 +111,10 @@ class RuleCode(models.TextChoices):
     REPORT_DATE = "report_date"
     REPORT_BEYOND_PLAN = "report_beyond_plan"
     NETWORK_LEAD = "network_lead"
+    NETWORK_NOT_VALID = "network_not_valid"
+    NETWORK_SHARE = "network_share"
+    SERVICE_NOT_ADMITTED = "service_not_admitted"
+    GROUP_SIZE = "group_size"
     CERTIFICATION_STATUS = "certification_status"
     CERTIFICATION_DATE = "certification_date"
     INCOME_SUPPORT_NOT_ADMITTED = "income_support_not_admitted"

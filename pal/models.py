@@ -259,12 +259,25 @@ class DoteQuerySet(ScopedQuerySet):
     def editable_by_operator(self, operator_id):
         return self.filter(operator_id=operator_id)
 
+    def in_networks(self, networks):
+        """The lead's Doti for the workers of ``networks``: a Dote of the network's lead, under
+        the network's measure, of a worker of a procedure or cohort the network serves."""
+        served = networks.filter(lead=OuterRef("operator"), measure=OuterRef("measure")).filter(
+            Q(procedures=OuterRef("involvement__procedure"))
+            | Q(cohorts=OuterRef("involvement__cohort"))
+        )
+        return self.filter(Exists(served)).exclude(status=DoteStatus.REVOCATA)
+
     def with_ledger(self):
-        """Committed (by living PIPs) and delivered amounts, computed in the database."""
+        """Committed (by living PIPs) and delivered amounts, computed in the database.
+
+        Delivered counts the PIP services reported and the services the members of a network
+        reported against the Dote (``NetworkServiceLine``)."""
         committed = PIPService.objects.filter(
             pip__dote=OuterRef("pk"), pip__status__in=COMMITTING_PIP_STATUSES
         )
         delivered = PIPService.objects.filter(pip__dote=OuterRef("pk"))
+        by_members = NetworkServiceLine.objects.filter(dote=OuterRef("pk"))
         return self.annotate(
             committed_amount=Coalesce(
                 Subquery(
@@ -278,6 +291,10 @@ class DoteQuerySet(ScopedQuerySet):
                     .annotate(total=Sum("delivered_cost"))
                     .values("total")[:1]
                 ),
+                ZERO,
+            )
+            + Coalesce(
+                Subquery(by_members.values("dote").annotate(total=Sum("cost")).values("total")[:1]),
                 ZERO,
             ),
         ).annotate(remaining_amount=F("value") - F("committed_amount"))
@@ -813,3 +830,168 @@ class Step3Invitation(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.meeting} – {self.involvement_id}"
+# --- Services delivered by a network's members (source 003) ---------------------------------
+
+
+class MeasureCatalogue(models.Model):
+    """The service catalogue a measure is delivered with: its own admitted kinds
+    (``AdmittedService``), or those of another measure (``services_from``), as GOL Percorso 5
+    is delivered with the services of Percorso 3 (source 003, "Attivazione dei percorsi")."""
+
+    measure = models.OneToOneField(
+        Measure, verbose_name=_("measure"), on_delete=models.CASCADE, related_name="catalogue"
+    )
+    services_from = models.ForeignKey(
+        Measure,
+        verbose_name=_("services of the measure"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service catalogue")
+        verbose_name_plural = _("service catalogues")
+
+    def __str__(self) -> str:
+        return str(self.measure)
+
+
+class AdmittedService(models.Model):
+    """A service kind admitted by a measure's catalogue."""
+
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="admitted_services",
+    )
+    kind = models.CharField(_("service"), max_length=32, choices=ServiceKind)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["measure", "kind"]
+        verbose_name = _("admitted service")
+        verbose_name_plural = _("admitted services")
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "kind"], name="admitted_service_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} – {self.get_kind_display()}"
+
+
+class NetworkRowQuerySet(ScopedQuerySet):
+    """A network's shares and reported services: the Nucleo of the network's territory and the
+    Region read them all; the lead's staff every row of its networks, a member's its own."""
+
+    province_path = "network__province"
+
+    def in_provinces(self, codes):
+        return self.filter(network__province__in=list(codes))
+
+    def for_operator(self, operator_id):
+        return self.filter(Q(network__lead_id=operator_id) | Q(operator_id=operator_id))
+
+
+class NetworkShareQuerySet(NetworkRowQuerySet):
+    def editable_by_operator(self, operator_id):
+        return self.filter(network__lead_id=operator_id)
+
+
+class NetworkShare(AuditedModel):
+    """The part of the lead's Dote (in euro) a member of the network may deliver and report."""
+
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), on_delete=models.PROTECT, related_name="shares"
+    )
+    dote = models.ForeignKey(
+        Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="network_shares"
+    )
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="network_shares",
+    )
+    amount = models.DecimalField(_("share (€)"), max_digits=10, decimal_places=2)
+
+    objects = NetworkShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["network", "dote", "operator__name"]
+        verbose_name = _("member's share")
+        verbose_name_plural = _("members' shares")
+        constraints = [
+            models.UniqueConstraint(fields=["dote", "operator"], name="network_share_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="network_share_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} – Dote {self.dote_id}"
+
+
+class NetworkService(AuditedModel):
+    """A service a member of a network delivered to the network's workers (individually or to a
+    group), reported by the member itself against the lead's Doti."""
+
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), on_delete=models.PROTECT, related_name="services"
+    )
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="network_services",
+    )
+    kind = models.CharField(_("service"), max_length=32, choices=ServiceKind)
+    delivery = models.CharField(
+        _("delivery"), max_length=12, choices=Delivery, default=Delivery.GRUPPO
+    )
+    delivered_on = models.DateField(_("delivered on"))
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
+    cost = models.DecimalField(_("cost (€)"), max_digits=10, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = NetworkRowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-delivered_on", "-id"]
+        verbose_name = _("network service")
+        verbose_name_plural = _("network services")
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="network_service_hours"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="network_service_cost"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class NetworkServiceLine(models.Model):
+    """A worker's part of a reported service: the hours they attended and the cost charged to
+    their Dote (a group service's cost split among its workers)."""
+
+    service = models.ForeignKey(NetworkService, on_delete=models.CASCADE, related_name="lines")
+    dote = models.ForeignKey(
+        Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="network_lines"
+    )
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
+    cost = models.DecimalField(_("cost (€)"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["service", "dote"]
+        verbose_name = _("network service line")
+        verbose_name_plural = _("network service lines")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "dote"], name="network_line_unique"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="network_line_cost"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} – Dote {self.dote_id}"

@@ -1,16 +1,39 @@
 """Reads on active policies that need more than a queryset method."""
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, TextChoices
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
 from crisi_portal.models import User
-from crisi_portal.scoping import AnyUser
+from crisi_portal.scoping import AnyUser, identity_reads_logged, sees_identity
 from pal.enums import DoteStatus, PIPStatus
-from pal.models import PIP, Dote
+from pal.models import (
+    PIP,
+    Dote,
+    Network,
+    NetworkService,
+    NetworkServiceLine,
+    NetworkShare,
+)
+from pal.models import ZERO as SQL_ZERO
 from workers.models import Involvement, PersonalDataAccess, Worker
+
+ZERO = Decimal("0.00")
 
 
 def active_involvements(worker: Worker) -> QuerySet[Involvement]:
@@ -60,3 +83,99 @@ def operator_overview(user: AnyUser) -> dict[str, Any]:
         "doti_by_status": count_by_status(Dote.objects.visible_to(user), DoteStatus),
         "pips_by_status": count_by_status(PIP.objects.visible_to(user), PIPStatus),
     }
+
+
+# --- Services delivered by the members of a network -----------------------------------------
+
+
+@dataclass
+class NetworkLedger:
+    """What a network's members delivered against their shares of the lead's Doti, as ``user``
+    may read it: the rows they see (the lead, the Nucleo and the Region: all; a member: its
+    own), and the totals of the whole network (amounts only)."""
+
+    shares: list[NetworkShare]
+    members: list[dict[str, Any]]
+    services: list[NetworkService]
+    total_share: Decimal
+    total_delivered: Decimal
+
+    @property
+    def total_remaining(self) -> Decimal:
+        return self.total_share - self.total_delivered
+
+
+def shares_with_delivered(shares: QuerySet[NetworkShare]) -> QuerySet[NetworkShare]:
+    delivered = NetworkServiceLine.objects.filter(
+        dote=OuterRef("dote"), service__operator=OuterRef("operator")
+    )
+    return shares.annotate(
+        delivered=Coalesce(
+            Subquery(delivered.values("dote").annotate(total=Sum("cost")).values("total")[:1]),
+            SQL_ZERO,
+        )
+    ).annotate(remaining=F("amount") - F("delivered"))
+
+
+LINES = Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id"))
+
+
+def network_ledger(network: Network, user: AnyUser, *, services: int = 20) -> NetworkLedger:
+    """A fixed number of queries, whatever the number of members, Doti and services."""
+    visible = NetworkShare.objects.visible_to(user).filter(network=network)
+    shares = list(
+        shares_with_delivered(visible).select_related("operator").order_by("dote_id", "operator")
+    )
+    lines = NetworkServiceLine.objects.filter(
+        service__in=NetworkService.objects.visible_to(user).filter(network=network)
+    )
+    delivered_by = dict(
+        lines.order_by()
+        .values("service__operator")
+        .annotate(total=Sum("cost"))
+        .values_list("service__operator", "total")
+    )
+    members = [
+        {
+            **row,
+            "delivered": delivered_by.get(row["operator"], ZERO),
+            "remaining": row["share"] - delivered_by.get(row["operator"], ZERO),
+        }
+        for row in visible.order_by("operator__name")
+        .values("operator", "operator__name")
+        .annotate(share=Sum("amount"), doti=Count("dote", distinct=True))
+    ]
+    totals = NetworkShare.objects.filter(network=network).aggregate(total=Sum("amount"))
+    delivered = NetworkServiceLine.objects.filter(service__network=network).aggregate(
+        total=Sum("cost")
+    )
+    names = network_worker_names(user, {share.dote_id for share in shares})
+    for share in shares:
+        share.worker_name = names.get(share.dote_id, "")  # type: ignore[attr-defined]
+    recent = list(
+        NetworkService.objects.visible_to(user)
+        .filter(network=network)
+        .select_related("operator")
+        .prefetch_related(
+            Prefetch("lines", queryset=NetworkServiceLine.objects.order_by("dote_id"))
+        )
+        .order_by("-delivered_on", "-id")[:services]
+    )
+    return NetworkLedger(
+        shares=shares,
+        members=members,
+        services=recent,
+        total_share=totals["total"] or ZERO,
+        total_delivered=delivered["total"] or ZERO,
+    )
+
+
+def network_worker_names(user: AnyUser, dote_ids: set[int]) -> dict[int, str]:
+    """Worker names by Dote, only for who reads them in their everyday work (the worker's own
+    Nucleo and operator) and only for workers they see: others read the Dote's number."""
+    if not dote_ids or not sees_identity(user) or identity_reads_logged(user):
+        return {}
+    rows = Dote.objects.filter(
+        pk__in=dote_ids, involvement__worker__in=Worker.objects.visible_to(user)
+    ).values_list("pk", "involvement__worker__last_name", "involvement__worker__first_name")
+    return {pk: f"{last} {first}" for pk, last, first in rows}

@@ -46,20 +46,27 @@ from pal.enums import (
     COMMITTING_PIP_STATUSES,
     EDITABLE_PIP_STATUSES,
     PIP_TRANSITIONS,
+    Delivery,
     DoteStatus,
     MemberKind,
     PIPStatus,
     RuleCode,
+    ServiceKind,
 )
 from pal.models import (
     PIP,
+    AdmittedService,
     Attendance,
     CompetenceCertification,
     Dote,
     InvitationChannel,
     Measure,
+    MeasureCatalogue,
     Network,
     NetworkMember,
+    NetworkService,
+    NetworkServiceLine,
+    NetworkShare,
     Operator,
     PIPService,
     PIPTransition,
@@ -709,6 +716,246 @@ def network_save(
     for member in members:
         save_validated(NetworkMember(network=network, **member), user=user)
     return network
+
+
+# --- Services delivered by the members of a network (source 003) ------------------------------
+#
+# "Ciascun operatore della rete possa effettuare singolarmente la rendicontazione dei servizi che
+# eroga": the lead (capofila) gives each member a share, in euro, of its Dote for a network
+# worker; the member reports the services it delivered against that Dote, within its share.
+# Shares are amounts, not percentages: the Dote's value and the measure's caps are money, and a
+# share in euro never rounds nor moves when nothing else changes.
+
+CENT = Decimal("0.01")
+
+
+def network_doti(network: Network) -> QuerySet[Dote]:
+    """The lead's Doti for the workers the network serves (see ``DoteQuerySet.in_networks``)."""
+    return Dote.objects.in_networks(Network.objects.filter(pk=network.pk))
+
+
+def admitted_service_kinds(measure: Measure) -> frozenset[str] | None:
+    """The service kinds of the measure's catalogue (another measure's, when its catalogue says
+    ``services_from``); ``None``: the measure has no catalogue and admits every kind."""
+    source = (
+        MeasureCatalogue.objects.filter(measure=measure, services_from__isnull=False)
+        .values_list("services_from", flat=True)
+        .first()
+    )
+    kinds = AdmittedService.objects.filter(measure_id=source or measure.pk).values_list(
+        "kind", flat=True
+    )
+    return frozenset(kinds) or None
+
+
+def _does_not_exist(field: str, pk: object) -> ValidationError:
+    """The answer for a reference outside the network: the same as for one that does not exist."""
+    return ValidationError({field: _('Invalid pk "%(pk)s" - object does not exist.') % {"pk": pk}})
+
+
+def _delivered_by(operator_id: int, dote_ids: Sequence[int]) -> dict[int, Decimal]:
+    rows = (
+        NetworkServiceLine.objects.filter(service__operator_id=operator_id, dote_id__in=dote_ids)
+        .values("dote")
+        .annotate(total=Sum("cost"))
+        .values_list("dote", "total")
+    )
+    return dict(rows)
+
+
+@transaction.atomic
+def network_share_set(
+    *, user: UserOrSystem, network: Network, operator: Operator, dote: Dote, amount: Decimal
+) -> NetworkShare:
+    """The lead gives a member (itself included) a share of its Dote for a network worker."""
+    _require_operator_staff(user, network.lead)
+    if not NetworkMember.objects.filter(network=network, operator=operator).exists():
+        raise _does_not_exist("operator", operator.pk)
+    if not network_doti(network).filter(pk=dote.pk).exists():
+        raise _does_not_exist("dote", dote.pk)
+    locked = Dote.objects.select_for_update().get(pk=dote.pk)
+    share = NetworkShare.objects.select_for_update().filter(dote=dote, operator=operator).first()
+    others = (
+        NetworkShare.objects.filter(dote=dote)
+        .exclude(operator=operator)
+        .aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    left = locked.value - others
+    if amount > left:
+        raise PALRuleRefused(
+            RuleCode.NETWORK_SHARE,
+            _(
+                "The shares of Dote %(dote)s cannot exceed its value (%(value)s): "
+                "%(left)s remain for this member."
+            )
+            % {"dote": dote.pk, "value": _euro(locked.value), "left": _euro(left)},
+            field="amount",
+        )
+    delivered = _delivered_by(operator.pk, [dote.pk]).get(dote.pk, ZERO)
+    if amount < delivered:
+        raise PALRuleRefused(
+            RuleCode.NETWORK_SHARE,
+            _(
+                "The member already reported %(delivered)s on Dote %(dote)s: the share "
+                "cannot be less."
+            )
+            % {"delivered": _euro(delivered), "dote": dote.pk},
+            field="amount",
+        )
+    share = share or NetworkShare(network=network, dote=dote, operator=operator)
+    share.amount = amount
+    save_validated(share, user=user)
+    return share
+
+
+def _split(total: Decimal, parts: int) -> list[Decimal]:
+    """``total`` in ``parts`` amounts to the cent that add up to it (the first take the cents
+    left over)."""
+    cents = int((total / CENT).to_integral_value())
+    base, extra = divmod(cents, parts)
+    return [(base + (1 if i < extra else 0)) * CENT for i in range(parts)]
+
+
+@transaction.atomic
+def network_service_report(
+    *,
+    user: UserOrSystem,
+    network: Network,
+    operator: Operator,
+    kind: str,
+    delivery: str,
+    delivered_on: date,
+    hours: Decimal,
+    cost: Decimal,
+    doti: Sequence[Dote],
+    note: str = "",
+) -> NetworkService:
+    """A member reports a service it delivered to the network's workers, on the lead's Doti.
+
+    A group service is reported once for its workers: each attended its hours, and its cost is
+    split among their Doti (to the cent). Each worker's part must fit in what remains of the
+    member's share of that Dote: the shares are locked, so two reports cannot both slip under.
+    """
+    _require_operator_staff(user, operator)
+    network = (
+        Network.objects.select_related("lead", "measure")
+        .prefetch_related("members__operator")
+        .get(pk=network.pk)
+    )
+    if not any(m.operator_id == operator.pk for m in network.members.all()):
+        raise PermissionDenied(_("Only the network's members report its services."))
+    if not network_is_valid(network):
+        raise PALRuleRefused(
+            RuleCode.NETWORK_NOT_VALID,
+            _("The network does not meet every validity check: no service can be reported."),
+        )
+    admitted = admitted_service_kinds(network.measure)
+    if admitted is not None and kind not in admitted:
+        raise PALRuleRefused(
+            RuleCode.SERVICE_NOT_ADMITTED,
+            _("%(measure)s is not delivered with this service; it admits: %(kinds)s.")
+            % {
+                "measure": network.measure.name,
+                "kinds": ", ".join(
+                    str(label) for value, label in ServiceKind.choices if value in admitted
+                ),
+            },
+            field="kind",
+        )
+    dote_ids = sorted({d.pk for d in doti})
+    if not dote_ids:
+        raise ValidationError({"doti": _("Choose the workers the service was delivered to.")})
+    if delivery == Delivery.INDIVIDUALE and len(dote_ids) != 1:
+        raise PALRuleRefused(
+            RuleCode.GROUP_SIZE,
+            _("An individual service is delivered to one worker."),
+            field="doti",
+        )
+    if delivery == Delivery.GRUPPO and len(dote_ids) < 2:
+        raise PALRuleRefused(
+            RuleCode.GROUP_SIZE,
+            _("A group service is delivered to two workers or more."),
+            field="doti",
+        )
+    served = {d.pk: d for d in network_doti(network).filter(pk__in=dote_ids)}
+    for pk in dote_ids:
+        if pk not in served:
+            raise _does_not_exist("doti", pk)
+    if delivered_on > timezone.localdate():
+        raise PALRuleRefused(
+            RuleCode.REPORT_DATE,
+            _("The delivery date cannot be in the future."),
+            field="delivered_on",
+        )
+    for pk in dote_ids:
+        dote = served[pk]
+        if dote.status == DoteStatus.CONCLUSA:
+            raise PALRuleRefused(
+                RuleCode.DOTE_CLOSED,
+                _("Dote %(dote)s is concluded.") % {"dote": pk},
+                field="doti",
+            )
+        if not (dote.valid_from <= delivered_on <= dote.valid_until):
+            raise PALRuleRefused(
+                RuleCode.SERVICE_DATES,
+                _("Dote %(dote)s is valid from %(start)s to %(end)s: the service falls outside.")
+                % {
+                    "dote": pk,
+                    "start": dote.valid_from.strftime("%d/%m/%Y"),
+                    "end": dote.valid_until.strftime("%d/%m/%Y"),
+                },
+                field="delivered_on",
+            )
+    # Lock the member's shares of these Doti (in id order, so concurrent reports serialise).
+    shares = {
+        share.dote_id: share
+        for share in NetworkShare.objects.select_for_update()
+        .filter(network=network, operator=operator, dote_id__in=dote_ids)
+        .order_by("pk")
+    }
+    delivered = _delivered_by(operator.pk, dote_ids)
+    parts = _split(cost, len(dote_ids))
+    for pk, part in zip(dote_ids, parts, strict=True):
+        share = shares.get(pk)
+        if share is None:
+            raise PALRuleRefused(
+                RuleCode.NETWORK_SHARE,
+                _("The lead gave you no share of Dote %(dote)s.") % {"dote": pk},
+                field="doti",
+            )
+        left = share.amount - delivered.get(pk, ZERO)
+        if part > left:
+            raise PALRuleRefused(
+                RuleCode.NETWORK_SHARE,
+                _(
+                    "Your share of Dote %(dote)s is %(share)s and %(left)s of it remain: "
+                    "this service charges it %(part)s."
+                )
+                % {
+                    "dote": pk,
+                    "share": _euro(share.amount),
+                    "left": _euro(left),
+                    "part": _euro(part),
+                },
+                field="cost",
+            )
+    service = NetworkService(
+        network=network,
+        operator=operator,
+        kind=kind,
+        delivery=delivery,
+        delivered_on=delivered_on,
+        hours=hours,
+        cost=cost,
+        note=note,
+    )
+    save_validated(service, user=user)
+    NetworkServiceLine.objects.bulk_create(
+        NetworkServiceLine(service=service, dote_id=pk, hours=hours, cost=part)
+        for pk, part in zip(dote_ids, parts, strict=True)
+    )
+    return service
 
 
 # --- Reference data and certifications --------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from pal.views import operator, region, review, step3
+from pal.views import network, operator, region, review, step3
 
 app_name = "pal"
 
@@ -54,4 +54,16 @@ urlpatterns = [
     ),
     path("step3/<int:pk>/move/", step3.Step3MoveView.as_view(), name="step3_move"),
     path("step3/<int:pk>/letters.pdf", step3.Step3LettersView.as_view(), name="step3_letters"),
+    # --- a network's members and the services they deliver (source 003) ---
+    path(
+        "networks/<int:pk>/services/",
+        network.NetworkServicesView.as_view(),
+        name="network_services",
+    ),
+    path(
+        "networks/<int:pk>/services/report/",
+        network.NetworkServiceReportView.as_view(),
+        name="network_service_report",
+    ),
+    path("networks/<int:pk>/shares/", network.NetworkShareView.as_view(), name="network_share"),
 ]

@@ -496,6 +496,19 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         }
         for action in ("invite", "attendance", "move")
     },
+    # Services delivered by a network's members (source 003): the Nucleo of the territory, the
+    # Region, and the network's lead and members (operator_user is a member of network_bg).
+    "pal:network_services": {
+        "network_bg": (302, 200, 200, 200, 403, 200),
+        "network_mi": (302, 404, 200, 404, 403, 200),
+    },
+    # A member's report form: operators of the network (and admins).
+    "pal:network_service_report": {"network_bg": HTML_OPERATOR, "network_mi": HTML_OPERATOR_OUT},
+    # The lead's shares: operator_user is a member of network_bg, not its lead (403).
+    "pal:network_share": {
+        "network_bg": (302, 403, 403, 403, 403, 200),
+        "network_mi": HTML_OPERATOR_OUT,
+    },
     # --- API
     "api-root": {None: (401, 200, 200, 200, 200, 200)},
     # The schema and its docs describe the interface, not data: public.
@@ -602,6 +615,9 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Networks: staff and api_client by territory, operators as lead or member.
     "network-list": {None: API_EVERYONE},
     "network-detail": {"network_bg": API_EVERYONE, "network_mi": API_EVERYONE_OUT},
+    # Members' shares and reported services: rows scoped like the network (a member: its own).
+    "network-share-list": {None: API_EVERYONE},
+    "network-service-list": {None: API_EVERYONE},
     # --- monitoring: dashboard ---
     # Region officials and province staff (their own figures); the API also serves API clients.
     "monitoring:dashboard": {None: HTML_STAFF_REGION},

@@ -373,7 +373,87 @@ CASES = {
         lambda w: (w["dote_other"].pk, w["dote_other"]),
         MISSING_ID,
     ),
+    # --- a network's members (source 003): a Dote or a network outside the caller's networks
+    "network share create: network id": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/network-shares/",
+            lambda ref, w: {
+                "network": ref,
+                "operator": w["operator_op"].pk,
+                "dote": w["dote_op"].pk,
+                "amount": "10.00",
+            },
+        ),
+        lambda w: (w["network_mi"].pk, w["network_mi"]),
+        MISSING_ID,
+    ),
+    "network share create: dote id": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/network-shares/",
+            lambda ref, w: {
+                "network": w["network_bg"].pk,
+                "operator": w["operator_op"].pk,
+                "dote": ref,
+                "amount": "10.00",
+            },
+        ),
+        lambda w: (w["dote_other"].pk, w["dote_other"]),
+        MISSING_ID,
+    ),
+    "network service create: dote ids": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/network-services/",
+            lambda ref, w: {
+                "network": w["network_bg"].pk,
+                "kind": "orientamento",
+                "delivery": "individuale",
+                "delivered_on": "2026-01-10",
+                "hours": "2.0",
+                "cost": "10.00",
+                "doti": [ref],
+            },
+        ),
+        lambda w: (w["dote_other"].pk, w["dote_other"]),
+        MISSING_ID,
+    ),
+    "network service create: network id": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/network-services/",
+            lambda ref, w: {
+                "network": ref,
+                "kind": "orientamento",
+                "delivery": "individuale",
+                "delivered_on": "2026-01-10",
+                "hours": "2.0",
+                "cost": "10.00",
+                "doti": [],
+            },
+        ),
+        lambda w: (w["network_mi"].pk, w["network_mi"]),
+        MISSING_ID,
+    ),
     # --- HTML forms
+    "HTML network service form: dote ids": Case(
+        ("operator_user",),
+        lambda client, ref, w: client.post(
+            reverse("pal:network_service_report", args=[w["network_bg"].pk]),
+            {
+                "kind": "orientamento",
+                "delivery": "individuale",
+                "delivered_on": "2026-01-10",
+                "hours": "2.0",
+                "cost": "10.00",
+                "doti": [ref],
+            },
+        ),
+        lambda w: (w["dote_other"].pk, w["dote_other"]),
+        MISSING_ID,
+        api=False,
+    ),
     "HTML bulk move: involvement ids": Case(
         ("staff_bg",),
         lambda client, ref, w: client.post(

@@ -63,6 +63,8 @@ NO_HISTORIED_WRITES = {
     "pal.services.network_is_valid": "a check: reads only",
     "pal.services.pip_total": "a sum: reads only",
     "pal.services.step3_movable": "a selection: reads only",
+    "pal.services.network_doti": "a queryset: reads only",
+    "pal.services.admitted_service_kinds": "reads only",
     # PIPService is not historied: its changes are the PIP's services, audited by the report
     # figures themselves (delivered hours and cost, date).
     "pal.services.service_report": "writes PIPService, not historied",
@@ -406,6 +408,45 @@ def _network_create(user, walk):
     return [network, *network.members.all()]
 
 
+def _network_share_set(user, walk):
+    from tests.pal.network_world import network_world
+
+    world = network_world(tag="-share")
+    share = walk(pal_services.network_share_set)(
+        user=user,
+        network=world.network,
+        operator=world.member,
+        dote=world.doti[0],
+        amount=Decimal("100.00"),
+    )
+    return [share]
+
+
+def _network_service_report(user, walk):
+    from tests.pal.network_world import network_world
+
+    world = network_world(tag="-report")
+    pal_services.network_share_set(
+        user=None,
+        network=world.network,
+        operator=world.member,
+        dote=world.doti[0],
+        amount=Decimal("100.00"),
+    )
+    service = walk(pal_services.network_service_report)(
+        user=user,
+        network=world.network,
+        operator=world.member,
+        kind="orientamento",
+        delivery="individuale",
+        delivered_on=timezone.localdate(),
+        hours=Decimal("2.0"),
+        cost=Decimal("50.00"),
+        doti=[world.doti[0]],
+    )
+    return [service]
+
+
 def _measure_save(user, walk):
     item = measure()
     return [walk(pal_services.measure_save)(user=user, data={"name": "Dote Unica"}, measure=item)]
@@ -518,6 +559,8 @@ SCENARIOS = {
     "pal.services.certification_record": _certification_record,
     "pal.services.network_save": _network_save,
     "pal.services.network_save (new)": _network_create,
+    "pal.services.network_share_set": _network_share_set,
+    "pal.services.network_service_report": _network_service_report,
     "pal.services.measure_save": _measure_save,
     "pal.services.operator_save": _operator_save,
     "workers.retention.retention_run": _retention_run,

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,13 +10,16 @@ from crisi_portal import api_fields
 from crisi_portal.scoping import dote_involvements
 from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from pal import services
-from pal.enums import DoteStatus, PIPStatus
+from pal.enums import DoteStatus, PIPStatus, ServiceKind
 from pal.models import (
     PIP,
     Dote,
     Measure,
     Network,
     NetworkMember,
+    NetworkService,
+    NetworkServiceLine,
+    NetworkShare,
     Operator,
     OperatorOffice,
     PIPService,
@@ -418,3 +422,95 @@ class NetworkSerializer(api_fields.ModelSerializer):
 
     def get_valid(self, obj) -> bool:
         return all(check.ok for check in self._checks_of(obj))
+
+
+# --- Services delivered by a network's members -------------------------------------------------
+
+
+class ServiceKindField(NamedChoiceField):
+    enum_name = "ServiceKindEnum"
+    enum = ServiceKind
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class NetworkDoteField(serializers.PrimaryKeyRelatedField):
+    """A Dote id in a body, resolved among the lead's Doti for the workers of the networks the
+    caller sees (a member reads no Dote of its own there): any other id does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return Dote.objects.in_networks(Network.objects.visible_to(user))
+
+
+def _same_network(network: Network, doti) -> None:
+    """A Dote of another of the caller's networks answers like one that does not exist."""
+    ids = {d.pk for d in doti}
+    served = set(services.network_doti(network).filter(pk__in=ids).values_list("pk", flat=True))
+    for pk in sorted(ids - served):
+        raise serializers.ValidationError(
+            {"doti": [_('Invalid pk "%(pk)s" - object does not exist.') % {"pk": pk}]}
+        )
+
+
+class NetworkShareSerializer(api_fields.ModelSerializer):
+    network = ScopedPrimaryKeyRelatedField(queryset=Network.objects.all())
+    operator = serializers.PrimaryKeyRelatedField(
+        queryset=Operator.objects.all(), help_text=_("The member's accredited operator.")
+    )
+    dote = NetworkDoteField(help_text=_("The lead's Dote for a worker of the network."))
+    delivered = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    remaining = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = NetworkShare
+        fields = ["id", "network", "operator", "dote", "amount", "delivered", "remaining"]
+        read_only_fields = ["id"]
+        validators: list = []  # one share per (dote, operator): set_share updates it
+
+    def validate(self, attrs):
+        _same_network(attrs["network"], [attrs["dote"]])
+        return attrs
+
+
+class NetworkServiceLineSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = NetworkServiceLine
+        fields = ["dote", "hours", "cost"]
+        read_only_fields = fields
+
+
+class NetworkServiceSerializer(api_fields.ModelSerializer):
+    network = ScopedPrimaryKeyRelatedField(queryset=Network.objects.all())
+    doti = NetworkDoteField(
+        many=True,
+        write_only=True,
+        help_text=_(
+            "The lead's Doti of the workers served: one for an individual service, two or more "
+            "for a group service (its cost is split among them)."
+        ),
+    )
+    lines = NetworkServiceLineSerializer(many=True, read_only=True)
+    kind = ServiceKindField()
+
+    class Meta:
+        model = NetworkService
+        fields = [
+            "id",
+            "network",
+            "operator",
+            "kind",
+            "delivery",
+            "delivered_on",
+            "hours",
+            "cost",
+            "note",
+            "doti",
+            "lines",
+            "created_at",
+        ]
+        read_only_fields = ["id", "operator", "lines", "created_at"]
+
+    def validate(self, attrs):
+        _same_network(attrs["network"], attrs["doti"])
+        return attrs

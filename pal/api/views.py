@@ -14,6 +14,8 @@ from pal.api.serializers import (
     DoteSerializer,
     MeasureSerializer,
     NetworkSerializer,
+    NetworkServiceSerializer,
+    NetworkShareSerializer,
     OperatorSerializer,
     PIPApprovalSerializer,
     PIPApproveSerializer,
@@ -29,7 +31,17 @@ from pal.filtersets import (
     OperatorFilterSet,
     PIPFilterSet,
 )
-from pal.models import PIP, Dote, Measure, Network, NetworkMember, Operator, PIPTransition
+from pal.models import (
+    PIP,
+    Dote,
+    Measure,
+    Network,
+    NetworkMember,
+    NetworkService,
+    NetworkShare,
+    Operator,
+    PIPTransition,
+)
 from workers.api.views import WorkersViewSet
 
 EVERYONE = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.OPERATOR, Role.API_CLIENT})
@@ -385,3 +397,81 @@ class NetworkViewSet(ReferenceViewSet):
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
+
+
+# --- Services delivered by a network's members (source 003) -----------------------------------
+
+
+class NetworkRowsViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSetMixin, viewsets.GenericViewSet
+):
+    resource_family = ResourceFamily.PAL
+    read_roles = EVERYONE
+    write_roles = OPERATORS
+    http_method_names = ["get", "post", "head", "options"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="The lead gives a member its share (in euro) of one of the lead's Doti",
+        responses={
+            201: NetworkShareSerializer,
+            403: problem_response("Only the lead's staff give shares"),
+            422: problem_response("The shares would exceed the Dote (code network_share)"),
+        },
+    )
+)
+class NetworkShareViewSet(NetworkRowsViewSet):
+    """Members' shares of the lead's Doti, with what each member delivered and what remains.
+
+    The Nucleo of the network's territory and the Region read all; the lead's staff the shares
+    of its networks; a member its own. No worker identity: Doti are named by id.
+    """
+
+    queryset = NetworkShare.objects.all()
+    serializer_class = NetworkShareSerializer
+
+    def get_queryset(self):
+        return selectors.shares_with_delivered(super().get_queryset()).order_by("pk")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        share = services.network_share_set(
+            user=self.request.user,
+            network=data["network"],
+            operator=data["operator"],
+            dote=data["dote"],
+            amount=data["amount"],
+        )
+        serializer.instance = self.get_queryset().get(pk=share.pk)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="A member reports a service it delivered to the network's workers",
+        responses={
+            201: NetworkServiceSerializer,
+            403: problem_response("Only the network's members report its services"),
+            422: problem_response("A rule refuses the report; code names it"),
+        },
+    )
+)
+class NetworkServiceViewSet(NetworkRowsViewSet):
+    """Services the members of a network delivered, each split per worker's Dote (lines)."""
+
+    queryset = NetworkService.objects.prefetch_related(selectors.LINES).order_by(
+        "-delivered_on", "-id"
+    )
+    serializer_class = NetworkServiceSerializer
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        data = dict(serializer.validated_data)
+        network = data.pop("network")
+        operator = user.operator or (network.lead if user.is_admin else None)
+        if operator is None:
+            self.permission_denied(self.request, message="Only operator staff report services.")
+        service = services.network_service_report(
+            user=user, network=network, operator=operator, **data
+        )
+        serializer.instance = self.get_queryset().get(pk=service.pk)

@@ -32,7 +32,7 @@ from pal.forms import (
     PIPServiceFormSet,
     ServiceReportForm,
 )
-from pal.models import PIP, Dote, Measure, PIPService
+from pal.models import PIP, Dote, Measure, Network, PIPService
 from pal.services import PALRuleRefused
 from pal.views.printing import pdf_response
 from workers.models import Worker
@@ -143,6 +143,12 @@ class OperatorHomeView(ScopedViewMixin, View):
             "dote_status": dote_status,
             "pip_status": pip_status,
             "show_identity": can_see_identity(user),
+            # The networks it leads or belongs to: where its members report their services.
+            "networks": list(
+                Network.objects.visible_to(user)
+                .select_related("lead")
+                .order_by("name")[:LIST_LIMIT]
+            ),
         }
         return render(request, "pal/operator/home.html", context)
 

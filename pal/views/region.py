@@ -18,7 +18,7 @@ from crisi_portal.forms import add_refusal
 from crisi_portal.listing import FilteredListView
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
-from pal import services
+from pal import selectors, services
 from pal.enums import MemberKind
 from pal.filtersets import MeasureFilterSet, NetworkFilterSet, OperatorFilterSet
 from pal.forms_region import (
@@ -214,6 +214,7 @@ class NetworkDetailView(ScopedViewMixin, DetailView):
                 network.procedures.count() - network.procedures.visible_to(user).count()
             ),
             can_edit=Network.objects.editable_by(user).filter(pk=network.pk).exists(),
+            ledger=selectors.network_ledger(network, user, services=5),
         )
         return context
 
