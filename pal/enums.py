@@ -19,7 +19,10 @@ models, in the ``ValidationError``'s ``code``:
 * ``return_note``: returning a PIP needs a note.
 * ``report_status`` / ``report_date`` / ``report_beyond_plan``: reporting a delivered service.
 * ``network_lead``: a network's lead must be one of its members.
-* ``certification_status`` / ``certification_date``: recording a certification.
+* ``certification_status`` / ``certification_date``: recording a certification;
+  ``certification_qualification``: a new certification names an offered qualification of the
+  catalogue; ``certification_accreditation``: only an operator accredited for training
+  certifies (l.r. 19/2007, art. 10: certification belongs to the training system).
 """
 
 from django.db import models
@@ -104,6 +107,8 @@ class RuleCode(models.TextChoices):
     NETWORK_LEAD = "network_lead"
     CERTIFICATION_STATUS = "certification_status"
     CERTIFICATION_DATE = "certification_date"
+    CERTIFICATION_QUALIFICATION = "certification_qualification"
+    CERTIFICATION_ACCREDITATION = "certification_accreditation"
 
 
 class ServiceKind(models.TextChoices):

@@ -2,7 +2,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.enums import AgreementGoal, PartyRole
+from cases.models import Agreement, Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
@@ -164,3 +165,61 @@ class ImportResultSerializer(serializers.Serializer):
     summary = serializers.DictField(child=serializers.DictField(child=api_fields.IntegerField()))
     changes = ImportChangeSerializer(many=True)
     errors = serializers.ListField(child=serializers.DictField())
+
+
+class AgreementPartySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=PartyRole.choices)
+    name = serializers.CharField(max_length=200)
+
+
+class AgreementSerializer(api_fields.ModelSerializer):
+    """An agreement on a procedure (issue #14 item 4); the document is uploaded as multipart
+    (then ``parties`` and ``goals`` are JSON-encoded fields, as DRF reads nested lists only
+    from JSON bodies) or left out of a JSON body."""
+
+    procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
+    goals = serializers.ListField(
+        child=serializers.ChoiceField(choices=AgreementGoal.choices), allow_empty=False
+    )
+    parties = AgreementPartySerializer(many=True, required=False)
+    document = serializers.FileField(required=False, allow_null=True, write_only=True)
+    document_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "procedure",
+            "kind",
+            "signed_on",
+            "parties",
+            "goals",
+            "outplacement",
+            "outplacement_text",
+            "workers_covered",
+            "document",
+            "document_url",
+            "notes",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+    def validate_procedure(self, procedure):
+        if self.instance is not None and procedure.pk != self.instance.procedure_id:
+            raise serializers.ValidationError(
+                _("An agreement cannot be moved to another procedure.")
+            )
+        return procedure
+
+    def validate_document(self, document):
+        # The upload guard's size cap: refused as a 413 problem, like the minutes.
+        if document is not None:
+            check_size(getattr(document, "size", None), name=getattr(document, "name", ""))
+        return document
+
+    def get_document_url(self, obj) -> str | None:
+        if not obj.document:
+            return None
+        url = reverse("cases:agreement_document", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
