@@ -1,7 +1,7 @@
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -533,7 +533,11 @@ class Agreement(AuditedModel):
     goal_reemploy = models.BooleanField(_("goal: re-employ"), default=False)
     outplacement = models.BooleanField(_("outplacement clause"), default=False)
     outplacement_text = models.TextField(_("outplacement clause text"), blank=True)
-    workers_covered = models.PositiveIntegerField(_("workers covered"))
+    workers_covered = models.PositiveIntegerField(
+        _("workers covered"),
+        validators=[MinValueValidator(1)],
+        help_text=_("At least one, and not more than the procedure's workers involved."),
+    )
     document = models.FileField(
         _("agreement document"),
         upload_to=agreement_upload_to,
