@@ -560,40 +560,29 @@ class AgreementFormView(ScopedViewMixin, View):
         return self._render(request, procedure, agreement, form, parties, status=422)
 
 
-class AgreementDocumentView(ScopedViewMixin, View):
-    """An agreement's document, downloaded in scope (never straight from MEDIA_ROOT)."""
+class FileDownloadView(ScopedViewMixin, View):
+    """A stored file of a row in scope (``file_field``), downloaded through here, never
+    straight from MEDIA_ROOT: out of scope, or no file, is 404."""
 
     roles = STAFF_AND_REGION
+    pk_url_kwarg = "pk"
+    file_field = ""
+
+    def get(self, request, pk):
+        stored = getattr(self.get_object(), self.file_field)
+        if not stored:
+            raise Http404
+        return FileResponse(stored.open("rb"), as_attachment=True, filename=Path(stored.name).name)
+
+
+class AgreementDocumentView(FileDownloadView):
     model = Agreement
-    pk_url_kwarg = "pk"
-
-    def get(self, request, pk):
-        agreement = self.get_object()
-        if not agreement.document:
-            raise Http404
-        return FileResponse(
-            agreement.document.open("rb"),
-            as_attachment=True,
-            filename=Path(agreement.document.name).name,
-        )
+    file_field = "document"
 
 
-class MeetingMinutesView(ScopedViewMixin, View):
-    """Minutes are downloaded through here, in scope, never straight from MEDIA_ROOT."""
-
-    roles = STAFF_AND_REGION
+class MeetingMinutesView(FileDownloadView):
     model = Meeting
-    pk_url_kwarg = "pk"
-
-    def get(self, request, pk):
-        meeting = self.get_object()
-        if not meeting.minutes:
-            raise Http404
-        return FileResponse(
-            meeting.minutes.open("rb"),
-            as_attachment=True,
-            filename=Path(meeting.minutes.name).name,
-        )
+    file_field = "minutes"
 
 
 @login_required

@@ -11,6 +11,23 @@ from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from crisi_portal.upload_guard import check_size
 
 
+def bounded_upload(upload):
+    """The upload guard's size cap on an uploaded file: refused as a 413 problem, like the
+    imports."""
+    if upload is not None:
+        check_size(getattr(upload, "size", None), name=getattr(upload, "name", ""))
+    return upload
+
+
+def file_url(serializer, stored, route: str, pk: int) -> str | None:
+    """The scoped download link of a stored file (None without one), absolute in a request."""
+    if not stored:
+        return None
+    url = reverse(route, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
+
+
 class CompanySerializer(api_fields.ModelSerializer):
     class Meta:
         model = Company
@@ -132,17 +149,10 @@ class MeetingSerializer(api_fields.ModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
     def validate_minutes(self, minutes):
-        # The upload guard's size cap: refused as a 413 problem, like the imports.
-        if minutes is not None:
-            check_size(getattr(minutes, "size", None), name=getattr(minutes, "name", ""))
-        return minutes
+        return bounded_upload(minutes)
 
     def get_minutes_url(self, obj) -> str | None:
-        if not obj.minutes:
-            return None
-        url = reverse("cases:meeting_minutes", args=[obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return file_url(self, obj.minutes, "cases:meeting_minutes", obj.pk)
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -212,14 +222,7 @@ class AgreementSerializer(api_fields.ModelSerializer):
         return procedure
 
     def validate_document(self, document):
-        # The upload guard's size cap: refused as a 413 problem, like the minutes.
-        if document is not None:
-            check_size(getattr(document, "size", None), name=getattr(document, "name", ""))
-        return document
+        return bounded_upload(document)
 
     def get_document_url(self, obj) -> str | None:
-        if not obj.document:
-            return None
-        url = reverse("cases:agreement_document", args=[obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return file_url(self, obj.document, "cases:agreement_document", obj.pk)
