@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases import services
 from cases.models import (
+    Agreement,
     Company,
     CompanyChangeProposal,
     CrisisProcedure,
@@ -124,3 +125,10 @@ class CompanyChangeProposalAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject: keep the company as it is"))
     def reject(self, request, queryset):
         self._decide(request, queryset, accept=False)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    list_display = ["procedure", "kind", "signed_on", "workers_covered", "outplacement"]
+    list_filter = ["kind", "goal_keep_job", "goal_retrain", "goal_reemploy", "outplacement"]
+    raw_id_fields = ["procedure"]

@@ -78,3 +78,33 @@ class RuleCode(models.TextChoices):
     """The rules that refuse a change to a procedure (see the module docstring)."""
 
     PROCEDURE_COMPANY_FIXED = "procedure_company_fixed"
+
+
+class AgreementKind(models.TextChoices):
+    """Agreements attached to a procedure (2010 agreement, points 2-5; source 003: the path
+    written into the union agreement between the parties)."""
+
+    AZIENDALE = "aziendale", _("Company union agreement")
+    TERRITORIALE = "territoriale", _("Territorial agreement")
+    SETTORIALE = "settoriale", _("Sectoral agreement")
+    MINISTERIALE = "ministeriale", _("Ministerial agreement (verbale)")
+    ALTRO = "altro", _("Other agreement")
+
+
+class AgreementGoal(models.TextChoices):
+    """The goals an agreement may set (2010 agreement, point 2): requalification to keep the
+    job (CIGO), requalification and/or re-employment (CIGS). Stored as one flag each on
+    ``cases.Agreement`` (``goal_<value>``), so they are counted in the database."""
+
+    KEEP_JOB = "keep_job", _("Keep the job")
+    RETRAIN = "retrain", _("Retrain")
+    REEMPLOY = "reemploy", _("Re-employ")
+
+
+class PartyRole(models.TextChoices):
+    COMPANY = "company", _("Company")
+    UNION = "union", _("Union")
+    REGION = "region", _("Region")
+    PROVINCE = "province", _("Province")
+    EMPLOYERS = "employers", _("Employers' association")
+    OTHER = "other", _("Other party")

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from cases.enums import Family, MeetingKind, Status
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.enums import AgreementKind, Family, MeetingKind, Status
+from cases.models import Agreement, Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from crisi_portal.filtersets import BaseFilterSet, IdFilter, YearFilter, yes_no_filter
 from crisi_portal.forms import DateInput
 
@@ -162,3 +162,20 @@ class MeetingFilterSet(BaseFilterSet):
         user = getattr(self.request, "user", None)
         visible = CrisisProcedure.objects.visible_to(user).filter(pk=value)
         return queryset.filter(procedures__in=visible)
+
+
+class AgreementFilterSet(BaseFilterSet):
+    kind = django_filters.MultipleChoiceFilter(
+        choices=AgreementKind.choices, label=_("Kind"), widget=forms.CheckboxSelectMultiple
+    )
+    procedure = IdFilter(field_name="procedure", label=_("Procedure id"))
+    signed_after = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="gte", label=_("From"), widget=DateInput()
+    )
+    signed_before = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="lte", label=_("Until"), widget=DateInput()
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["kind", "procedure"]

@@ -2,8 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import CompanyKind, MeetingKind
-from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.enums import AgreementGoal, CompanyKind, MeetingKind, PartyRole
+from cases.models import MAX_PARTIES, Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.identifiers import normalise_tax_code
@@ -167,13 +167,7 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
             )
 
     def clean_minutes(self):
-        minutes = self.cleaned_data.get("minutes")
-        if minutes and hasattr(minutes, "size"):
-            try:
-                check_size(minutes.size, name=minutes.name)
-            except UploadRefused as refused:
-                raise ValidationError(str(refused)) from refused
-        return minutes
+        return _bounded_upload(self.cleaned_data.get("minutes"))
 
     def _post_clean(self):
         pass
@@ -192,3 +186,73 @@ class ImportForm(StyledFormMixin, forms.Form):
         except UploadRefused as refused:
             raise ValidationError(str(refused)) from refused
         return upload
+
+
+def _bounded_upload(upload):
+    """A new upload within the upload guard's size cap (a form error naming the limit)."""
+    if upload and hasattr(upload, "size"):
+        try:
+            check_size(upload.size, name=upload.name)
+        except UploadRefused as refused:
+            raise ValidationError(str(refused)) from refused
+    return upload
+
+
+class AgreementForm(StyledFormMixin, forms.ModelForm):
+    """An agreement on a procedure; its parties come from :data:`PartyFormSet`."""
+
+    goals = forms.MultipleChoiceField(
+        label=_("Goals"),
+        choices=AgreementGoal.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "CIGO: retraining to keep the job; CIGS: retraining and/or re-employment "
+            "(2010 agreement, point 2)."
+        ),
+        error_messages={"required": _("Choose at least one goal.")},
+    )
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "kind",
+            "signed_on",
+            "goals",
+            "outplacement",
+            "outplacement_text",
+            "workers_covered",
+            "document",
+            "notes",
+        ]
+        widgets = {
+            "signed_on": DateInput(),
+            "outplacement_text": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workers_covered"].min_value = 1
+        self.fields["workers_covered"].widget.attrs["min"] = 1
+        if self.instance.pk:
+            self.initial.setdefault("goals", self.instance.goals)
+
+    def clean_document(self):
+        return _bounded_upload(self.cleaned_data.get("document"))
+
+    def _post_clean(self):
+        pass
+
+
+class PartyForm(StyledFormMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Party role"), choices=[("", "—"), *PartyRole.choices])
+    name = forms.CharField(
+        label=_("Party name"),
+        max_length=200,
+        help_text=_("e.g. FIOM-CGIL, FIM-CISL, UILM-UIL, UGL, the company, Provincia di Bergamo"),
+    )
+
+
+PartyFormSet = forms.formset_factory(
+    PartyForm, extra=2, max_num=MAX_PARTIES, validate_max=True, can_delete=True
+)

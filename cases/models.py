@@ -1,7 +1,7 @@
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -11,11 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import (
     FAMILY_SHORT_LABELS,
     GUIDELINE_LETTERS,
+    AgreementGoal,
+    AgreementKind,
     Cause,
     CompanyKind,
     ConcessionKind,
     Family,
     MeetingKind,
+    PartyRole,
     RuleCode,
     Status,
 )
@@ -473,3 +476,134 @@ class Meeting(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("cases:meeting_detail", args=[self.pk])
+
+
+class AgreementQuerySet(ScopedQuerySet):
+    """An agreement is seen with its procedure and changed by who changes the procedure
+    (its lead province)."""
+
+    def in_provinces(self, codes):
+        procedures = CrisisProcedure.objects.in_provinces(codes).filter(pk=OuterRef("procedure"))
+        return self.filter(Exists(procedures))
+
+    def editable_in_provinces(self, codes):
+        return self.filter(procedure__lead_province__in=list(codes))
+
+    def deleted_in_provinces(self, history, codes):
+        procedures = CrisisProcedure.objects.in_provinces(codes).values("pk")
+        return history.filter(procedure_id__in=procedures)
+
+
+def agreement_upload_to(instance: "Agreement", filename: str) -> str:
+    return f"agreements/{instance.signed_on:%Y/%m}/{PurePath(filename).name}"
+
+
+# The documents an agreement may carry: the same kinds as a meeting's minutes.
+DOCUMENT_EXTENSIONS = ["pdf", "odt", "docx", "doc", "txt"]
+MAX_PARTIES = 20
+
+
+class Agreement(AuditedModel):
+    """A union, territorial, sectoral or ministerial agreement on a procedure.
+
+    Source 000 (2010 agreement), point 2: company agreements set goals of requalification to
+    keep the job (CIGO) or of requalification and/or re-employment (CIGS); point 3:
+    outplacement programmes defined in company agreements; points 4-5: territorial and
+    sectoral agreements. Source 003: the path is written into the union agreement. The
+    procedure's ``union_agreement_date`` stays as it is (the date the reports already read);
+    agreements are the full record beside it.
+    """
+
+    procedure = models.ForeignKey(
+        CrisisProcedure,
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="agreements",
+    )
+    kind = models.CharField(_("kind of agreement"), max_length=16, choices=AgreementKind)
+    signed_on = models.DateField(_("signed on"))
+    parties = models.JSONField(
+        _("parties"),
+        default=list,
+        blank=True,
+        help_text=_("Who signed: a list of {role, name}."),
+    )
+    goal_keep_job = models.BooleanField(_("goal: keep the job"), default=False)
+    goal_retrain = models.BooleanField(_("goal: retrain"), default=False)
+    goal_reemploy = models.BooleanField(_("goal: re-employ"), default=False)
+    outplacement = models.BooleanField(_("outplacement clause"), default=False)
+    outplacement_text = models.TextField(_("outplacement clause text"), blank=True)
+    workers_covered = models.PositiveIntegerField(
+        _("workers covered"),
+        validators=[MinValueValidator(1)],
+        help_text=_("At least one, and not more than the procedure's workers involved."),
+    )
+    document = models.FileField(
+        _("agreement document"),
+        upload_to=agreement_upload_to,
+        blank=True,
+        validators=[FileExtensionValidator(DOCUMENT_EXTENSIONS)],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values), name="agreement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(workers_covered__gte=1), name="agreement_workers_covered_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.signed_on:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:procedure_detail", args=[self.procedure_id]) + f"#agreement-{self.pk}"
+
+    @property
+    def goals(self) -> list[str]:
+        return [goal.value for goal in AgreementGoal if getattr(self, f"goal_{goal.value}")]
+
+    @property
+    def goal_labels(self) -> list[str]:
+        return [str(AgreementGoal(goal).label) for goal in self.goals]
+
+    @property
+    def party_rows(self) -> list[tuple[str, str]]:
+        """(role label, name) of each party, for pages."""
+        labels = dict(PartyRole.choices)
+        return [(str(labels.get(p.get("role"), "")), p.get("name", "")) for p in self.parties]
+
+    def clean(self) -> None:
+        errors: dict[str, object] = {}
+        if self.signed_on and self.signed_on > timezone.localdate():
+            errors["signed_on"] = _("The agreement cannot be signed in the future.")
+        if not self.goals:
+            errors["goals"] = _("Choose at least one goal.")
+        if self.outplacement and not self.outplacement_text.strip():
+            errors["outplacement_text"] = _("Give the text of the outplacement clause.")
+        parties = self.parties if isinstance(self.parties, list) else None
+        if parties is None or len(parties) > MAX_PARTIES:
+            errors["parties"] = _("List at most %(n)d parties.") % {"n": MAX_PARTIES}
+        else:
+            cleaned = []
+            for party in parties:
+                role = party.get("role") if isinstance(party, dict) else None
+                name = " ".join(str(party.get("name") or "").split()) if role else ""
+                if role not in PartyRole.values or not name or len(name) > 200:
+                    errors["parties"] = _(
+                        "Each party needs a role from the list and a name (200 characters at most)."
+                    )
+                    break
+                cleaned.append({"role": role, "name": name})
+            else:
+                self.parties = cleaned
+        if errors:
+            raise ValidationError(errors)

@@ -11,11 +11,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.enums import AgreementGoal
 from cases.models import (
+    Agreement,
     Company,
     CompanyChangeProposal,
     CrisisProcedure,
@@ -437,3 +439,90 @@ def unit_upsert(
     if not changed:
         return stored, False
     return unit_update(user=user, unit=stored, data=changed), False
+
+
+# --- Agreements (issue #14 item 4) ------------------------------------------------------------
+
+AGREEMENT_FIELDS = (
+    "kind",
+    "signed_on",
+    "parties",
+    "outplacement",
+    "outplacement_text",
+    "workers_covered",
+    "document",
+    "notes",
+)
+
+
+def _agreement_assign(agreement: Agreement, data: dict[str, Any]) -> None:
+    _assign(agreement, data, AGREEMENT_FIELDS)
+    if "goals" in data:
+        goals = set(data["goals"] or ())
+        unknown = goals - set(AgreementGoal.values)
+        if unknown:
+            raise ValidationError({"goals": _("Choose goals from the list.")})
+        for goal in AgreementGoal.values:
+            setattr(agreement, f"goal_{goal}", goal in goals)
+    if not agreement.outplacement:
+        agreement.outplacement_text = ""
+
+
+def _check_workers_covered(agreement: Agreement) -> None:
+    """Not more workers than the procedure involves (the sum of its units' counts, what the
+    reports read), when those counts are entered: an agreement covers workers of this
+    procedure. With no count yet (0) only the model's floor of one applies."""
+    if agreement.workers_covered is None:
+        return
+    involved = (
+        ProductionUnit.objects.filter(procedure_id=agreement.procedure_id).aggregate(
+            n=Sum("workers_involved")
+        )["n"]
+        or 0
+    )
+    if involved and agreement.workers_covered > involved:
+        raise ValidationError(
+            {
+                "workers_covered": _(
+                    "The agreement cannot cover more workers than the procedure involves (%(n)d)."
+                )
+                % {"n": involved}
+            }
+        )
+
+
+@transaction.atomic
+def agreement_create(
+    *, user: UserOrSystem, procedure: CrisisProcedure, data: dict[str, Any]
+) -> Agreement:
+    """Attach an agreement to a procedure: who may change the procedure (its lead province's
+    staff, an admin, the system) may."""
+    procedure = CrisisProcedure.objects.select_for_update().get(pk=procedure.pk)
+    if user is not None:
+        ensure_editable(procedure, user)
+    agreement = Agreement(procedure=procedure)
+    _agreement_assign(agreement, data)
+    _check_workers_covered(agreement)
+    save_validated(agreement, user=user)
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(
+    *, user: UserOrSystem, agreement: Agreement, data: dict[str, Any]
+) -> Agreement:
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if user is not None:
+        ensure_editable(agreement, user)
+    data = {key: value for key, value in data.items() if key != "procedure"}
+    _agreement_assign(agreement, data)
+    _check_workers_covered(agreement)
+    save_validated(agreement, user=user)
+    return agreement
+
+
+@transaction.atomic
+def agreement_delete(*, user: UserOrSystem, agreement: Agreement) -> None:
+    if user is not None:
+        ensure_editable(agreement, user)
+    delete_recorded(agreement, user=user)

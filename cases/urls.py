@@ -14,6 +14,17 @@ urlpatterns = [
     path("<int:pk>/units/new/", views.UnitCreateView.as_view(), name="unit_create"),
     path("units/<int:pk>/edit/", views.UnitUpdateView.as_view(), name="unit_update"),
     path(
+        "<int:pk>/agreements/new/",
+        views.AgreementFormView.as_view(creating=True),
+        name="agreement_create",
+    ),
+    path("agreements/<int:pk>/edit/", views.AgreementFormView.as_view(), name="agreement_update"),
+    path(
+        "agreements/<int:pk>/document/",
+        views.AgreementDocumentView.as_view(),
+        name="agreement_document",
+    ),
+    path(
         "by-id/<str:external_id>/", views.procedure_detail_redirect, name="procedure_by_external_id"
     ),
     path("meetings/", views.MeetingListView.as_view(), name="meeting_list"),

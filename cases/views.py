@@ -20,9 +20,18 @@ from django.views.generic import DetailView
 from cases import interchange, services
 from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
-from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
+from cases.forms import (
+    AgreementForm,
+    CompanyForm,
+    ImportForm,
+    MeetingForm,
+    PartyFormSet,
+    ProcedureForm,
+    UnitForm,
+    UnitFormSet,
+)
 from cases.list_exports import PROCEDURE_COLUMNS
-from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import ProcedurePicker, procedure_picker
 from cases.timeline import LIMIT as HISTORY_LIMIT
 from cases.timeline import procedure_timeline
@@ -83,7 +92,11 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             editable_units=editable_units,
             can_edit=CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists(),
             can_add_unit=user.can_manage_procedures,
+            can_edit_agreements=CrisisProcedure.objects.editable_by(user)
+            .filter(pk=procedure.pk)
+            .exists(),
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
+            agreements=list(procedure.agreements.all()),
             history=procedure_timeline(procedure, user),
             history_limit=HISTORY_LIMIT,
         )
@@ -482,22 +495,94 @@ class MeetingProcedurePickerView(ScopedViewMixin, View):
         return render(request, "cases/_procedure_options.html", {"picker": picker})
 
 
-class MeetingMinutesView(ScopedViewMixin, View):
-    """Minutes are downloaded through here, in scope, never straight from MEDIA_ROOT."""
+class AgreementFormView(ScopedViewMixin, View):
+    """A new agreement on a procedure (``creating``: ``pk`` is the procedure's) or an
+    agreement changed (``pk`` is the agreement's): by who may change the procedure (its lead
+    province's staff)."""
+
+    roles = STAFF
+    creating = False
+
+    def _objects(self) -> tuple[CrisisProcedure, Agreement | None]:
+        user = self.request.user
+        if self.creating:
+            procedure = get_object_or_404(
+                CrisisProcedure.objects.visible_to(user).select_related("company"),
+                pk=self.kwargs["pk"],
+            )
+            if not CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists():
+                raise PermissionDenied
+            return procedure, None
+        agreement = get_object_or_404(
+            Agreement.objects.visible_to(user).select_related("procedure__company"),
+            pk=self.kwargs["pk"],
+        )
+        if not Agreement.objects.editable_by(user).filter(pk=agreement.pk).exists():
+            raise PermissionDenied
+        return agreement.procedure, agreement
+
+    def _render(self, request, procedure, agreement, form, parties, status=200):
+        context = {"procedure": procedure, "agreement": agreement, "form": form, "parties": parties}
+        return render(request, "cases/agreement_form.html", context, status=status)
+
+    def get(self, request, **kwargs):
+        procedure, agreement = self._objects()
+        initial = {} if agreement else {"signed_on": timezone.localdate()}
+        form = AgreementForm(instance=agreement, initial=initial)
+        parties = PartyFormSet(prefix="parties", initial=agreement.parties if agreement else None)
+        return self._render(request, procedure, agreement, form, parties)
+
+    def post(self, request, **kwargs):
+        procedure, agreement = self._objects()
+        form = AgreementForm(request.POST, request.FILES, instance=agreement)
+        parties = PartyFormSet(request.POST, prefix="parties")
+        if form.is_valid() and parties.is_valid():
+            data = dict(form.cleaned_data)
+            if data.get("document") is None:
+                data.pop("document", None)  # no new upload: keep the current file
+            elif data.get("document") is False:
+                data["document"] = None  # "clear" ticked
+            data["parties"] = [
+                {"role": f.cleaned_data["role"], "name": f.cleaned_data["name"]}
+                for f in parties.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            try:
+                if agreement is None:
+                    services.agreement_create(user=request.user, procedure=procedure, data=data)
+                else:
+                    services.agreement_update(user=request.user, agreement=agreement, data=data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Agreement saved."))
+                return redirect(procedure)
+        return self._render(request, procedure, agreement, form, parties, status=422)
+
+
+class FileDownloadView(ScopedViewMixin, View):
+    """A stored file of a row in scope (``file_field``), downloaded through here, never
+    straight from MEDIA_ROOT: out of scope, or no file, is 404."""
 
     roles = STAFF_AND_REGION
-    model = Meeting
     pk_url_kwarg = "pk"
+    file_field = ""
 
     def get(self, request, pk):
-        meeting = self.get_object()
-        if not meeting.minutes:
+        stored = getattr(self.get_object(), self.file_field)
+        if not stored:
             raise Http404
-        return FileResponse(
-            meeting.minutes.open("rb"),
-            as_attachment=True,
-            filename=Path(meeting.minutes.name).name,
-        )
+        return FileResponse(stored.open("rb"), as_attachment=True, filename=Path(stored.name).name)
+
+
+class AgreementDocumentView(FileDownloadView):
+    model = Agreement
+    file_field = "document"
+
+
+class MeetingMinutesView(FileDownloadView):
+    model = Meeting
+    file_field = "minutes"
 
 
 @login_required

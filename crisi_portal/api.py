@@ -2,9 +2,16 @@
 
 from rest_framework.routers import DefaultRouter
 
-from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
+from cases.api.views import (
+    AgreementViewSet,
+    CompanyViewSet,
+    MeetingViewSet,
+    ProcedureViewSet,
+    UnitViewSet,
+)
 from monitoring.api.views import DashboardViewSet, ReportRunViewSet
 from pal.api.views import (
+    CertificationViewSet,
     DoteViewSet,
     MeasureViewSet,
     NetworkServiceViewSet,
@@ -12,6 +19,7 @@ from pal.api.views import (
     NetworkViewSet,
     OperatorViewSet,
     PIPViewSet,
+    QualificationViewSet,
 )
 from workers.api.views import CohortViewSet, InvolvementViewSet, WorkerViewSet
 
@@ -20,6 +28,7 @@ router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("units", UnitViewSet, basename="unit")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("workers", WorkerViewSet, basename="worker")
 router.register("cohorts", CohortViewSet, basename="cohort")
 router.register("involvements", InvolvementViewSet, basename="involvement")
@@ -30,5 +39,7 @@ router.register("pips", PIPViewSet, basename="pip")
 router.register("networks", NetworkViewSet, basename="network")
 router.register("network-shares", NetworkShareViewSet, basename="network-share")
 router.register("network-services", NetworkServiceViewSet, basename="network-service")
+router.register("qualifications", QualificationViewSet, basename="qualification")
+router.register("certifications", CertificationViewSet, basename="certification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("reports", ReportRunViewSet, basename="report")

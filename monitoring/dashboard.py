@@ -36,8 +36,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from cases.enums import FAMILY_SHORT_LABELS, Family
-from cases.models import CrisisProcedure, ProductionUnit, Province
+from cases.enums import FAMILY_SHORT_LABELS, PROVINCE_CODES, AgreementGoal, AgreementKind, Family
+from cases.models import Agreement, CrisisProcedure, ProductionUnit, Province
 from crisi_portal.scoping import figures_provinces
 from monitoring.models import (
     DashboardActivationDays,
@@ -46,6 +46,7 @@ from monitoring.models import (
     DashboardStarts,
 )
 from monitoring.reports import percentage
+from pal.models import CompetenceCertification
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
 
@@ -512,6 +513,67 @@ def table_figures(scope: DashboardScope) -> InvolvementFigures:
     )
 
 
+def dashboard_agreements(scope: DashboardScope) -> dict[str, Any]:
+    """Agreements on the procedures in scope, by kind, with how many set each goal and an
+    outplacement clause and the workers they cover; and how many procedures have one. Two
+    queries. Workers covered are the agreement's, procedure-wide (not split by province)."""
+    agreements = Agreement.objects.filter(procedure__in=scope.procedures.values("pk"))
+    counts = {
+        "agreements": Count("pk"),
+        **{goal: Count("pk", filter=Q(**{f"goal_{goal}": True})) for goal in AgreementGoal.values},
+        "outplacement": Count("pk", filter=Q(outplacement=True)),
+        "workers_covered": Coalesce(Sum("workers_covered"), 0),
+    }
+    rows = {row["kind"]: row for row in agreements.order_by().values("kind").annotate(**counts)}
+    with_agreement = scope.procedures.order_by().aggregate(
+        total=Count("pk"),
+        with_agreement=Count(
+            "pk", filter=Exists(Agreement.objects.filter(procedure=OuterRef("pk")))
+        ),
+    )
+    by_kind = [
+        {
+            "kind": kind,
+            **{key: rows.get(kind, {}).get(key, 0) for key in counts},
+        }
+        for kind in AgreementKind.values
+    ]
+    return {
+        "by_kind": by_kind,
+        "procedures": with_agreement["total"],
+        "procedures_with_agreement": with_agreement["with_agreement"],
+        "procedures_with_agreement_pct": share(
+            with_agreement["with_agreement"], with_agreement["total"]
+        ),
+    }
+
+
+def dashboard_certifications(scope: DashboardScope) -> list[dict[str, Any]]:
+    """Competence certifications by province (of the unit the certified PIP's worker is taken
+    in charge through) and EQF level of the qualification (None: recorded before the
+    catalogue), with the dashboard's filters on that procedure. One query."""
+    prefix = "pip__dote__involvement__"
+    certifications = CompetenceCertification.objects.visible_to(scope.user).filter(
+        _procedure_filters(f"{prefix}procedure__", year=scope.year, family=scope.family)
+    )
+    if scope.codes is not None:
+        certifications = certifications.filter(**{f"{prefix}unit__province__in": scope.codes})
+    rows = (
+        certifications.order_by()
+        .values(province=F(f"{prefix}unit__province"), level=F("qualification__eqf_level"))
+        .annotate(certifications=Count("pk", distinct=True))
+    )
+    positions = {code: i for i, code in enumerate(PROVINCE_CODES)}
+    return sorted(
+        (dict(row) for row in rows),
+        key=lambda row: (
+            positions.get(row["province"], len(positions)),
+            row["level"] is None,
+            row["level"] or 0,
+        ),
+    )
+
+
 def dashboard_data(
     user,
     *,
@@ -540,6 +602,8 @@ def dashboard_data(
         "by_family": dashboard_by_family(scope, figures),
         "per_month": dashboard_per_month(scope, figures),
         "outcomes": dashboard_outcomes(figures),
+        "agreements": dashboard_agreements(scope),
+        "certifications": dashboard_certifications(scope),
     }
 
 
@@ -613,6 +677,26 @@ def _outcome_rows(data: dict) -> list[list]:
     ]
 
 
+def _agreement_rows(data: dict) -> list[list]:
+    return [
+        [
+            row["kind"],
+            str(AgreementKind(row["kind"]).label),
+            row["agreements"],
+            *(row[goal] for goal in AgreementGoal.values),
+            row["outplacement"],
+            row["workers_covered"],
+        ]
+        for row in data["agreements"]["by_kind"]
+    ]
+
+
+def _certification_rows(data: dict) -> list[list]:
+    return [
+        [row["province"], row["level"], row["certifications"]] for row in data["certifications"]
+    ]
+
+
 CSV_CHARTS = {
     "funnel": (
         ["step", "label", "current", "current_pct", "reached", "reached_pct"],
@@ -647,6 +731,18 @@ CSV_CHARTS = {
     ),
     "months": (["month", "taken_in_charge"], _month_rows),
     "outcomes": (["outcome", "label", "workers", "pct"], _outcome_rows),
+    "agreements": (
+        [
+            "kind",
+            "label",
+            "agreements",
+            *AgreementGoal.values,
+            "outplacement",
+            "workers_covered",
+        ],
+        _agreement_rows,
+    ),
+    "certifications": (["province", "eqf_level", "certifications"], _certification_rows),
 }
 
 
@@ -680,6 +776,15 @@ CSV_LABELS = {
     "outcome": gettext_lazy("Outcome"),
     "workers": gettext_lazy("Workers"),
     "pct": gettext_lazy("Share (%)"),
+    "kind": gettext_lazy("Kind of agreement"),
+    "agreements": gettext_lazy("Agreements"),
+    "keep_job": gettext_lazy("Goal: keep the job"),
+    "retrain": gettext_lazy("Goal: retrain"),
+    "reemploy": gettext_lazy("Goal: re-employ"),
+    "outplacement": gettext_lazy("With outplacement"),
+    "workers_covered": gettext_lazy("Workers covered"),
+    "eqf_level": gettext_lazy("EQF level"),
+    "certifications": gettext_lazy("Certifications"),
 }
 
 

@@ -12,10 +12,11 @@ from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 
-from cases.enums import Family, Status
-from cases.models import CrisisProcedure, ProductionUnit, Province
+from cases.enums import AgreementGoal, AgreementKind, Family, Status
+from cases.models import Agreement, CrisisProcedure, ProductionUnit, Province
 from monitoring.enums import ReportKind
 from monitoring.periods import Period
+from pal.models import CompetenceCertification
 from workers.enums import Step
 from workers.models import StepTransition
 
@@ -111,6 +112,54 @@ def annual(period: Period, province: str | None = None) -> dict:
         "scope": "LOM",
         "rows": rows,
         "total": total,
+        "notes": annual_notes(period),
+    }
+
+
+def annual_notes(period: Period) -> dict:
+    """Figures for the notes under the annual table (the table itself is the Region's and does
+    not change): agreements signed in the year by kind, with their goals (issue #14 item 4),
+    how many procedures opened in the year have an agreement, and competence certifications
+    issued in the year by EQF level (item 7). Three queries."""
+    in_year = {"signed_on__gte": period.start, "signed_on__lte": period.end}
+    goal_counts = {
+        goal: Count("id", filter=Q(**{f"goal_{goal}": True})) for goal in AgreementGoal.values
+    }
+    by_kind = {
+        row["kind"]: row
+        for row in Agreement.objects.filter(**in_year)
+        .values("kind")
+        .annotate(agreements=Count("id"), outplacement=Count("id", filter=Q(outplacement=True)))
+        .annotate(**goal_counts)
+        .order_by()
+    }
+    keys = ("agreements", "outplacement", *AgreementGoal.values)
+    opened = CrisisProcedure.objects.filter(
+        opened_on__gte=period.start, opened_on__lte=period.end
+    ).aggregate(
+        procedures=Count("id"),
+        with_agreement=Count(
+            "id", filter=Exists(Agreement.objects.filter(procedure=OuterRef("pk")))
+        ),
+    )
+    levels = (
+        CompetenceCertification.objects.filter(
+            certified_on__gte=period.start, certified_on__lte=period.end
+        )
+        .values(level=F("qualification__eqf_level"))
+        .annotate(certifications=Count("id"))
+        .order_by("level")
+    )
+    return {
+        "agreements": [
+            {"kind": kind, **{key: by_kind.get(kind, {}).get(key, 0) for key in keys}}
+            for kind in AgreementKind.values
+        ],
+        "procedures_opened": opened["procedures"],
+        "procedures_with_agreement": opened["with_agreement"],
+        "certifications": [
+            {"eqf_level": row["level"], "certifications": row["certifications"]} for row in levels
+        ],
     }
 
 

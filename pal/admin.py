@@ -13,6 +13,7 @@ from pal.models import (
     OperatorOffice,
     PIPService,
     PIPTransition,
+    Qualification,
 )
 from workers.admin import IdentityReadsLoggedAdmin
 
@@ -95,7 +96,17 @@ class NetworkAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["procedures", "cohorts"]
 
 
+@admin.register(Qualification)
+class QualificationAdmin(SimpleHistoryAdmin):
+    """The Region edits the catalogue here; ``manage.py import_qualifications`` loads its
+    export."""
+
+    list_display = ["code", "title", "eqf_level", "framework", "is_active"]
+    list_filter = ["framework", "eqf_level", "is_active"]
+    search_fields = ["code", "title"]
+
+
 @admin.register(CompetenceCertification)
 class CompetenceCertificationAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "worker", "operator", "certified_on"]
-    raw_id_fields = ["worker", "pip"]
+    raw_id_fields = ["worker", "pip", "qualification"]

@@ -29,6 +29,10 @@ models, in the ``ValidationError``'s ``code``:
   ``unit_outside_lombardy`` / ``age_limits`` / ``support_not_ongoing``: an eligibility rule of
   the measure refuses the worker (``pal.eligibility``); a measure not open on the reference
   date is ``measure_not_in_force``, two incompatible measures ``exclusivity``.
+* ``certification_status`` / ``certification_date``: recording a certification;
+  ``certification_qualification``: a new certification names an offered qualification of the
+  catalogue; ``certification_accreditation``: only an operator accredited for training
+  certifies (l.r. 19/2007, art. 10: certification belongs to the training system).
 """
 
 from django.db import models
@@ -123,6 +127,8 @@ class RuleCode(models.TextChoices):
     UNIT_OUTSIDE_LOMBARDY = "unit_outside_lombardy"
     AGE_LIMITS = "age_limits"
     SUPPORT_NOT_ONGOING = "support_not_ongoing"
+    CERTIFICATION_QUALIFICATION = "certification_qualification"
+    CERTIFICATION_ACCREDITATION = "certification_accreditation"
 
 
 class ServiceKind(models.TextChoices):

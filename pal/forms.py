@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from pal.enums import Delivery, ServiceKind
-from pal.models import Dote, Measure, Operator
+from pal.models import Dote, Measure, Operator, Qualification
 
 
 class MoneyInput(forms.NumberInput):
@@ -214,7 +214,18 @@ class ServiceReportForm(StyledFormMixin, forms.Form):
 
 
 class CertificationForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(label=_("Qualification or path"), max_length=200)
+    qualification = forms.ModelChoiceField(
+        label=_("Qualification certified"),
+        queryset=Qualification.objects.filter(is_active=True),
+        help_text=_("From the regional framework (QRSP) catalogue."),
+        error_messages={"invalid_choice": _("Choose a qualification from the list.")},
+    )
+    title = forms.CharField(
+        label=_("Path or unit of competence"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional: the path or the single competences, when not the whole profile."),
+    )
     competences = forms.CharField(
         label=_("Competences certified"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -538,6 +538,47 @@ class PIPTransition(models.Model):
         return f"{self.from_status} → {self.to_status}"
 
 
+class Qualification(AuditedModel):
+    """A profile of a reference qualifications framework: what a competence certification
+    certifies against (2010 agreement, point 6: competences certified as l.r. 19/2007, art. 10
+    provides). The regional framework is Lombardy's QRSP (Quadro Regionale degli Standard
+    Professionali); the Region edits the catalogue in the admin and imports its export with
+    ``manage.py import_qualifications``."""
+
+    class Framework(models.TextChoices):
+        QRSP = "qrsp", _("QRSP – Lombardy's regional framework")
+        ATLANTE = "atlante", _("National Atlas of work and qualifications")
+        OTHER = "other", _("Other framework")
+
+    framework = models.CharField(
+        _("framework"), max_length=16, choices=Framework, default=Framework.QRSP
+    )
+    code = models.CharField(_("code"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    eqf_level = models.PositiveSmallIntegerField(
+        _("EQF level"), help_text=_("European Qualifications Framework level, 1 to 8.")
+    )
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["framework", "code"]
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "code"], name="qualification_code_unique_in_framework"
+            ),
+            models.CheckConstraint(
+                condition=Q(eqf_level__gte=1, eqf_level__lte=8), name="qualification_eqf_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.title} (EQF {self.eqf_level})"
+
+
 class CertificationQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         return self.filter(worker__involvements__unit__province__in=list(codes)).distinct()
@@ -559,6 +600,18 @@ class CompetenceCertification(AuditedModel):
         PIP, on_delete=models.SET_NULL, null=True, blank=True, related_name="certifications"
     )
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    qualification = models.ForeignKey(
+        Qualification,
+        verbose_name=_("qualification"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certifications",
+        help_text=_(
+            "Required for every new certification (pal.services.certification_record); "
+            "certifications recorded before the catalogue have none."
+        ),
+    )
     title = models.CharField(_("qualification or path"), max_length=200)
     competences = models.TextField(_("competences certified"))
     certified_on = models.DateField(_("certified on"))

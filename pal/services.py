@@ -70,6 +70,7 @@ from pal.models import (
     Operator,
     PIPService,
     PIPTransition,
+    Qualification,
     Step3Invitation,
     Step3Meeting,
 )
@@ -1019,10 +1020,32 @@ def operator_save(
 
 @transaction.atomic
 def certification_record(
-    *, user: UserOrSystem, pip: PIP, title: str, competences: str, certified_on: date
+    *,
+    user: UserOrSystem,
+    pip: PIP,
+    qualification: Qualification | None,
+    competences: str,
+    certified_on: date,
+    title: str = "",
 ) -> CompetenceCertification:
-    """Competences certified at the end of a PIP's training, by the PIP's operator."""
+    """Competences certified at the end of a PIP's training, by the PIP's operator.
+
+    Against a qualification of the catalogue (2010 agreement, point 6), by an operator
+    accredited for training: certifying competences belongs to the training system (l.r.
+    19/2007, art. 10). The worker is the PIP's, so one the operator's staff see."""
     _require_operator_staff(user, pip.dote.operator)
+    if qualification is None or not qualification.is_active:
+        raise PALRuleRefused(
+            RuleCode.CERTIFICATION_QUALIFICATION,
+            _("Choose the qualification certified from the catalogue."),
+            field="qualification",
+        )
+    if not pip.dote.operator.accredited_for_training:
+        raise PALRuleRefused(
+            RuleCode.CERTIFICATION_ACCREDITATION,
+            _("Only an operator accredited for training can certify competences."),
+            field="qualification",
+        )
     if pip.status not in (PIPStatus.IN_CORSO, PIPStatus.CONCLUSO):
         raise PALRuleRefused(
             RuleCode.CERTIFICATION_STATUS,
@@ -1038,7 +1061,8 @@ def certification_record(
         worker=pip.dote.involvement.worker,
         pip=pip,
         operator=pip.dote.operator,
-        title=title,
+        qualification=qualification,
+        title=(title or qualification.title)[:200],
         competences=competences,
         certified_on=certified_on,
     )
@@ -1249,3 +1273,23 @@ def step3_move_present(*, user: UserOrSystem, meeting: Step3Meeting) -> list:
                 user=user, involvements=group, to=to, effective_date=meeting.date, reason=reason
             )
     return moved
+@transaction.atomic
+def qualification_save(
+    *, user: UserOrSystem, data: dict[str, Any], qualification: Qualification | None = None
+) -> Qualification:
+    """Create or change a qualification of the catalogue (the Region); by framework and code
+    when ``qualification`` is not given (the import of the Region's export)."""
+    _require_region(user)
+    if qualification is None and data.get("code"):
+        qualification = Qualification.objects.filter(
+            framework=data.get("framework", Qualification.Framework.QRSP), code=data["code"]
+        ).first()
+    qualification = (
+        Qualification.objects.select_for_update().get(pk=qualification.pk)
+        if qualification is not None
+        else Qualification()
+    )
+    for field, value in data.items():
+        setattr(qualification, field, value)
+    save_validated(qualification, user=user)
+    return qualification

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views import static
 from rest_framework.test import APIClient
 
-from cases.models import CrisisProcedure, Meeting, ProductionUnit
+from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, Notification
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
@@ -39,6 +39,7 @@ from pal.models import (
     Operator,
     PIPService,
     PIPTransition,
+    Qualification,
     Step3Invitation,
     Step3Meeting,
 )
@@ -174,6 +175,15 @@ OBJECTS = {
     # they present.
     "step3_bg": "STEP 3 meeting of cohort_bg convened by BG, operator_op presents: BG's",
     "step3_mi": "STEP 3 meeting of cohort_mi convened by MI, operator_other presents: out",
+    # Agreements (issue #14 item 4) follow their procedure: seen with it, changed by its lead.
+    "agreement_bg": "agreement on proc_bg, with a document: in scope, editable",
+    "agreement_mi": "agreement on proc_mi, with a document: out of scope",
+    "agreement_shared": "agreement on proc_shared, with a document: visible, not editable",
+    # Certifications (issue #14 item 7): the catalogue is reference data; a certification is
+    # seen by the worker's provinces and by the operator that issued it.
+    "qualification_q": "a qualification of the catalogue: everyone reads, Region edits",
+    "certification_op": "operator_op's certification of worker_bg on pip_op: BG's, the operator's",
+    "certification_other": "operator_other's certification of worker_mi: out of scope",
 }
 
 
@@ -264,6 +274,31 @@ def world(db, operator_user) -> dict:
     objects["step3_mi"] = step3_meeting(
         [objects["cohort_mi"]], province="MI", presenters=[operator_other]
     )
+    for name, procedure in (
+        ("agreement_bg", proc_bg),
+        ("agreement_mi", proc_mi),
+        ("agreement_shared", proc_shared),
+    ):
+        objects[name] = Agreement.objects.create(
+            procedure=procedure,
+            kind="aziendale",
+            signed_on=datetime.date(2025, 5, 1),
+            goal_retrain=True,
+            parties=[{"role": "union", "name": "FIM-CISL"}],
+            workers_covered=1,
+            document=minutes(),
+        )
+    objects["qualification_q"] = Qualification.objects.get(code="QRSP-PROV-01")
+    for name, pip in (("certification_op", "pip_op"), ("certification_other", "pip_other")):
+        objects[name] = CompetenceCertification.objects.create(
+            worker=objects[pip].dote.involvement.worker,
+            pip=objects[pip],
+            operator=objects[pip].dote.operator,
+            qualification=objects["qualification_q"],
+            title="Operatore meccanico",
+            competences="Lavorazioni al tornio",
+            certified_on=datetime.date(2025, 7, 1),
+        )
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -387,6 +422,22 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "meeting_mi": HTML_STAFF_REGION_OUT,
         "meeting_shared": HTML_STAFF_REGION,
         "meeting_regional": HTML_STAFF_REGION,
+    },
+    # --- agreements (HTML): added and changed by the procedure's lead province
+    "cases:agreement_create": {
+        "proc_bg": HTML_STAFF,
+        "proc_mi": HTML_STAFF_OUT,
+        "proc_shared": HTML_STAFF_READONLY,
+    },
+    "cases:agreement_update": {
+        "agreement_bg": HTML_STAFF,
+        "agreement_mi": HTML_STAFF_OUT,
+        "agreement_shared": HTML_STAFF_READONLY,
+    },
+    "cases:agreement_document": {
+        "agreement_bg": HTML_STAFF_REGION,
+        "agreement_mi": HTML_STAFF_REGION_OUT,
+        "agreement_shared": HTML_STAFF_REGION,
     },
     # --- workers (HTML)
     # The procedure's workers: the page of any procedure BG sees (rows scoped by unit).
@@ -557,6 +608,13 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "meeting_shared": API_READERS,
         "meeting_regional": API_READERS,
     },
+    "agreement-list": {None: API_READERS},
+    "agreement-detail": {
+        "agreement_bg": API_READERS,
+        "agreement_mi": API_READERS_OUT,
+        "agreement_shared": API_READERS,
+    },
+    "agreement-changes": {None: API_READERS},
     "worker-list": {None: API_READERS},
     "worker-detail": {
         "worker_bg": API_READERS,
@@ -611,6 +669,15 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     **{
         f"pip-{action}": {"pip_op": API_EVERYONE_NO_GET, "pip_other": API_EVERYONE_NO_GET}
         for action in ("submit", "approve", "return", "withdraw", "start", "conclude")
+    },
+    # The qualifications catalogue: reference data. Certifications: staff and api_client by
+    # the worker's unit, operators their own.
+    "qualification-list": {None: API_EVERYONE},
+    "qualification-detail": {"qualification_q": API_EVERYONE},
+    "certification-list": {None: API_EVERYONE},
+    "certification-detail": {
+        "certification_op": API_EVERYONE,
+        "certification_other": API_EVERYONE_OUT,
     },
     # Networks: staff and api_client by territory, operators as lead or member.
     "network-list": {None: API_EVERYONE},
@@ -871,6 +938,7 @@ WRITE_PAYLOADS = {
     "procedure-detail": {"notes": "Aggiornamento dal test di accesso."},
     "unit-detail": {"workers_involved": 41},
     "meeting-detail": {"participants": "Nucleo Crisi, RSU"},
+    "agreement-detail": {"notes": "Verbale di accordo aggiornato."},
     "involvement-detail": {"hours_reduction_pct": 50},
     "involvement-move": {**MOVE, "expected_from": "STEP_1"},
     "involvement-outcome": {"kind": "ricollocato", "date": "2025-09-01", "employer": "Altra"},
@@ -899,6 +967,11 @@ API_WRITES = [
     ("delete", "meeting-detail", "meeting_mi", 404),
     ("delete", "meeting-detail", "meeting_shared", 403),
     ("delete", "meeting-detail", "meeting_regional", 403),
+    ("patch", "agreement-detail", "agreement_bg", 200),
+    ("patch", "agreement-detail", "agreement_mi", 404),
+    ("patch", "agreement-detail", "agreement_shared", 403),
+    ("delete", "agreement-detail", "agreement_mi", 404),
+    ("delete", "agreement-detail", "agreement_shared", 403),
     ("patch", "involvement-detail", "involvement_bg", 200),
     ("patch", "involvement-detail", "involvement_mi", 404),
     ("patch", "involvement-detail", "involvement_shared_mi", 404),
@@ -1041,6 +1114,10 @@ HTML_WRITES = [
     ("cases:meeting_update", "meeting_mi", 404),
     ("cases:meeting_update", "meeting_shared", 403),
     ("cases:meeting_update", "meeting_regional", 403),
+    ("cases:agreement_create", "proc_mi", 404),
+    ("cases:agreement_create", "proc_shared", 403),
+    ("cases:agreement_update", "agreement_mi", 404),
+    ("cases:agreement_update", "agreement_shared", 403),
     ("workers:involvement_move", "involvement_mi", 404),
     ("workers:involvement_move", "involvement_shared_mi", 404),
     ("workers:outcome_record", "involvement_mi", 404),
@@ -1236,6 +1313,7 @@ PAL_HTML_WRITE_PAYLOADS = {
         "delivered_on": "2025-07-31",
     },
     "pal:certification_create": {
+        "qualification": "1",
         "title": "Operatore di magazzino",
         "competences": "Gestione delle scorte.",
         "certified_on": "2025-07-31",

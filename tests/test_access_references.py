@@ -233,6 +233,21 @@ CASES = {
         lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
     ),
+    "agreement create: procedure id": Case(
+        ("staff_bg", "api_client_bg"),
+        api_post(
+            "/api/v1/agreements/",
+            lambda ref, w: {
+                "procedure": ref,
+                "kind": "aziendale",
+                "signed_on": "2025-05-01",
+                "goals": ["retrain"],
+                "workers_covered": 1,
+            },
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+    ),
     # --- workers
     "cohort create: procedure id": Case(
         ("staff_bg", "api_client_bg"),
@@ -483,6 +498,47 @@ CASES = {
         MISSING_ID,
         api=False,
     ),
+    # Certifications (issue #14 item 7): another operator's PIP (its worker) and a qualification
+    # withdrawn from the catalogue answer like ones that do not exist. The worker is never
+    # named by id: it is the PIP's.
+    "certification create: PIP id of another operator's worker": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/certifications/",
+            lambda ref, w: {
+                "pip": ref,
+                "qualification": w["qualification_q"].pk,
+                "competences": "Saldatura",
+                "certified_on": "2025-09-30",
+            },
+        ),
+        lambda w: (w["pip_other"].pk, w["pip_other"].dote),
+        MISSING_ID,
+    ),
+    "certification create: withdrawn qualification id": Case(
+        ("operator_user",),
+        api_post(
+            "/api/v1/certifications/",
+            lambda ref, w: {
+                "pip": w["pip_op"].pk,
+                "qualification": ref,
+                "competences": "Saldatura",
+                "certified_on": "2025-09-30",
+            },
+        ),
+        lambda w: (withdrawn_qualification().pk, None),
+        MISSING_ID,
+    ),
+    "HTML certification form: withdrawn qualification id": Case(
+        ("operator_user",),
+        lambda client, ref, w: client.post(
+            reverse("pal:certification_create", args=[w["pip_op"].pk]),
+            {"qualification": ref, "competences": "Saldatura", "certified_on": "2025-09-30"},
+        ),
+        lambda w: (withdrawn_qualification().pk, None),
+        MISSING_ID,
+        api=False,
+    ),
     "HTML operator lookup: fiscal code of a worker in no open procedure": Case(
         ("operator_user",),
         lambda client, ref, w: client.post(reverse("pal:worker_find"), {"fiscal_code": ref}),
@@ -558,6 +614,15 @@ CASES = {
         api=False,
     ),
 }
+
+
+def withdrawn_qualification():
+    from pal.models import Qualification
+
+    return Qualification.objects.get_or_create(
+        code="QRSP-RITIRATO",
+        defaults={"title": "Profilo ritirato", "eqf_level": 3, "is_active": False},
+    )[0]
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from cases.models import CompanyChangeProposal
 from crisi_portal.models import ApiToken
 from pal import services as pal_services
 from pal.enums import DoteStatus, MemberKind, PIPStatus
-from pal.models import Network
+from pal.models import Network, Qualification
 from tests.cases.factories import (
     CompanyFactory,
     CrisisProcedureFactory,
@@ -383,11 +383,66 @@ def _pip_withdraw(user, walk):
 
 
 def _certification_record(user, walk):
-    pip = pip_with_service("in_corso")
+    pip = pip_with_service("in_corso", dote__operator__accredited_for_training=True)
     certification = walk(pal_services.certification_record)(
-        user=user, pip=pip, title="Carrellista", competences="Guida del carrello", certified_on=DAY
+        user=user,
+        pip=pip,
+        qualification=Qualification.objects.first(),
+        title="Carrellista",
+        competences="Guida del carrello",
+        certified_on=DAY,
     )
     return [certification]
+
+
+def _qualification_save(user, walk):
+    item = Qualification.objects.first()
+    return [
+        walk(pal_services.qualification_save)(
+            user=user, data={"title": "Operatore meccanico"}, qualification=item
+        )
+    ]
+
+
+def _agreement_data() -> dict:
+    return {
+        "kind": "aziendale",
+        "signed_on": DAY,
+        "goals": ["retrain"],
+        "parties": [{"role": "union", "name": "FIOM-CGIL"}],
+        "workers_covered": 5,
+    }
+
+
+def _agreement_create(user, walk):
+    procedure = ProductionUnitFactory(in_province="BG", workers_involved=10).procedure
+    return [
+        walk(cases_services.agreement_create)(
+            user=user, procedure=procedure, data=_agreement_data()
+        )
+    ]
+
+
+def _agreement_update(user, walk):
+    procedure = ProductionUnitFactory(in_province="BG", workers_involved=10).procedure
+    agreement = cases_services.agreement_create(
+        user=None, procedure=procedure, data=_agreement_data()
+    )
+    return [
+        walk(cases_services.agreement_update)(
+            user=user, agreement=agreement, data={"workers_covered": 7}
+        )
+    ]
+
+
+def _agreement_delete(user, walk):
+    procedure = ProductionUnitFactory(in_province="BG", workers_involved=10).procedure
+    agreement = cases_services.agreement_create(
+        user=None, procedure=procedure, data=_agreement_data()
+    )
+    pk = agreement.pk
+    walk(cases_services.agreement_delete)(user=user, agreement=agreement)
+    return [(type(agreement), pk)]
 
 
 def _network_save(user, walk):
@@ -539,6 +594,9 @@ SCENARIOS = {
     "cases.services.meeting_create": _meeting_create,
     "cases.services.meeting_update": _meeting_update,
     "cases.services.meeting_delete": _meeting_delete,
+    "cases.services.agreement_create": _agreement_create,
+    "cases.services.agreement_update": _agreement_update,
+    "cases.services.agreement_delete": _agreement_delete,
     "workers.services.cohort_create": _cohort_create,
     "workers.services.cohort_assign": _cohort_assign,
     "workers.services.cohort_remove": _cohort_remove,
@@ -557,6 +615,7 @@ SCENARIOS = {
     "pal.services.pip_conclude": _pip_conclude,
     "pal.services.pip_withdraw": _pip_withdraw,
     "pal.services.certification_record": _certification_record,
+    "pal.services.qualification_save": _qualification_save,
     "pal.services.network_save": _network_save,
     "pal.services.network_save (new)": _network_create,
     "pal.services.network_share_set": _network_share_set,

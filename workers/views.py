@@ -444,6 +444,10 @@ class WorkerDetailView(ScopedViewMixin, DetailView):
             editable=editable,
             reviewable_pips=reviewable_pips,
             can_edit_personal=show_identity and is_editable(self.object, user),
+            # The competence certifications the viewer sees (pal's, reached by the relation).
+            certifications=self.object.certifications.visible_to(user)
+            .select_related("qualification", "operator")
+            .order_by("-certified_on", "-id"),
         )
         return context
 

@@ -2,12 +2,30 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.enums import AgreementGoal, PartyRole
+from cases.models import Agreement, Company, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
 from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from crisi_portal.upload_guard import check_size
+
+
+def bounded_upload(upload):
+    """The upload guard's size cap on an uploaded file: refused as a 413 problem, like the
+    imports."""
+    if upload is not None:
+        check_size(getattr(upload, "size", None), name=getattr(upload, "name", ""))
+    return upload
+
+
+def file_url(serializer, stored, route: str, pk: int) -> str | None:
+    """The scoped download link of a stored file (None without one), absolute in a request."""
+    if not stored:
+        return None
+    url = reverse(route, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
 
 
 class CompanySerializer(api_fields.ModelSerializer):
@@ -131,17 +149,10 @@ class MeetingSerializer(api_fields.ModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
     def validate_minutes(self, minutes):
-        # The upload guard's size cap: refused as a 413 problem, like the imports.
-        if minutes is not None:
-            check_size(getattr(minutes, "size", None), name=getattr(minutes, "name", ""))
-        return minutes
+        return bounded_upload(minutes)
 
     def get_minutes_url(self, obj) -> str | None:
-        if not obj.minutes:
-            return None
-        url = reverse("cases:meeting_minutes", args=[obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return file_url(self, obj.minutes, "cases:meeting_minutes", obj.pk)
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -164,3 +175,54 @@ class ImportResultSerializer(serializers.Serializer):
     summary = serializers.DictField(child=serializers.DictField(child=api_fields.IntegerField()))
     changes = ImportChangeSerializer(many=True)
     errors = serializers.ListField(child=serializers.DictField())
+
+
+class AgreementPartySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=PartyRole.choices)
+    name = serializers.CharField(max_length=200)
+
+
+class AgreementSerializer(api_fields.ModelSerializer):
+    """An agreement on a procedure (issue #14 item 4); the document is uploaded as multipart
+    (then ``parties`` and ``goals`` are JSON-encoded fields, as DRF reads nested lists only
+    from JSON bodies) or left out of a JSON body."""
+
+    procedure = ScopedPrimaryKeyRelatedField(queryset=CrisisProcedure.objects.all())
+    goals = serializers.ListField(
+        child=serializers.ChoiceField(choices=AgreementGoal.choices), allow_empty=False
+    )
+    parties = AgreementPartySerializer(many=True, required=False)
+    document = serializers.FileField(required=False, allow_null=True, write_only=True)
+    document_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "procedure",
+            "kind",
+            "signed_on",
+            "parties",
+            "goals",
+            "outplacement",
+            "outplacement_text",
+            "workers_covered",
+            "document",
+            "document_url",
+            "notes",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+    def validate_procedure(self, procedure):
+        if self.instance is not None and procedure.pk != self.instance.procedure_id:
+            raise serializers.ValidationError(
+                _("An agreement cannot be moved to another procedure.")
+            )
+        return procedure
+
+    def validate_document(self, document):
+        return bounded_upload(document)
+
+    def get_document_url(self, obj) -> str | None:
+        return file_url(self, obj.document, "cases:agreement_document", obj.pk)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from cases import interchange, services
 from cases.api.serializers import (
+    AgreementSerializer,
     CompanySerializer,
     ImportRequestSerializer,
     ImportResultSerializer,
@@ -24,12 +25,13 @@ from cases.api.serializers import (
     UnitUpsertSerializer,
 )
 from cases.filtersets import (
+    AgreementFilterSet,
     CompanyFilterSet,
     MeetingFilterSet,
     ProcedureFilterSet,
     UnitFilterSet,
 )
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from cases.models import Agreement, Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal import exports
 from crisi_portal.bulk import (
     BULK_MAX_ITEMS,
@@ -366,3 +368,35 @@ class MeetingViewSet(ChangesFeedMixin, CasesViewSet):
 
     def perform_destroy(self, instance):
         services.meeting_delete(user=self.request.user, meeting=instance)
+
+
+@extend_schema_view(
+    create=extend_schema(request=AgreementSerializer),
+    update=extend_schema(request=AgreementSerializer),
+    partial_update=extend_schema(request=AgreementSerializer),
+)
+class AgreementViewSet(ChangesFeedMixin, CasesViewSet):
+    """Union and territorial agreements on the procedures in scope; written by who may change
+    the procedure (its lead province)."""
+
+    queryset = Agreement.objects.all()
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilterSet
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        procedure = data.pop("procedure")
+        serializer.instance = services.agreement_create(
+            user=self.request.user, procedure=procedure, data=data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.agreement_update(
+            user=self.request.user,
+            agreement=serializer.instance,
+            data=dict(serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.agreement_delete(user=self.request.user, agreement=instance)

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cases.enums import FAMILY_SHORT_LABELS, Family, Status
+from cases.enums import FAMILY_SHORT_LABELS, AgreementKind, Family, Status
 from cases.models import Province
 from monitoring import formatting as fmt
 from monitoring.enums import ReportKind
@@ -152,6 +152,23 @@ def annual_page(data: dict, context: Context) -> dict:
         "total": total_row,
         "year": context.period.year,
         "chart": chart,
+        "notes": _annual_notes(data.get("notes")),
+    }
+
+
+def _annual_notes(notes: dict | None) -> dict | None:
+    """The notes' figures in words (a document stored before the notes had them: None)."""
+    if not notes:
+        return None
+    return {
+        "agreements": [
+            {**row, "label": AgreementKind(row["kind"]).label}
+            for row in notes["agreements"]
+            if row["agreements"]
+        ],
+        "procedures_opened": fmt.integer(notes["procedures_opened"]),
+        "procedures_with_agreement": fmt.integer(notes["procedures_with_agreement"]),
+        "certifications": notes["certifications"],
     }
 
 

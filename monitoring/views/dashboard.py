@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from cases.enums import FAMILY_SHORT_LABELS, Family
+from cases.enums import FAMILY_SHORT_LABELS, AgreementKind, Family
 from cases.models import CrisisProcedure, Province
 from crisi_portal import exports
 from crisi_portal.replica import ReplicaReadsMixin
@@ -96,6 +96,14 @@ class DashboardView(DashboardMixin, TemplateView):
                 for row, label in zip(data["per_month"], month_labels, strict=True)
             ],
             outcomes=[{**row, "label": OutcomeKind(row["kind"]).label} for row in data["outcomes"]],
+            agreements={
+                **data["agreements"],
+                "by_kind": [
+                    {**row, "label": AgreementKind(row["kind"]).label}
+                    for row in data["agreements"]["by_kind"]
+                ],
+            },
+            certifications=data["certifications"],
             month_range=f"{month_labels[0]} – {month_labels[-1]}",
             csv_query=query.urlencode(),
             map_measure=measure,

@@ -13,6 +13,7 @@ from pal import services
 from pal.enums import DoteStatus, PIPStatus, ServiceKind
 from pal.models import (
     PIP,
+    CompetenceCertification,
     Dote,
     Measure,
     Network,
@@ -24,6 +25,7 @@ from pal.models import (
     OperatorOffice,
     PIPService,
     PIPTransition,
+    Qualification,
 )
 from workers.api.serializers import WorkerSummarySerializer
 from workers.models import Cohort, Involvement
@@ -514,3 +516,34 @@ class NetworkServiceSerializer(api_fields.ModelSerializer):
     def validate(self, attrs):
         _same_network(attrs["network"], attrs["doti"])
         return attrs
+class QualificationSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = Qualification
+        fields = ["id", "framework", "code", "title", "eqf_level", "is_active", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+
+
+class CertificationSerializer(api_fields.ModelSerializer):
+    """A competence certification: recorded on a PIP (its worker and operator follow) against
+    an offered qualification of the catalogue."""
+
+    pip = ScopedPrimaryKeyRelatedField(queryset=PIP.objects.all())
+    qualification = ScopedPrimaryKeyRelatedField(
+        queryset=Qualification.objects.filter(is_active=True)
+    )
+
+    class Meta:
+        model = CompetenceCertification
+        fields = [
+            "id",
+            "pip",
+            "worker",
+            "operator",
+            "qualification",
+            "title",
+            "competences",
+            "certified_on",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "worker", "operator", "updated_at"]
+        extra_kwargs = {"title": {"required": False, "allow_blank": True}}

@@ -11,6 +11,7 @@ from crisi_portal.scoping import has_role
 from crisi_portal.scoping_api import RolePermission, ScopedViewSetMixin
 from pal import selectors, services
 from pal.api.serializers import (
+    CertificationSerializer,
     DoteSerializer,
     MeasureSerializer,
     NetworkSerializer,
@@ -23,6 +24,7 @@ from pal.api.serializers import (
     PIPSerializer,
     PIPServiceSerializer,
     PIPWithdrawSerializer,
+    QualificationSerializer,
 )
 from pal.filtersets import (
     DoteFilterSet,
@@ -33,6 +35,7 @@ from pal.filtersets import (
 )
 from pal.models import (
     PIP,
+    CompetenceCertification,
     Dote,
     Measure,
     Network,
@@ -41,6 +44,7 @@ from pal.models import (
     NetworkShare,
     Operator,
     PIPTransition,
+    Qualification,
 )
 from workers.api.views import WorkersViewSet
 
@@ -475,3 +479,48 @@ class NetworkServiceViewSet(NetworkRowsViewSet):
             user=user, network=network, operator=operator, **data
         )
         serializer.instance = self.get_queryset().get(pk=service.pk)
+
+
+class QualificationViewSet(ReferenceViewSet):
+    """The qualifications catalogue (Lombardy's QRSP) certifications are recorded against."""
+
+    queryset = Qualification.objects.all()
+    serializer_class = QualificationSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.qualification_save(
+            user=self.request.user, data=dict(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.qualification_save(
+            user=self.request.user,
+            data=dict(serializer.validated_data),
+            qualification=serializer.instance,
+        )
+
+
+class CertificationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ScopedViewSetMixin,
+    viewsets.GenericViewSet,
+):
+    """Competence certifications: staff read those of their provinces' workers, operators
+    their own; an operator's staff record them on their PIPs."""
+
+    resource_family = ResourceFamily.PAL
+    read_roles = EVERYONE
+    write_roles = OPERATORS
+    http_method_names = ["get", "post", "head", "options"]
+
+    queryset = CompetenceCertification.objects.select_related("qualification")
+    serializer_class = CertificationSerializer
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        pip = PIP.objects.select_related("dote__operator", "dote__involvement__worker").get(
+            pk=data.pop("pip").pk
+        )
+        serializer.instance = services.certification_record(user=self.request.user, pip=pip, **data)

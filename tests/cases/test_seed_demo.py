@@ -231,3 +231,24 @@ def test_operators_include_two_private_and_a_cpi_in_every_province(seeded):
         "offices__province", flat=True
     )
     assert sorted(cpi_provinces) == sorted(Province.objects.values_list("code", flat=True))
+
+
+def test_the_demo_has_agreements_and_certifications(settings):
+    """Issue #14 items 4 and 7: agreements on several demo procedures, certifications for
+    some demo workers (crisi_portal/demo/agreements.py), through the services."""
+
+    from cases.models import Agreement
+    from pal.models import CompetenceCertification
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Agreement.objects.count() >= 6
+    assert Agreement.objects.filter(outplacement=True).exists()
+    assert Agreement.objects.values("kind").distinct().count() >= 3
+    certifications = CompetenceCertification.objects.all()
+    assert certifications.count() >= 3
+    assert not certifications.filter(qualification__isnull=True).exists()
+    # Run again: nothing is added.
+    before = (Agreement.objects.count(), certifications.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Agreement.objects.count(), certifications.count()) == before

@@ -312,9 +312,10 @@ def test_the_page_shows_every_chart_with_its_table_and_csv_link(client, world, r
         assert f"chart={chart}" in html
     for chart in ("funnel", "families", "months", "outcomes", "provinces"):
         assert f'data-chart="{chart}"' in html
-    # Four tables behind <details> plus the province table beside the map.
-    assert html.count('<details class="dashboard-table" open>') == 4
-    assert html.count("<table") == 5
+    # Six tables behind <details> (agreements and certifications, issue #14, have no chart)
+    # plus the province table beside the map.
+    assert html.count('<details class="dashboard-table" open>') == 6
+    assert html.count("<table") == 7
     assert 'id="dashboard-data" type="application/json"' in html
     assert 'id="map-MI" data-province="MI" class="map-province map-q4' in html
 

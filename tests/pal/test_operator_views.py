@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pal.enums import PIPStatus, ServiceKind
-from pal.models import PIP, CompetenceCertification, Dote, PIPService, PIPTransition
+from pal.models import PIP, CompetenceCertification, Dote, PIPService, PIPTransition, Qualification
 from pal.services import pip_approve, pip_save, pip_start, pip_submit
 from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
 from tests.factories import UserFactory
@@ -439,9 +439,14 @@ def test_services_of_a_draft_cannot_be_reported(client_a, dote_a, operator_a):
 
 def test_a_certification_is_recorded_for_the_pips_worker(client_a, approved_pip, operator_a):
     pip_start(user=operator_a, pip=approved_pip)
+    # Certifying competences needs the accreditation for training (issue #14 item 7).
+    type(operator_a.operator).objects.filter(pk=operator_a.operator_id).update(
+        accredited_for_training=True
+    )
     response = client_a.post(
         reverse("pal:certification_create", args=[approved_pip.pk]),
         {
+            "qualification": Qualification.objects.get(code="QRSP-PROV-03").pk,
             "title": "Operatore di magazzino",
             "competences": "Gestione scorte\nCarrello elevatore",
             "certified_on": "2025-09-30",
@@ -457,10 +462,18 @@ def test_a_certification_dated_in_the_future_is_refused_on_its_field(
     client_a, approved_pip, operator_a
 ):
     pip_start(user=operator_a, pip=approved_pip)
+    type(operator_a.operator).objects.filter(pk=operator_a.operator_id).update(
+        accredited_for_training=True
+    )
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     response = client_a.post(
         reverse("pal:certification_create", args=[approved_pip.pk]),
-        {"title": "x", "competences": "y", "certified_on": tomorrow.isoformat()},
+        {
+            "qualification": Qualification.objects.first().pk,
+            "title": "x",
+            "competences": "y",
+            "certified_on": tomorrow.isoformat(),
+        },
     )
     assert response.status_code == 422
     assert response.context["form"].errors["certified_on"]
