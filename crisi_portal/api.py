@@ -3,7 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api.views import CompanyViewSet, MeetingViewSet, ProcedureViewSet, UnitViewSet
-from monitoring.api.views import DashboardViewSet, ReportRunViewSet
+from monitoring.api.views import DashboardViewSet, PlanViewSet, ReportRunViewSet
 from pal.api.views import (
     DoteViewSet,
     MeasureViewSet,
@@ -28,3 +28,4 @@ router.register("pips", PIPViewSet, basename="pip")
 router.register("networks", NetworkViewSet, basename="network")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("reports", ReportRunViewSet, basename="report")
+router.register("plans", PlanViewSet, basename="plan")

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.demo import accounts, monitoring, pal, procedures, workers
+from crisi_portal.demo import accounts, monitoring, pal, plans, procedures, workers
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
 from crisi_portal.models import User
 from monitoring.services import dashboard_refresh
@@ -37,6 +37,7 @@ class Command(BaseCommand):
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
             policies = pal.seed_pal(today)
             contacts = monitoring.seed_contacts()
+            plans.seed_plan(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         if result.procedures_skipped:
