@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -236,6 +237,13 @@ class PlanForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
+def not_negative(field: forms.Field, message) -> None:
+    """Refuse a negative number on the form's field (the model's validator runs only in the
+    service, whose refusal could not name the row)."""
+    field.validators.append(MinValueValidator(0, message=message))
+    field.widget.attrs["min"] = "0"
+
+
 class PlanPartForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, period=(None, None), **kwargs):
         super().__init__(*args, **kwargs)
@@ -281,9 +289,10 @@ class PlanBudgetForm(PlanPartForm):
     class Meta:
         model = PlanBudgetLine
         fields = ["funding_source", "amount", "description"]
-        error_messages = {
-            "amount": {"min_value": _("The amount cannot be negative.")},
-        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        not_negative(self.fields["amount"], _("The amount cannot be negative."))
 
 
 class PlanTargetGroupForm(PlanPartForm):
@@ -300,20 +309,32 @@ class PlanIndicatorForm(PlanPartForm):
     class Meta:
         model = PlanIndicator
         fields = ["metric", "target", "label", "target_group"]
-        error_messages = {
-            "target": {"min_value": _("The target cannot be negative.")},
-        }
 
     def __init__(self, *args, groups=None, **kwargs):
         super().__init__(*args, **kwargs)
+        not_negative(self.fields["target"], _("The target cannot be negative."))
         field = self.fields["target_group"]
         field.queryset = groups if groups is not None else PlanTargetGroup.objects.none()
         field.help_text = ""  # said once, above the rows (plan_form.html)
 
 
+class PlanPartFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A row names only a part of this plan: Django offers every row of the table to an
+        # extra form's id, and one of another plan must answer like one that does not exist.
+        form.fields["id"].queryset = self.get_queryset()
+
+
 def plan_formset(model, form, prefix):
     return forms.inlineformset_factory(
-        ReemploymentPlan, model, form=form, extra=1, can_delete=True, max_num=50
+        ReemploymentPlan,
+        model,
+        form=form,
+        formset=PlanPartFormSet,
+        extra=1,
+        can_delete=True,
+        max_num=50,
     ), prefix
 
 

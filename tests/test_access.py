@@ -47,6 +47,7 @@ from tests.cases.factories import (
     ProductionUnitFactory,
 )
 from tests.factories import UserFactory
+from tests.monitoring import plan_factories
 from tests.monitoring.factories import ReportRunFactory
 from tests.pal.factories import (
     DoteFactory,
@@ -167,6 +168,9 @@ OBJECTS = {
     "report_regional": "ready annual table of the Region: everyone with a role reads it",
     # Notifications (issue #13) are their recipient's only (someone else's: 404).
     "notification_op": "a notification of operator_user",
+    # Re-employment plans (issue #14) follow their province: the Nucleo writes, the Region reads.
+    "plan_bg": "re-employment plan of BG: in scope, BG staff edit it",
+    "plan_mi": "re-employment plan of MI: out of scope",
 }
 
 
@@ -251,6 +255,12 @@ def world(db, operator_user) -> dict:
     objects["notification_op"] = Notification.objects.create(
         recipient=operator_user, kind="pip_approved", key="k", url="/", channel="in_app"
     )
+    objects["plan_bg"] = plan_factories.plan("BG")
+    plan_factories.partner(objects["plan_bg"], "Camera di Commercio di Bergamo")
+    objects["plan_mi"] = plan_factories.plan("MI")
+    # Ids no form of the BG plan could echo by chance (tests/test_access_references.py).
+    plan_factories.partner(objects["plan_mi"], "Camera di Commercio di Milano", pk=900001)
+    plan_factories.group(objects["plan_mi"], "Lavoratrici di Milano", sex="F", pk=900002)
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -599,6 +609,15 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         obj: (302, 405, 405, 403, 403, 405) for obj in ("report_bg", "report_mi", "report_regional")
     },
     "report-list": {None: API_READERS},
+    # --- monitoring: re-employment plans ---
+    # Province staff and Region officials read (HTML; the API also serves API clients); the
+    # Nucleo of the plan's province writes; operators have no plans (the role check: 403).
+    "monitoring:plan_list": {None: HTML_STAFF_REGION},
+    "monitoring:plan_create": {None: HTML_STAFF},
+    "monitoring:plan_detail": {"plan_bg": HTML_STAFF_REGION, "plan_mi": HTML_STAFF_REGION_OUT},
+    "monitoring:plan_update": {"plan_bg": HTML_STAFF, "plan_mi": HTML_STAFF_OUT},
+    "plan-list": {None: API_READERS},
+    "plan-detail": {"plan_bg": API_READERS, "plan_mi": API_READERS_OUT},
     **{
         name: {
             "report_bg": API_READERS,
