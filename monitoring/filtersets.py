@@ -6,7 +6,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Province
-from crisi_portal.filtersets import UpdatedSinceFilter
+from crisi_portal.filtersets import UpdatedSinceFilter, YearFilter
 from crisi_portal.forms import StyledFormMixin
 from monitoring.enums import PlanStatus, ReportFormat, ReportKind, RunStatus
 from monitoring.models import ReemploymentPlan, ReportRun
@@ -96,12 +96,10 @@ class PlanFilterSet(django_filters.FilterSet):
         label=_("Province"),
         empty_label=_("All provinces"),
     )
-    year = django_filters.NumberFilter(
+    year = YearFilter(
         method="filter_year",
         label=_("Year"),
         help_text=_("Plans whose period includes part of this year."),
-        min_value=2000,
-        max_value=2100,
     )
     status = django_filters.ChoiceFilter(
         choices=PlanStatus.choices, label=_("Status"), empty_label=_("Any status")

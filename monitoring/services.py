@@ -511,7 +511,10 @@ PLAN_PARTS: dict[str, type[models.Model]] = {
 
 
 def _plan_part_sync(
-    plan: ReemploymentPlan, model: type[models.Model], rows: list[dict[str, Any]], user
+    plan: ReemploymentPlan,
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    user: UserOrSystem,
 ) -> None:
     """Make the plan's rows of ``model`` what ``rows`` say: a row with an ``id`` changes that
     row (``delete``: removes it), one without adds a row; rows not named stay. Only rows that
