@@ -291,6 +291,32 @@ class PlanQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         return self.filter(province__in=list(codes))
 
+    def with_totals(self):
+        """``budget_total`` and ``indicator_count``, each in its own subquery (one join for
+        both would multiply the budget by the indicators)."""
+        budget = (
+            PlanBudgetLine.objects.filter(plan=models.OuterRef("pk"))
+            .order_by()
+            .values("plan")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        indicators = (
+            PlanIndicator.objects.filter(plan=models.OuterRef("pk"))
+            .order_by()
+            .values("plan")
+            .annotate(n=models.Count("id"))
+            .values("n")
+        )
+        return self.annotate(
+            budget_total=Coalesce(
+                models.Subquery(budget),
+                models.Value(0),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            ),
+            indicator_count=Coalesce(models.Subquery(indicators), models.Value(0)),
+        )
+
     # Staff of the province write their plans (the default editable_in_provinces); the Region
     # reads and monitors every plan but does not write them: the plan is the Province's
     # territorial programming (L.R. 22/2006, source 002), so editable_by_region stays none.

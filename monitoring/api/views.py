@@ -1,6 +1,6 @@
 """Monitoring API views."""
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -254,7 +254,7 @@ class PlanViewSet(
     read_roles = REPORT_ROLES
 
     def get_queryset(self):
-        queryset = super().get_queryset().annotate(budget_total=Sum("budget__amount"))
+        queryset = super().get_queryset().with_totals()
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 "partners",

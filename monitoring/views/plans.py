@@ -7,7 +7,7 @@ the Region reads them all); the figures are ``monitoring.plans``'; the writes
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,14 +34,7 @@ class PlanListView(FilteredListView):
     template_name = "monitoring/plan_list.html"
 
     def base_queryset(self):
-        return (
-            ReemploymentPlan.objects.select_related("province")
-            .annotate(
-                budget_total=Sum("budget__amount"),
-                indicator_count=Count("indicators", distinct=True),
-            )
-            .order_by(*ReemploymentPlan._meta.ordering)
-        )
+        return ReemploymentPlan.objects.select_related("province").with_totals()
 
     def scope_filters(self, form) -> None:
         provinces = readable_provinces(self.request.user)

@@ -210,6 +210,24 @@ def test_the_list_filters_by_province_and_year_in_scope(region, staff_bg):
     assert titles(client_of(staff_bg), province="MI") == []  # not offered: refused, nothing
 
 
+def test_the_list_totals_the_budget_whatever_the_indicators(region, api_client_for):
+    bg = plan("BG")
+    for amount in ("7726497", "1000"):
+        PlanBudgetLine.objects.create(plan=bg, funding_source="regionale", amount=Decimal(amount))
+    for metric in (PlanMetric.REEMPLOYED, PlanMetric.PROCEDURES, PlanMetric.PIPS_APPROVED):
+        indicator(bg, metric)
+    plan("MI")  # no budget line: 0
+
+    listed = client_of(region).get(reverse("monitoring:plan_list")).context["object_list"]
+    api = api_client_for(region).get("/api/v1/plans/").json()["results"]
+
+    assert {p.province_id: (p.budget_total, p.indicator_count) for p in listed} == {
+        "BG": (Decimal("7727497"), 3),
+        "MI": (Decimal(0), 0),
+    }
+    assert sorted(p["budget_total"] for p in api) == [0, 7727497]
+
+
 def test_the_plan_page_shows_value_target_and_progress(staff_bg):
     bg = plan("BG", D(2025, 1, 1), D(2025, 12, 31))
     site = unit(procedure("BG"))
