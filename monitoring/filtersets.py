@@ -6,7 +6,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Province
-from crisi_portal.filtersets import UpdatedSinceFilter, YearFilter
+from crisi_portal.filtersets import BaseFilterSet, UpdatedSinceFilter, YearFilter
 from crisi_portal.forms import StyledFormMixin
 from monitoring.enums import PlanStatus, ReportFormat, ReportKind, RunStatus
 from monitoring.models import ReemploymentPlan, ReportRun
@@ -88,7 +88,7 @@ class ReportRunFilterSet(django_filters.FilterSet):
         return queryset.latest_versions() if value else queryset
 
 
-class PlanFilterSet(django_filters.FilterSet):
+class PlanFilterSet(BaseFilterSet):
     """Re-employment plans by province and by a year their period touches."""
 
     province = django_filters.ModelChoiceFilter(
@@ -107,11 +107,7 @@ class PlanFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ReemploymentPlan
-        fields = ["province", "year", "status"]
-
-    def get_form_class(self):
-        form_class = super().get_form_class()
-        return type(form_class.__name__, (StyledFormMixin, form_class), {})
+        fields = ["province", "year", "status", "updated_since"]
 
     def filter_year(self, queryset, name, value):
         year = int(value)
