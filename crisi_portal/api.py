@@ -9,7 +9,7 @@ from cases.api.views import (
     ProcedureViewSet,
     UnitViewSet,
 )
-from monitoring.api.views import DashboardViewSet, ReportRunViewSet
+from monitoring.api.views import DashboardViewSet, PlanViewSet, ReportRunViewSet
 from pal.api.views import (
     CertificationViewSet,
     DoteViewSet,
@@ -43,3 +43,4 @@ router.register("qualifications", QualificationViewSet, basename="qualification"
 router.register("certifications", CertificationViewSet, basename="certification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("reports", ReportRunViewSet, basename="report")
+router.register("plans", PlanViewSet, basename="plan")

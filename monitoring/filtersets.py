@@ -6,10 +6,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Province
-from crisi_portal.filtersets import UpdatedSinceFilter
+from crisi_portal.filtersets import BaseFilterSet, UpdatedSinceFilter, YearFilter
 from crisi_portal.forms import StyledFormMixin
-from monitoring.enums import ReportFormat, ReportKind, RunStatus
-from monitoring.models import ReportRun
+from monitoring.enums import PlanStatus, ReportFormat, ReportKind, RunStatus
+from monitoring.models import ReemploymentPlan, ReportRun
 from monitoring.selectors import REGIONAL
 
 
@@ -86,3 +86,29 @@ class ReportRunFilterSet(django_filters.FilterSet):
 
     def filter_latest(self, queryset, name, value):
         return queryset.latest_versions() if value else queryset
+
+
+class PlanFilterSet(BaseFilterSet):
+    """Re-employment plans by province and by a year their period touches."""
+
+    province = django_filters.ModelChoiceFilter(
+        queryset=Province.objects.order_by("position"),
+        label=_("Province"),
+        empty_label=_("All provinces"),
+    )
+    year = YearFilter(
+        method="filter_year",
+        label=_("Year"),
+        help_text=_("Plans whose period includes part of this year."),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=PlanStatus.choices, label=_("Status"), empty_label=_("Any status")
+    )
+
+    class Meta:
+        model = ReemploymentPlan
+        fields = ["province", "year", "status", "updated_since"]
+
+    def filter_year(self, queryset, name, value):
+        year = int(value)
+        return queryset.filter(period_from__year__lte=year, period_to__year__gte=year)

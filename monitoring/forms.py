@@ -3,18 +3,28 @@
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import Province
-from crisi_portal.forms import StyledFormMixin
-from crisi_portal.scoping import readable_provinces
+from crisi_portal.forms import DateInput, StyledFormMixin, add_service_errors
+from crisi_portal.scoping import acting_provinces, readable_provinces
 from monitoring import selectors
 from monitoring.dashboard import MAP_MEASURES
 from monitoring.enums import ReportFormat, ReportKind
 from monitoring.filtersets import scope_choices
+from monitoring.models import (
+    PlanBudgetLine,
+    PlanIndicator,
+    PlanPartner,
+    PlanPhase,
+    PlanTargetGroup,
+    ReemploymentPlan,
+)
 from monitoring.periods import Period, PeriodError, offered_periods
 
 # --- dashboard ---
@@ -181,3 +191,195 @@ class ReportRequestForm(StyledFormMixin, forms.Form):
             "province": None if data["scope"] == selectors.REGIONAL else data["scope"],
             "fmt": data["format"],
         }
+
+
+# --- provincial re-employment plans ---
+
+
+class PlanForm(StyledFormMixin, forms.ModelForm):
+    """The plan itself; its province among those the Nucleo acts in."""
+
+    class Meta:
+        model = ReemploymentPlan
+        fields = ["title", "province", "period_from", "period_to", "status", "approved_on", "notes"]
+        widgets = {
+            "period_from": DateInput(),
+            "period_to": DateInput(),
+            "approved_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        provinces = acting_provinces(user)
+        if provinces is not None:
+            self.fields["province"].queryset = Province.objects.filter(code__in=provinces)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            ReemploymentPlan.check_fields(
+                period_from=data.get("period_from"),
+                period_to=data.get("period_to"),
+                status=data.get("status"),
+                approved_on=data.get("approved_on"),
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return data
+
+    def period(self) -> tuple[date | None, date | None]:
+        data = getattr(self, "cleaned_data", {})
+        return data.get("period_from"), data.get("period_to")
+
+    def _post_clean(self):
+        # The model is validated by the service (full_clean).
+        pass
+
+
+def not_negative(field: forms.Field, message) -> None:
+    """Refuse a negative number on the form's field (the model's validator runs only in the
+    service, whose refusal could not name the row)."""
+    field.validators.append(MinValueValidator(0, message=message))
+    field.widget.attrs["min"] = "0"
+
+
+class PlanPartForm(StyledFormMixin, forms.ModelForm):
+    def __init__(self, *args, period=(None, None), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.period = period
+
+    def _post_clean(self):
+        pass
+
+
+class PlanPartnerForm(PlanPartForm):
+    class Meta:
+        model = PlanPartner
+        fields = ["role", "name"]
+
+
+class PlanPhaseForm(PlanPartForm):
+    class Meta:
+        model = PlanPhase
+        fields = ["name", "starts_on", "ends_on", "description"]
+        widgets = {
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 1}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("DELETE"):
+            return data
+        try:
+            PlanPhase.check_dates(
+                starts_on=data.get("starts_on"),
+                ends_on=data.get("ends_on"),
+                period_from=self.period[0],
+                period_to=self.period[1],
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return data
+
+
+class PlanBudgetForm(PlanPartForm):
+    class Meta:
+        model = PlanBudgetLine
+        fields = ["funding_source", "amount", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        not_negative(self.fields["amount"], _("The amount cannot be negative."))
+
+
+class PlanTargetGroupForm(PlanPartForm):
+    class Meta:
+        model = PlanTargetGroup
+        fields = ["description", "family", "age_band", "sex", "income_support"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["age_band"].help_text = ""  # said once, above the rows (plan_form.html)
+
+
+class PlanIndicatorForm(PlanPartForm):
+    class Meta:
+        model = PlanIndicator
+        fields = ["metric", "target", "label", "target_group"]
+
+    def __init__(self, *args, groups=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        not_negative(self.fields["target"], _("The target cannot be negative."))
+        field = self.fields["target_group"]
+        field.queryset = groups if groups is not None else PlanTargetGroup.objects.none()
+        field.help_text = ""  # said once, above the rows (plan_form.html)
+
+
+class PlanPartFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A row names only a part of this plan: Django offers every row of the table to an
+        # extra form's id, and one of another plan must answer like one that does not exist.
+        form.fields["id"].queryset = self.get_queryset()
+
+
+def plan_formset(model, form, prefix):
+    return forms.inlineformset_factory(
+        ReemploymentPlan,
+        model,
+        form=form,
+        formset=PlanPartFormSet,
+        extra=1,
+        can_delete=True,
+        max_num=50,
+    ), prefix
+
+
+PLAN_FORMSETS = {
+    "partners": plan_formset(PlanPartner, PlanPartnerForm, "partners"),
+    "phases": plan_formset(PlanPhase, PlanPhaseForm, "phases"),
+    "budget": plan_formset(PlanBudgetLine, PlanBudgetForm, "budget"),
+    "target_groups": plan_formset(PlanTargetGroup, PlanTargetGroupForm, "groups"),
+    "indicators": plan_formset(PlanIndicator, PlanIndicatorForm, "indicators"),
+}
+
+
+def plan_formsets(data=None, *, plan=None, period=(None, None)) -> dict:
+    """The plan's parts as inline formsets (bound when ``data``), keyed as ``PLAN_PARTS``."""
+    instance = plan or ReemploymentPlan()
+    groups = plan.target_groups.all() if plan is not None else None
+    formsets = {}
+    for name, (formset_class, prefix) in PLAN_FORMSETS.items():
+        form_kwargs: dict = {"period": period}
+        if name == "indicators":
+            form_kwargs["groups"] = groups
+        formsets[name] = formset_class(
+            data, instance=instance, prefix=prefix, form_kwargs=form_kwargs
+        )
+    return formsets
+
+
+def plan_parts(formsets: dict) -> dict[str, list[dict]]:
+    """The rows of valid formsets as the service takes them (``id``, ``delete``, fields)."""
+    parts = {}
+    for name, formset in formsets.items():
+        rows = []
+        for form in formset.forms:
+            data = dict(getattr(form, "cleaned_data", {}) or {})
+            if not data:
+                continue  # an empty extra form
+            existing = data.pop("id", None)
+            delete = data.pop("DELETE", False)
+            data.pop("plan", None)
+            if existing is None and delete:
+                continue
+            row = {field: data[field] for field in form._meta.fields if field in data}
+            if existing is not None:
+                row["id"] = existing.pk
+            row["delete"] = delete
+            rows.append(row)
+        parts[name] = rows
+    return parts

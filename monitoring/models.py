@@ -1,13 +1,28 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cases.enums import Family
+from crisi_portal.history import AuditedModel
 from crisi_portal.scoping import ScopedQuerySet
-from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
+from monitoring.enums import (
+    AgeBand,
+    PartnerRole,
+    PlanMetric,
+    PlanStatus,
+    ReportFormat,
+    ReportKind,
+    RunStatus,
+    Trigger,
+)
 from monitoring.periods import Period
+from pal.models import FundingSource
+from workers.enums import IncomeSupport, Sex
 
 
 class ReportRunQuerySet(ScopedQuerySet):
@@ -265,3 +280,254 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finished_at:%Y-%m-%d %H:%M} ({self.seconds} s)"
+
+
+# --- provincial re-employment plans (source 002: Piano di Azione provinciale per il Reimpiego) --
+
+
+class PlanQuerySet(ScopedQuerySet):
+    province_path = "province"
+
+    def in_provinces(self, codes):
+        return self.filter(province__in=list(codes))
+
+    def with_totals(self):
+        """``budget_total`` and ``indicator_count``, each in its own subquery (one join for
+        both would multiply the budget by the indicators)."""
+        budget = (
+            PlanBudgetLine.objects.filter(plan=models.OuterRef("pk"))
+            .order_by()
+            .values("plan")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        indicators = (
+            PlanIndicator.objects.filter(plan=models.OuterRef("pk"))
+            .order_by()
+            .values("plan")
+            .annotate(n=models.Count("id"))
+            .values("n")
+        )
+        return self.annotate(
+            budget_total=Coalesce(
+                models.Subquery(budget),
+                models.Value(0),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            ),
+            indicator_count=Coalesce(models.Subquery(indicators), models.Value(0)),
+        )
+
+    # Staff of the province write their plans (the default editable_in_provinces); the Region
+    # reads and monitors every plan but does not write them: the plan is the Province's
+    # territorial programming (L.R. 22/2006, source 002), so editable_by_region stays none.
+    # Operators see none (the default for_operator).
+
+
+class ReemploymentPlan(AuditedModel):
+    """A province's re-employment plan for a period: partners, phases, budget, target groups
+    and expected results whose current values the portal computes (``monitoring.plans``)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    province = models.ForeignKey(
+        "cases.Province",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        related_name="reemployment_plans",
+    )
+    period_from = models.DateField(_("period from"))
+    period_to = models.DateField(_("period to"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=PlanStatus, default=PlanStatus.DRAFT
+    )
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_from", "province__position", "id"]
+        verbose_name = _("re-employment plan")
+        verbose_name_plural = _("re-employment plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_to__gte=models.F("period_from")), name="plan_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=PlanStatus.DRAFT) | Q(approved_on__isnull=False),
+                name="plan_approved_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.province_id} {self.period_from:%Y})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring:plan_detail", args=[self.pk])
+
+    @staticmethod
+    def check_fields(*, period_from, period_to, status, approved_on) -> None:
+        """The plan's own rules, each refusal on the field it names."""
+        errors = {}
+        if period_from and period_to and period_to < period_from:
+            errors["period_to"] = _("The period ends before it starts.")
+        if status in (PlanStatus.APPROVED, PlanStatus.CLOSED) and not approved_on:
+            errors["approved_on"] = _("An approved or closed plan needs its approval date.")
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        self.check_fields(
+            period_from=self.period_from,
+            period_to=self.period_to,
+            status=self.status,
+            approved_on=self.approved_on,
+        )
+
+
+class PlanPartner(AuditedModel):
+    plan = models.ForeignKey(ReemploymentPlan, on_delete=models.CASCADE, related_name="partners")
+    role = models.CharField(_("role"), max_length=20, choices=PartnerRole)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("plan partner")
+        verbose_name_plural = _("plan partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanPhase(AuditedModel):
+    plan = models.ForeignKey(ReemploymentPlan, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("phase"), max_length=200)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        verbose_name = _("plan phase")
+        verbose_name_plural = _("plan phases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="plan_phase_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def check_dates(*, starts_on, ends_on, period_from, period_to) -> None:
+        """A phase ends after it starts and lies inside the plan's period."""
+        errors = {}
+        if starts_on and ends_on and ends_on < starts_on:
+            errors["ends_on"] = _("The phase ends before it starts.")
+        if starts_on and period_from and period_to and not period_from <= starts_on <= period_to:
+            errors["starts_on"] = _("The phase starts outside the plan's period.")
+        if ends_on and period_from and period_to and not period_from <= ends_on <= period_to:
+            errors["ends_on"] = _("The phase ends outside the plan's period.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlanBudgetLine(AuditedModel):
+    plan = models.ForeignKey(ReemploymentPlan, on_delete=models.CASCADE, related_name="budget")
+    funding_source = models.CharField(_("funding source"), max_length=32, choices=FundingSource)
+    amount = models.DecimalField(
+        _("amount (€)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    description = models.CharField(_("purpose"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="plan_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_funding_source_display()}: {self.amount}"
+
+
+class PlanTargetGroup(AuditedModel):
+    """Whom the plan addresses; the criteria the portal stores narrow its indicators."""
+
+    plan = models.ForeignKey(
+        ReemploymentPlan, on_delete=models.CASCADE, related_name="target_groups"
+    )
+    description = models.CharField(_("description"), max_length=200)
+    family = models.CharField(_("procedure family"), max_length=32, choices=Family, blank=True)
+    age_band = models.CharField(
+        _("age band"),
+        max_length=10,
+        choices=AgeBand,
+        blank=True,
+        help_text=_("Age on the plan's first day."),
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex, blank=True)
+    income_support = models.CharField(
+        _("income support"), max_length=16, choices=IncomeSupport, blank=True
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("target group")
+        verbose_name_plural = _("target groups")
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def has_filter(self) -> bool:
+        return bool(self.family or self.age_band or self.sex or self.income_support)
+
+    @property
+    def criteria(self) -> list[str]:
+        """The criteria set, as people read them."""
+        labels = [
+            self.get_family_display() if self.family else "",
+            self.get_age_band_display() if self.age_band else "",
+            self.get_sex_display() if self.sex else "",
+            self.get_income_support_display() if self.income_support else "",
+        ]
+        return [str(label) for label in labels if label]
+
+
+class PlanIndicator(AuditedModel):
+    """An expected result: a metric the portal computes, with the plan's target value."""
+
+    plan = models.ForeignKey(ReemploymentPlan, on_delete=models.CASCADE, related_name="indicators")
+    metric = models.CharField(_("metric"), max_length=24, choices=PlanMetric)
+    target = models.DecimalField(
+        _("target value"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    target_group = models.ForeignKey(
+        PlanTargetGroup,
+        verbose_name=_("target group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        help_text=_("Counts only the workers of this group (empty: every worker of the plan)."),
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(metric__in=PlanMetric.values), name="plan_indicator_metric_valid"
+            ),
+            models.CheckConstraint(condition=Q(target__gte=0), name="plan_indicator_target"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.get_metric_display()

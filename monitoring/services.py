@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, models, transaction
@@ -34,7 +35,14 @@ from crisi_portal import notifications
 from crisi_portal.errors import DomainError
 from crisi_portal.models import NotificationKind
 from crisi_portal.replica import replica_reads
-from crisi_portal.scoping import UserOrSystem, may_request_report, province_officers
+from crisi_portal.scoping import (
+    UserOrSystem,
+    ensure_editable,
+    may_act_in,
+    may_request_report,
+    province_officers,
+)
+from crisi_portal.services import delete_recorded, save_validated
 from monitoring import reports
 from monitoring.dashboard import activation_days
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
@@ -43,6 +51,12 @@ from monitoring.models import (
     DashboardInvolvements,
     DashboardRefresh,
     DashboardStarts,
+    PlanBudgetLine,
+    PlanIndicator,
+    PlanPartner,
+    PlanPhase,
+    PlanTargetGroup,
+    ReemploymentPlan,
     ReportContact,
     ReportRun,
 )
@@ -482,3 +496,94 @@ def dashboard_refresh() -> DashboardRefresh:
         return DashboardRefresh.objects.create(
             finished_at=timezone.now(), seconds=round(time.monotonic() - started, 3)
         )
+
+
+# --- provincial re-employment plans --------------------------------------------------------------
+
+# The parts of a plan, in the order they are saved (indicators name target groups).
+PLAN_PARTS: dict[str, type[models.Model]] = {
+    "partners": PlanPartner,
+    "phases": PlanPhase,
+    "budget": PlanBudgetLine,
+    "target_groups": PlanTargetGroup,
+    "indicators": PlanIndicator,
+}
+
+
+def _plan_part_sync(
+    plan: ReemploymentPlan,
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    user: UserOrSystem,
+) -> None:
+    """Make the plan's rows of ``model`` what ``rows`` say: a row with an ``id`` changes that
+    row (``delete``: removes it), one without adds a row; rows not named stay. Only rows that
+    change are written, each with its history row."""
+    existing = {row.pk: row for row in model._default_manager.filter(plan=plan)}
+    for data in rows:
+        data = dict(data)
+        pk = data.pop("id", None)
+        delete = data.pop("delete", False)
+        if pk is not None and pk not in existing:
+            raise ValidationError(_("A row to change is not part of this plan."))
+        instance = existing.get(pk) if pk is not None else None
+        if delete:
+            if instance is not None:
+                if isinstance(instance, PlanTargetGroup):
+                    # Its indicators count every worker from now on (recorded, one by one).
+                    for indicator in instance.indicators.all():
+                        indicator.target_group = None
+                        save_validated(indicator, user=user)
+                delete_recorded(instance, user=user)
+            continue
+        if instance is None:
+            instance = model(plan=plan)
+        elif all(getattr(instance, field) == value for field, value in data.items()):
+            continue
+        for field, value in data.items():
+            setattr(instance, field, value)
+        save_validated(instance, user=user)
+
+
+def plan_check_parts(plan: ReemploymentPlan) -> None:
+    """The rules between a plan and its parts, each refusal naming the field: phases inside
+    the period, indicators counting a target group of this plan."""
+    for phase in plan.phases.all():
+        PlanPhase.check_dates(
+            starts_on=phase.starts_on,
+            ends_on=phase.ends_on,
+            period_from=plan.period_from,
+            period_to=plan.period_to,
+        )
+    foreign = plan.indicators.exclude(target_group__isnull=True).exclude(target_group__plan=plan)
+    if foreign.exists():
+        raise ValidationError({"target_group": _("Choose a target group of this plan.")})
+
+
+@transaction.atomic
+def plan_save(
+    *,
+    user: UserOrSystem,
+    data: dict[str, Any],
+    parts: dict[str, list[dict[str, Any]]] | None = None,
+    plan: ReemploymentPlan | None = None,
+) -> ReemploymentPlan:
+    """Create or change a province's re-employment plan with its parts (``PLAN_PARTS``: lists
+    of field dicts, ``id`` to change a row and ``delete`` to remove it).
+
+    The Nucleo of the province writes its plans; the Region reads them (``PlanQuerySet``).
+    The plan gets a history row at every save, each part it changes one too."""
+    if plan is not None:
+        if user is not None:
+            ensure_editable(plan, user)
+        plan = ReemploymentPlan.objects.select_for_update().get(pk=plan.pk)
+    plan = plan or ReemploymentPlan()
+    for field, value in data.items():
+        setattr(plan, field, value)
+    if plan.province_id and not may_act_in(user, plan.province_id):
+        raise PermissionDenied(_("Plans are written by the Nucleo of their province."))
+    save_validated(plan, user=user)
+    for name, model in PLAN_PARTS.items():
+        _plan_part_sync(plan, model, (parts or {}).get(name, []), user)
+    plan_check_parts(plan)
+    return plan

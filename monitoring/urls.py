@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import cruscotto, dashboard, reports
+from monitoring.views import cruscotto, dashboard, plans, reports
 
 app_name = "monitoring"
 
@@ -19,4 +19,9 @@ urlpatterns: list = [
         "reports/<int:pk>/download/", reports.ReportDownloadView.as_view(), name="report_download"
     ),
     path("reports/<int:pk>/rerun/", reports.ReportRerunView.as_view(), name="report_rerun"),
+    # --- provincial re-employment plans ---
+    path("plans/", plans.PlanListView.as_view(), name="plan_list"),
+    path("plans/new/", plans.PlanCreateView.as_view(), name="plan_create"),
+    path("plans/<int:pk>/", plans.PlanDetailView.as_view(), name="plan_detail"),
+    path("plans/<int:pk>/edit/", plans.PlanUpdateView.as_view(), name="plan_update"),
 ]

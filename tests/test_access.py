@@ -50,6 +50,7 @@ from tests.cases.factories import (
     ProductionUnitFactory,
 )
 from tests.factories import UserFactory
+from tests.monitoring import plan_factories
 from tests.monitoring.factories import ReportRunFactory
 from tests.pal.factories import (
     DoteFactory,
@@ -184,6 +185,9 @@ OBJECTS = {
     "qualification_q": "a qualification of the catalogue: everyone reads, Region edits",
     "certification_op": "operator_op's certification of worker_bg on pip_op: BG's, the operator's",
     "certification_other": "operator_other's certification of worker_mi: out of scope",
+    # Re-employment plans (issue #14) follow their province: the Nucleo writes, the Region reads.
+    "plan_bg": "re-employment plan of BG: in scope, BG staff edit it",
+    "plan_mi": "re-employment plan of MI: out of scope",
 }
 
 
@@ -299,6 +303,12 @@ def world(db, operator_user) -> dict:
             competences="Lavorazioni al tornio",
             certified_on=datetime.date(2025, 7, 1),
         )
+    objects["plan_bg"] = plan_factories.plan("BG")
+    plan_factories.partner(objects["plan_bg"], "Camera di Commercio di Bergamo")
+    objects["plan_mi"] = plan_factories.plan("MI")
+    # Ids no form of the BG plan could echo by chance (tests/test_access_references.py).
+    plan_factories.partner(objects["plan_mi"], "Camera di Commercio di Milano", pk=900001)
+    plan_factories.group(objects["plan_mi"], "Lavoratrici di Milano", sex="F", pk=900002)
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -712,6 +722,15 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         obj: (302, 405, 405, 403, 403, 405) for obj in ("report_bg", "report_mi", "report_regional")
     },
     "report-list": {None: API_READERS},
+    # --- monitoring: re-employment plans ---
+    # Province staff and Region officials read (HTML; the API also serves API clients); the
+    # Nucleo of the plan's province writes; operators have no plans (the role check: 403).
+    "monitoring:plan_list": {None: HTML_STAFF_REGION},
+    "monitoring:plan_create": {None: HTML_STAFF},
+    "monitoring:plan_detail": {"plan_bg": HTML_STAFF_REGION, "plan_mi": HTML_STAFF_REGION_OUT},
+    "monitoring:plan_update": {"plan_bg": HTML_STAFF, "plan_mi": HTML_STAFF_OUT},
+    "plan-list": {None: API_READERS},
+    "plan-detail": {"plan_bg": API_READERS, "plan_mi": API_READERS_OUT},
     **{
         name: {
             "report_bg": API_READERS,

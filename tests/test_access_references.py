@@ -24,6 +24,7 @@ from django.urls import reverse
 
 from cases.models import Company, CompanyChangeProposal, CrisisProcedure
 from pal.models import Dote
+from tests.monitoring.plan_factories import plan_form_data
 from tests.test_access import api_client_bg, world  # noqa: F401 (fixtures)
 from tests.workers.factories import InvolvementFactory, WorkerFactory, fiscal_code
 from workers.models import Involvement, Worker
@@ -610,6 +611,33 @@ CASES = {
             },
         ),
         lambda w: (w["step3_mi"].pk, w["step3_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    # Re-employment plans: an indicator names a target group, a formset row the part it
+    # changes; those of another province's plan answer like ones that do not exist.
+    "HTML plan form: target group id of another province's plan": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("monitoring:plan_update", args=[w["plan_bg"].pk]),
+            plan_form_data(
+                w["plan_bg"],
+                indicators=[{"metric": "reemployed", "target": "5", "target_group": ref}],
+            ),
+        ),
+        lambda w: (w["plan_mi"].target_groups.get().pk, w["plan_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML plan form: partner row id of another province's plan": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("monitoring:plan_update", args=[w["plan_bg"].pk]),
+            plan_form_data(
+                w["plan_bg"], partners=[{"id": ref, "role": "cciaa", "name": "Cambiato"}]
+            ),
+        ),
+        lambda w: (w["plan_mi"].partners.get().pk, w["plan_mi"]),
         MISSING_ID,
         api=False,
     ),

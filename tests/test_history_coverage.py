@@ -24,6 +24,7 @@ from django.utils import timezone
 from cases import services as cases_services
 from cases.models import CompanyChangeProposal
 from crisi_portal.models import ApiToken
+from monitoring import services as monitoring_services
 from pal import services as pal_services
 from pal.enums import DoteStatus, MemberKind, PIPStatus
 from pal.models import Network, Qualification
@@ -82,6 +83,7 @@ NO_HISTORIED_WRITES = {
     "monitoring.services.report_run_link": "builds a URL",
     "monitoring.services.report_runs_schedule": "writes ReportRun, not historied",
     "monitoring.services.report_run_store": "writes ReportRun, not historied",
+    "monitoring.services.plan_check_parts": "a check: reads only",
     "monitoring.services.report_run_time_limit": "a setting",
     "monitoring.services.report_request_validate": "a check: reads only",
     "monitoring.services.report_runs_watchdog": "writes ReportRun, not historied",
@@ -514,6 +516,56 @@ def _operator_save(user, walk):
     ]
 
 
+def _plan_save(user, walk):
+    from monitoring.enums import PlanMetric
+    from monitoring.models import PlanBudgetLine, PlanPhase
+    from tests.monitoring.plan_factories import group, indicator, partner, plan
+
+    existing = plan("BG")
+    changed, removed = partner(existing, "Vecchio nome"), group(existing, "Da togliere")
+    counted = indicator(existing, PlanMetric.REEMPLOYED, target_group=removed)
+    phase = PlanPhase.objects.create(
+        plan=existing,
+        name="Fase",
+        starts_on=datetime.date(2025, 2, 1),
+        ends_on=datetime.date(2025, 3, 1),
+    )
+    saved = walk(monitoring_services.plan_save)(
+        user=user,
+        data={"title": "Piano rinnovato"},
+        parts={
+            "partners": [{"id": changed.pk, "name": "Nuovo nome"}],
+            "phases": [{"id": phase.pk, "delete": True}],
+            "budget": [{"funding_source": "regionale", "amount": Decimal("7726497")}],
+            # The group goes: its indicator counts every worker from now on (a change too).
+            "target_groups": [{"id": removed.pk, "delete": True}],
+        },
+        plan=existing,
+    )
+    return [
+        saved,
+        changed,
+        counted,
+        (type(removed), removed.pk),
+        phase,
+        *PlanBudgetLine.objects.all(),
+    ]
+
+
+def _plan_create(user, walk):
+    saved = walk(monitoring_services.plan_save)(
+        user=user,
+        data={
+            "title": "Piano",
+            "province_id": "BG",
+            "period_from": datetime.date(2025, 1, 1),
+            "period_to": datetime.date(2025, 12, 31),
+        },
+        parts={"partners": [{"role": "cciaa", "name": "CCIAA"}]},
+    )
+    return [saved, *saved.partners.all()]
+
+
 def _retention_run(user, walk):
     involvement = InvolvementFactory()
     # Closed long enough ago for RETENTION_WORKER_YEARS = 0: before today, not changed since.
@@ -627,6 +679,8 @@ SCENARIOS = {
     "pal.services.step3_invitations_send": _step3_invitations_send,
     "pal.services.step3_attendance_record": _step3_attendance_record,
     "pal.services.step3_move_present": _step3_move_present,
+    "monitoring.services.plan_save": _plan_save,
+    "monitoring.services.plan_save (new)": _plan_create,
 }
 
 # Scenarios whose history rows name no user: the monthly task acts for nobody.

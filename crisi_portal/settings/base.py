@@ -453,7 +453,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "monitoring.enums.ReportKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReportKindEnum": "monitoring.enums.ReportKind",
+        "PlanStatusEnum": "monitoring.enums.PlanStatus",
+    },
 }
 
 # Cache: DRF's throttle counters (and the HTML import pages' ones) live here. Local memory by

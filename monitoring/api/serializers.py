@@ -1,12 +1,28 @@
 """Serializers of the monitoring API."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.enums import Family
 from crisi_portal import api_fields
-from monitoring.enums import CONTENT_TYPES, ReportFormat, ReportKind, RunStatus
-from monitoring.models import ReportRun
+from monitoring.enums import (
+    CONTENT_TYPES,
+    PlanMetric,
+    ReportFormat,
+    ReportKind,
+    ResultSystem,
+    RunStatus,
+)
+from monitoring.models import (
+    PlanBudgetLine,
+    PlanPartner,
+    PlanPhase,
+    PlanTargetGroup,
+    ReemploymentPlan,
+    ReportRun,
+)
+from monitoring.plans import indicator_progress
 from workers.enums import OutcomeKind, Step
 
 # --- dashboard ---
@@ -212,3 +228,95 @@ class ReportRequestSerializer(serializers.Serializer):
 
     def validate_province(self, value: str | None) -> str | None:
         return value.strip().upper() or None if value else None
+
+
+# --- provincial re-employment plans ---
+
+
+class PlanPartnerSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = PlanPartner
+        fields = ["role", "name"]
+
+
+class PlanPhaseSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = PlanPhase
+        fields = ["name", "starts_on", "ends_on", "description"]
+
+
+class PlanBudgetLineSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = PlanBudgetLine
+        fields = ["funding_source", "amount", "description"]
+
+
+class PlanTargetGroupSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = PlanTargetGroup
+        fields = ["id", "description", "family", "age_band", "sex", "income_support"]
+
+
+class PlanIndicatorSerializer(serializers.Serializer):
+    """One expected result with the value the portal computes now."""
+
+    id = api_fields.IntegerField(source="indicator.pk")
+    metric = serializers.ChoiceField(choices=PlanMetric.choices, source="indicator.metric")
+    system = serializers.ChoiceField(choices=ResultSystem.choices)
+    label = api_fields.CharField(source="indicator.label")
+    target_group = api_fields.IntegerField(
+        source="indicator.target_group_id", allow_null=True, help_text="A target group's id."
+    )
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    value = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Current value, computed now."
+    )
+    progress = api_fields.IntegerField(
+        allow_null=True, help_text="The value as a percentage of the target (null: no target)."
+    )
+
+
+class PlanSerializer(api_fields.ModelSerializer):
+    province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    budget_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = ReemploymentPlan
+        fields = [
+            "id",
+            "title",
+            "province",
+            "period_from",
+            "period_to",
+            "status",
+            "approved_on",
+            "budget_total",
+            "updated_at",
+        ]
+
+
+class PlanDetailSerializer(PlanSerializer):
+    """A plan with its parts and the current value of each indicator."""
+
+    notes = api_fields.CharField()
+    partners = PlanPartnerSerializer(many=True, read_only=True)
+    phases = PlanPhaseSerializer(many=True, read_only=True)
+    budget = PlanBudgetLineSerializer(many=True, read_only=True)
+    target_groups = PlanTargetGroupSerializer(many=True, read_only=True)
+    indicators = serializers.SerializerMethodField()
+
+    class Meta(PlanSerializer.Meta):
+        fields = [
+            *PlanSerializer.Meta.fields,
+            "notes",
+            "partners",
+            "phases",
+            "budget",
+            "target_groups",
+            "indicators",
+        ]
+
+    @extend_schema_field(PlanIndicatorSerializer(many=True))
+    def get_indicators(self, plan):
+        progress = indicator_progress(plan, list(plan.indicators.all()))
+        return PlanIndicatorSerializer(progress, many=True).data

@@ -1,5 +1,6 @@
 """Monitoring API views."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -24,15 +25,17 @@ from crisi_portal.scoping_api import ClientScopedViewMixin, RolePermission, Scop
 from monitoring import services
 from monitoring.api.serializers import (
     DashboardSerializer,
+    PlanDetailSerializer,
+    PlanSerializer,
     ReportRequestSerializer,
     ReportRunSerializer,
 )
 from monitoring.dashboard import dashboard_data
 from monitoring.downloads import document_response
 from monitoring.enums import CONTENT_TYPES, RunStatus, Trigger
-from monitoring.filtersets import ReportRunFilterSet
+from monitoring.filtersets import PlanFilterSet, ReportRunFilterSet
 from monitoring.forms import FIRST_YEAR, LAST_YEAR, DashboardFilterForm
-from monitoring.models import ReportRun
+from monitoring.models import PlanIndicator, ReemploymentPlan, ReportRun
 
 # --- dashboard ---
 
@@ -210,3 +213,59 @@ class ReportRunViewSet(
         if run.status != RunStatus.SUCCEEDED:
             raise ReportNotReady(_("Not ready: status %(status)s.") % {"status": run.status})
         return document_response(run)
+
+
+# --- provincial re-employment plans ---
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Re-employment plans in the caller's scope",
+        description=(
+            "Province staff and province-restricted clients see their provinces' plans; "
+            "the list carries no figures (open a plan for its indicators' current values)."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="One plan with its parts and each indicator's current value",
+        description=(
+            "Values are computed at the request from the portal's data: workers of production "
+            "units in the plan's province, events dated within its period."
+        ),
+        responses={200: PlanDetailSerializer, 404: problem("No such plan in your scope")},
+    ),
+)
+class PlanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    ReplicaReadsMixin,
+    ScopedViewSetMixin,
+    viewsets.GenericViewSet,
+):
+    """Provincial re-employment plans (source 002), read-only: they are written on the
+    plan pages by the Nucleo of their province."""
+
+    queryset = ReemploymentPlan.objects.select_related("province").order_by(
+        *ReemploymentPlan._meta.ordering
+    )
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilterSet
+    resource_family = ResourceFamily.REPORTS
+    read_roles = REPORT_ROLES
+
+    def get_queryset(self):
+        queryset = super().get_queryset().with_totals()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                "partners",
+                "phases",
+                "budget",
+                "target_groups",
+                Prefetch(
+                    "indicators", queryset=PlanIndicator.objects.select_related("target_group")
+                ),
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return PlanDetailSerializer if self.action == "retrieve" else PlanSerializer

@@ -6,7 +6,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
-from crisi_portal.demo import accounts, agreements, eligibility, monitoring, netsvc, pal, procedures, step3, workers
+from crisi_portal.demo import (
+    accounts,
+    agreements,
+    eligibility,
+    monitoring,
+    netsvc,
+    pal,
+    plans,
+    procedures,
+    step3,
+    workers,
+)
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
 from crisi_portal.models import User
 from monitoring.services import dashboard_refresh
@@ -40,6 +51,7 @@ class Command(BaseCommand):
             contacts = monitoring.seed_contacts()
             step3.seed_step3(today)
             agreements.seed_agreements_and_certifications(today)
+            plans.seed_plan(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         if result.procedures_skipped:
