@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +17,23 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
-from cases import interchange, services
+from cases import interchange, services, tables
 from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
-from cases.forms import CompanyForm, ImportForm, MeetingForm, ProcedureForm, UnitForm, UnitFormSet
+from cases.forms import (
+    CompanyForm,
+    ImportForm,
+    MeetingDecisionForm,
+    MeetingForm,
+    MeetingParticipantForm,
+    ProcedureForm,
+    UnitForm,
+    UnitFormSet,
+)
 from cases.list_exports import PROCEDURE_COLUMNS
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import ProcedurePicker, procedure_picker
+from cases.table_views import procedure_decisions
 from cases.timeline import LIMIT as HISTORY_LIMIT
 from cases.timeline import procedure_timeline
 from crisi_portal import exports
@@ -84,6 +94,7 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_edit=CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists(),
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
+            decisions=procedure_decisions(procedure, user),
             history=procedure_timeline(procedure, user),
             history_limit=HISTORY_LIMIT,
         )
@@ -377,10 +388,26 @@ class MeetingDetailView(ScopedViewMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context["procedures"] = self.object.procedures.visible_to(user).select_related(
-            "company", "lead_province"
+        meeting = self.object
+        procedures = list(tables.agenda(meeting, user))
+        can_edit = Meeting.objects.editable_by(user).filter(pk=meeting.pk).exists()
+        decisions = tables.decisions_for(Q(meeting=meeting), user)
+        editable_procedures = set(
+            CrisisProcedure.objects.editable_by(user)
+            .filter(pk__in=[d.procedure_id for d in decisions])
+            .values_list("pk", flat=True)
         )
-        context["can_edit"] = Meeting.objects.editable_by(user).filter(pk=self.object.pk).exists()
+        context.update(
+            procedures=procedures,
+            can_edit=can_edit,
+            participants=list(meeting.attendees.all()),
+            decisions=decisions,
+            can_mark={d.pk for d in decisions if can_edit or d.procedure_id in editable_procedures},
+            participant_form=MeetingParticipantForm() if can_edit else None,
+            decision_form=(
+                MeetingDecisionForm(procedures=procedures) if can_edit and procedures else None
+            ),
+        )
         return context
 
 
