@@ -6,7 +6,6 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,8 @@ from cases import services, tables
 from cases.forms import MeetingDecisionForm, MeetingParticipantForm
 from cases.models import CalendarFeed, Meeting
 from cases.selectors import calendar_feed_user
+from cases.views import meeting_context
+from crisi_portal.forms import add_refusal
 from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 
@@ -28,12 +29,17 @@ def _back(meeting: Meeting, anchor: str):
     return redirect(f"{meeting.get_absolute_url()}#{anchor}")
 
 
-def _refused(request, exc: Exception) -> None:
+def _refused(request, meeting: Meeting, exc: Exception | None = None, **forms) -> HttpResponse:
+    """The meeting page again, with the refusal on top (and the bound form), status 422."""
     if isinstance(exc, ValidationError):
-        for text in exc.messages:
-            messages.error(request, text)
+        refusals = exc.messages
+    elif exc is not None:
+        refusals = [str(exc) or _("You cannot change this meeting.")]
     else:
-        messages.error(request, str(exc) or _("You cannot change this meeting."))
+        refusals = []
+    context = meeting_context(request.user, meeting, **forms)
+    context["refusals"] = refusals
+    return render(request, "cases/meeting_detail.html", context, status=422)
 
 
 class MeetingAgendaView(ScopedViewMixin, View):
@@ -58,9 +64,8 @@ class MeetingAgendaView(ScopedViewMixin, View):
         try:
             services.meeting_agenda_update(user=request.user, meeting=meeting, items=items)
         except (ValidationError, PermissionDenied) as exc:
-            _refused(request, exc)
-        else:
-            messages.success(request, _("Agenda saved."))
+            return _refused(request, meeting, exc)
+        messages.success(request, _("Agenda saved."))
         return _back(meeting, "agenda")
 
 
@@ -74,26 +79,25 @@ class MeetingParticipantsView(ScopedViewMixin, View):
 
     def post(self, request, pk):
         meeting = self.get_object()
-        try:
-            if "remove" in request.POST:
+        if "remove" in request.POST:
+            try:
                 services.meeting_participant_remove(
                     user=request.user, meeting=meeting, participant_id=request.POST["remove"]
                 )
-                messages.success(request, _("Participant removed."))
-                return _back(meeting, "participants")
-            form = MeetingParticipantForm(request.POST)
-            if not form.is_valid():
-                for errors in form.errors.values():
-                    for text in errors:
-                        messages.error(request, text)
-                return _back(meeting, "participants")
+            except (ValidationError, PermissionDenied) as exc:
+                return _refused(request, meeting, exc)
+            messages.success(request, _("Participant removed."))
+            return _back(meeting, "participants")
+        form = MeetingParticipantForm(request.POST)
+        if not form.is_valid():
+            return _refused(request, meeting, participant_form=form)
+        try:
             services.meeting_participant_add(
                 user=request.user, meeting=meeting, **form.cleaned_data
             )
         except (ValidationError, PermissionDenied) as exc:
-            _refused(request, exc)
-        else:
-            messages.success(request, _("Participant added."))
+            return _refused(request, meeting, exc)
+        messages.success(request, _("Participant added."))
         return _back(meeting, "participants")
 
 
@@ -107,26 +111,26 @@ class MeetingDecisionsView(ScopedViewMixin, View):
 
     def post(self, request, pk):
         meeting = self.get_object()
-        try:
-            for action in ("done", "undone"):
-                if action in request.POST:
+        for action in ("done", "undone"):
+            if action in request.POST:
+                try:
                     services.meeting_decision_mark_done(
                         user=request.user,
                         meeting=meeting,
                         decision_id=request.POST[action],
                         done=action == "done",
                     )
-                    messages.success(request, _("Decision updated."))
-                    return _back(meeting, "decisions")
-            form = MeetingDecisionForm(
-                request.POST, procedures=tables.agenda(meeting, request.user)
-            )
-            if not form.is_valid():
-                for errors in form.errors.values():
-                    for text in errors:
-                        messages.error(request, text)
+                except (ValidationError, PermissionDenied) as exc:
+                    return _refused(request, meeting, exc)
+                messages.success(request, _("Decision updated."))
                 return _back(meeting, "decisions")
-            data = form.cleaned_data
+        if not Meeting.objects.editable_by(request.user).filter(pk=meeting.pk).exists():
+            raise PermissionDenied
+        form = MeetingDecisionForm(request.POST, procedures=tables.agenda(meeting, request.user))
+        if not form.is_valid():
+            return _refused(request, meeting, decision_form=form)
+        data = form.cleaned_data
+        try:
             services.meeting_decision_add(
                 user=request.user,
                 meeting=meeting,
@@ -135,10 +139,10 @@ class MeetingDecisionsView(ScopedViewMixin, View):
                 text=data["text"],
                 due_on=data["due_on"],
             )
-        except ValidationError as exc:
-            _refused(request, exc)
-        else:
-            messages.success(request, _("Decision recorded."))
+        except (ValidationError, PermissionDenied) as exc:
+            add_refusal(form, exc)
+            return _refused(request, meeting, decision_form=form)
+        messages.success(request, _("Decision recorded."))
         return _back(meeting, "decisions")
 
 
@@ -232,8 +236,3 @@ def calendar_feed_ics(request, token: str):
     if user is None:
         raise Http404
     return _ics_response(user, request, "tavoli.ics", attachment=False)
-
-
-def procedure_decisions(procedure, user) -> list:
-    """The decisions of the tables about one procedure, for its page."""
-    return tables.decisions_for(Q(procedure=procedure), user)

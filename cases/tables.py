@@ -9,7 +9,7 @@ pal) know where: they register a finder per decision kind in ``FOLLOW_UPS`` when
 
 import calendar
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
@@ -234,11 +234,13 @@ def ical_calendar(name: str, events: Iterable[Event], now: datetime.datetime | N
     return "".join(ical_fold(line) + "\r\n" for line in lines)
 
 
-def meeting_events(meetings: Iterable[Meeting], absolute: Callable[[str], str], host: str):
+def meeting_events(
+    meetings: Iterable[Meeting], absolute: Callable[[str], str], host: str
+) -> Iterator[Event]:
     """The meetings as events: kind, convener and the number of procedures discussed — no
     worker's data, no company the subscriber might not see."""
     for meeting in meetings:
-        convener = meeting.province.name if meeting.province_id else _("Region")
+        convener = meeting.province.name if meeting.province is not None else _("Region")
         summary = f"{meeting.get_kind_display()} – {convener}"
         description = _("Convened by %(convener)s. Procedures discussed: %(n)d.") % {
             "convener": convener,

@@ -33,7 +33,6 @@ from cases.forms import (
 from cases.list_exports import PROCEDURE_COLUMNS
 from cases.models import CrisisProcedure, Meeting, ProductionUnit
 from cases.selectors import ProcedurePicker, procedure_picker
-from cases.table_views import procedure_decisions
 from cases.timeline import LIMIT as HISTORY_LIMIT
 from cases.timeline import procedure_timeline
 from crisi_portal import exports
@@ -94,7 +93,7 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             can_edit=CrisisProcedure.objects.editable_by(user).filter(pk=procedure.pk).exists(),
             can_add_unit=user.can_manage_procedures,
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
-            decisions=procedure_decisions(procedure, user),
+            decisions=tables.decisions_for(Q(procedure=procedure), user),
             history=procedure_timeline(procedure, user),
             history_limit=HISTORY_LIMIT,
         )
@@ -387,28 +386,35 @@ class MeetingDetailView(ScopedViewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        meeting = self.object
-        procedures = list(tables.agenda(meeting, user))
-        can_edit = Meeting.objects.editable_by(user).filter(pk=meeting.pk).exists()
-        decisions = tables.decisions_for(Q(meeting=meeting), user)
-        editable_procedures = set(
-            CrisisProcedure.objects.editable_by(user)
-            .filter(pk__in=[d.procedure_id for d in decisions])
-            .values_list("pk", flat=True)
-        )
-        context.update(
-            procedures=procedures,
-            can_edit=can_edit,
-            participants=list(meeting.attendees.all()),
-            decisions=decisions,
-            can_mark={d.pk for d in decisions if can_edit or d.procedure_id in editable_procedures},
-            participant_form=MeetingParticipantForm() if can_edit else None,
-            decision_form=(
-                MeetingDecisionForm(procedures=procedures) if can_edit and procedures else None
-            ),
-        )
+        context.update(meeting_context(self.request.user, self.object))
         return context
+
+
+def meeting_context(user, meeting: Meeting, **forms) -> dict:
+    """The meeting page: agenda, participants, decisions with what followed, and the forms of
+    whoever may change it (``forms``: bound ones, when a submission was refused)."""
+    procedures = list(tables.agenda(meeting, user))
+    can_edit = Meeting.objects.editable_by(user).filter(pk=meeting.pk).exists()
+    decisions = tables.decisions_for(Q(meeting=meeting), user)
+    editable_procedures = set(
+        CrisisProcedure.objects.editable_by(user)
+        .filter(pk__in=[d.procedure_id for d in decisions])
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "meeting": meeting,
+        "procedures": procedures,
+        "can_edit": can_edit,
+        "participants": list(meeting.attendees.all()),
+        "decisions": decisions,
+        "can_mark": {d.pk for d in decisions if can_edit or d.procedure_id in editable_procedures},
+        "participant_form": MeetingParticipantForm() if can_edit else None,
+        "decision_form": (
+            MeetingDecisionForm(procedures=procedures) if can_edit and procedures else None
+        ),
+    }
+    context.update(forms)
+    return context
 
 
 def _picker_for(request, form) -> ProcedurePicker:

@@ -37,7 +37,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from cases.enums import FAMILY_SHORT_LABELS, Family
-from cases.models import CrisisProcedure, ProductionUnit, Province
+from cases.models import CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.tables import table_counts
 from crisi_portal.scoping import figures_provinces
 from monitoring.models import (
     DashboardActivationDays,
@@ -540,7 +541,18 @@ def dashboard_data(
         "by_family": dashboard_by_family(scope, figures),
         "per_month": dashboard_per_month(scope, figures),
         "outcomes": dashboard_outcomes(figures),
+        "tables": dashboard_tables(scope),
     }
+
+
+def dashboard_tables(scope: DashboardScope) -> list[dict[str, Any]]:
+    """Regional and bilateral tables per year held and convener (``cases.tables``): those
+    the user sees, in the chosen provinces (convened there or discussing their procedures);
+    the year filter is the year the table was held."""
+    meetings = Meeting.objects.visible_to(scope.user)
+    if scope.codes is not None:
+        meetings = meetings.in_provinces(scope.codes)
+    return table_counts(meetings, scope.year)
 
 
 def _next_month(day: datetime.date) -> datetime.date:
@@ -602,6 +614,12 @@ def _family_rows(data: dict) -> list[list]:
     ]
 
 
+def _table_rows(data: dict) -> list[list]:
+    return [
+        [row["year"], row["convener"], row["regional"], row["bilateral"]] for row in data["tables"]
+    ]
+
+
 def _month_rows(data: dict) -> list[list]:
     return [[row["month"], row["taken_in_charge"]] for row in data["per_month"]]
 
@@ -646,6 +664,7 @@ CSV_CHARTS = {
         _family_rows,
     ),
     "months": (["month", "taken_in_charge"], _month_rows),
+    "tables": (["year", "convener", "regional_tables", "bilateral_tables"], _table_rows),
     "outcomes": (["outcome", "label", "workers", "pct"], _outcome_rows),
 }
 
@@ -680,6 +699,10 @@ CSV_LABELS = {
     "outcome": gettext_lazy("Outcome"),
     "workers": gettext_lazy("Workers"),
     "pct": gettext_lazy("Share (%)"),
+    "year": gettext_lazy("Year"),
+    "convener": gettext_lazy("Convened by"),
+    "regional_tables": gettext_lazy("Regional tables"),
+    "bilateral_tables": gettext_lazy("Bilateral tables"),
 }
 
 

@@ -152,6 +152,25 @@ def annual_page(data: dict, context: Context) -> dict:
         "total": total_row,
         "year": context.period.year,
         "chart": chart,
+        **tables_note(data.get("tables", []), names),
+    }
+
+
+def tables_note(counts: list[dict], names: dict[str, str]) -> dict:
+    """The regional tables (the Region's) and the bilateral ones per convener, for the note."""
+    region = _("Region")
+    regional = sum(row["regional"] for row in counts)
+    bilateral = [
+        f"{region if row['convener'] == 'LOM' else names.get(row['convener'], row['convener'])}"
+        f" {fmt.integer(row['bilateral'])}"
+        for row in counts
+        if row["bilateral"]
+    ]
+    return {
+        "tables_recorded": bool(counts),
+        "regional_tables": fmt.integer(regional),
+        "bilateral_tables": fmt.integer(sum(row["bilateral"] for row in counts)),
+        "bilateral_by_convener": ", ".join(bilateral) or "—",
     }
 
 

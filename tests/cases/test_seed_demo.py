@@ -231,3 +231,20 @@ def test_operators_include_two_private_and_a_cpi_in_every_province(seeded):
         "offices__province", flat=True
     )
     assert sorted(cpi_provinces) == sorted(Province.objects.values_list("code", flat=True))
+
+
+def test_the_demo_tables_have_agenda_participants_and_decisions(seeded):
+    """#14 item 3: the current year has 2025's tables (4 regional, 21 bilateral), and every
+    regional and bilateral table its agenda, participants by role and decisions."""
+    today = timezone.localdate()
+    held = Meeting.objects.filter(date__year=today.year)
+    if today > date(today.year, 1, 15):
+        assert held.filter(kind="regionale").count() >= 4
+        assert held.filter(kind="bilaterale").count() >= 21
+    tables = Meeting.objects.filter(kind__in=["regionale", "bilaterale"])
+    assert tables.exists()
+    assert not tables.filter(agenda__isnull=True).exists()
+    assert not tables.filter(attendees__isnull=True).exists()
+    assert not tables.filter(decisions__isnull=True).exists()
+    roles = set(tables.values_list("attendees__role", flat=True))
+    assert {"regione", "provincia", "cpi", "azienda", "sindacati"} <= roles

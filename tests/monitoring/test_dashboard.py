@@ -312,9 +312,10 @@ def test_the_page_shows_every_chart_with_its_table_and_csv_link(client, world, r
         assert f"chart={chart}" in html
     for chart in ("funnel", "families", "months", "outcomes", "provinces"):
         assert f'data-chart="{chart}"' in html
-    # Four tables behind <details> plus the province table beside the map.
-    assert html.count('<details class="dashboard-table" open>') == 4
-    assert html.count("<table") == 5
+    # Five tables behind <details> (the tables' counts among them: no chart) plus the province
+    # table beside the map.
+    assert html.count('<details class="dashboard-table" open>') == 5
+    assert html.count("<table") == 6
     assert 'id="dashboard-data" type="application/json"' in html
     assert 'id="map-MI" data-province="MI" class="map-province map-q4' in html
 
@@ -445,7 +446,14 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
     assert f'filename="dashboard-{chart}-2025.csv"' in response["Content-Disposition"]
     rows = read_csv(response)
     assert rows[0] == CSV_CHARTS[chart][0]
-    expected = {"funnel": 5, "provinces": 12, "families": 3, "months": 12, "outcomes": 5}
+    expected = {
+        "funnel": 5,
+        "provinces": 12,
+        "families": 3,
+        "months": 12,
+        "outcomes": 5,
+        "tables": 0,  # no regional or bilateral table in this world
+    }
     assert len(rows) - 1 == expected[chart]
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
 from crisi_portal.demo import accounts, monitoring, pal, procedures, workers
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
+from crisi_portal.demo.tables import seed_tables
 from crisi_portal.models import User
 from monitoring.services import dashboard_refresh
 from pal.models import Operator
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
             policies = pal.seed_pal(today)
             contacts = monitoring.seed_contacts()
+            seed_tables(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         if result.procedures_skipped:
