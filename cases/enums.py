@@ -108,3 +108,27 @@ class PartyRole(models.TextChoices):
     PROVINCE = "province", _("Province")
     EMPLOYERS = "employers", _("Employers' association")
     OTHER = "other", _("Other party")
+
+
+class ParticipantRole(models.TextChoices):
+    """Who sits at a table (DGR 6177/2023: Region, Provinces, CPI, the company, the unions,
+    the accredited operators)."""
+
+    REGIONE = "regione", _("Region")
+    PROVINCIA = "provincia", _("Province")
+    CPI = "cpi", _("Employment centre (CPI)")
+    AZIENDA = "azienda", _("Company")
+    SINDACATI = "sindacati", _("Unions")
+    OPERATORI = "operatori", _("Accredited operators")
+    ALTRO = "altro", _("Other")
+
+
+class DecisionKind(models.TextChoices):
+    """What a table decides about a procedure; the first three have a follow-up the portal
+    finds in its own data (``cases.tables``)."""
+
+    AZIONI_RETE = "azioni_rete", _("Activate Azioni di rete")
+    STEP_2 = "step_2", _("Move the workers to STEP 2")
+    TAVOLO_BILATERALE = "tavolo_bilaterale", _("Convene a bilateral table")
+    RICHIESTA_INFORMAZIONI = "richiesta_informazioni", _("Request information from the company")
+    ALTRO = "altro", _("Other")

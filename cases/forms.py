@@ -2,7 +2,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import AgreementGoal, CompanyKind, MeetingKind, PartyRole
+from cases.enums import (
+    AgreementGoal,
+    CompanyKind,
+    DecisionKind,
+    MeetingKind,
+    ParticipantRole,
+    PartyRole,
+)
 from cases.models import MAX_PARTIES, Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
 from cases.validators import validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
@@ -127,10 +134,11 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = ["kind", "date", "province", "procedures", "participants", "notes", "minutes"]
+        # Participants are rows by role (MeetingParticipantForm, on the meeting's page); the old
+        # free text stays readable there and through the API.
+        fields = ["kind", "date", "province", "procedures", "notes", "minutes"]
         widgets = {
             "date": DateInput(),
-            "participants": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
             "procedures": forms.CheckboxSelectMultiple,
         }
@@ -171,6 +179,37 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class MeetingParticipantForm(StyledFormMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Role at the table"), choices=ParticipantRole.choices)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    title = forms.CharField(
+        label=_("Person's role or title"),
+        max_length=200,
+        required=False,
+        help_text=_("E.g. “RSU delegate”, “HR director” — no names."),
+    )
+
+
+class MeetingDecisionForm(StyledFormMixin, forms.Form):
+    """A decision about one procedure on the agenda (the choices: those the user sees)."""
+
+    procedure = forms.TypedChoiceField(label=_("Procedure decided on"), coerce=int)
+    kind = forms.ChoiceField(label=_("Decision"), choices=DecisionKind.choices)
+    text = forms.CharField(
+        label=_("What was decided"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    due_on = forms.DateField(label=_("Due by"), required=False, widget=DateInput())
+
+    def __init__(self, *args, procedures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].choices = [
+            (p.pk, f"{p.company.name} ({p.reference})") for p in procedures
+        ]
 
 
 class ImportForm(StyledFormMixin, forms.Form):

@@ -1,5 +1,6 @@
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
@@ -16,8 +17,10 @@ from cases.enums import (
     Cause,
     CompanyKind,
     ConcessionKind,
+    DecisionKind,
     Family,
     MeetingKind,
+    ParticipantRole,
     PartyRole,
     RuleCode,
     Status,
@@ -607,3 +610,108 @@ class Agreement(AuditedModel):
                 self.parties = cleaned
         if errors:
             raise ValidationError(errors)
+
+
+class AgendaItem(models.Model):
+    """One procedure on a meeting's agenda, in order, with what was to be discussed.
+
+    Kept in step with ``Meeting.procedures`` by the services (``cases.services``): the
+    many-to-many stays the contract (API field, forms, scoping); the agenda adds the order and
+    the topic. A procedure attached without the services (admin, fixtures) has no item yet and
+    is listed last, without a topic."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
+    procedure = models.ForeignKey(
+        CrisisProcedure, on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    topic = models.CharField(_("topic"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "procedure"], name="agenda_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.topic}"
+
+
+class MeetingParticipant(models.Model):
+    """Who sat at the table: a role, the organisation, and the person's role or title (never
+    a name: the record is shared across provinces)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    role = models.CharField(_("role"), max_length=16, choices=ParticipantRole)
+    organisation = models.CharField(_("organisation"), max_length=200)
+    title = models.CharField(_("person's role or title"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=ParticipantRole.values), name="participant_role_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.organisation}"
+
+
+class MeetingDecision(TimestampedModel):
+    """What a table decided about one procedure on its agenda, and whether it was done."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    procedure = models.ForeignKey(
+        CrisisProcedure,
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="table_decisions",
+    )
+    kind = models.CharField(_("decision"), max_length=24, choices=DecisionKind)
+    text = models.TextField(_("text"), blank=True)
+    due_on = models.DateField(_("due by"), null=True, blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked done by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DecisionKind.values), name="decision_kind_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class CalendarFeed(models.Model):
+    """A user's personal iCalendar subscription: only the SHA-256 of its secret is stored.
+    Revoking deletes the row; the feed then answers 404."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk}"

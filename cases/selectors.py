@@ -1,12 +1,13 @@
 """Reads that need more than a queryset method."""
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
 
 from cases.enums import Status
-from cases.models import CrisisProcedure
+from cases.models import CalendarFeed, CrisisProcedure
 from crisi_portal.models import User
 
 # The meeting form's procedure picker: a search over the procedures in scope, a page of them.
@@ -44,3 +45,18 @@ def procedure_picker(
     return ProcedurePicker(
         query=query, selected=selected, matches=found[:PICKER_LIMIT], more=len(found) > PICKER_LIMIT
     )
+
+
+def feed_hash(token: str) -> str:
+    """What is stored of a calendar subscription's secret."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_feed_user(token: str) -> User | None:
+    """The active user whose calendar subscription this secret is, or None."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=feed_hash(token), user__is_active=True)
+        .first()
+    )
+    return feed.user if feed else None

@@ -5,6 +5,8 @@ are called from here (``CrisisProcedure.check_company``); their refusal codes ar
 ``cases.enums.RuleCode``.
 """
 
+import datetime
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,18 +19,23 @@ from django.utils.translation import gettext as _
 
 from cases.enums import AgreementGoal
 from cases.models import (
+    AgendaItem,
     Agreement,
+    CalendarFeed,
     Company,
     CompanyChangeProposal,
     CrisisProcedure,
     Meeting,
+    MeetingDecision,
+    MeetingParticipant,
     ProductionUnit,
     Province,
 )
+from cases.selectors import feed_hash
 from crisi_portal import notifications
 from crisi_portal.errors import ConflictError
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.models import NotificationKind
+from crisi_portal.models import NotificationKind, User
 from crisi_portal.scoping import (
     UserOrSystem,
     ensure_editable,
@@ -290,6 +297,7 @@ def meeting_create(
     _check_meeting_convener(user, meeting)
     save_validated(meeting, user=user)
     meeting.procedures.set(procedures)
+    _sync_agenda(meeting)
     _notify_meeting(meeting, user)
     return meeting
 
@@ -333,7 +341,143 @@ def meeting_update(
             visible = CrisisProcedure.objects.visible_to(user).values("pk")
             chosen += list(meeting.procedures.exclude(pk__in=visible))
         meeting.procedures.set(chosen)
+        _sync_agenda(meeting)
     return meeting
+
+
+def _sync_agenda(meeting: Meeting) -> None:
+    """Keep the agenda in step with ``meeting.procedures``: an item per procedure discussed,
+    new ones appended in order, those no longer discussed dropped."""
+    discussed = set(meeting.procedures.values_list("pk", flat=True))
+    meeting.agenda.exclude(procedure_id__in=discussed).delete()
+    items = list(meeting.agenda.values_list("procedure_id", "position"))
+    listed = {procedure for procedure, _position in items}
+    last = max((position for _procedure, position in items), default=0)
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, procedure_id=pk, position=last + n)
+        for n, pk in enumerate(sorted(discussed - listed), start=1)
+    )
+
+
+def _editable_meeting(user: UserOrSystem, meeting: Meeting) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if user is not None:
+        ensure_editable(meeting, user)
+    return meeting
+
+
+def _agenda_procedure(user: UserOrSystem, meeting: Meeting, procedure_id: Any) -> CrisisProcedure:
+    """A procedure on the meeting's agenda the user sees; anything else is refused the same
+    way, whether it exists or not."""
+    procedures = meeting.procedures.all()
+    if user is not None:
+        procedures = procedures.visible_to(user)
+    try:
+        return procedures.get(pk=int(procedure_id))
+    except (CrisisProcedure.DoesNotExist, TypeError, ValueError):
+        raise ValidationError(
+            {"procedure": _("Choose a procedure on this meeting's agenda.")}
+        ) from None
+
+
+@transaction.atomic
+def meeting_agenda_update(
+    *, user: UserOrSystem, meeting: Meeting, items: dict[int, tuple[int, str]]
+) -> Meeting:
+    """Set the order and topic of agenda items: ``{procedure id: (position, topic)}``. Items of
+    procedures the user does not see keep theirs."""
+    meeting = _editable_meeting(user, meeting)
+    _sync_agenda(meeting)
+    for procedure_id, (position, topic) in items.items():
+        procedure = _agenda_procedure(user, meeting, procedure_id)
+        if len(topic) > 300:
+            raise ValidationError({"topic": _("A topic is at most 300 characters long.")})
+        meeting.agenda.filter(procedure=procedure).update(position=position, topic=topic.strip())
+    return meeting
+
+
+@transaction.atomic
+def meeting_participant_add(
+    *, user: UserOrSystem, meeting: Meeting, role: str, organisation: str, title: str = ""
+) -> MeetingParticipant:
+    meeting = _editable_meeting(user, meeting)
+    participant = MeetingParticipant(
+        meeting=meeting, role=role, organisation=organisation.strip(), title=title.strip()
+    )
+    participant.full_clean()
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def meeting_participant_remove(
+    *, user: UserOrSystem, meeting: Meeting, participant_id: Any
+) -> None:
+    meeting = _editable_meeting(user, meeting)
+    try:
+        meeting.attendees.get(pk=int(participant_id)).delete()
+    except (MeetingParticipant.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"participant": _("Choose a participant of this meeting.")}) from None
+
+
+@transaction.atomic
+def meeting_decision_add(
+    *,
+    user: UserOrSystem,
+    meeting: Meeting,
+    procedure_id: Any,
+    kind: str,
+    text: str = "",
+    due_on: datetime.date | None = None,
+) -> MeetingDecision:
+    """A decision of the table about one procedure on its agenda (that the user sees)."""
+    meeting = _editable_meeting(user, meeting)
+    procedure = _agenda_procedure(user, meeting, procedure_id)
+    if due_on is not None and due_on < meeting.date:
+        raise ValidationError({"due_on": _("The due date cannot come before the meeting.")})
+    decision = MeetingDecision(
+        meeting=meeting, procedure=procedure, kind=kind, text=text.strip(), due_on=due_on
+    )
+    decision.full_clean()
+    decision.save()
+    return decision
+
+
+@transaction.atomic
+def meeting_decision_mark_done(
+    *, user: UserOrSystem, meeting: Meeting, decision_id: Any, done: bool = True
+) -> MeetingDecision:
+    """Mark a decision done (today) or not done. Whoever may change the meeting, or the
+    procedure the decision is about, may: the table decides, the Nucleo acts."""
+    decisions = MeetingDecision.objects.select_for_update().filter(meeting=meeting)
+    if user is not None:
+        decisions = decisions.filter(procedure__in=CrisisProcedure.objects.visible_to(user))
+    try:
+        decision = decisions.get(pk=int(decision_id))
+    except (MeetingDecision.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"decision": _("Choose a decision of this meeting.")}) from None
+    if user is not None and not (
+        is_editable(meeting, user) or is_editable(decision.procedure, user)
+    ):
+        raise PermissionDenied(_("You cannot change this decision."))
+    decision.done_on = timezone.localdate() if done else None
+    decision.done_by = user if done else None
+    decision.save(update_fields=["done_on", "done_by", "updated_at"])
+    return decision
+
+
+@transaction.atomic
+def calendar_feed_issue(*, user: User) -> str:
+    """A new secret for the user's calendar subscription, replacing any earlier one (which
+    stops working). Only its hash is stored: the secret is shown once."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.filter(user=user).delete()
+    CalendarFeed.objects.create(user=user, token_hash=feed_hash(token))
+    return token
+
+
+def calendar_feed_revoke(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import table_views, views
 
 app_name = "cases"
 
@@ -37,4 +37,38 @@ urlpatterns = [
     path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting_detail"),
     path("meetings/<int:pk>/edit/", views.MeetingFormView.as_view(), name="meeting_update"),
     path("meetings/<int:pk>/minutes/", views.MeetingMinutesView.as_view(), name="meeting_minutes"),
+    path(
+        "meetings/<int:pk>/agenda/", table_views.MeetingAgendaView.as_view(), name="meeting_agenda"
+    ),
+    path(
+        "meetings/<int:pk>/participants/",
+        table_views.MeetingParticipantsView.as_view(),
+        name="meeting_participants",
+    ),
+    path(
+        "meetings/<int:pk>/decisions/",
+        table_views.MeetingDecisionsView.as_view(),
+        name="meeting_decisions",
+    ),
+    path("meetings/calendar/", table_views.MeetingCalendarView.as_view(), name="meeting_calendar"),
+    path(
+        "meetings/calendar/list/",
+        table_views.MeetingCalendarView.as_view(layout="list"),
+        name="meeting_calendar_list",
+    ),
+    path(
+        "meetings/calendar.ics",
+        table_views.MeetingCalendarDownloadView.as_view(),
+        name="meeting_calendar_ics",
+    ),
+    path(
+        "meetings/calendar/subscription/",
+        table_views.CalendarFeedView.as_view(),
+        name="calendar_feed",
+    ),
+    path(
+        "meetings/calendar/feed/<str:token>.ics",
+        table_views.calendar_feed_ics,
+        name="calendar_feed_ics",
+    ),
 ]

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,14 +17,16 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
-from cases import interchange, services
+from cases import interchange, services, tables
 from cases.enums import Status
 from cases.filtersets import MeetingFilterSet, ProcedureFilterSet
 from cases.forms import (
     AgreementForm,
     CompanyForm,
     ImportForm,
+    MeetingDecisionForm,
     MeetingForm,
+    MeetingParticipantForm,
     PartyFormSet,
     ProcedureForm,
     UnitForm,
@@ -97,6 +99,7 @@ class ProcedureDetailView(ScopedViewMixin, DetailView):
             .exists(),
             meetings=procedure.meetings.visible_to(user).select_related("province")[:20],
             agreements=list(procedure.agreements.all()),
+            decisions=tables.decisions_for(Q(procedure=procedure), user),
             history=procedure_timeline(procedure, user),
             history_limit=HISTORY_LIMIT,
         )
@@ -389,12 +392,35 @@ class MeetingDetailView(ScopedViewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        context["procedures"] = self.object.procedures.visible_to(user).select_related(
-            "company", "lead_province"
-        )
-        context["can_edit"] = Meeting.objects.editable_by(user).filter(pk=self.object.pk).exists()
+        context.update(meeting_context(self.request.user, self.object))
         return context
+
+
+def meeting_context(user, meeting: Meeting, **forms) -> dict:
+    """The meeting page: agenda, participants, decisions with what followed, and the forms of
+    whoever may change it (``forms``: bound ones, when a submission was refused)."""
+    procedures = list(tables.agenda(meeting, user))
+    can_edit = Meeting.objects.editable_by(user).filter(pk=meeting.pk).exists()
+    decisions = tables.decisions_for(Q(meeting=meeting), user)
+    editable_procedures = set(
+        CrisisProcedure.objects.editable_by(user)
+        .filter(pk__in=[d.procedure_id for d in decisions])
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "meeting": meeting,
+        "procedures": procedures,
+        "can_edit": can_edit,
+        "participants": list(meeting.attendees.all()),
+        "decisions": decisions,
+        "can_mark": {d.pk for d in decisions if can_edit or d.procedure_id in editable_procedures},
+        "participant_form": MeetingParticipantForm() if can_edit else None,
+        "decision_form": (
+            MeetingDecisionForm(procedures=procedures) if can_edit and procedures else None
+        ),
+    }
+    context.update(forms)
+    return context
 
 
 def _picker_for(request, form) -> ProcedurePicker:

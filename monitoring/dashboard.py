@@ -37,7 +37,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from cases.enums import FAMILY_SHORT_LABELS, PROVINCE_CODES, AgreementGoal, AgreementKind, Family
-from cases.models import Agreement, CrisisProcedure, ProductionUnit, Province
+from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.tables import table_counts
 from crisi_portal.scoping import figures_provinces
 from monitoring.models import (
     DashboardActivationDays,
@@ -604,7 +605,18 @@ def dashboard_data(
         "outcomes": dashboard_outcomes(figures),
         "agreements": dashboard_agreements(scope),
         "certifications": dashboard_certifications(scope),
+        "tables": dashboard_tables(scope),
     }
+
+
+def dashboard_tables(scope: DashboardScope) -> list[dict[str, Any]]:
+    """Regional and bilateral tables per year held and convener (``cases.tables``): those
+    the user sees, in the chosen provinces (convened there or discussing their procedures);
+    the year filter is the year the table was held."""
+    meetings = Meeting.objects.visible_to(scope.user)
+    if scope.codes is not None:
+        meetings = meetings.in_provinces(scope.codes)
+    return table_counts(meetings, scope.year)
 
 
 def _next_month(day: datetime.date) -> datetime.date:
@@ -663,6 +675,12 @@ def _family_rows(data: dict) -> list[list]:
             row["activation_rate"],
         ]
         for row in data["by_family"]
+    ]
+
+
+def _table_rows(data: dict) -> list[list]:
+    return [
+        [row["year"], row["convener"], row["regional"], row["bilateral"]] for row in data["tables"]
     ]
 
 
@@ -730,6 +748,7 @@ CSV_CHARTS = {
         _family_rows,
     ),
     "months": (["month", "taken_in_charge"], _month_rows),
+    "tables": (["year", "convener", "regional_tables", "bilateral_tables"], _table_rows),
     "outcomes": (["outcome", "label", "workers", "pct"], _outcome_rows),
     "agreements": (
         [
@@ -785,6 +804,10 @@ CSV_LABELS = {
     "workers_covered": gettext_lazy("Workers covered"),
     "eqf_level": gettext_lazy("EQF level"),
     "certifications": gettext_lazy("Certifications"),
+    "year": gettext_lazy("Year"),
+    "convener": gettext_lazy("Convened by"),
+    "regional_tables": gettext_lazy("Regional tables"),
+    "bilateral_tables": gettext_lazy("Bilateral tables"),
 }
 
 

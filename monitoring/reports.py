@@ -13,7 +13,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from cases.enums import AgreementGoal, AgreementKind, Family, Status
-from cases.models import Agreement, CrisisProcedure, ProductionUnit, Province
+from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.tables import table_counts
 from monitoring.enums import ReportKind
 from monitoring.periods import Period
 from pal.models import CompetenceCertification
@@ -112,6 +113,9 @@ def annual(period: Period, province: str | None = None) -> dict:
         "scope": "LOM",
         "rows": rows,
         "total": total,
+        # For the notes only (the table itself is the Region's published one): the regional
+        # and bilateral tables held in the year, per convener (cases.tables).
+        "tables": table_counts(Meeting.objects.all(), period.start.year),
         "notes": annual_notes(period),
     }
 

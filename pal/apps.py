@@ -8,4 +8,8 @@ class PalConfig(AppConfig):
 
     def ready(self) -> None:
         # The pal part of a procedure's story (cases.timeline), registered from above.
-        from pal import timeline  # noqa: F401
+        # What followed a table's decision (cases.tables), found in this app's data.
+        from pal import (
+            tables,  # noqa: F401
+            timeline,  # noqa: F401
+        )

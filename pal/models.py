@@ -883,6 +883,8 @@ class Step3Invitation(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.meeting} – {self.involvement_id}"
+
+
 # --- Services delivered by a network's members (source 003) ---------------------------------
 
 

@@ -1273,6 +1273,8 @@ def step3_move_present(*, user: UserOrSystem, meeting: Step3Meeting) -> list:
                 user=user, involvements=group, to=to, effective_date=meeting.date, reason=reason
             )
     return moved
+
+
 @transaction.atomic
 def qualification_save(
     *, user: UserOrSystem, data: dict[str, Any], qualification: Qualification | None = None

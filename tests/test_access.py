@@ -24,7 +24,17 @@ from django.utils import timezone
 from django.views import static
 from rest_framework.test import APIClient
 
-from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit
+from cases.models import (
+    AgendaItem,
+    Agreement,
+    CalendarFeed,
+    CrisisProcedure,
+    Meeting,
+    MeetingDecision,
+    MeetingParticipant,
+    ProductionUnit,
+)
+from cases.services import calendar_feed_issue
 from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, Notification
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
@@ -137,6 +147,7 @@ OBJECTS = {
     "meeting_mi": "convened by MI on the MI-only procedure: out of scope",
     "meeting_shared": "convened by MI on the shared procedure: visible, not editable",
     "meeting_regional": "convened by the Region on the BG procedure: visible, Region edits",
+    "calendar_feed_bg": "BG staff's calendar subscription: its secret is the credential",
     "company_bg": "company of the BG procedure: in scope",
     "company_mi": "company of the MI-only procedure: out of scope",
     "company_shared": "company of the shared procedure: in scope",
@@ -198,7 +209,7 @@ def minutes() -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def world(db, operator_user) -> dict:
+def world(db, operator_user, staff_bg) -> dict:
     proc_bg = CrisisProcedureFactory(external_id="BG-LED", lead="BG")
     proc_mi = CrisisProcedureFactory(external_id="MI-ONLY", lead="MI")
     proc_shared = CrisisProcedureFactory(external_id="MI-LED-BG-UNIT", lead="MI")
@@ -309,6 +320,10 @@ def world(db, operator_user) -> dict:
     # Ids no form of the BG plan could echo by chance (tests/test_access_references.py).
     plan_factories.partner(objects["plan_mi"], "Camera di Commercio di Milano", pk=900001)
     plan_factories.group(objects["plan_mi"], "Lavoratrici di Milano", sex="F", pk=900002)
+    # The subscription's secret is only in the URL; the row stores its hash.
+    token = calendar_feed_issue(user=staff_bg)
+    objects["calendar_feed_bg"] = CalendarFeed.objects.get(user=staff_bg)
+    objects["calendar_feed_bg"].token = token
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -449,6 +464,27 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "agreement_mi": HTML_STAFF_REGION_OUT,
         "agreement_shared": HTML_STAFF_REGION,
     },
+    # The tables' agenda, participants and decisions: POST only (GET past the role gate is
+    # 405); the POSTs' scoping is in HTML_WRITES below.
+    **{
+        name: {
+            meeting: (302, 405, 405, 403, 403, 405)
+            for meeting in ("meeting_bg", "meeting_mi", "meeting_shared", "meeting_regional")
+        }
+        for name in (
+            "cases:meeting_agenda",
+            "cases:meeting_participants",
+            "cases:meeting_decisions",
+        )
+    },
+    # The calendar and its download: the meetings each user sees (tests/cases/test_tables.py).
+    "cases:meeting_calendar": {None: HTML_STAFF_REGION},
+    "cases:meeting_calendar_list": {None: HTML_STAFF_REGION},
+    "cases:meeting_calendar_ics": {None: HTML_STAFF_REGION},
+    "cases:calendar_feed": {None: HTML_STAFF_REGION},
+    # The subscription feed has no session: the secret in the URL says whose meetings it lists
+    # (BG staff's, whoever fetches it); a revoked or unknown secret answers 404.
+    "cases:calendar_feed_ics": {"calendar_feed_bg": (200, 200, 200, 200, 200, 200)},
     # --- workers (HTML)
     # The procedure's workers: the page of any procedure BG sees (rows scoped by unit).
     "workers:procedure_workers": {
@@ -1020,6 +1056,14 @@ def snapshot(obj) -> dict | None:
     return row
 
 
+def tables_state() -> tuple:
+    return (
+        list(AgendaItem.objects.order_by("pk").values_list("pk", "position", "topic")),
+        MeetingParticipant.objects.count(),
+        MeetingDecision.objects.count(),
+    )
+
+
 def workers_state() -> tuple:
     """Everything a refused workers write could have changed."""
     return (
@@ -1137,6 +1181,15 @@ HTML_WRITES = [
     ("cases:agreement_create", "proc_shared", 403),
     ("cases:agreement_update", "agreement_mi", 404),
     ("cases:agreement_update", "agreement_shared", 403),
+    ("cases:meeting_agenda", "meeting_mi", 404),
+    ("cases:meeting_agenda", "meeting_shared", 403),
+    ("cases:meeting_agenda", "meeting_regional", 403),
+    ("cases:meeting_participants", "meeting_mi", 404),
+    ("cases:meeting_participants", "meeting_shared", 403),
+    ("cases:meeting_participants", "meeting_regional", 403),
+    ("cases:meeting_decisions", "meeting_mi", 404),
+    ("cases:meeting_decisions", "meeting_shared", 403),
+    ("cases:meeting_decisions", "meeting_regional", 403),
     ("workers:involvement_move", "involvement_mi", 404),
     ("workers:involvement_move", "involvement_shared_mi", 404),
     ("workers:outcome_record", "involvement_mi", 404),
@@ -1152,6 +1205,13 @@ HTML_WRITES = [
 ]
 
 HTML_WRITE_PAYLOADS = {
+    "cases:meeting_agenda": lambda world: {f"topic-{world['proc_bg'].pk}": "Esuberi"},
+    "cases:meeting_participants": {"role": "sindacati", "organisation": "FIOM-CGIL"},
+    "cases:meeting_decisions": lambda world: {
+        "procedure": world["proc_bg"].pk,
+        "kind": "altro",
+        "text": "Aggiornamento",
+    },
     "workers:involvement_move": {**MOVE, "expected_from": "STEP_1"},
     "workers:outcome_record": {"kind": "ricollocato", "date": "2025-09-01"},
     "workers:procedure_workers": lambda world: {
@@ -1180,6 +1240,7 @@ def test_html_posts_answer_404_out_of_scope_and_403_when_not_editable(
     client.force_login(staff_bg)
     before = snapshot(world[obj])
     before_workers = workers_state()
+    before_tables = tables_state()
 
     response = fetch(
         client, "post", url_for(route, obj, world), payload_for(HTML_WRITE_PAYLOADS, route, world)
@@ -1190,6 +1251,8 @@ def test_html_posts_answer_404_out_of_scope_and_403_when_not_editable(
     assert ProductionUnit.objects.count() == 5  # no unit added to the out-of-scope procedure
     # No step moved, no transition, cohort or outcome recorded.
     assert workers_state() == before_workers
+    # No agenda topic, participant or decision recorded on the table.
+    assert tables_state() == before_tables
 
 
 # --- Active policies: writes by each role --------------------------------------------------

@@ -22,7 +22,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from cases.models import Company, CompanyChangeProposal, CrisisProcedure
+from cases.models import (
+    Company,
+    CompanyChangeProposal,
+    CrisisProcedure,
+    MeetingDecision,
+    MeetingParticipant,
+)
 from pal.models import Dote
 from tests.monitoring.plan_factories import plan_form_data
 from tests.test_access import api_client_bg, world  # noqa: F401 (fixtures)
@@ -537,6 +543,54 @@ CASES = {
             {"qualification": ref, "competences": "Saldatura", "certified_on": "2025-09-30"},
         ),
         lambda w: (withdrawn_qualification().pk, None),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML table decision: procedure id": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("cases:meeting_decisions", args=[w["meeting_bg"].pk]),
+            {"procedure": ref, "kind": "altro", "text": "x"},
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML table decision done: another meeting's decision id": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("cases:meeting_decisions", args=[w["meeting_bg"].pk]), {"done": ref}
+        ),
+        lambda w: (
+            MeetingDecision.objects.create(
+                meeting=w["meeting_mi"], procedure=w["proc_mi"], kind="altro"
+            ).pk,
+            w["proc_mi"],
+        ),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML table participant removal: another meeting's participant id": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("cases:meeting_participants", args=[w["meeting_bg"].pk]), {"remove": ref}
+        ),
+        lambda w: (
+            MeetingParticipant.objects.create(
+                meeting=w["meeting_mi"], role="azienda", organisation=w["proc_mi"].company.name
+            ).pk,
+            w["proc_mi"],
+        ),
+        MISSING_ID,
+        api=False,
+    ),
+    "HTML table agenda: procedure id": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("cases:meeting_agenda", args=[w["meeting_bg"].pk]),
+            {f"topic-{ref}": "Esuberi", f"position-{ref}": "1"},
+        ),
+        lambda w: (w["proc_mi"].pk, w["proc_mi"]),
         MISSING_ID,
         api=False,
     ),

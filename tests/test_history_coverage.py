@@ -57,6 +57,16 @@ SERVICE_MODULES = (
 # Services that write no historied model, and why.
 NO_HISTORIED_WRITES = {
     "cases.services.external_id_generate": "computes an identifier",
+    # The tables' details (#14 item 3) are not historied: the agenda's order and topics (the
+    # procedures discussed are the Meeting's historied many-to-many), the participants, the
+    # decisions (done_on and done_by say who marked one done) and a user's own calendar secret.
+    "cases.services.meeting_agenda_update": "writes AgendaItem, not historied",
+    "cases.services.meeting_participant_add": "writes MeetingParticipant, not historied",
+    "cases.services.meeting_participant_remove": "writes MeetingParticipant, not historied",
+    "cases.services.meeting_decision_add": "writes MeetingDecision, not historied",
+    "cases.services.meeting_decision_mark_done": "writes MeetingDecision, not historied",
+    "cases.services.calendar_feed_issue": "writes CalendarFeed, not historied",
+    "cases.services.calendar_feed_revoke": "writes CalendarFeed, not historied",
     "pal.services.worker_exclusivity_check": "a check: reads only",
     "pal.services.pip_rules_check": "a check: reads only",
     "pal.services.network_editable_check": "a check: reads only",

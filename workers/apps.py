@@ -8,4 +8,8 @@ class WorkersConfig(AppConfig):
 
     def ready(self) -> None:
         # The workers part of a procedure's story (cases.timeline), registered from above.
-        from workers import timeline  # noqa: F401
+        # What followed a table's decision (cases.tables), found in this app's data.
+        from workers import (
+            tables,  # noqa: F401
+            timeline,  # noqa: F401
+        )

@@ -99,6 +99,13 @@ class DashboardOutcomeSerializer(serializers.Serializer):
     pct = api_fields.FloatField(allow_null=True)
 
 
+class DashboardTablesSerializer(serializers.Serializer):
+    year = api_fields.IntegerField()
+    convener = api_fields.CharField(help_text="Province code, or LOM for the Region.")
+    regional = api_fields.IntegerField(help_text="Tavoli Regionali di coordinamento.")
+    bilateral = api_fields.IntegerField(help_text="Tavoli Bilaterali.")
+
+
 class DashboardSerializer(serializers.Serializer):
     filters = DashboardFiltersSerializer()
     provinces = serializers.ListField(
@@ -121,6 +128,11 @@ class DashboardSerializer(serializers.Serializer):
         "STEP_1, whatever year the procedure was opened in.",
     )
     outcomes = DashboardOutcomeSerializer(many=True)
+    tables = DashboardTablesSerializer(
+        many=True,
+        help_text="Regional and bilateral tables per year held and convener (a regional table "
+        "counts once, for the Region).",
+    )
 
 
 # --- report archive ---

@@ -152,6 +152,7 @@ def annual_page(data: dict, context: Context) -> dict:
         "total": total_row,
         "year": context.period.year,
         "chart": chart,
+        **tables_note(data.get("tables", []), names),
         "notes": _annual_notes(data.get("notes")),
     }
 
@@ -169,6 +170,24 @@ def _annual_notes(notes: dict | None) -> dict | None:
         "procedures_opened": fmt.integer(notes["procedures_opened"]),
         "procedures_with_agreement": fmt.integer(notes["procedures_with_agreement"]),
         "certifications": notes["certifications"],
+    }
+
+
+def tables_note(counts: list[dict], names: dict[str, str]) -> dict:
+    """The regional tables (the Region's) and the bilateral ones per convener, for the note."""
+    region = _("Region")
+    regional = sum(row["regional"] for row in counts)
+    bilateral = [
+        f"{region if row['convener'] == 'LOM' else names.get(row['convener'], row['convener'])}"
+        f" {fmt.integer(row['bilateral'])}"
+        for row in counts
+        if row["bilateral"]
+    ]
+    return {
+        "tables_recorded": bool(counts),
+        "regional_tables": fmt.integer(regional),
+        "bilateral_tables": fmt.integer(sum(row["bilateral"] for row in counts)),
+        "bilateral_by_convener": ", ".join(bilateral) or "—",
     }
 
 

@@ -516,6 +516,8 @@ class NetworkServiceSerializer(api_fields.ModelSerializer):
     def validate(self, attrs):
         _same_network(attrs["network"], attrs["doti"])
         return attrs
+
+
 class QualificationSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Qualification

@@ -196,7 +196,7 @@ def test_the_picker_search_keeps_what_was_typed_and_ticked_without_javascript(
             "kind": "sindacale",
             "date": "2025-05-06",
             "province": "BG",
-            "participants": "RSU",
+            "notes": "RSU",
             "procedures": [procedures["BG"].pk],
             "procedure_q": "tessit",
             "search_procedures": "1",

@@ -252,3 +252,20 @@ def test_the_demo_has_agreements_and_certifications(settings):
     before = (Agreement.objects.count(), certifications.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Agreement.objects.count(), certifications.count()) == before
+
+
+def test_the_demo_tables_have_agenda_participants_and_decisions(seeded):
+    """#14 item 3: the current year has 2025's tables (4 regional, 21 bilateral), and every
+    regional and bilateral table its agenda, participants by role and decisions."""
+    today = timezone.localdate()
+    held = Meeting.objects.filter(date__year=today.year)
+    if today > date(today.year, 1, 15):
+        assert held.filter(kind="regionale").count() >= 4
+        assert held.filter(kind="bilaterale").count() >= 21
+    tables = Meeting.objects.filter(kind__in=["regionale", "bilaterale"])
+    assert tables.exists()
+    assert not tables.filter(agenda__isnull=True).exists()
+    assert not tables.filter(attendees__isnull=True).exists()
+    assert not tables.filter(decisions__isnull=True).exists()
+    roles = set(tables.values_list("attendees__role", flat=True))
+    assert {"regione", "provincia", "cpi", "azienda", "sindacati"} <= roles

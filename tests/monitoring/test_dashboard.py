@@ -312,10 +312,10 @@ def test_the_page_shows_every_chart_with_its_table_and_csv_link(client, world, r
         assert f"chart={chart}" in html
     for chart in ("funnel", "families", "months", "outcomes", "provinces"):
         assert f'data-chart="{chart}"' in html
-    # Six tables behind <details> (agreements and certifications, issue #14, have no chart)
-    # plus the province table beside the map.
-    assert html.count('<details class="dashboard-table" open>') == 6
-    assert html.count("<table") == 7
+    # Seven tables behind <details> (agreements, certifications and the tables' counts, issue
+    # #14, have no chart) plus the province table beside the map.
+    assert html.count('<details class="dashboard-table" open>') == 7
+    assert html.count("<table") == 8
     assert 'id="dashboard-data" type="application/json"' in html
     assert 'id="map-MI" data-province="MI" class="map-province map-q4' in html
 
@@ -446,7 +446,14 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
     assert f'filename="dashboard-{chart}-2025.csv"' in response["Content-Disposition"]
     rows = read_csv(response)
     assert rows[0] == CSV_CHARTS[chart][0]
-    expected = {"funnel": 5, "provinces": 12, "families": 3, "months": 12, "outcomes": 5}
+    expected = {
+        "funnel": 5,
+        "provinces": 12,
+        "families": 3,
+        "months": 12,
+        "outcomes": 5,
+        "tables": 0,  # no regional or bilateral table in this world
+    }
     assert len(rows) - 1 == expected[chart]
 
 

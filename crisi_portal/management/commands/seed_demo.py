@@ -19,6 +19,7 @@ from crisi_portal.demo import (
     workers,
 )
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
+from crisi_portal.demo.tables import seed_tables
 from crisi_portal.models import User
 from monitoring.services import dashboard_refresh
 from pal.models import Operator
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             step3.seed_step3(today)
             agreements.seed_agreements_and_certifications(today)
             plans.seed_plan(today)
+            seed_tables(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         if result.procedures_skipped:
