@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crisi_portal', '0006_notifications'),
-        ('pal', '0006_pip_numbers'),
+        ('pal', '0011_service_catalogues'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

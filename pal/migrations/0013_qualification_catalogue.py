@@ -44,6 +44,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pal", "0007_qualification")]
+    dependencies = [("pal", "0012_qualification")]
 
     operations = [migrations.RunPython(load, unload)]

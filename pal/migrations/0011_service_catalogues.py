@@ -51,6 +51,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pal", "0007_network_services")]
+    dependencies = [("pal", "0010_network_services")]
 
     operations = [migrations.RunPython(load, unload)]

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0007_meeting_regional_convened_by_region'),
         ('crisi_portal', '0006_notifications'),
-        ('pal', '0006_pip_numbers'),
+        ('pal', '0008_measure_rules'),
         ('workers', '0007_worker_list_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -26,7 +26,7 @@ def agenda_from_procedures(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_meeting_regional_convened_by_region'),
+        ('cases', '0008_agreement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
