@@ -69,6 +69,7 @@ NO_HISTORIED_WRITES = {
     "cases.services.calendar_feed_revoke": "writes CalendarFeed, not historied",
     "pal.services.worker_exclusivity_check": "a check: reads only",
     "pal.services.pip_rules_check": "a check: reads only",
+    "pal.services.eligibility_check": "a check: reads only",
     "pal.services.network_editable_check": "a check: reads only",
     "pal.services.network_checks": "a check: reads only",
     "pal.services.network_is_valid": "a check: reads only",
