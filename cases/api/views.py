@@ -370,10 +370,13 @@ class MeetingViewSet(ChangesFeedMixin, CasesViewSet):
         services.meeting_delete(user=self.request.user, meeting=instance)
 
 
+# As a meeting's: the writes carry the document, so the contract says multipart; JSON without
+# a document is still read.
+AGREEMENT_MULTIPART = extend_schema(request={"multipart/form-data": AgreementSerializer})
+
+
 @extend_schema_view(
-    create=extend_schema(request=AgreementSerializer),
-    update=extend_schema(request=AgreementSerializer),
-    partial_update=extend_schema(request=AgreementSerializer),
+    create=AGREEMENT_MULTIPART, update=AGREEMENT_MULTIPART, partial_update=AGREEMENT_MULTIPART
 )
 class AgreementViewSet(ChangesFeedMixin, CasesViewSet):
     """Union and territorial agreements on the procedures in scope; written by who may change

@@ -454,6 +454,8 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
         "outcomes": 5,
         "tables": 0,  # no regional or bilateral table in this world
     }
+    # Issue #14: one row per kind of agreement; no certification in this world.
+    expected |= {"agreements": 5, "certifications": 0}
     assert len(rows) - 1 == expected[chart]
 
 
