@@ -201,7 +201,7 @@ class MeetingDecisionForm(StyledFormMixin, forms.Form):
         label=_("What was decided"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     due_on = forms.DateField(label=_("Due by"), required=False, widget=DateInput())
 
