@@ -1,7 +1,8 @@
 """STEP 3 meetings: what the invitations say and which cohorts need a follow-up.
 
 :func:`invitation_measures` is the one place that decides which measures an invitation lists
-(today: every measure in force on the meeting's day; per-worker eligibility plugs in here).
+(the measures in force on the meeting's day that the worker may receive, by
+:func:`pal.eligibility.measures_for`).
 :func:`cohorts_missed_twice` is the condition the to-do home and the cruscotto read.
 """
 
@@ -10,6 +11,7 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from pal.eligibility import measures_for
 from pal.models import Attendance, Measure
 from workers.models import Involvement
 
@@ -19,9 +21,16 @@ MISSED_LIMIT = 2
 
 def invitation_measures(involvements: Iterable[Involvement], on: date) -> dict[int, list[Measure]]:
     """For each involvement (by pk), the measures its invitation lists: those in force ``on``
-    the meeting's day (``Measure.objects.in_force_on``). One query whatever the workers."""
-    measures = list(Measure.objects.in_force_on(on).order_by("name"))
-    return {involvement.pk: measures for involvement in involvements}
+    the meeting's day (``Measure.objects.in_force_on``) that the worker may receive on that
+    day by the measures' rules (:func:`pal.eligibility.measures_for`). A fixed number of
+    queries whatever the workers."""
+    involvements = list(involvements)
+    in_force = list(Measure.objects.in_force_on(on).order_by("name"))
+    verdicts = measures_for(involvements, on=on, measures=in_force)
+    return {
+        involvement.pk: [v.measure for v in verdicts.get(involvement.pk, []) if v.eligible]
+        for involvement in involvements
+    }
 
 
 def missing_workers() -> QuerySet:

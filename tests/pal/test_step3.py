@@ -165,6 +165,25 @@ def test_invitation_measures_are_those_in_force_on_the_meeting_day():
     assert dul in invitation_measures([involvement], dul.valid_until)[involvement.pk]
 
 
+def test_invitation_measures_leave_out_those_the_worker_may_not_receive():
+    """The letter lists only the measures the worker's rules admit (pal.eligibility): a
+    measure admitting only NASpI is not offered to a worker on CIGS, and is once it admits
+    CIGS too."""
+    cohort = cohort_with(1)
+    involvement = members(cohort)[0]
+    involvement.income_support = "cigs"
+    involvement.save()
+    from tests.pal.factories import measure
+
+    dul = measure()
+    dul.income_supports = ["naspi"]
+    dul.save()
+    assert dul not in invitation_measures([involvement], MEETING_DAY)[involvement.pk]
+    dul.income_supports = ["naspi", "cigs"]
+    dul.save()
+    assert dul in invitation_measures([involvement], MEETING_DAY)[involvement.pk]
+
+
 def pdf_text(content: bytes, tmp_path) -> str:
     path = tmp_path / "letters.pdf"
     path.write_bytes(content)
