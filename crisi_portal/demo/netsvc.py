@@ -12,6 +12,7 @@ from decimal import Decimal
 from crisi_portal.demo.pal import NETWORK_VALID, OPERATOR_A, OPERATOR_B
 from crisi_portal.models import User
 from pal import services
+from pal.eligibility import measures_for
 from pal.enums import Delivery, MemberKind, ServiceKind
 from pal.models import Network, NetworkMember, NetworkShare, Operator
 
@@ -44,13 +45,17 @@ def seed_network_services(today: date) -> str:
         {"kind": MemberKind.OPERATORE_FORMAZIONE, "name": training.name, "operator": training}
     )
     services.network_save(user=None, data={}, members=members, network=network)
-    involvements = [
-        i
-        for cohort in network.cohorts.all()
-        for i in cohort.involvements.filter(doti__isnull=True).order_by("pk")[:WORKERS]
-    ]
     start = max(network.valid_from, today - timedelta(days=45))
     until = min(network.valid_until or today + timedelta(days=365), today + timedelta(days=365))
+    # Only workers the network's measure admits on the Doti's first day (pal.eligibility: the
+    # Azioni di rete want a cut of more than 30 %, CIGS, a unit in Lombardy).
+    candidates = [
+        i for cohort in network.cohorts.all() for i in cohort.involvements.filter(doti__isnull=True)
+    ]
+    verdicts = measures_for(candidates, on=start, measures=[network.measure])
+    involvements = [
+        i for i in sorted(candidates, key=lambda i: i.pk) if verdicts[i.pk][0].eligible
+    ][:WORKERS]
     doti = [
         services.dote_assign(
             user=users.get(lead.pk),
