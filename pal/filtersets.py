@@ -8,7 +8,19 @@ from django.utils.translation import gettext_lazy as _
 from cases.filtersets import ProvinceFilter
 from crisi_portal.filtersets import BaseFilterSet, IdFilter, yes_no_filter
 from pal.enums import DoteStatus, PIPStatus
-from pal.models import PIP, Dote, FundingSource, Measure, Network, Operator, OperatorOffice
+from pal.models import (
+    PIP,
+    CompetenceCertification,
+    Dote,
+    FundingSource,
+    Measure,
+    Network,
+    NetworkService,
+    NetworkShare,
+    Operator,
+    OperatorOffice,
+    Qualification,
+)
 
 
 class _MeasureChoice(django_filters.ModelChoiceFilter):
@@ -146,3 +158,33 @@ class NetworkFilterSet(BaseFilterSet):
     class Meta:
         model = Network
         fields = ["province", "measure", "lead", "procedure"]
+
+
+# --- Issue #14: the API's new collections sync like every other (updated_since, no unknown
+# parameter). Their rows are found by id, so only what names no other object is a filter.
+
+
+class QualificationFilterSet(BaseFilterSet):
+    is_active = yes_no_filter(_("Offered"))
+
+    class Meta:
+        model = Qualification
+        fields = ["framework", "eqf_level", "is_active"]
+
+
+class CertificationFilterSet(BaseFilterSet):
+    class Meta:
+        model = CompetenceCertification
+        fields: list[str] = []
+
+
+class NetworkShareFilterSet(BaseFilterSet):
+    class Meta:
+        model = NetworkShare
+        fields: list[str] = []
+
+
+class NetworkServiceFilterSet(BaseFilterSet):
+    class Meta:
+        model = NetworkService
+        fields = ["kind", "delivery"]

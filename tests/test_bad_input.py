@@ -396,11 +396,15 @@ def test_the_schema_offers_form_encodings_only_where_files_are_sent(admin_user, 
         for method, operation in operations.items()
         if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
     )
+    # Agreements carry their document as meetings carry their minutes (issue #14).
     assert with_forms == [
+        "PATCH /api/v1/agreements/{id}/",
         "PATCH /api/v1/meetings/{id}/",
+        "POST /api/v1/agreements/",
         "POST /api/v1/meetings/",
         "POST /api/v1/procedures/import/",
         "POST /api/v1/workers/import/",
+        "PUT /api/v1/agreements/{id}/",
         "PUT /api/v1/meetings/{id}/",
     ]
 

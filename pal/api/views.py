@@ -27,11 +27,15 @@ from pal.api.serializers import (
     QualificationSerializer,
 )
 from pal.filtersets import (
+    CertificationFilterSet,
     DoteFilterSet,
     MeasureFilterSet,
     NetworkFilterSet,
+    NetworkServiceFilterSet,
+    NetworkShareFilterSet,
     OperatorFilterSet,
     PIPFilterSet,
+    QualificationFilterSet,
 )
 from pal.models import (
     PIP,
@@ -434,6 +438,7 @@ class NetworkShareViewSet(NetworkRowsViewSet):
 
     queryset = NetworkShare.objects.all()
     serializer_class = NetworkShareSerializer
+    filterset_class = NetworkShareFilterSet
 
     def get_queryset(self):
         return selectors.shares_with_delivered(super().get_queryset()).order_by("pk")
@@ -467,6 +472,7 @@ class NetworkServiceViewSet(NetworkRowsViewSet):
         "-delivered_on", "-id"
     )
     serializer_class = NetworkServiceSerializer
+    filterset_class = NetworkServiceFilterSet
 
     def perform_create(self, serializer):
         user = self.request.user
@@ -486,6 +492,7 @@ class QualificationViewSet(ReferenceViewSet):
 
     queryset = Qualification.objects.all()
     serializer_class = QualificationSerializer
+    filterset_class = QualificationFilterSet
 
     def perform_create(self, serializer):
         serializer.instance = services.qualification_save(
@@ -517,6 +524,7 @@ class CertificationViewSet(
 
     queryset = CompetenceCertification.objects.select_related("qualification")
     serializer_class = CertificationSerializer
+    filterset_class = CertificationFilterSet
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pal import services
 from pal.enums import Delivery, ServiceKind
@@ -82,8 +82,9 @@ class TestShares:
             )
 
     def test_a_dote_of_a_worker_the_network_does_not_serve_does_not_exist(self, w):
-        with pytest.raises(ValidationError) as refused:
+        with translation.override("en"), pytest.raises(ValidationError) as refused:
             share(w, w.outsider, "100.00")
+        # The words of an id that names nothing.
         assert "does not exist" in str(refused.value.message_dict["dote"])
 
     def test_an_operator_not_member_does_not_exist(self, w):
@@ -129,8 +130,9 @@ class TestReports:
 
     def test_a_worker_not_in_the_network_does_not_exist(self, w):
         share(w, w.doti[0], "500.00")
-        with pytest.raises(ValidationError) as refused:
+        with translation.override("en"), pytest.raises(ValidationError) as refused:
             report(w, [w.outsider], "10.00")
+        # The words of an id that names nothing.
         assert "does not exist" in str(refused.value.message_dict["doti"])
 
     def test_gol_percorso_5_is_delivered_with_the_services_of_percorso_3(self, w):
