@@ -67,6 +67,11 @@ FLUSHED = (
     "cases.CrisisProcedure",
     "cases.ProductionUnit",
     "cases.Meeting",
+    # Issue #14: agreements, the tables' agenda, participants and decisions.
+    "cases.Agreement",
+    "cases.AgendaItem",
+    "cases.MeetingParticipant",
+    "cases.MeetingDecision",
     "workers.Worker",
     "workers.Cohort",
     "workers.Involvement",
@@ -80,6 +85,12 @@ FLUSHED = (
     "pal.CompetenceCertification",
     "pal.Network",
     "pal.NetworkMember",
+    # Issue #14: STEP 3 meetings and their invitations, network members' shares and services.
+    "pal.Step3Meeting",
+    "pal.Step3Invitation",
+    "pal.NetworkShare",
+    "pal.NetworkService",
+    "pal.NetworkServiceLine",
     # The dashboard's figures pre-aggregated from the rows above.
     "monitoring.DashboardInvolvements",
     "monitoring.DashboardActivationDays",
