@@ -169,7 +169,7 @@ class QualificationFilterSet(BaseFilterSet):
 
     class Meta:
         model = Qualification
-        fields = ["framework", "eqf_level", "is_active"]
+        fields = ["framework", "is_active"]
 
 
 class CertificationFilterSet(BaseFilterSet):

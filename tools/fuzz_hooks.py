@@ -32,7 +32,12 @@ import schemathesis
 
 # An id no seeded or generated object reaches (PostgreSQL's integer maximum).
 MISSING_ID = 2_147_483_647
-REFERENCE_PATHS = ("/api/v1/operators/{id}/", "/api/v1/measures/{id}/")
+# Reference data everyone reads: operators, measures and the qualifications catalogue (#14).
+REFERENCE_PATHS = (
+    "/api/v1/operators/{id}/",
+    "/api/v1/measures/{id}/",
+    "/api/v1/qualifications/{id}/",
+)
 DETAIL_PATH = re.compile(r"^/api/v1/[a-z-]+/\{id\}/$")
 TIMEOUT = 30
 
@@ -79,7 +84,8 @@ def _legitimately_shared(path: str, body, peer_token: str) -> bool:
     if path == "/api/v1/companies/{id}/":
         listing = _get("/api/v1/procedures/", peer_token, {"company": body.get("id"), "limit": 1})
         return listing.ok and bool(listing.json().get("results"))
-    if path in ("/api/v1/units/{id}/", "/api/v1/meetings/{id}/"):
+    # An agreement is seen with its procedure (#14), as a unit is.
+    if path in ("/api/v1/units/{id}/", "/api/v1/meetings/{id}/", "/api/v1/agreements/{id}/"):
         if body.get("province") in _peer_provinces():
             return True
         procedures = [body.get("procedure")] if "procedure" in body else body.get("procedures")
