@@ -87,11 +87,16 @@ export FUZZ_BASE_URL="http://127.0.0.1:$port"
 export SCHEMATHESIS_HOOKS=tools.fuzz_hooks
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
+operator_of() {  # the operator a demo user works for (empty for staff)
+    "$py" manage.py shell -v 0 -c "from crisi_portal.models import User; print(User.objects.get(username='$1').operator_id or '')" 2>/dev/null | tail -n 1
+}
+
 run_role() {  # run_role ROLE OWNER PEER PEER_PROVINCES
     local role=$1 owner=$2 peer=$3
     echo
     echo "=== role $role: $owner (peer $peer), $max_examples examples per operation, seed $seed"
-    FUZZ_PEER_TOKEN=${tokens[$peer]} FUZZ_PEER_PROVINCES=$4 FUZZ_OLA_LOG="$report_dir/$role.ola" \
+    FUZZ_PEER_TOKEN=${tokens[$peer]} FUZZ_PEER_PROVINCES=$4 FUZZ_PEER_OPERATOR=$(operator_of "$peer") \
+        FUZZ_OLA_LOG="$report_dir/$role.ola" \
         .venv/bin/schemathesis --config-file tools/schemathesis.toml run "$FUZZ_BASE_URL/api/v1/schema/?format=json" \
         --url "$FUZZ_BASE_URL" \
         -H "Authorization: Token ${tokens[$owner]}" \

@@ -84,6 +84,11 @@ def _legitimately_shared(path: str, body, peer_token: str) -> bool:
     if path == "/api/v1/companies/{id}/":
         listing = _get("/api/v1/procedures/", peer_token, {"company": body.get("id"), "limit": 1})
         return listing.ok and bool(listing.json().get("results"))
+    # A network is seen by its lead and its members (#14: members report their services).
+    if path == "/api/v1/networks/{id}/":
+        peer_operator = os.environ.get("FUZZ_PEER_OPERATOR", "")
+        operators = {body.get("lead")} | {m.get("operator") for m in body.get("members") or []}
+        return peer_operator.isdigit() and int(peer_operator) in operators
     # An agreement is seen with its procedure (#14), as a unit is.
     if path in ("/api/v1/units/{id}/", "/api/v1/meetings/{id}/", "/api/v1/agreements/{id}/"):
         if body.get("province") in _peer_provinces():

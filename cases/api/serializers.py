@@ -1,3 +1,5 @@
+import json
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -213,6 +215,30 @@ class AgreementSerializer(api_fields.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
+
+    # A multipart body carries its lists JSON-encoded, one field each (the document's body).
+    JSON_LISTS = ("parties", "goals")
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            encoded = {
+                key: data.get(key)
+                for key in self.JSON_LISTS
+                if isinstance(data.get(key), str) and data.get(key).lstrip().startswith("[")
+            }
+            if encoded:
+                plain = {
+                    key: data.getlist(key) if key == "goals" else data.get(key) for key in data
+                }
+                for key, raw in encoded.items():
+                    try:
+                        plain[key] = json.loads(raw)
+                    except ValueError:
+                        raise serializers.ValidationError(
+                            {key: [_("Send the list as JSON.")]}
+                        ) from None
+                data = plain
+        return super().to_internal_value(data)
 
     def validate_procedure(self, procedure):
         if self.instance is not None and procedure.pk != self.instance.procedure_id:

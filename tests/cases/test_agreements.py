@@ -283,6 +283,33 @@ def test_the_api_refuses_on_the_field(procedure, staff_bg, api_client_for):
     assert not Agreement.objects.exists()
 
 
+def test_a_multipart_body_carries_its_lists_as_json_and_they_are_checked(
+    procedure, staff_bg, api_client_for
+):
+    """With a document the body is multipart: parties and goals come JSON-encoded, and are
+    validated like a JSON body's (found by tools/api_fuzz.sh: they were silently dropped)."""
+    import json
+
+    client = api_client_for(staff_bg)
+    parties = [{"role": "union", "name": "FIOM-CGIL"}]
+    body = {
+        "procedure": procedure.pk,
+        "kind": "aziendale",
+        "signed_on": "2025-05-01",
+        "goals": json.dumps(["retrain"]),
+        "parties": json.dumps(parties),
+        "workers_covered": "1",
+    }
+    response = client.post("/api/v1/agreements/", body, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["parties"] == parties
+    too_long = json.dumps([{"role": "union", "name": "x" * 201}])
+    response = client.post("/api/v1/agreements/", {**body, "parties": too_long}, format="multipart")
+    assert response.status_code in (400, 422)
+    assert "parties" in response.content.decode()
+    assert Agreement.objects.count() == 1
+
+
 # --- Monitoring ---------------------------------------------------------------------------------
 
 
