@@ -825,7 +825,7 @@ def network_service_report(
     network: Network,
     operator: Operator,
     kind: str,
-    delivery: str,
+    delivery: str = Delivery.INDIVIDUALE,  # the model's default, when a body leaves it out
     delivered_on: date,
     hours: Decimal,
     cost: Decimal,

@@ -355,6 +355,25 @@ class TestAPI:
         listed = client.get("/api/v1/network-services/").json()
         assert listed["count"] == 1
 
+    def test_a_body_without_delivery_is_an_individual_service(self, api_client_for, w):
+        # Found by tools/api_fuzz.sh: leaving out the optional field was a 500.
+        share(w, w.doti[0], "500.00")
+        client = api_client_for(w.member_user)
+        response = client.post(
+            "/api/v1/network-services/",
+            {
+                "network": w.network.pk,
+                "kind": "orientamento",
+                "delivered_on": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+                "hours": "1.0",
+                "cost": "30.00",
+                "doti": [w.doti[0].pk],
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["delivery"] == "individuale"
+
     def test_a_refusal_names_the_rule_and_the_field(self, api_client_for, w):
         share(w, w.doti[0], "50.00")
         client = api_client_for(w.member_user)
