@@ -9,10 +9,10 @@
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from pal.eligibility import measures_for
-from pal.models import Attendance, Measure
+from pal.models import Attendance, Measure, Step3Invitation
 from workers.models import Involvement
 
 # How many meetings missed without justification make a worker to follow up.
@@ -33,19 +33,22 @@ def invitation_measures(involvements: Iterable[Involvement], on: date) -> dict[i
     }
 
 
-def missing_workers() -> QuerySet:
-    """Involvements absent without justification from at least ``MISSED_LIMIT`` meetings."""
+def absences() -> QuerySet:
+    """Absences without justification, one row per involvement with at least ``MISSED_LIMIT``."""
     return (
-        Involvement.objects.order_by()
-        .annotate(
-            missed=Count(
-                "step3_invitations", filter=Q(step3_invitations__attendance=Attendance.ABSENT)
-            )
-        )
+        Step3Invitation.objects.filter(attendance=Attendance.ABSENT)
+        .order_by()
+        .values("involvement")
+        .annotate(missed=Count("pk"))
         .filter(missed__gte=MISSED_LIMIT)
     )
 
 
 def cohorts_missed_twice(cohorts: QuerySet) -> QuerySet:
-    """Of ``cohorts``, those with a worker who missed two STEP 3 meetings (not justified)."""
-    return cohorts.filter(Exists(missing_workers().filter(cohort=OuterRef("pk"))))
+    """Of ``cohorts``, those with a worker who missed two STEP 3 meetings (not justified).
+
+    Driven by the absences (a handful of rows), not by the cohorts' involvements: the
+    cruscotto asks this once per procedure, and grouping every involvement of a cohort per
+    row made it 150 times slower than its hand-written SQL at 20,000 workers.
+    """
+    return cohorts.filter(Exists(absences().filter(involvement__cohort=OuterRef("pk"))))
