@@ -32,7 +32,7 @@ from cases.models import (
 from pal.models import Dote
 from tests.monitoring.plan_factories import plan_form_data
 from tests.test_access import api_client_bg, world  # noqa: F401 (fixtures)
-from tests.workers.factories import InvolvementFactory, WorkerFactory, fiscal_code
+from tests.workers.factories import InvolvementFactory, WorkerFactory, unused_fiscal_code
 from workers.models import Involvement, Worker
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def english(settings):
 
 MISSING_ID = 987654321
 # A valid fiscal code nobody in the world fixture has.
-MISSING_FISCAL_CODE = fiscal_code(4321)
+MISSING_FISCAL_CODE = unused_fiscal_code()
 APPS = ("crisi_portal", "cases", "workers", "pal", "monitoring")
 
 

@@ -35,6 +35,21 @@ def fiscal_code(n: int, sex: str = Sex.F) -> str:
     )
 
 
+def unused_fiscal_code(n: int = 0) -> str:
+    """A valid fiscal code that :class:`WorkerFactory` never produces (born in Milan).
+
+    The factory's sequence is per process and grows across tests, so ``fiscal_code(n)``
+    for any fixed ``n`` may belong to a worker some earlier factory call created.
+    """
+    return codicefiscale.encode(
+        lastname="Assente",
+        firstname="Nessuno",
+        gender=Sex.M,
+        birthdate=(datetime.date(1970, 1, 1) + datetime.timedelta(days=n)).strftime("%d/%m/%Y"),
+        birthplace="Milano",
+    )
+
+
 class WorkerFactory(DjangoModelFactory):
     class Meta:
         model = Worker
