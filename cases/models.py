@@ -485,6 +485,21 @@ def fold_name(name: str) -> str:
     return " ".join(text.split())
 
 
+def assign_cpis(units) -> None:
+    """:meth:`ProductionUnit.derive_cpi` for many units at once (one query), e.g. before a
+    ``bulk_create``, which does not call ``save()``."""
+    units = [u for u in units if not (u.cpi_chosen and u.cpi_id)]
+    keys = {fold_name(u.comune) for u in units}
+    known: dict[tuple[str, str | None], int] = {}
+    rows = CpiMunicipality.objects.filter(name_key__in=keys).order_by("istat_code")
+    for key, province, cpi in rows.values_list("name_key", "province_id", "cpi_id"):
+        known.setdefault((key, province), cpi)
+        known.setdefault((key, None), cpi)
+    for unit in units:
+        unit.cpi_chosen = False
+        unit.cpi_id = known.get((fold_name(unit.comune), unit.province_id or None))
+
+
 def cpi_of_comune(comune: str, province_code: str | None) -> int | None:
     """The id of the CPI competent for a municipality (by its name, in the province when
     given), or None when the reference table does not know it."""
@@ -494,7 +509,7 @@ def cpi_of_comune(comune: str, province_code: str | None) -> int | None:
     rows = CpiMunicipality.objects.filter(name_key=key)
     if province_code:
         rows = rows.filter(province_id=province_code)
-    return rows.values_list("cpi_id", flat=True).first()
+    return rows.order_by("istat_code").values_list("cpi_id", flat=True).first()
 
 
 class MeetingQuerySet(ScopedQuerySet):
