@@ -443,6 +443,7 @@ def involvement_update(
         "hours_reduction_pct",
         "period_start",
         "period_end",
+        "cpi",
     ):
         if field in data:
             setattr(locked, field, data[field])
@@ -574,7 +575,14 @@ def outcome_record(
 
 
 # The personal details an officer keeps up to date on the worker page (issue #13, item 6).
-WORKER_PERSONAL_FIELDS = ("citizenship", "education_level", "residence_province", "email", "phone")
+WORKER_PERSONAL_FIELDS = (
+    "citizenship",
+    "citizenship_country",
+    "education_level",
+    "residence_province",
+    "email",
+    "phone",
+)
 
 
 @transaction.atomic
