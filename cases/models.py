@@ -485,13 +485,13 @@ def fold_name(name: str) -> str:
     return " ".join(text.split())
 
 
-def assign_cpis(units) -> None:
+def assign_cpis(units, using: str = "default") -> None:
     """:meth:`ProductionUnit.derive_cpi` for many units at once (one query), e.g. before a
     ``bulk_create``, which does not call ``save()``."""
     units = [u for u in units if not (u.cpi_chosen and u.cpi_id)]
     keys = {fold_name(u.comune) for u in units}
     known: dict[tuple[str, str | None], int] = {}
-    rows = CpiMunicipality.objects.filter(name_key__in=keys).order_by("istat_code")
+    rows = CpiMunicipality.objects.using(using).filter(name_key__in=keys).order_by("istat_code")
     for key, province, cpi in rows.values_list("name_key", "province_id", "cpi_id"):
         known.setdefault((key, province), cpi)
         known.setdefault((key, None), cpi)

@@ -82,9 +82,11 @@ _PREFIXES = ("cittadinanza ", "nazionalita ", "cittadino ", "cittadina ")
 class CitizenshipMatcher:
     """Maps citizenship text to an ISTAT country code; built with one query."""
 
-    def __init__(self) -> None:
+    def __init__(self, using: str = "default") -> None:
         self.table: dict[str, str] = {}
-        for code, name, iso in Country.objects.values_list("istat_code", "name", "iso_alpha2"):
+        self._matched: dict[str, str | None] = {}
+        countries = Country.objects.using(using).values_list("istat_code", "name", "iso_alpha2")
+        for code, name, iso in countries:
             self.table[code] = code
             self.table[fold(name)] = code
             if iso:
@@ -95,7 +97,12 @@ class CitizenshipMatcher:
                     self.table.setdefault(fold(alias), code)
 
     def match(self, text: str) -> str | None:
-        """The ISTAT code of the country ``text`` names, or None."""
+        """The ISTAT code of the country ``text`` names, or None (memoised per text)."""
+        if text not in self._matched:
+            self._matched[text] = self._match(text)
+        return self._matched[text]
+
+    def _match(self, text: str) -> str | None:
         key = fold(text)
         if key.isdigit():
             key = key.zfill(3)

@@ -34,7 +34,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases.enums import Family
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit
+from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, assign_cpis
 from crisi_portal.demo import accounts
 from crisi_portal.demo.common import random_day, source, split_workers, weighted
 from crisi_portal.demo.procedures import (
@@ -52,6 +52,7 @@ from pal.enums import DoteStatus, PIPStatus
 from pal.models import PIP, Dote, Operator
 from workers.enums import STEP_SHORT_LABELS, Step
 from workers.models import Cohort, Involvement, Outcome, StepTransition, Worker
+from workers.reference import CitizenshipMatcher
 
 SYNTHETIC_PREFIX = "SYN-"
 CHANGE_REASON = "generate_synthetic"
@@ -472,6 +473,7 @@ class Generator:
                 units.extend(procedure_units)
             self.writer.create(Company, companies)
             self.writer.create(CrisisProcedure, procedures)
+            assign_cpis(units, using=self.using)  # one query per batch
             self.writer.create(ProductionUnit, units)
             self.writer.create(Cohort, cohorts)
             self.counts["companies"] += len(companies)
@@ -508,6 +510,7 @@ class Generator:
         rng = source(self.seed, "workers")
         taken = CodeHashes()
         builder = Builder(rng, self.today, taken_codes=taken)
+        citizenships = CitizenshipMatcher(using=self.using)  # one query; memoised per text
         builder.outcome_years = frozenset(range(1900, 3000))
         operators = list(Operator.objects.using(self.using).order_by("accreditation_number"))
         plans = [unit_plan(rng, unit, unit.workers_involved, self.today, None) for unit, _ in units]
@@ -538,6 +541,7 @@ class Generator:
                         remaining_reuses -= 1
                 if worker is None:
                     worker = builder.worker(plan.unit, None)
+                    worker.citizenship_country_id = citizenships.match(worker.citizenship)
                     worker.pk = ids[Worker]()
                     pending.workers.append(worker)
                     entry = (worker, {procedure_id})

@@ -15,6 +15,7 @@ from crisi_portal.demo import (
     pal,
     plans,
     procedures,
+    segdata,
     step3,
     workers,
 )
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             result = procedures.seed(today)
             # After the users: the province officers are recorded as the authors of the moves.
             loaded = workers.seed_workers(today)
+            segdata.seed_segdata()
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
             policies = pal.seed_pal(today)
             self.stdout.write(netsvc.seed_network_services(today))
