@@ -482,9 +482,8 @@ class Outcome(AuditedModel):
     Rules (``clean()``; the contract rule and the dates' order also as check constraints):
     the contract fits the kind (``OUTCOME_CONTRACTS``; a blank one is filled in where the kind
     allows only one); ``contract_end`` only for fixed terms, not before ``date``, and when given
-    it decides the split at six months (``date`` + 6 months, :func:`add_months`, or later is
-    "6 months or more"); ``date`` neither in the future nor before the worker was taken in
-    charge (the START move's date).
+    it decides the split at six months (:meth:`fixed_term_kind`); ``date`` neither in the
+    future nor before the worker was taken in charge (the START move's date).
     """
 
     involvement = models.OneToOneField(
@@ -545,12 +544,24 @@ class Outcome(AuditedModel):
             .first()
         )
 
+    @staticmethod
+    def fixed_term_kind(start: datetime.date, end: datetime.date) -> str:
+        """A fixed term from ``start`` to ``end``, both days worked: "6 months or more" when
+        the day after ``end`` is ``start`` + 6 months (:func:`add_months`) or later, else
+        "under 6 months" (1 March – 31 August is 6 months; 1 March – 30 August is under)."""
+        if end + datetime.timedelta(days=1) >= add_months(start, FIXED_TERM_SPLIT_MONTHS):
+            return ContractKind.FIXED_TERM_6_PLUS
+        return ContractKind.FIXED_TERM_UNDER_6
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         allowed = OUTCOME_CONTRACTS.get(self.kind)
         if allowed is not None:
             if not self.contract_kind and len(allowed) == 1:
                 self.contract_kind = allowed[0]
+            elif not self.contract_kind and self.contract_end and self.date:
+                # A new employer's contract with an end: fixed term, split by its duration.
+                self.contract_kind = self.fixed_term_kind(self.date, self.contract_end)
             if not allowed and self.contract_kind:
                 errors["contract_kind"] = _("This outcome has no contract: leave it empty.")
             elif allowed and self.contract_kind not in allowed:
@@ -566,10 +577,7 @@ class Outcome(AuditedModel):
             if self.contract_end < self.date:
                 errors["contract_end"] = _("The contract cannot end before the outcome's date.")
             elif "contract_kind" not in errors:
-                long = self.contract_end >= add_months(self.date, FIXED_TERM_SPLIT_MONTHS)
-                expected = (
-                    ContractKind.FIXED_TERM_6_PLUS if long else ContractKind.FIXED_TERM_UNDER_6
-                )
+                expected = self.fixed_term_kind(self.date, self.contract_end)
                 if self.contract_kind != expected:
                     errors["contract_kind"] = _(
                         "The contract ends on %(end)s: that is %(kind)s."

@@ -508,7 +508,6 @@ class Generator:
         rng = source(self.seed, "workers")
         taken = CodeHashes()
         builder = Builder(rng, self.today, taken_codes=taken)
-        builder.outcome_years = frozenset(range(1900, 3000))
         operators = list(Operator.objects.using(self.using).order_by("accreditation_number"))
         plans = [unit_plan(rng, unit, unit.workers_involved, self.today, None) for unit, _ in units]
         distribute_end_states(plans)
@@ -557,7 +556,7 @@ class Generator:
                 for row in rows:
                     row.pk = ids[StepTransition]()
                 pending.transitions.extend(rows)
-                outcome = builder.outcome(involvement, worker, rows[-1])
+                outcome = builder.outcome(involvement, worker, rows)
                 if outcome is not None:
                     outcome.pk = ids[Outcome]()
                     pending.outcomes.append(outcome)
