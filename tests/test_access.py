@@ -1213,7 +1213,12 @@ HTML_WRITE_PAYLOADS = {
         "text": "Aggiornamento",
     },
     "workers:involvement_move": {**MOVE, "expected_from": "STEP_1"},
-    "workers:outcome_record": {"kind": "ricollocato", "date": "2025-09-01"},
+    "workers:outcome_record": {
+        "kind": "ricollocato",
+        "date": "2025-09-01",
+        "contract_kind": "indeterminato",
+        "source": "operatore",
+    },
     "workers:procedure_workers": lambda world: {
         **{f"bulk-{key}": value for key, value in MOVE.items()},
         "bulk-involvements": [
@@ -1413,7 +1418,12 @@ PAL_HTML_WRITE_PAYLOADS = {
         "services-0-planned_start": "2025-06-01",
         "services-0-planned_end": "2025-07-31",
     },
-    "workers:outcome_record": {"kind": "ricollocato", "date": "2025-09-01"},
+    "workers:outcome_record": {
+        "kind": "ricollocato",
+        "date": "2025-09-01",
+        "contract_kind": "indeterminato",
+        "source": "operatore",
+    },
 }
 PAL_HTML_WRITE_PAYLOADS["pal:pip_create"] = PAL_HTML_WRITE_PAYLOADS["pal:pip_update"]
 PAL_HTML_WRITE_PAYLOADS["pal:step3_attendance"] = lambda world: {

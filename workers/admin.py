@@ -233,8 +233,8 @@ class InvolvementAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
 @admin.register(Outcome)
 class OutcomeAdmin(IdentityReadsLoggedAdmin, SimpleHistoryAdmin):
     identity_worker_path = "involvement__worker"
-    list_display = ["involvement", "kind", "date", "contract_kind"]
-    list_filter = ["kind", "contract_kind"]
+    list_display = ["involvement", "kind", "date", "contract_kind", "contract_end", "source"]
+    list_filter = ["kind", "contract_kind", "source"]
     raw_id_fields = ["involvement"]
 
 

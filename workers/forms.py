@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.upload_guard import UploadRefused, check_size
-from workers.enums import Step
+from workers.enums import OutcomeSource, Step
 from workers.models import (
     Cohort,
     ExemptionReason,
@@ -111,10 +111,44 @@ class BulkCohortForm(StyledFormMixin, forms.Form):
 
 
 class OutcomeForm(StyledFormMixin, forms.ModelForm):
+    """The outcome as the province or the worker's operator records it. An operator's entry is
+    declared by the operator (no source to choose); the province chooses the source, with no
+    preselected answer."""
+
     class Meta:
         model = Outcome
-        fields = ["kind", "date", "contract_kind", "employer", "notes"]
-        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        fields = ["kind", "date", "contract_kind", "contract_end", "source", "employer", "notes"]
+        widgets = {
+            "date": DateInput(),
+            "contract_end": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "contract_kind": _(
+                "A new employer: the contract with it. Back in the same company, "
+                "self-employment: filled in. Retirement, other: none."
+            ),
+        }
+
+    def __init__(self, *args, by_operator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_operator = by_operator
+        if by_operator:
+            del self.fields["source"]
+        else:
+            source = self.fields["source"]
+            source.required = True
+            if self.instance.pk is None:
+                source.initial = None
+                self.initial.pop("source", None)
+            choices = [choice for choice in source.choices if choice[0] != ""]
+            source.choices = [("", "—"), *choices]
+
+    def clean(self):
+        data = super().clean()
+        if self.by_operator:
+            data["source"] = OutcomeSource.OPERATOR
+        return data
 
     def _post_clean(self):
         pass  # validated by the service

@@ -571,11 +571,12 @@ class OutcomeView(ScopedViewMixin, View):
     def get(self, request, pk):
         involvement = self.get_object()
         instance = getattr(involvement, "outcome", None)
-        return self._render(request, involvement, OutcomeForm(instance=instance))
+        form = OutcomeForm(instance=instance, by_operator=request.user.is_operator)
+        return self._render(request, involvement, form)
 
     def post(self, request, pk):
         involvement = self.get_object()
-        form = OutcomeForm(request.POST)
+        form = OutcomeForm(request.POST, by_operator=request.user.is_operator)
         if form.is_valid():
             try:
                 services.outcome_record(

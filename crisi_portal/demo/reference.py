@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from cases.enums import Cause, ConcessionKind, Family
 from workers.enums import (
-    ContractKind,
     EducationLevel,
     OutcomeKind,
     Sex,
@@ -449,18 +448,6 @@ FORWARD = [Step.STEP_1, Step.STEP_2, Step.STEP_3, Step.STEP_4]
 
 # --- Outcomes ---------------------------------------------------------------------------------
 
-OUTCOMES_AFTER_PAL = [
-    (OutcomeKind.RICOLLOCATO, 60),
-    (OutcomeKind.REINTEGRATO, 22),
-    (OutcomeKind.AUTOIMPIEGO, 10),
-    (OutcomeKind.ALTRO_ESITO, 8),
-]
-NEW_CONTRACTS = [
-    (ContractKind.INDETERMINATO, 32),
-    (ContractKind.DETERMINATO, 36),
-    (ContractKind.SOMMINISTRAZIONE, 24),
-    (ContractKind.APPRENDISTATO, 8),  # only under 30, see below
-]
 # For NO_PAL involvements: the exemption reason → (outcome, how often).
 OUTCOMES_WITHOUT_PAL = {
     "pensionamento_imminente": (OutcomeKind.PENSIONAMENTO, 0.8),

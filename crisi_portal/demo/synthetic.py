@@ -511,7 +511,6 @@ class Generator:
         taken = CodeHashes()
         builder = Builder(rng, self.today, taken_codes=taken)
         citizenships = CitizenshipMatcher(using=self.using)  # one query; memoised per text
-        builder.outcome_years = frozenset(range(1900, 3000))
         operators = list(Operator.objects.using(self.using).order_by("accreditation_number"))
         plans = [unit_plan(rng, unit, unit.workers_involved, self.today, None) for unit, _ in units]
         distribute_end_states(plans)
@@ -561,7 +560,7 @@ class Generator:
                 for row in rows:
                     row.pk = ids[StepTransition]()
                 pending.transitions.extend(rows)
-                outcome = builder.outcome(involvement, worker, rows[-1])
+                outcome = builder.outcome(involvement, worker, rows)
                 if outcome is not None:
                     outcome.pk = ids[Outcome]()
                     pending.outcomes.append(outcome)

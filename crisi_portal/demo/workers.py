@@ -6,7 +6,7 @@ suspended workers of ministerial CIGS procedures, about 51 % of them brought to 
 Each unit gets ``min(workers_involved, cap)`` involvements, one cohort named after the unit, and a
 replayed history of step moves that ends about half of them at STEP_4, about one in eight at
 NO_PAL and the rest at STEP_1..STEP_3 (recent procedures less advanced), with a few corrections.
-Some 2024 involvements also get an outcome.
+Involvements get outcomes dated after their taking in charge (``crisi_portal.demo.outcomes``).
 
 The rows are bulk-created for speed, but they are the rows the services would write
 (``involvement_create``, ``involvement_move``, ``cohort_create``, ``outcome_record``): a "start"
@@ -40,6 +40,7 @@ from crisi_portal.demo.common import (
     weighted,
 )
 from crisi_portal.demo.identity import ascii_slug, fiscal_code
+from crisi_portal.demo.outcomes import demo_outcome
 from crisi_portal.demo.reference import (
     CHANGE_REASON,
     COMUNI,
@@ -57,13 +58,7 @@ from crisi_portal.demo.reference import (
     LOMBARD_SURNAMES,
     MEASURE_WEIGHTS,
     NEIGHBOURS,
-    NEW_CONTRACTS,
-    OTHER_OUTCOME_NOTES,
-    OUTCOMES_AFTER_PAL,
-    OUTCOMES_WITHOUT_PAL,
     REVOCABLE,
-    SECTORS,
-    SELF_EMPLOYMENT,
     SOUTHERN_SURNAMES,
 )
 from crisi_portal.history import bulk_create_recorded, bulk_history_recorded
@@ -72,9 +67,7 @@ from crisi_portal.roles import Role
 from pal.models import Measure
 from workers.enums import (
     STEP_SHORT_LABELS,
-    ContractKind,
     IncomeSupport,
-    OutcomeKind,
     Sex,
     Step,
 )
@@ -99,7 +92,6 @@ NO_PAL_SHARE = 0.12
 STEP_4_MAX_PER_UNIT = 0.8
 NO_PAL_MAX_PER_UNIT = 0.25
 CORRECTION_SHARE = 0.03
-OUTCOME_SHARE_STEP_4 = 0.25
 
 
 @dataclass
@@ -287,8 +279,8 @@ def distribute_end_states(plans: list[UnitPlan]) -> None:
 
 
 class Builder:
-    # Outcomes are recorded on the procedures of these years (the demo: 2024's).
-    outcome_years = frozenset({2024})
+    # Outcomes are recorded on the procedures of these years (None: every year's).
+    outcome_years: frozenset[int] | None = None
 
     def __init__(self, rng: random.Random, today: date, taken_codes=None):
         self.rng = rng
@@ -539,46 +531,22 @@ class Builder:
 
     # Outcomes
 
-    def outcome(self, involvement: Involvement, worker: Worker, last: StepTransition):
-        rng = self.rng
-        if involvement.procedure.opened_on.year not in self.outcome_years:
+    def outcome(
+        self, involvement: Involvement, worker: Worker, rows: list[StepTransition]
+    ) -> Outcome | None:
+        """The outcome of an involvement whose moves are ``rows`` (``crisi_portal.demo.outcomes``),
+        on the procedures of ``outcome_years`` (all when None)."""
+        years = self.outcome_years
+        if years is not None and involvement.procedure.opened_on.year not in years:
             return None
-        if last.to_step == Step.STEP_4:
-            if rng.random() >= OUTCOME_SHARE_STEP_4:
-                return None
-            kind = weighted(rng, OUTCOMES_AFTER_PAL)
-        elif last.to_step == Step.NO_PAL:
-            code = last.exemption_reason.code if last.exemption_reason else ""
-            kind, share = OUTCOMES_WITHOUT_PAL.get(code, (None, 0))
-            if kind is None or rng.random() >= share:
-                return None
-        else:
-            return None
-        if kind == OutcomeKind.REINTEGRATO and (
-            involvement.procedure.family == Family.LICENZIAMENTO_COLLETTIVO
-        ):
-            kind = OutcomeKind.RICOLLOCATO
-        day = min(self.today, last.effective_date + timedelta(days=rng.randint(20, 240)))
-        outcome = Outcome(involvement=involvement, kind=kind, date=day)
-        if kind == OutcomeKind.RICOLLOCATO:
-            young = (day - worker.birth_date).days < 30 * 365
-            contracts = [(c, w) for c, w in NEW_CONTRACTS if young or c != "apprendistato"]
-            outcome.contract_kind = weighted(rng, contracts)
-            sector = rng.choice(SECTORS)
-            outcome.employer = (
-                f"{sector.noun} {rng.choice(LOMBARD_SURNAMES)} {rng.choice(['S.r.l.', 'S.p.A.'])}"
-            )
-        elif kind == OutcomeKind.REINTEGRATO:
-            outcome.contract_kind = ContractKind.INDETERMINATO
-            outcome.employer = involvement.procedure.company.name
-        elif kind == OutcomeKind.AUTOIMPIEGO:
-            outcome.contract_kind = ContractKind.AUTONOMO
-            outcome.employer = rng.choice(SELF_EMPLOYMENT)
-        elif kind == OutcomeKind.PENSIONAMENTO:
-            outcome.notes = "Pensione decorrente dal primo giorno del mese successivo."
-        else:
-            outcome.notes = rng.choice(OTHER_OUTCOME_NOTES)
-        return outcome
+        return demo_outcome(
+            self.rng,
+            involvement=involvement,
+            worker=worker,
+            taken_on=rows[0].effective_date,
+            last=rows[-1],
+            today=self.today,
+        )
 
 
 def _label(step: str) -> str:
@@ -678,15 +646,15 @@ def seed_workers(today: date | None = None) -> WorkersResult:
         rows = builder.transitions(involvement, moves, plan.officer)
         transitions.extend(rows)
         result.corrections += sum(1 for row in rows if row.kind == MoveKind.CORRECTION)
-        outcome = builder.outcome(involvement, involvement.worker, rows[-1])
+        outcome = builder.outcome(involvement, involvement.worker, rows)
         if outcome is not None:
             if plan.officer is not None:
                 outcome._history_user = plan.officer
             outcomes.append(outcome)
 
     validate(transitions, exclude=["involvement", "recorded_by", "exemption_reason", "measure"])
-    validate(outcomes, exclude=["involvement"])
     StepTransition.objects.bulk_create(transitions, batch_size=500)
+    validate(outcomes, exclude=["involvement"])  # after the moves: the date rule reads STEP 1
     bulk_create_recorded(outcomes, Outcome, reason=CHANGE_REASON)
 
     result.workers = len(workers)

@@ -707,11 +707,14 @@ class TestInvolvementChanges:
                 "kind": "ricollocato",
                 "date": DAY.isoformat(),
                 "contract_kind": "indeterminato",
+                "source": "comunicazione_obbligatoria",
                 "employer": "Meccanica Orobica S.r.l.",
             },
         )
         assert first.status_code == 201, first.content
-        second = client.put(path, {"kind": "pensionamento", "date": DAY.isoformat()})
+        second = client.put(
+            path, {"kind": "pensionamento", "date": DAY.isoformat(), "source": "lavoratore"}
+        )
         assert second.status_code == 200
         outcome = Outcome.objects.get(involvement=world["bg"])
         assert (outcome.kind, outcome.employer) == (OutcomeKind.PENSIONAMENTO, "")
@@ -722,7 +725,12 @@ class TestInvolvementChanges:
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
         response = api_client_for(staff_bg, if_match=True).put(
             f"/api/v1/involvements/{world['bg'].pk}/outcome/",
-            {"kind": "ricollocato", "date": tomorrow.isoformat()},
+            {
+                "kind": "ricollocato",
+                "date": tomorrow.isoformat(),
+                "contract_kind": "indeterminato",
+                "source": "operatore",
+            },
         )
         assert assert_problem(response, 422)["errors"][0]["field"] == "date"
         assert not Outcome.objects.exists()

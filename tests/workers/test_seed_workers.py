@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from codicefiscale import codicefiscale
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.enums import Family
@@ -16,7 +16,8 @@ from cases.models import ProductionUnit
 from crisi_portal.demo import common, identity, reference
 from crisi_portal.demo import procedures as cases_demo
 from crisi_portal.demo import workers as workers_demo
-from workers.enums import IncomeSupport, OutcomeKind, Sex, Step
+from monitoring.reemployment import reemployment
+from workers.enums import ContractKind, IncomeSupport, OutcomeKind, OutcomeSource, Sex, Step
 from workers.models import (
     TRANSITIONS,
     Cohort,
@@ -136,29 +137,35 @@ def test_workers_sit_on_current_and_2024_ministerial_cigs_units_within_their_num
         involvement.full_clean()
 
 
-def test_outcomes_follow_the_last_move_on_2024_procedures(seeded):
+def test_outcomes_are_dated_after_the_taking_in_charge_with_measurable_rates(seeded):
+    """Issue #15 (crisi_portal.demo.outcomes): outcomes on every year's procedures, between
+    STEP 1 and today, valid; re-employment at 12 months near the 2011 report's 27 % overall and
+    lower for the dismissed (15 % for mobility workers there)."""
     today = timezone.localdate()
     outcomes = Outcome.objects.select_related("involvement__procedure")
-    assert outcomes.count() > 100
-    last = {i: rows[-1] for i, rows in histories().items()}
-    kinds = Counter()
+    assert outcomes.count() > 300
+    first = {i: rows[0] for i, rows in histories().items()}
+    kinds, contracts, sources = Counter(), Counter(), Counter()
     for outcome in outcomes:
         involvement = outcome.involvement
-        assert involvement.procedure.opened_on.year == 2024
-        assert involvement.current_step in (Step.STEP_4, Step.NO_PAL)
-        assert last[involvement.pk].effective_date <= outcome.date <= today
-        if outcome.kind == OutcomeKind.PENSIONAMENTO:
-            assert last[involvement.pk].exemption_reason.code == "pensionamento_imminente"
+        assert first[involvement.pk].effective_date <= outcome.date <= today
         if outcome.kind == OutcomeKind.RICOLLOCATO:
             assert outcome.contract_kind and outcome.employer
         kinds[outcome.kind] += 1
+        contracts[outcome.contract_kind] += 1
+        sources[outcome.source] += 1
         outcome.full_clean()
     assert kinds.most_common(1)[0][0] == OutcomeKind.RICOLLOCATO
-    step_4_2024 = Involvement.objects.filter(
-        procedure__opened_on__year=2024, current_step=Step.STEP_4
-    )
-    share = step_4_2024.filter(outcome__isnull=False).count() / step_4_2024.count()
-    assert 0.15 <= share <= 0.35
+    assert set(contracts) == {*ContractKind.values, ""}
+    assert set(sources) == set(OutcomeSource.values)
+    assert Outcome.objects.filter(contract_end__isnull=False).exists()
+    assert {o.involvement.procedure.opened_on.year for o in outcomes} >= {2024, 2025}
+    dismissed = Q(income_support__in=[IncomeSupport.NASPI, IncomeSupport.MOBILITA])
+    everyone = reemployment(Involvement.objects.all(), as_of=today, months=12)
+    mobility = reemployment(Involvement.objects.filter(dismissed), as_of=today, months=12)
+    assert 22 <= everyone["rate"] <= 32
+    assert mobility["rate"] < everyone["rate"]
+    assert reemployment(Involvement.objects.all(), as_of=today, months=6)["rate"] < 20
 
 
 def test_workers_have_valid_unique_fiscal_codes_and_plausible_data(seeded):

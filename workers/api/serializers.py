@@ -8,9 +8,10 @@ from rest_framework import serializers
 from cases.models import Cpi, CrisisProcedure, ProductionUnit
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
+from crisi_portal.scoping import acts_as_operator
 from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
 from workers import services
-from workers.enums import EducationLevel, Step
+from workers.enums import EducationLevel, OutcomeSource, Step
 from workers.models import (
     TRANSITIONS,
     Cohort,
@@ -266,16 +267,47 @@ class WorkerSearchSerializer(serializers.Serializer):
 
 
 class OutcomeSerializer(api_fields.ModelSerializer):
+    """Where the worker ended up. ``source`` may be left out by an operator (declared by the
+    operator); the province says who declared or confirmed it. ``contract_kind`` is filled in
+    for the outcomes that allow one contract only, and from ``contract_end`` for a fixed term."""
+
     class Meta:
         model = Outcome
-        fields = ["kind", "date", "contract_kind", "employer", "notes", "updated_at"]
+        fields = [
+            "kind",
+            "date",
+            "contract_kind",
+            "contract_end",
+            "source",
+            "employer",
+            "notes",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
         # PUT replaces the outcome: what is left out is cleared.
         extra_kwargs = {
             "contract_kind": {"default": ""},
+            "contract_end": {"default": None},
+            "source": {
+                "required": False,
+                "help_text": _(
+                    "Who says so. May be left out by an operator (declared by the operator); "
+                    "required from the province."
+                ),
+            },
             "employer": {"default": ""},
             "notes": {"default": ""},
         }
+
+    def validate(self, attrs):
+        if "source" not in attrs:
+            user = self.context.get("request") and self.context["request"].user
+            if user is None or not acts_as_operator(user):
+                raise serializers.ValidationError(
+                    {"source": _("Say who declared or confirmed the outcome.")}
+                )
+            attrs["source"] = OutcomeSource.OPERATOR
+        return attrs
 
 
 class AllowedMoveSerializer(serializers.Serializer):

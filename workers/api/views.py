@@ -490,7 +490,7 @@ class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worke
     @action(detail=True, methods=["put"], filterset_class=None)
     def outcome(self, request, pk=None):
         involvement = self.get_object()
-        params = OutcomeSerializer(data=request.data)
+        params = OutcomeSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
         existed = Outcome.objects.filter(involvement=involvement).exists()
         outcome = services.outcome_record(
