@@ -43,6 +43,7 @@ from pal.models import Dote, Fund, Measure, NetworkServiceLine, Operator, Paymen
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
+CENT = Decimal("0.01")
 FIGURES = ("assigned", "committed", "delivered", "paid")
 DIMENSIONS = ("measure", "source", "province", "operator")
 
@@ -102,6 +103,11 @@ def _figure(figure: str, doti: QuerySet, dimension: str, on: date | None) -> Any
     return Round(total, 2, output_field=MONEY) if dimension == "source" else total
 
 
+def _money(value: Any) -> Decimal | None:
+    """A sum as euro and cents (SQLite hands back products of decimals with more places)."""
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
 def sees_whole_region(user: AnyUser) -> bool:
     """Budgets and what is left make sense only over every Dote: the Region's (and admins')."""
     from crisi_portal.scoping import acts_as_operator
@@ -140,9 +146,9 @@ def spending_rows(user: AnyUser, *, by: str, on: date | None = None) -> list[dic
         {
             "key": row["pk"],
             "label": row[label],
-            "budget": row["budget_"],
-            **{figure: row[figure] for figure in FIGURES},
-            "left": row["left"],
+            "budget": _money(row["budget_"]),
+            **{figure: _money(row[figure]) for figure in FIGURES},
+            "left": _money(row["left"]),
         }
         for row in values.order_by(order[by])
     ]
@@ -152,22 +158,23 @@ def spending_totals(user: AnyUser, on: date | None = None) -> dict[str, Any]:
     """The same figures over every Dote the user sees; ``budget``/``left``: the sources that
     have a budget, whole region only (their budgets, minus what is committed on them)."""
     doti = Dote.objects.visible_to(user)
-    per_dote = {figure: _per_dote(figure, on) for figure in FIGURES}
-    totals = doti.annotate(**{f"{k}_": v for k, v in per_dote.items()}).aggregate(
+    figures = {figure: per_dote(figure, on) for figure in FIGURES}
+    totals = doti.annotate(**{f"{k}_": v for k, v in figures.items()}).aggregate(
         **{figure: Coalesce(Sum(f"{figure}_"), ZERO) for figure in FIGURES}
     )
+    totals = {figure: _money(value) for figure, value in totals.items()}
     totals["budget"] = totals["left"] = None
     if sees_whole_region(user):
         budgeted = Fund.objects.filter(budget__isnull=False).aggregate(
             budget=Sum("budget"), committed=Sum(_figure("committed", doti, "source", on))
         )
         if budgeted["budget"] is not None:
-            totals["budget"] = budgeted["budget"]
-            totals["left"] = budgeted["budget"] - (budgeted["committed"] or Decimal("0.00"))
+            totals["budget"] = _money(budgeted["budget"])
+            totals["left"] = _money(budgeted["budget"] - (budgeted["committed"] or 0))
     return totals
 
 
-def _per_dote(figure: str, on: date | None) -> Any:
+def per_dote(figure: str, on: date | None) -> Any:
     """The figure of one Dote (the rows are Doti): a correlated subquery per kind of fact."""
     total: Any = ZERO
     for rows, prefix, amount in _facts(figure, on):
@@ -193,8 +200,8 @@ def dote_ledger(dote: Dote) -> list[dict[str, Any]]:
     """A Dote's four figures split across its measure's funding sources by share (one query):
     one row per source (``fund``, ``share`` and the figures), in share order."""
     doti = Dote.objects.filter(pk=dote.pk)
-    per_dote = {figure: _per_dote(figure, None) for figure in FIGURES}
-    amounts = doti.annotate(**per_dote)
+    figures = {figure: per_dote(figure, None) for figure in FIGURES}
+    amounts = doti.annotate(**figures)
     share = F("share") / Value(Decimal(100))
     annotations = {
         figure: Round(
@@ -213,13 +220,38 @@ def dote_ledger(dote: Dote) -> list[dict[str, Any]]:
         .order_by("-share", "fund__code")
     )
     return [
-        {"fund": row.fund, "share": row.share, **{f: getattr(row, f) for f in FIGURES}}
+        {"fund": row.fund, "share": row.share, **{f: _money(getattr(row, f)) for f in FIGURES}}
         for row in rows
     ]
 
 
 def dote_figures(dote: Dote) -> dict[str, Decimal]:
     """A Dote's four figures (one query)."""
-    per_dote = {figure: _per_dote(figure, None) for figure in FIGURES}
-    row = Dote.objects.filter(pk=dote.pk).annotate(**per_dote).values(*FIGURES).get()
-    return dict(row)
+    figures = {figure: per_dote(figure, None) for figure in FIGURES}
+    row = Dote.objects.filter(pk=dote.pk).annotate(**figures).values(*FIGURES).get()
+    return {figure: _money(value) for figure, value in row.items()}
+
+
+def doti_to_pay(user: AnyUser, limit: int = 20) -> list[dict[str, Any]]:
+    """The Doti with the most delivered and not yet paid (one query), for the Region's
+    payments: id, measure, operator, province, delivered, paid, to pay."""
+    rows = (
+        Dote.objects.visible_to(user)
+        .annotate(delivered=per_dote("delivered", None), paid=per_dote("paid", None))
+        .annotate(to_pay=ExpressionWrapper(F("delivered") - F("paid"), output_field=MONEY))
+        .filter(to_pay__gt=0)
+        .order_by("-to_pay", "pk")
+        .values(
+            "pk",
+            "measure__name",
+            "operator__name",
+            "involvement__unit__province",
+            "delivered",
+            "paid",
+            "to_pay",
+        )[:limit]
+    )
+    return [
+        {**row, **{key: _money(row[key]) for key in ("delivered", "paid", "to_pay")}}
+        for row in rows
+    ]
