@@ -145,9 +145,9 @@ class Fund(AuditedModel):
             raise ValidationError({"valid_until": _("The period cannot end before it starts.")})
 
 
-class MeasureFunding(models.Model):
+class MeasureFunding(AuditedModel):
     """The share (%) of a measure's spending charged to a fund; a measure's shares sum to 100
-    (``pal.services.measure_fundings_set`` checks it)."""
+    (``pal.services.measure_fundings_set`` checks it). Historied: who changed a share, when."""
 
     measure = models.ForeignKey(
         "Measure", verbose_name=_("measure"), on_delete=models.CASCADE, related_name="fundings"

@@ -1406,10 +1406,16 @@ def measure_fundings_set(
             % {"total": _pct(total)},
             field="shares",
         )
-    MeasureFunding.objects.filter(measure=measure).delete()
-    MeasureFunding.objects.bulk_create(
-        [MeasureFunding(measure=measure, fund=fund, share=share) for fund, share in shares]
-    )
+    wanted = {fund.pk: share for fund, share in shares}
+    for row in MeasureFunding.objects.filter(measure=measure):
+        share = wanted.pop(row.fund_id, None)
+        if share is None:
+            delete_recorded(row, user=user)
+        elif row.share != share:
+            row.share = share
+            save_validated(row, user=user)
+    for fund_id, share in wanted.items():
+        save_validated(MeasureFunding(measure=measure, fund_id=fund_id, share=share), user=user)
 
 
 @transaction.atomic

@@ -219,7 +219,7 @@ class PaymentCreateView(DoteLedgerView):
     roles = REGION
 
     def get(self, request, pk):
-        return redirect(reverse("pal:dote_ledger", args=[pk]))
+        return redirect(reverse("pal:dote_ledger", args=[self.get_dote().pk]))
 
     def post(self, request, pk):
         dote = self.get_dote()
