@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from pal.views import network, operator, region, review, step3
+from pal.views import money, network, operator, region, review, step3
 
 app_name = "pal"
 
@@ -66,4 +66,12 @@ urlpatterns = [
         name="network_service_report",
     ),
     path("networks/<int:pk>/shares/", network.NetworkShareView.as_view(), name="network_share"),
+    # --- money (issue #15): spending, funding sources, a Dote's ledger and payments ---
+    path("spending/", money.SpendingView.as_view(), name="spending"),
+    path("funds/", money.FundListView.as_view(), name="fund_list"),
+    path("funds/new/", money.FundFormView.as_view(), name="fund_create"),
+    path("funds/<int:pk>/edit/", money.FundFormView.as_view(), name="fund_update"),
+    path("measures/<int:pk>/funding/", money.MeasureFundingView.as_view(), name="measure_funding"),
+    path("doti/<int:pk>/ledger/", money.DoteLedgerView.as_view(), name="dote_ledger"),
+    path("doti/<int:pk>/payments/", money.PaymentCreateView.as_view(), name="payment_create"),
 ]

@@ -43,6 +43,7 @@ from pal.models import (
     PIP,
     CompetenceCertification,
     Dote,
+    Fund,
     Measure,
     Network,
     NetworkMember,
@@ -168,6 +169,7 @@ OBJECTS = {
     "operator_op": "operator_user's organisation: reference data, everyone reads, Region edits",
     "operator_other": "another accredited operator: reference data, everyone reads",
     "measure_dul": "Dote Unica Lavoro: reference data, everyone reads, Region edits",
+    "fund_fse": "the FSE+ funding source (migrated): reference data, Region edits",
     "dote_op": "operator_user's Dote on involvement_bg: BG's, the operator's",
     "dote_other": "operator_other's Dote on involvement_mi: out of scope for BG and operator_user",
     "pip_op": "draft PIP on dote_op: BG reviews it, operator_user files it",
@@ -263,6 +265,7 @@ def world(db, operator_user, staff_bg) -> dict:
     objects["operator_op"] = operator_op
     objects["operator_other"] = operator_other
     objects["measure_dul"] = measure("dote-unica-lavoro")
+    objects["fund_fse"] = Fund.objects.get(code="fse_plus_2021_27")
     objects["dote_op"] = DoteFactory(involvement=objects["involvement_bg"], operator=operator_op)
     objects["dote_other"] = DoteFactory(
         involvement=objects["involvement_mi"], operator=operator_other
@@ -566,6 +569,22 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "pal:measure_list": {None: HTML_STAFF_REGION},
     "pal:measure_create": {None: HTML_REGION},
     "pal:measure_update": {"measure_dul": HTML_REGION},
+    # --- money (issue #15): the spending report is scoped by role (operators: their own);
+    # a Dote's ledger reads like the Dote; the Region edits sources and shares, pays.
+    "pal:spending": {None: (302, 200, 200, 200, 403, 200)},
+    "pal:fund_list": {None: HTML_STAFF_REGION},
+    "pal:fund_create": {None: HTML_REGION},
+    "pal:fund_update": {"fund_fse": HTML_REGION},
+    "pal:measure_funding": {"measure_dul": HTML_REGION},
+    "pal:dote_ledger": {
+        "dote_op": (302, 200, 200, 200, 403, 200),
+        "dote_other": (302, 404, 200, 404, 403, 200),
+    },
+    # POST only: a GET redirects the Region to the ledger.
+    "pal:payment_create": {
+        "dote_op": (302, 403, 302, 403, 403, 302),
+        "dote_other": (302, 403, 302, 403, 403, 302),
+    },
     "pal:operator_list": {None: HTML_STAFF_REGION},
     "pal:operator_create": {None: HTML_REGION},
     "pal:operator_update": {"operator_op": HTML_REGION, "operator_other": HTML_REGION},
@@ -1424,6 +1443,8 @@ PAL_HTML_WRITE_PAYLOADS = {
         "contract_kind": "indeterminato",
         "source": "operatore",
     },
+    "pal:payment_create": {"paid_on": "2025-09-01", "amount": "1.00", "reference": "DDS 1"},
+    "pal:fund_update": {"code": "fse_plus_2021_27", "name": "FSE+", "kind": "altro"},
 }
 PAL_HTML_WRITE_PAYLOADS["pal:pip_create"] = PAL_HTML_WRITE_PAYLOADS["pal:pip_update"]
 PAL_HTML_WRITE_PAYLOADS["pal:step3_attendance"] = lambda world: {
@@ -1455,6 +1476,10 @@ PAL_HTML_WRITES = [
     ("province_staff", "pal:network_update", "network_bg", 403),
     ("operator", "pal:network_create", None, 403),
     ("operator", "pal:measure_update", "measure_dul", 403),
+    ("province_staff", "pal:payment_create", "dote_op", 403),
+    ("operator", "pal:payment_create", "dote_op", 403),
+    ("province_staff", "pal:fund_update", "fund_fse", 403),
+    ("operator", "pal:measure_funding", "measure_dul", 403),
     # STEP 3 meetings: out of scope 404 for the Nucleo; the Region and the presenting
     # operator read the meeting but act on nothing.
     ("province_staff", "pal:step3_update", "step3_mi", 404),

@@ -74,6 +74,7 @@ NO_HISTORIED_WRITES = {
     "pal.services.network_checks": "a check: reads only",
     "pal.services.network_is_valid": "a check: reads only",
     "pal.services.pip_total": "a sum: reads only",
+    "pal.services.funding_check": "a check: reads only (locks the funding sources' rows)",
     "pal.services.step3_movable": "a selection: reads only",
     "pal.services.network_doti": "a queryset: reads only",
     "pal.services.admitted_service_kinds": "reads only",
@@ -520,6 +521,44 @@ def _measure_save(user, walk):
     return [walk(pal_services.measure_save)(user=user, data={"name": "Dote Unica"}, measure=item)]
 
 
+def _fund_save(user, walk):
+    from pal.models import Fund
+
+    fund = Fund.objects.get(code="regionale")
+    return [walk(pal_services.fund_save)(user=user, data={"budget": Decimal("1000")}, fund=fund)]
+
+
+def _fund_create(user, walk):
+    data = {"code": "nuovo-fondo", "name": "Nuovo fondo", "budget": Decimal("1000")}
+    return [walk(pal_services.fund_save)(user=user, data=data)]
+
+
+def _measure_fundings_set(user, walk):
+    from pal.models import Fund, MeasureFunding
+
+    item = measure("dote-unica-lavoro")
+    kept = MeasureFunding.objects.get(measure=item)  # 100 % on FSE+, becomes 60 %
+    other = Fund.objects.get(code="regionale")
+    walk(pal_services.measure_fundings_set)(
+        user=user,
+        measure=item,
+        shares=[(kept.fund, Decimal("60")), (other, Decimal("40"))],
+    )
+    return list(MeasureFunding.objects.filter(measure=item))
+
+
+def _payment_record(user, walk):
+    pip = pip_with_service("approvato")
+    service_row = pip.services.get()
+    service_row.delivered_cost, service_row.delivered_hours = Decimal("100"), Decimal("1")
+    service_row.delivered_on = DAY
+    service_row.save()
+    payment = walk(pal_services.payment_record)(
+        user=user, dote=pip.dote, paid_on=DAY, amount=Decimal("100"), reference="DDS 1"
+    )
+    return [payment]
+
+
 def _operator_save(user, walk):
     operator = OperatorFactory()
     return [
@@ -685,6 +724,10 @@ SCENARIOS = {
     "pal.services.network_service_report": _network_service_report,
     "pal.services.measure_save": _measure_save,
     "pal.services.operator_save": _operator_save,
+    "pal.services.fund_save": _fund_save,
+    "pal.services.fund_save (new)": _fund_create,
+    "pal.services.measure_fundings_set": _measure_fundings_set,
+    "pal.services.payment_record": _payment_record,
     "workers.retention.retention_run": _retention_run,
     "pal.services.step3_meeting_save": _step3_meeting_save,
     "pal.services.step3_invitations_send": _step3_invitations_send,

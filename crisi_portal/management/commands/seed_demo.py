@@ -10,6 +10,7 @@ from crisi_portal.demo import (
     accounts,
     agreements,
     eligibility,
+    money,
     monitoring,
     netsvc,
     pal,
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             # After the workers: Doti and PIPs on them, through the services, with the demo users.
             policies = pal.seed_pal(today)
             self.stdout.write(netsvc.seed_network_services(today))
+            self.stdout.write(money.seed_money(today))
             contacts = monitoring.seed_contacts()
             step3.seed_step3(today)
             agreements.seed_agreements_and_certifications(today)
