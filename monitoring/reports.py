@@ -55,10 +55,14 @@ def provinces() -> list[dict]:
 
 
 def build(kind: str, period: Period, province: str | None = None) -> dict:
+    # Imported here: the PAL monitoring report builds on this module (percentage, provinces).
+    from monitoring.pal_report import pal_monitoring
+
     builders = {
         ReportKind.ANNUAL: annual,
         ReportKind.BIMONTHLY: bimonthly,
         ReportKind.QUARTERLY: quarterly,
+        ReportKind.PAL_MONITORING: pal_monitoring,
     }
     return builders[ReportKind(kind)](period, province)
 
