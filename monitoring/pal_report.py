@@ -53,7 +53,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.enums import CompanyKind, ConcessionKind, Family
@@ -535,6 +534,7 @@ def _breakdown(dimension: Dimension, cells: dict, rates: dict) -> dict:
             "key": key,
             "label": named.get(key) or (str(dimension.none_label) if key == NOT_RECORDED else key),
             **{name: figures[name] for name in BREAKDOWN_COUNTS},
+            "reemployed_pct": percentage(figures["reemployed"], figures["taken_in_charge"]),
             "suppressed": [],
         }
         for window in _window_rows(rates.get(key, {})):
@@ -590,13 +590,15 @@ def suppress(data: dict, min_cell: int) -> None:
             window["rate"] = None
     for time in data["times"]:
         if small(time["n"]):
-            time.update(q1=None, median=None, q3=None, suppressed=True)
+            time.update(n=None, q1=None, median=None, q3=None, suppressed=True)
             withheld += 1
     counts = [*BREAKDOWN_COUNTS]
     counts += [f"{prefix}_{months}m" for months in WINDOWS for prefix in ("eligible", "reemployed")]
     for table in data["breakdowns"]:
         withheld += suppress_table(table["rows"], counts, min_cell)
         for row in table["rows"]:
+            if {"taken_in_charge", "reemployed"} & set(row["suppressed"]):
+                row["reemployed_pct"] = None
             for months in WINDOWS:
                 if {f"eligible_{months}m", f"reemployed_{months}m"} & set(row["suppressed"]):
                     row[f"rate_{months}m"] = None

@@ -54,6 +54,7 @@ BLUE = "#0066CC"
 DARK_BLUE = "#003D7A"
 LIGHT_BLUE = "#7FB2E5"
 GREY = "#A0AEBB"
+ORANGE = "#CC6600"  # a target, against the blues of the figures
 TEXT = "#1A1A1A"
 MUTED = "#5C6F82"
 GRID = "#D9DADB"
@@ -158,10 +159,13 @@ def rate_bars(
     *,
     overall: float | None = None,
     overall_label: str = "",
+    target: float | None = None,
+    target_label: str = "",
     width: float = 6.2,
     row_height: float = 0.21,
 ) -> str:
-    """Activation rate (%) per province as horizontal bars, with the regional rate as a line."""
+    """A rate (%) per province as horizontal bars, with the regional rate as a line (and a
+    target as a second one, labelled under the axis)."""
     with matplotlib.rc_context(STYLE):
         figure, axes = _axes(width, row_height * len(labels) + 0.8)
         bars = axes.barh(range(len(labels)), rates, color=BLUE, height=0.62)
@@ -194,5 +198,50 @@ def rate_bars(
                 textcoords="offset points",
                 fontsize=8,
                 color=DARK_BLUE,
+            )
+        if target is not None:
+            axes.axvline(target, color=ORANGE, linewidth=1.2)
+            axes.annotate(
+                f"{target_label} {formatting.percent(target)}%",
+                xy=(target, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, 2),
+                textcoords="offset points",
+                fontsize=8,
+                color=ORANGE,
+            )
+        return _svg(figure)
+
+
+def pal_funnel(
+    stages: list[tuple[str, int]],
+    *,
+    target: float | None = None,
+    target_label: str = "",
+    width: float = 6.2,
+    height: float = 2.9,
+) -> str:
+    """The PAL funnel as horizontal bars (informed on top, re-employed in dark blue), each with
+    its count, and the target (a number of workers) as a line."""
+    with matplotlib.rc_context(STYLE):
+        figure, axes = _axes(width, height)
+        labels = [label for label, _n in stages]
+        values = [n for _label, n in stages]
+        colors = [LIGHT_BLUE] + [BLUE] * (len(stages) - 2) + [DARK_BLUE]
+        bars = axes.barh(range(len(stages)), values, color=colors[: len(stages)], height=0.62)
+        axes.set_yticks(range(len(stages)), labels)
+        axes.invert_yaxis()
+        axes.set_xlim(0, max(max(values, default=0) * 1.18, 1))
+        _label_bars(axes, bars, [formatting.integer(n) for n in values])
+        if target:
+            axes.axvline(target, color=ORANGE, linewidth=1.2)
+            axes.annotate(
+                target_label,
+                xy=(target, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 2),
+                textcoords="offset points",
+                fontsize=8,
+                color=ORANGE,
             )
         return _svg(figure)

@@ -337,8 +337,15 @@ def quarterly_page(data: dict, context: Context) -> dict:
     }
 
 
+def pal_page(data: dict, context: Context) -> dict:
+    from monitoring.renderers.pal import pdf_page  # it builds on this module (data_uri)
+
+    return pdf_page(data, context)
+
+
 BUILDERS = {
     ReportKind.ANNUAL: annual_page,
     ReportKind.BIMONTHLY: bimonthly_page,
     ReportKind.QUARTERLY: quarterly_page,
+    ReportKind.PAL_MONITORING: pal_page,
 }

@@ -122,10 +122,17 @@ def quarterly_csv(data: dict) -> list[list]:
     return rows
 
 
+def pal_csv(data: dict) -> list[list]:
+    from monitoring.renderers.pal import csv_rows  # it builds on this module's tables
+
+    return csv_rows(data)
+
+
 CSV_TABLES = {
     ReportKind.ANNUAL: annual_csv,
     ReportKind.BIMONTHLY: bimonthly_csv,
     ReportKind.QUARTERLY: quarterly_csv,
+    ReportKind.PAL_MONITORING: pal_csv,
 }
 
 
@@ -433,8 +440,15 @@ def quarterly_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
     write_table(sheet, Table(columns, rows, total), top)
 
 
+def pal_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
+    from monitoring.renderers.pal import xlsx_sheets  # it builds on this module's tables
+
+    xlsx_sheets(workbook, data, context)
+
+
 XLSX_SHEETS = {
     ReportKind.ANNUAL: annual_xlsx,
     ReportKind.BIMONTHLY: bimonthly_xlsx,
     ReportKind.QUARTERLY: quarterly_xlsx,
+    ReportKind.PAL_MONITORING: pal_xlsx,
 }
