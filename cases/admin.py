@@ -10,10 +10,13 @@ from cases.models import (
     Agreement,
     Company,
     CompanyChangeProposal,
+    Cpi,
+    CpiMunicipality,
     CrisisProcedure,
     Meeting,
     ProductionUnit,
     Province,
+    fold_name,
 )
 
 
@@ -24,6 +27,34 @@ class ProvinceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # reference data the reports rely on
+
+
+@admin.register(Cpi)
+class CpiAdmin(admin.ModelAdmin):
+    """Lombardy's CPIs (reference data of migration 0011; see its docstring for the sources)."""
+
+    list_display = ["code", "name", "province", "comune"]
+    list_filter = ["province"]
+    search_fields = ["code", "name", "comune"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # units and workers point to them
+
+
+@admin.register(CpiMunicipality)
+class CpiMunicipalityAdmin(admin.ModelAdmin):
+    """Which CPI serves each municipality; ``derived`` rows came from the fallback rule."""
+
+    list_display = ["name", "istat_code", "province", "cpi", "derived"]
+    list_filter = ["province", "derived"]
+    search_fields = ["name", "istat_code"]
+    list_select_related = ["province", "cpi"]
+    readonly_fields = ["name_key"]
+
+    def save_model(self, request, obj, form, change):
+        obj.name_key = fold_name(obj.name)
+        obj.derived = False  # chosen by a person: no longer the fallback's
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Company)
@@ -53,7 +84,7 @@ class ProductionUnitInline(admin.TabularInline):
     model = ProductionUnit
     form = ProductionUnitInlineForm
     extra = 0
-    fields = ["external_id", "name", "comune", "province", "workers_involved"]
+    fields = ["external_id", "name", "comune", "province", "workers_involved", "cpi", "cpi_chosen"]
 
 
 @admin.register(CrisisProcedure)

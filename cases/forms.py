@@ -10,7 +10,15 @@ from cases.enums import (
     ParticipantRole,
     PartyRole,
 )
-from cases.models import MAX_PARTIES, Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.models import (
+    MAX_PARTIES,
+    Agreement,
+    Cpi,
+    CrisisProcedure,
+    Meeting,
+    ProductionUnit,
+    Province,
+)
 from cases.validators import validate_company_tax_code
 from crisi_portal.forms import DateInput, StyledFormMixin
 from crisi_portal.identifiers import normalise_tax_code
@@ -93,11 +101,35 @@ class ProcedureForm(StyledFormMixin, forms.ModelForm):
 class UnitForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = ProductionUnit
-        fields = ["external_id", "name", "address", "comune", "province", "workers_involved"]
+        fields = [
+            "external_id",
+            "name",
+            "address",
+            "comune",
+            "province",
+            "workers_involved",
+            "cpi",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["external_id"].required = False
+        cpi = self.fields["cpi"]
+        cpi.queryset = Cpi.objects.select_related("province")
+        cpi.empty_label = _("From the municipality (reference table)")
+        unit = self.instance
+        # Only an officer's choice is shown as chosen; a derived CPI is named in the help.
+        if unit.pk and not unit.cpi_chosen:
+            self.initial["cpi"] = None
+        if unit.pk and unit.cpi_id and not unit.cpi_chosen:
+            cpi.help_text = _(
+                "Now %(cpi)s, from the municipality. Choose one only if that is wrong."
+            ) % {"cpi": unit.cpi}
+        else:
+            cpi.help_text = _(
+                "Left empty, the CPI of the municipality is used. A CPI chosen here is kept "
+                "when the municipality changes."
+            )
 
     def _post_clean(self):
         pass

@@ -92,6 +92,14 @@ def _assign(instance: models.Model, data: dict[str, Any], fields: Iterable[str])
             setattr(instance, f"{field}_id", data[f"{field}_id"])
 
 
+def _choose_cpi(unit: ProductionUnit, data: dict[str, Any]) -> None:
+    """A CPI given is the officer's choice, kept when the municipality changes; ``None`` given
+    hands the unit back to the reference table (``ProductionUnit.derive_cpi`` on save)."""
+    if "cpi" in data:
+        unit.cpi = data["cpi"]
+        unit.cpi_chosen = data["cpi"] is not None
+
+
 def external_id_generate(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
 
@@ -214,6 +222,7 @@ def unit_create(
     """Add a production unit. The lead province adds units anywhere; others in their own."""
     unit = ProductionUnit(procedure=procedure)
     _assign(unit, data, UNIT_FIELDS)
+    _choose_cpi(unit, data)
     is_lead = user is None or may_act_in(user, procedure.lead_province_id)
     if not (_lead_checked or is_lead) and unit.province_id:
         _require_province(user, unit.province_id, _unit_message())
@@ -233,6 +242,7 @@ def unit_update(
         ensure_editable(unit, user)
     data = {key: value for key, value in data.items() if key != "procedure"}
     _assign(unit, data, UNIT_FIELDS)
+    _choose_cpi(unit, data)
     if user is not None and unit.province_id:
         _require_province(user, unit.province_id, _unit_message())
     save_validated(unit, user=user)

@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from crisi_portal.identifiers import normalise_tax_code
 from workers.models import (
     Cohort,
+    Country,
     ExemptionReason,
     Involvement,
     Outcome,
@@ -133,6 +134,18 @@ class WorkerFindForm(forms.Form):
         max_length=100,
         help_text=gettext_lazy("Sent with POST: a fiscal code or a name never goes in a URL."),
     )
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    """Citizenships (reference data of migration 0009; see its docstring for the source)."""
+
+    list_display = ["name", "istat_code", "iso_alpha2", "group", "eu_member"]
+    list_filter = ["group"]
+    search_fields = ["name", "istat_code", "iso_alpha2"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # workers point to them
 
 
 @admin.register(Worker)

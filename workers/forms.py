@@ -197,8 +197,16 @@ class WorkerPersonalForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Worker
-        fields = ["citizenship", "education_level", "residence_province", "email", "phone"]
+        fields = [
+            "citizenship_country",
+            "citizenship",
+            "education_level",
+            "residence_province",
+            "email",
+            "phone",
+        ]
         help_texts = {
+            "citizenship_country": _("The country the figures count (Italian, EU, non-EU)."),
             "citizenship": _("As on the identity document, e.g. italiana, rumena."),
             "phone": _("Digits, spaces and an optional leading +, e.g. +39 035 123456."),
         }

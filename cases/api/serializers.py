@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases.enums import AgreementGoal, PartyRole
-from cases.models import Agreement, Company, CrisisProcedure, Meeting, ProductionUnit, Province
+from cases.models import (
+    Agreement,
+    Company,
+    Cpi,
+    CrisisProcedure,
+    Meeting,
+    ProductionUnit,
+    Province,
+)
 from cases.validators import validate_company_tax_code
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code
@@ -44,11 +52,34 @@ class CompanySerializer(api_fields.ModelSerializer):
 
 class UnitInlineSerializer(api_fields.ModelSerializer):
     province = serializers.SlugRelatedField(slug_field="code", queryset=Province.objects.all())
+    cpi = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Cpi.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Code of the competent CPI. Sent: the officer's choice, kept when the comune "
+            "changes; null: derived from the comune by the reference table."
+        ),
+    )
+    cpi_chosen = serializers.BooleanField(
+        read_only=True, help_text="Whether the CPI was chosen rather than derived."
+    )
 
     class Meta:
         model = ProductionUnit
-        fields = ["id", "external_id", "name", "address", "comune", "province", "workers_involved"]
-        read_only_fields = ["id"]
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "address",
+            "comune",
+            "province",
+            "workers_involved",
+            "cpi",
+            "cpi_chosen",
+        ]
+        read_only_fields = ["id", "cpi_chosen"]
         extra_kwargs = {"external_id": {"required": False, "allow_blank": True}}
 
 

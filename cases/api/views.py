@@ -140,7 +140,7 @@ class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     """Crisis procedures in the caller's provinces (lead province or a production unit)."""
 
     queryset = CrisisProcedure.objects.select_related("company", "lead_province").prefetch_related(
-        Prefetch("units", queryset=ProductionUnit.objects.select_related("province"))
+        Prefetch("units", queryset=ProductionUnit.objects.select_related("province", "cpi"))
     )
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilterSet
@@ -262,7 +262,7 @@ class ProcedureViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
 class UnitViewSet(ChangesFeedMixin, UpsertMixin, CasesViewSet):
     """Production units (sedi operative); staff change the units of their own province."""
 
-    queryset = ProductionUnit.objects.select_related("procedure", "province")
+    queryset = ProductionUnit.objects.select_related("procedure", "province", "cpi")
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
     bulk_actions = frozenset({"bulk"})  # the "import" throttle (crisi_portal.throttling)

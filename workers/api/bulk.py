@@ -35,6 +35,7 @@ ITEM_FIELDS = (
     "period_start",
     "period_end",
     "citizenship",
+    "education_level",
     "email",
     "phone",
     "cohort",
@@ -57,7 +58,18 @@ class WorkerItemSerializer(serializers.Serializer):
     hours_reduction_pct = api_fields.IntegerField(min_value=0, max_value=100, required=False)
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
-    citizenship = api_fields.CharField(max_length=60, required=False, allow_blank=True)
+    citizenship = api_fields.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text="As written (kept); mapped to a country: a name, ISTAT or ISO code, 'italiana'…",
+    )
+    education_level = api_fields.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A level code or the usual words ('licenza media', 'diploma', 'laurea').",
+    )
     email = serializers.EmailField(required=False, allow_blank=True)
     phone = api_fields.CharField(max_length=30, required=False, allow_blank=True)
     cohort = api_fields.CharField(max_length=120, required=False, allow_blank=True)

@@ -5,7 +5,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import CrisisProcedure, ProductionUnit
+from cases.models import Cpi, CrisisProcedure, ProductionUnit
 from crisi_portal import api_fields
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping_api import ScopedPrimaryKeyRelatedField
@@ -149,6 +149,15 @@ class WorkerSerializer(WorkerSummarySerializer):
     # format: email alone, which "" is not (a validating client refused the worker).
     email = serializers.EmailField(allow_blank=True, read_only=True, label=_("e-mail"))
     residence_province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    citizenship_country = api_fields.CharField(
+        source="citizenship_country_id",
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "ISTAT code of the citizenship's country (100 for Italy); null when not known. "
+            "'citizenship' is the text as received."
+        ),
+    )
     # Declared so that the schema says what the API sends: "" when not known (a read-only
     # model field would lose allow_blank, and a generated client would refuse the "").
     education_level = serializers.ChoiceField(
@@ -165,6 +174,7 @@ class WorkerSerializer(WorkerSummarySerializer):
             *WorkerSummarySerializer.Meta.fields,
             "sex",
             "citizenship",
+            "citizenship_country",
             "education_level",
             "residence_province",
             "email",
@@ -187,6 +197,7 @@ class WorkerSerializer(WorkerSummarySerializer):
             "identity_masked": not sees,
             "sex": worker.sex,
             "citizenship": worker.citizenship,
+            "citizenship_country": worker.citizenship_country_id,
             "education_level": worker.education_level,
             "residence_province": worker.residence_province_id,  # the province's code
             "email": worker.email,
@@ -286,6 +297,16 @@ class InvolvementSerializer(api_fields.ModelSerializer):
     cohort = ScopedPrimaryKeyRelatedField(
         queryset=Cohort.objects.all(), required=False, allow_null=True
     )
+    cpi = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Cpi.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Code of the CPI competent for this worker when it is not the unit's (an "
+            "override); null: the unit's."
+        ),
+    )
 
     class Meta:
         model = Involvement
@@ -300,6 +321,7 @@ class InvolvementSerializer(api_fields.ModelSerializer):
             "hours_reduction_pct",
             "period_start",
             "period_end",
+            "cpi",
             "step",
             "step_since",
             "allowed_moves",

@@ -422,7 +422,7 @@ class InvolvementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worke
     """
 
     queryset = Involvement.objects.select_related(
-        "worker", "procedure", "unit", "cohort", "outcome"
+        "worker", "procedure", "unit", "cohort", "outcome", "cpi"
     )
     serializer_class = InvolvementSerializer
     filterset_class = InvolvementFilterSet
