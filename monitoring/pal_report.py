@@ -59,15 +59,13 @@ from cases.enums import CompanyKind, ConcessionKind, Family
 from monitoring.dashboard import DaysBetween, quantile_of_histogram
 from monitoring.enums import ReportKind
 from monitoring.periods import Period
+from monitoring.reemployment import REEMPLOYED_KINDS, WINDOWS, reemployment_table
 from monitoring.reports import ScopeError, percentage, provinces
 from pal.enums import PIPStatus, ServiceKind
 from pal.models import Dote, Measure, Operator, PIPService
-from workers.enums import EducationLevel, OutcomeKind, Sex, Step
+from workers.enums import Step
 from workers.models import Involvement, StepTransition
-
-# Outcomes that count as back at work.
-REEMPLOYED_KINDS = (OutcomeKind.RICOLLOCATO, OutcomeKind.REINTEGRATO, OutcomeKind.AUTOIMPIEGO)
-WINDOWS = (6, 12)
+from workers.segments import SEGMENTS, annotate_segments
 
 # A PIP that was approved: its services are (or were) being delivered.
 APPROVED_PIP_STATUSES = (PIPStatus.APPROVATO, PIPStatus.IN_CORSO, PIPStatus.CONCLUSO)
@@ -104,7 +102,7 @@ def pal_settings() -> PalSettings:
 def population(period: Period, province: str | None = None) -> QuerySet:
     """The informed workers (involvements) of the scope, each with the dates of its stages by
     the period's last day (``started``, ``illustrated``, ``activated``, ``reemployed_on``),
-    ``training`` and the days each step took."""
+    ``training``, the days each step took and their segments (``workers.segments``)."""
     end = period.end
     workers = Involvement.objects.filter(procedure__opened_on__lte=end).order_by()
     if province is not None:
@@ -123,24 +121,30 @@ def population(period: Period, province: str | None = None) -> QuerySet:
         planned_start__lte=end,
         planned_end__gte=period.start,
     )
-    return workers.annotate(
-        opened_on=F("procedure__opened_on"),
-        started=first(Step.STEP_1),
-        illustrated=first(Step.STEP_3, Step.STEP_4),
-        activated=first(Step.STEP_4),
-        training=Exists(training),
-        reemployed_on=Case(
-            When(outcome__kind__in=REEMPLOYED_KINDS, outcome__date__lte=end, then="outcome__date"),
-        ),
-        other_exit_on=Case(
-            When(
-                Q(outcome__date__lte=end) & ~Q(outcome__kind__in=REEMPLOYED_KINDS),
-                then="outcome__date",
+    return (
+        annotate_segments(workers)
+        .annotate(
+            opened_on=F("procedure__opened_on"),
+            started=first(Step.STEP_1),
+            illustrated=first(Step.STEP_3, Step.STEP_4),
+            activated=first(Step.STEP_4),
+            training=Exists(training),
+            reemployed_on=Case(
+                When(
+                    outcome__kind__in=REEMPLOYED_KINDS, outcome__date__lte=end, then="outcome__date"
+                ),
             ),
-        ),
-    ).annotate(
-        days_to_activation=DaysBetween("activated", "started"),
-        days_to_reemployment=DaysBetween("reemployed_on", "started"),
+            other_exit_on=Case(
+                When(
+                    Q(outcome__date__lte=end) & ~Q(outcome__kind__in=REEMPLOYED_KINDS),
+                    then="outcome__date",
+                ),
+            ),
+        )
+        .annotate(
+            days_to_activation=DaysBetween("activated", "started"),
+            days_to_reemployment=DaysBetween("reemployed_on", "started"),
+        )
     )
 
 
@@ -166,12 +170,27 @@ def _choices(choices) -> Callable[[list], list[tuple[str, str]]]:
     return names
 
 
-def _sex(_period: Period):
-    return F("worker__sex")
+def _segment(code: str) -> Callable[[Period], object]:
+    """The key of a dimension of ``workers.segments`` (annotated by :func:`population`)."""
+
+    def key(_period: Period):
+        return F(SEGMENTS[code].annotation)
+
+    return key
 
 
-def _education(_period: Period):
-    return F("worker__education_level")
+def _segment_names(code: str) -> Callable[[list], list[tuple[str, str]]]:
+    """The names of a segment's keys: in its own order, or by name for the CPIs."""
+    segment = SEGMENTS[code]
+
+    def names(found: list) -> list[tuple[str, str]]:
+        if callable(segment.labels):
+            ids = [int(key) for key in found if key and key != NOT_RECORDED]
+            named = segment.labels_for(ids)
+            return sorted(((str(k), str(v)) for k, v in named.items()), key=lambda kv: kv[1])
+        return [(str(k), str(v)) for k, v in segment.labels_for(found).items()]
+
+    return names
 
 
 def _province(_period: Period):
@@ -271,10 +290,21 @@ def _measure_names(found: list) -> list[tuple[str, str]]:
     return [(code, name) for code, name in named]
 
 
+def _from_segments(code: str, none_label=None) -> Dimension:
+    segment = SEGMENTS[code]
+    extra = {"none_label": none_label} if none_label is not None else {}
+    return Dimension(code, segment.label, _segment(code), _segment_names(code), **extra)
+
+
+# The breakdowns, in the order the documents show them: who the workers are, where, which
+# procedures and companies, who served them with what.
 DIMENSIONS: list[Dimension] = [
-    Dimension("sex", gettext_lazy("Sex"), _sex, _choices(Sex)),
-    Dimension("education", gettext_lazy("Education"), _education, _choices(EducationLevel)),
+    _from_segments("sex"),
+    _from_segments("age_band"),
+    _from_segments("citizenship"),
+    _from_segments("education"),
     Dimension("province", gettext_lazy("Province"), _province, _province_names),
+    _from_segments("cpi", gettext_lazy("No CPI known")),
     Dimension("family", gettext_lazy("Procedure family"), _family, _choices(Family)),
     Dimension("company_kind", gettext_lazy("Company kind"), _company_kind, _choices(CompanyKind)),
     Dimension("ateco_section", gettext_lazy("ATECO section"), _ateco_section, _ateco_names),
@@ -445,11 +475,29 @@ def _one_decimal(value: float | None) -> float | None:
 
 
 def windows(workers: QuerySet, period: Period, dimensions: list[Dimension]) -> dict:
-    """Re-employment within 6 and 12 months of STEP 1 (survival style), overall (key None) and
-    per dimension: {dimension or None: {key or None: {months: {eligible, reemployed, rate}}}}.
+    """Re-employment within 6 and 12 months of STEP 1 (survival style, on the period's last
+    day: ``monitoring.reemployment``), overall (key None) and per dimension:
+    {dimension code or None: {key or None: {months: {eligible, reemployed, rate}}}}.
+    One query overall and one per dimension."""
 
-    Filled in by ``monitoring.reemployment`` (issue #15 item 2)."""
-    return {}
+    def by_months(row: dict) -> dict:
+        return {
+            months: {
+                "eligible": row[f"eligible_{months}"],
+                "reemployed": row[f"reemployed_{months}"],
+                "rate": row[f"rate_{months}"],
+            }
+            for months in WINDOWS
+        }
+
+    result: dict = {None: {None: by_months(reemployment_table(workers, as_of=period.end)[0])}}
+    keyed = workers.annotate(
+        **{f"k_{d.code}": Cast(d.key(period), CharField()) for d in dimensions}
+    )
+    for d in dimensions:
+        rows = reemployment_table(keyed, as_of=period.end, by=f"k_{d.code}")
+        result[d.code] = {(row["key"] or NOT_RECORDED): by_months(row) for row in rows}
+    return result
 
 
 # --- The report ----------------------------------------------------------------------------------
