@@ -349,7 +349,7 @@ STAGE_LABELS = {
 # first day, a parameter).
 TAKEN = "p.started IS NOT NULL"
 FIGURES = (
-    ("informed", "1"),
+    ("informed", "1 = 1"),
     ("informed_in_period", "p.opened_on >= %(start)s"),
     ("taken_in_charge", TAKEN),
     ("taken_in_charge_in_period", f"{TAKEN} AND p.started >= %(start)s"),
