@@ -189,28 +189,26 @@ def rate_bars(
                 color=TEXT,
             )
         if overall is not None:
-            axes.axvline(overall, color=DARK_BLUE, linewidth=1, linestyle=(0, (4, 3)))
-            axes.annotate(
-                f"{overall_label} {formatting.percent(overall)}%",
-                xy=(overall, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=8,
-                color=DARK_BLUE,
-            )
+            _line(axes, overall, f"{overall_label} {formatting.percent(overall)}%", DARK_BLUE)
         if target is not None:
-            axes.axvline(target, color=ORANGE, linewidth=1.2)
-            axes.annotate(
-                f"{target_label} {formatting.percent(target)}%",
-                xy=(target, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=8,
-                color=ORANGE,
-            )
+            _line(axes, target, f"{target_label} {formatting.percent(target)}%", ORANGE, solid=True)
         return _svg(figure)
+
+
+def _line(axes, x: float, label: str, color: str, *, solid: bool = False) -> None:
+    """A vertical reference line at ``x`` (the regional rate dashed, a target solid), its label
+    above the plot."""
+    style = "-" if solid else (0, (4, 3))
+    axes.axvline(x, color=color, linewidth=1.2 if solid else 1, linestyle=style)
+    axes.annotate(
+        label,
+        xy=(x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, 2),
+        textcoords="offset points",
+        fontsize=8,
+        color=color,
+    )
 
 
 def pal_funnel(
@@ -234,14 +232,5 @@ def pal_funnel(
         axes.set_xlim(0, max(max(values, default=0) * 1.18, 1))
         _label_bars(axes, bars, [formatting.integer(n) for n in values])
         if target:
-            axes.axvline(target, color=ORANGE, linewidth=1.2)
-            axes.annotate(
-                target_label,
-                xy=(target, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, 2),
-                textcoords="offset points",
-                fontsize=8,
-                color=ORANGE,
-            )
+            _line(axes, target, target_label, ORANGE, solid=True)
         return _svg(figure)

@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from monitoring import formatting as fmt
 from monitoring.pal_report import SUPPRESSED, WINDOWS
 from monitoring.renderers import Context, charts, labels
+from monitoring.renderers.pdf import data_uri
+from monitoring.renderers.tabular import Column, Table, new_sheet, write_sentence, write_table
 
 TIME_LABELS = {
     "step1_to_step4": "From STEP 1 to STEP 4",
@@ -114,8 +116,6 @@ def breakdown_fields() -> list[str]:
 
 
 def xlsx_sheets(workbook: Workbook, data: dict, context: Context) -> None:
-    from monitoring.renderers.tabular import Column, Table, new_sheet, write_sentence, write_table
-
     as_of = fmt.day(data["period_end"])
     sheet, top = new_sheet(
         workbook,
@@ -217,8 +217,6 @@ def suppression_note(data: dict) -> str:
 
 
 def pdf_page(data: dict, context: Context) -> dict:
-    from monitoring.renderers.pdf import data_uri
-
     regional = data["scope"] == "LOM"
     funnel = [
         {

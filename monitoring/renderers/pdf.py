@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -338,9 +339,8 @@ def quarterly_page(data: dict, context: Context) -> dict:
 
 
 def pal_page(data: dict, context: Context) -> dict:
-    from monitoring.renderers.pal import pdf_page  # it builds on this module (data_uri)
-
-    return pdf_page(data, context)
+    # By name: monitoring.renderers.pal builds on this module (data_uri).
+    return import_string("monitoring.renderers.pal.pdf_page")(data, context)
 
 
 BUILDERS = {

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, date
 
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -123,9 +124,8 @@ def quarterly_csv(data: dict) -> list[list]:
 
 
 def pal_csv(data: dict) -> list[list]:
-    from monitoring.renderers.pal import csv_rows  # it builds on this module's tables
-
-    return csv_rows(data)
+    # By name: monitoring.renderers.pal builds on this module's tables.
+    return import_string("monitoring.renderers.pal.csv_rows")(data)
 
 
 CSV_TABLES = {
@@ -441,9 +441,8 @@ def quarterly_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
 
 
 def pal_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
-    from monitoring.renderers.pal import xlsx_sheets  # it builds on this module's tables
-
-    xlsx_sheets(workbook, data, context)
+    # By name: monitoring.renderers.pal builds on this module's tables.
+    import_string("monitoring.renderers.pal.xlsx_sheets")(workbook, data, context)
 
 
 XLSX_SHEETS = {
