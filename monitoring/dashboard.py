@@ -169,10 +169,17 @@ def _median_days(involvements: QuerySet) -> dict[str | None, tuple[float | None,
 def median_of_histogram(counts: list[tuple[int, int]]) -> float | None:
     """The median of values given as ``(value, how many)``, sorted by value, as
     ``percentile_cont(0.5)`` computes it: the middle value, or the two middle ones' mean."""
+    return quantile_of_histogram(counts, 0.5)
+
+
+def quantile_of_histogram(counts: list[tuple[int, int]], fraction: float) -> float | None:
+    """The ``fraction`` quantile of values given as ``(value, how many)``, sorted by value, as
+    ``percentile_cont(fraction)`` computes it: interpolated between the two values around
+    position ``fraction × (n − 1)``. Loops over the distinct values, never over the rows."""
     total = sum(n for _value, n in counts)
     if not total:
         return None
-    position = (total - 1) / 2
+    position = (total - 1) * fraction
     low_rank, high_rank = int(position), int(position) + (position % 1 > 0)
     low = high = None
     seen = 0

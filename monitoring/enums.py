@@ -6,6 +6,9 @@ class ReportKind(models.TextChoices):
     ANNUAL = "annual", _("annual table")
     BIMONTHLY = "bimonthly", _("bimonthly report")
     QUARTERLY = "quarterly", _("quarterly PAL monitoring")
+    # Issue #15: the funnel, segmentations, outcomes and times (monitoring.pal_report),
+    # quarterly and annual.
+    PAL_MONITORING = "pal_monitoring", _("PAL monitoring report")
 
 
 class ReportFormat(models.TextChoices):

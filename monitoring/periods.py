@@ -27,8 +27,20 @@ EXAMPLES = {
     ReportKind.ANNUAL: "2025",
     ReportKind.QUARTERLY: "2025-Q3",
     ReportKind.BIMONTHLY: "2025-B3",
+    ReportKind.PAL_MONITORING: "2025-Q3 / 2025",
 }
 FIRST_YEAR = 2000
+
+# The PAL monitoring report (issue #15) comes quarterly and annually: its periods are quarters
+# and years, the first its default (scheduled runs name the one they produce). A Period of it
+# is a quarter's or a year's: ``Period.kind`` is the span, the report kind stays on the run.
+SPANS = {ReportKind.PAL_MONITORING: (ReportKind.QUARTERLY, ReportKind.ANNUAL)}
+
+
+def spans(kind: str) -> tuple[ReportKind, ...]:
+    """The spans a report kind's periods may have: its own, or those of ``SPANS``."""
+    kind = ReportKind(kind)
+    return SPANS.get(kind, (kind,))
 
 
 def long_date(day: date, fmt: str) -> str:
@@ -54,20 +66,28 @@ class Period:
             kind = ReportKind(kind)
         except ValueError as exc:
             raise PeriodError(_("Unknown report kind “%(kind)s”.") % {"kind": kind}) from exc
-        match = PATTERNS[kind].match((text or "").strip().upper())
-        if not match:
+        cleaned = (text or "").strip().upper()
+        for span in spans(kind):
+            match = PATTERNS[span].match(cleaned)
+            if match:
+                break
+        else:
             raise PeriodError(
                 _("“%(text)s” is not a period of a %(kind)s report: write it like %(example)s.")
-                % {"text": text, "kind": kind.label, "example": EXAMPLES[kind]}
+                % {
+                    "text": text,
+                    "kind": kind.label,
+                    "example": EXAMPLES[kind],
+                }
             )
         year = int(match["year"])
         if year < FIRST_YEAR:
             raise PeriodError(_("Reports start from %(year)s.") % {"year": FIRST_YEAR})
-        return cls(kind, year, int(match.groupdict().get("part") or 1))
+        return cls(span, year, int(match.groupdict().get("part") or 1))
 
     @classmethod
     def containing(cls, kind: str, day: date) -> "Period":
-        kind = ReportKind(kind)
+        kind = spans(kind)[0]
         return cls(kind, day.year, (day.month - 1) // MONTHS_PER_PART[kind] + 1)
 
     @classmethod
@@ -127,9 +147,10 @@ class Period:
 def offered_periods(kind: str, today: date, years: int = 5) -> list["Period"]:
     """The periods a report of ``kind`` may be asked for in the form, newest first: the one
     under way and those of the ``years`` calendar years before it. (The API accepts any code.)"""
-    period = Period.containing(kind, today)
     periods = []
-    while period.year > today.year - years and period.year >= FIRST_YEAR:
-        periods.append(period)
-        period = period.previous()
+    for span in spans(kind):
+        period = Period.containing(span, today)
+        while period.year > today.year - years and period.year >= FIRST_YEAR:
+            periods.append(period)
+            period = period.previous()
     return periods

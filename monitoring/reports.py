@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils.module_loading import import_string
 
 from cases.enums import AgreementGoal, AgreementKind, Family, Status
 from cases.models import Agreement, CrisisProcedure, Meeting, ProductionUnit, Province
@@ -24,6 +25,7 @@ from workers.models import StepTransition
 FAMILIES = list(Family.values)
 CIGS_FAMILIES = [Family.CIGS_MINISTERIALE.value, Family.CIGS_REGIONALE.value]
 STEPS = list(Step.values)
+PAL_MONITORING_BUILDER = "monitoring.pal_report.pal_monitoring"
 
 
 class ScopeError(ValueError):
@@ -59,6 +61,8 @@ def build(kind: str, period: Period, province: str | None = None) -> dict:
         ReportKind.ANNUAL: annual,
         ReportKind.BIMONTHLY: bimonthly,
         ReportKind.QUARTERLY: quarterly,
+        # By name: the PAL monitoring report builds on this module (percentage, provinces).
+        ReportKind.PAL_MONITORING: import_string(PAL_MONITORING_BUILDER),
     }
     return builders[ReportKind(kind)](period, province)
 

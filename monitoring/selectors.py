@@ -55,7 +55,7 @@ def requestable_scopes(user: AnyUser) -> list[tuple[str, str]]:
 
 def requestable_kinds(user: AnyUser) -> list[ReportKind]:
     """The annual table is regional only: who may not ask for regional documents skips it."""
-    kinds = [ReportKind.BIMONTHLY, ReportKind.QUARTERLY]
+    kinds = [ReportKind.BIMONTHLY, ReportKind.QUARTERLY, ReportKind.PAL_MONITORING]
     if may_request_report(user, None):
         kinds.insert(0, ReportKind.ANNUAL)
     return kinds

@@ -311,15 +311,19 @@ def report_runs_watchdog(now: datetime | None = None) -> dict[str, int]:
 # --- Schedule ------------------------------------------------------------------------------------
 
 
-def report_runs_schedule(kind: str, today: date | None = None) -> list[ReportRun]:
+def report_runs_schedule(
+    kind: str, today: date | None = None, span: str | None = None
+) -> list[ReportRun]:
     """What the schedule produces on ``today``: the period just ended, for every scope.
 
-    Bimonthly and quarterly: one document per province plus the regional one; annual: the
-    regional table. Formats come from ``REPORT_SCHEDULED_FORMATS``. Running twice on the same
-    day adds nothing (beat may fire twice around a restart).
+    Bimonthly, quarterly and PAL monitoring: one document per province plus the regional one;
+    annual: the regional table. ``span`` chooses the period of a kind that has several (the PAL
+    monitoring report: ``quarterly`` or ``annual``; its default, the quarter). Formats come from
+    ``REPORT_SCHEDULED_FORMATS``. Running twice on the same day adds nothing (beat may fire
+    twice around a restart).
     """
     today = today or timezone.localdate()
-    period = Period.just_ended(kind, today)
+    period = Period.just_ended(span or kind, today)
     scopes: list[str | None] = [None]
     if kind != ReportKind.ANNUAL:
         scopes += list(Province.objects.order_by("position").values_list("code", flat=True))

@@ -63,9 +63,10 @@ def report_ready_notify(run_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def scheduled_reports(kind: str) -> list[int]:
-    """Beat entry point: queue the documents of the period just ended."""
-    return [run.pk for run in services.report_runs_schedule(kind)]
+def scheduled_reports(kind: str, span: str | None = None) -> list[int]:
+    """Beat entry point: queue the documents of the period just ended (``span``: a quarter or a
+    year, for the PAL monitoring report that has both)."""
+    return [run.pk for run in services.report_runs_schedule(kind, span=span)]
 
 
 @shared_task

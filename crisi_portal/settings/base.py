@@ -315,7 +315,14 @@ REPORT_SCHEDULED_FORMATS = {
     "annual": ["pdf", "xlsx", "csv", "json"],
     "bimonthly": ["pdf", "xlsx"],
     "quarterly": ["pdf", "xlsx"],
+    "pal_monitoring": ["pdf", "xlsx", "json"],
 }
+# The PAL monitoring report (issue #15, monitoring.pal_report): the re-employment target its
+# funnel is read against (per cent of the workers taken in charge; 40: the 2010–2011 national
+# action's goal, source 004) and the smallest count a province's document shows (statistical
+# disclosure control: smaller counts are withheld, and others so totals cannot reveal them).
+PAL_REPORT_TARGET_PCT = env.int("PAL_REPORT_TARGET_PCT", default=40)
+PAL_REPORT_MIN_CELL = env.int("PAL_REPORT_MIN_CELL", default=5)
 
 # How often the dashboard's pre-aggregated tables are rebuilt (minutes, a divisor of 60).
 DASHBOARD_REFRESH_MINUTES = env.int("DASHBOARD_REFRESH_MINUTES", default=5)
@@ -336,6 +343,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.scheduled_reports",
         "schedule": crontab(minute=0, hour=7, day_of_month=15, month_of_year=1),
         "args": ("annual",),
+    },
+    # The PAL monitoring report (issue #15): each quarter and each year, Region and provinces.
+    "pal-quarterly-reports": {
+        "task": "monitoring.tasks.scheduled_reports",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year="1,4,7,10"),
+        "args": ("pal_monitoring", "quarterly"),
+    },
+    "pal-annual-report": {
+        "task": "monitoring.tasks.scheduled_reports",
+        "schedule": crontab(minute=30, hour=7, day_of_month=15, month_of_year=1),
+        "args": ("pal_monitoring", "annual"),
     },
     "report-watchdog": {
         "task": "monitoring.tasks.report_watchdog",

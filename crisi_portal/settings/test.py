@@ -69,7 +69,12 @@ if CELERY_BROKER_URL:
     # Celery takes the CELERY_BROKER_URL environment variable before its configuration: without
     # this, the app in the test process would still send to (and purge) the shared database.
     os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
-REPORT_SCHEDULED_FORMATS = {"annual": ["json"], "bimonthly": ["json"], "quarterly": ["json"]}
+REPORT_SCHEDULED_FORMATS = {
+    "annual": ["json"],
+    "bimonthly": ["json"],
+    "quarterly": ["json"],
+    "pal_monitoring": ["json"],
+}
 
 # Throttling: generous rates so that no other test trips them; tests/test_throttling.py sets
 # small ones. The counters live in the local-memory cache, emptied before every test (conftest).

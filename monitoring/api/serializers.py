@@ -225,7 +225,9 @@ class ReportRequestSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=ReportKind.choices)
     period = api_fields.CharField(
-        max_length=8, help_text="2025 (annual), 2025-Q3 (quarterly) or 2025-B3 (bimonthly)."
+        max_length=8,
+        help_text="2025 (annual), 2025-Q3 (quarterly), 2025-B3 (bimonthly); 2025-Q3 or 2025 "
+        "(pal_monitoring).",
     )
     province = api_fields.CharField(
         max_length=2,
@@ -233,7 +235,8 @@ class ReportRequestSerializer(serializers.Serializer):
         allow_blank=True,
         required=False,
         default=None,
-        help_text="Province code (bimonthly and quarterly); null or omitted: the regional "
+        help_text="Province code (bimonthly, quarterly, pal_monitoring); null or omitted: the "
+        "regional "
         "document. The annual table is regional only.",
     )
     format = serializers.ChoiceField(choices=ReportFormat.choices)

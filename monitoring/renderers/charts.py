@@ -54,6 +54,7 @@ BLUE = "#0066CC"
 DARK_BLUE = "#003D7A"
 LIGHT_BLUE = "#7FB2E5"
 GREY = "#A0AEBB"
+ORANGE = "#CC6600"  # a target, against the blues of the figures
 TEXT = "#1A1A1A"
 MUTED = "#5C6F82"
 GRID = "#D9DADB"
@@ -158,10 +159,13 @@ def rate_bars(
     *,
     overall: float | None = None,
     overall_label: str = "",
+    target: float | None = None,
+    target_label: str = "",
     width: float = 6.2,
     row_height: float = 0.21,
 ) -> str:
-    """Activation rate (%) per province as horizontal bars, with the regional rate as a line."""
+    """A rate (%) per province as horizontal bars, with the regional rate as a line (and a
+    target as a second one, labelled under the axis)."""
     with matplotlib.rc_context(STYLE):
         figure, axes = _axes(width, row_height * len(labels) + 0.8)
         bars = axes.barh(range(len(labels)), rates, color=BLUE, height=0.62)
@@ -185,14 +189,48 @@ def rate_bars(
                 color=TEXT,
             )
         if overall is not None:
-            axes.axvline(overall, color=DARK_BLUE, linewidth=1, linestyle=(0, (4, 3)))
-            axes.annotate(
-                f"{overall_label} {formatting.percent(overall)}%",
-                xy=(overall, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=8,
-                color=DARK_BLUE,
-            )
+            _line(axes, overall, f"{overall_label} {formatting.percent(overall)}%", DARK_BLUE)
+        if target is not None:
+            _line(axes, target, f"{target_label} {formatting.percent(target)}%", ORANGE, solid=True)
+        return _svg(figure)
+
+
+def _line(axes, x: float, label: str, color: str, *, solid: bool = False) -> None:
+    """A vertical reference line at ``x`` (the regional rate dashed, a target solid), its label
+    above the plot."""
+    style = "-" if solid else (0, (4, 3))
+    axes.axvline(x, color=color, linewidth=1.2 if solid else 1, linestyle=style)
+    axes.annotate(
+        label,
+        xy=(x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, 2),
+        textcoords="offset points",
+        fontsize=8,
+        color=color,
+    )
+
+
+def pal_funnel(
+    stages: list[tuple[str, int]],
+    *,
+    target: float | None = None,
+    target_label: str = "",
+    width: float = 6.2,
+    height: float = 2.9,
+) -> str:
+    """The PAL funnel as horizontal bars (informed on top, re-employed in dark blue), each with
+    its count, and the target (a number of workers) as a line."""
+    with matplotlib.rc_context(STYLE):
+        figure, axes = _axes(width, height)
+        labels = [label for label, _n in stages]
+        values = [n for _label, n in stages]
+        colors = [LIGHT_BLUE] + [BLUE] * (len(stages) - 2) + [DARK_BLUE]
+        bars = axes.barh(range(len(stages)), values, color=colors[: len(stages)], height=0.62)
+        axes.set_yticks(range(len(stages)), labels)
+        axes.invert_yaxis()
+        axes.set_xlim(0, max(max(values, default=0) * 1.18, 1))
+        _label_bars(axes, bars, [formatting.integer(n) for n in values])
+        if target:
+            _line(axes, target, target_label, ORANGE, solid=True)
         return _svg(figure)

@@ -27,6 +27,7 @@ def title(kind: str) -> str:
         ReportKind.ANNUAL: _("Annual table of production units and workers involved"),
         ReportKind.BIMONTHLY: _("Bimonthly report on CIGS procedures in progress"),
         ReportKind.QUARTERLY: _("Quarterly monitoring of active labour policies (PAL)"),
+        ReportKind.PAL_MONITORING: _("PAL monitoring report: from informed to re-employed"),
     }[ReportKind(kind)]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -337,8 +338,14 @@ def quarterly_page(data: dict, context: Context) -> dict:
     }
 
 
+def pal_page(data: dict, context: Context) -> dict:
+    # By name: monitoring.renderers.pal builds on this module (data_uri).
+    return import_string("monitoring.renderers.pal.pdf_page")(data, context)
+
+
 BUILDERS = {
     ReportKind.ANNUAL: annual_page,
     ReportKind.BIMONTHLY: bimonthly_page,
     ReportKind.QUARTERLY: quarterly_page,
+    ReportKind.PAL_MONITORING: pal_page,
 }

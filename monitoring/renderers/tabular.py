@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, date
 
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -122,10 +123,16 @@ def quarterly_csv(data: dict) -> list[list]:
     return rows
 
 
+def pal_csv(data: dict) -> list[list]:
+    # By name: monitoring.renderers.pal builds on this module's tables.
+    return import_string("monitoring.renderers.pal.csv_rows")(data)
+
+
 CSV_TABLES = {
     ReportKind.ANNUAL: annual_csv,
     ReportKind.BIMONTHLY: bimonthly_csv,
     ReportKind.QUARTERLY: quarterly_csv,
+    ReportKind.PAL_MONITORING: pal_csv,
 }
 
 
@@ -433,8 +440,14 @@ def quarterly_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
     write_table(sheet, Table(columns, rows, total), top)
 
 
+def pal_xlsx(workbook: Workbook, data: dict, context: Context) -> None:
+    # By name: monitoring.renderers.pal builds on this module's tables.
+    import_string("monitoring.renderers.pal.xlsx_sheets")(workbook, data, context)
+
+
 XLSX_SHEETS = {
     ReportKind.ANNUAL: annual_xlsx,
     ReportKind.BIMONTHLY: bimonthly_xlsx,
     ReportKind.QUARTERLY: quarterly_xlsx,
+    ReportKind.PAL_MONITORING: pal_xlsx,
 }

@@ -62,6 +62,10 @@ PERIOD_MEANINGS = {
         "monitoring counts workers by step."
     ),
     ReportKind.ANNUAL: _("The calendar year, for the Region's per-province table."),
+    ReportKind.PAL_MONITORING: _(
+        "A quarter (2025-Q3) or a calendar year (2025): the PAL monitoring report follows the "
+        "workers from informed to re-employed, as they stood on the period's last day."
+    ),
 }
 TERMS = (
     (

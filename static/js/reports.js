@@ -36,10 +36,17 @@
       return;
     }
     var kind = kindSelect.value;
+    // Each optgroup is labelled as its report type is in the type select: a type whose periods
+    // have several spans (the PAL monitoring report: quarters and years) keeps its own group.
+    var chosenKind = kindSelect.options[kindSelect.selectedIndex];
+    var kindLabel = chosenKind ? chosenKind.text : "";
+    var labelled = Array.prototype.some.call(period.querySelectorAll("optgroup"), function (g) {
+      return g.label === kindLabel;
+    });
     Array.prototype.forEach.call(period.querySelectorAll("optgroup"), function (group) {
       var other = true;
       Array.prototype.forEach.call(group.querySelectorAll("option"), function (option) {
-        var mine = kindOf(option.value) === kind;
+        var mine = labelled ? group.label === kindLabel : kindOf(option.value) === kind;
         option.disabled = !mine;
         option.hidden = !mine;
         other = other && !mine;
@@ -48,7 +55,15 @@
     });
     var chosen = period.options[period.selectedIndex];
     if ((!chosen || chosen.disabled) && periods[kind]) {
-      period.value = periods[kind];
+      // The same code may sit in several groups (a quarter is quarterly's and PAL's): the
+      // offered one.
+      Array.prototype.some.call(period.options, function (option) {
+        if (option.value === periods[kind] && !option.disabled) {
+          option.selected = true;
+          return true;
+        }
+        return false;
+      });
     }
   }
 

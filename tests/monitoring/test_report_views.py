@@ -295,6 +295,7 @@ def test_a_nucleo_is_offered_its_province_and_no_annual_table(client, staff_bg):
     assert [value for value, _label in form.fields["kind"].widget.choices] == [
         "bimonthly",
         "quarterly",
+        "pal_monitoring",
     ]
 
 
@@ -317,7 +318,12 @@ def test_the_period_suggested_is_the_last_completed_one(client, region):
     assert form.initial["period"] == Period.just_ended("annual", timezone.localdate()).code
     # The script that updates the period when the kind changes reads every kind's suggestion.
     assert 'id="report-period-suggestions"' in response.content.decode()
-    assert set(response.context["period_suggestions"]) == {"annual", "bimonthly", "quarterly"}
+    assert set(response.context["period_suggestions"]) == {
+        "annual",
+        "bimonthly",
+        "quarterly",
+        "pal_monitoring",
+    }
 
 
 # --- The run's page and its status panel -------------------------------------------------------

@@ -19,12 +19,16 @@ from monitoring.services import ReportRequestRefused, report_request_validate
 
 
 class Command(BaseCommand):
-    help = "Produce one report document (annual, bimonthly or quarterly) into a file."
+    help = (
+        "Produce one report document (annual, bimonthly, quarterly or pal_monitoring) into a file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=ReportKind.values)
         parser.add_argument(
-            "period", help="2025 (annual), 2025-Q3 (quarterly), 2025-B3 (bimonthly)"
+            "period",
+            help="2025 (annual), 2025-Q3 (quarterly), 2025-B3 (bimonthly); "
+            "2025-Q3 or 2025 (pal_monitoring)",
         )
         parser.add_argument("--province", help="Province code (sigla), e.g. BG; omit for Lombardy")
         parser.add_argument("--format", dest="fmt", choices=ReportFormat.values, required=True)
