@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enums import Family
-from cases.models import Company, CrisisProcedure, ProductionUnit, Province, number_procedures
+from cases.models import (
+    Company,
+    CrisisProcedure,
+    ProductionUnit,
+    Province,
+    assign_cpis,
+    number_procedures,
+)
 from cases.services import (
     company_upsert,
     procedure_create,
@@ -494,6 +501,7 @@ def _apply_in_bulk(state: dict, *, user) -> None:
                 unit_update(user=user, unit=unit, data=unit_values)
     number_procedures(new_procedures)
     bulk_create_recorded(new_procedures, CrisisProcedure, user=user, reason=None)
+    assign_cpis(new_units)
     bulk_create_recorded(new_units, ProductionUnit, user=user, reason=None)
 
 

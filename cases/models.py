@@ -50,6 +50,57 @@ class Province(models.Model):
         return f"{self.code} – {self.name}"
 
 
+class Cpi(models.Model):
+    """A Centro per l'Impiego of Lombardy (reference data, migration ``0011_cpi_reference``)."""
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), on_delete=models.PROTECT, related_name="cpis"
+    )
+    comune = models.CharField(_("seat (municipality)"), max_length=80)
+
+    class Meta:
+        ordering = ["province__position", "name"]
+        verbose_name = _("employment centre (CPI)")
+        verbose_name_plural = _("employment centres (CPI)")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CpiMunicipality(models.Model):
+    """Which CPI is competent for a municipality (reference data, migration ``0011_cpi_reference``).
+
+    ``derived`` marks the rows not taken from a source but filled by the fallback rule (the
+    CPI of the province's capoluogo); an officer overrides the unit's CPI where it is wrong.
+    """
+
+    istat_code = models.CharField(_("ISTAT code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    # The name folded (lower case, no accents, no punctuation) for matching what was typed.
+    name_key = models.CharField(max_length=80, editable=False, db_index=True)
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
+    )
+    cpi = models.ForeignKey(
+        Cpi, verbose_name=_("CPI"), on_delete=models.PROTECT, related_name="municipalities"
+    )
+    derived = models.BooleanField(
+        _("derived"),
+        default=False,
+        help_text=_("Assigned by the fallback rule (the capoluogo's CPI), not by a source."),
+    )
+
+    class Meta:
+        ordering = ["province__position", "name"]
+        verbose_name = _("municipality's CPI")
+        verbose_name_plural = _("municipalities' CPIs")
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.cpi}"
+
+
 class CompanyQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         procedures = CrisisProcedure.objects.in_provinces(codes).filter(company=OuterRef("pk"))
@@ -371,6 +422,20 @@ class ProductionUnit(AuditedModel):
         default=0,
         help_text=_("Entered before the worker lists arrive; the reports count it."),
     )
+    cpi = models.ForeignKey(
+        Cpi,
+        verbose_name=_("competent CPI"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        help_text=_("Derived from the municipality unless chosen by an officer."),
+    )
+    cpi_chosen = models.BooleanField(
+        _("CPI chosen by an officer"),
+        default=False,
+        help_text=_("When set, the CPI is kept when the municipality changes."),
+    )
 
     objects = ProductionUnitQuerySet.as_manager()
 
@@ -393,6 +458,58 @@ class ProductionUnit(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("cases:procedure_detail", args=[self.procedure_id]) + f"#unit-{self.pk}"
+
+    def derive_cpi(self) -> None:
+        """The CPI of the unit's municipality, unless an officer chose one (``cpi_chosen``)."""
+        if self.cpi_chosen and self.cpi_id:
+            return
+        self.cpi_chosen = False
+        self.cpi_id = cpi_of_comune(self.comune, self.province_id)
+
+    def save(self, *args, **kwargs):
+        self.derive_cpi()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "comune" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "cpi", "cpi_chosen"}
+        super().save(*args, **kwargs)
+
+
+def fold_name(name: str) -> str:
+    """A municipality's name for matching: lower case, no accents, apostrophes, hyphens or
+    repeated spaces ("Sant'Angelo Lodigiano" and "SANT ANGELO LODIGIANO" are the same)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = "".join(c if c.isalnum() else " " for c in text)
+    return " ".join(text.split())
+
+
+def assign_cpis(units) -> None:
+    """:meth:`ProductionUnit.derive_cpi` for many units at once (one query), e.g. before a
+    ``bulk_create``, which does not call ``save()``."""
+    units = [u for u in units if not (u.cpi_chosen and u.cpi_id)]
+    keys = {fold_name(u.comune) for u in units}
+    known: dict[tuple[str, str | None], int] = {}
+    rows = CpiMunicipality.objects.filter(name_key__in=keys).order_by("istat_code")
+    for key, province, cpi in rows.values_list("name_key", "province_id", "cpi_id"):
+        known.setdefault((key, province), cpi)
+        known.setdefault((key, None), cpi)
+    for unit in units:
+        unit.cpi_chosen = False
+        unit.cpi_id = known.get((fold_name(unit.comune), unit.province_id or None))
+
+
+def cpi_of_comune(comune: str, province_code: str | None) -> int | None:
+    """The id of the CPI competent for a municipality (by its name, in the province when
+    given), or None when the reference table does not know it."""
+    key = fold_name(comune)
+    if not key:
+        return None
+    rows = CpiMunicipality.objects.filter(name_key=key)
+    if province_code:
+        rows = rows.filter(province_id=province_code)
+    return rows.order_by("istat_code").values_list("cpi_id", flat=True).first()
 
 
 class MeetingQuerySet(ScopedQuerySet):

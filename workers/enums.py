@@ -46,12 +46,47 @@ class Sex(models.TextChoices):
 
 
 class EducationLevel(models.TextChoices):
-    NONE = "nessuno", _("No qualification")
-    LOWER_SECONDARY = "licenza_media", _("Lower secondary school")
-    VOCATIONAL = "qualifica_professionale", _("Vocational qualification")
-    UPPER_SECONDARY = "diploma", _("Upper secondary diploma")
-    BACHELOR = "laurea_triennale", _("Bachelor's degree")
-    MASTER = "laurea_magistrale", _("Master's degree or higher")
+    """The highest qualification, as the Italian levels of ISCED 2011 (:data:`EDUCATION_ISCED`).
+
+    The codes of the first version (nessuno … laurea_magistrale) keep their meaning; the
+    levels between the diploma and the degree and the doctorate were added (issue #15).
+    """
+
+    NONE = "nessuno", _("No qualification or primary school certificate (ISCED 0-1)")
+    LOWER_SECONDARY = "licenza_media", _("Lower secondary school certificate (ISCED 2)")
+    VOCATIONAL = "qualifica_professionale", _("Vocational qualification or diploma, IeFP (ISCED 3)")
+    UPPER_SECONDARY = "diploma", _("Upper secondary school diploma (ISCED 3)")
+    POST_DIPLOMA = "ifts", _("IFTS or other post-diploma certificate (ISCED 4)")
+    ITS = "its", _("ITS Academy diploma (ISCED 5)")
+    BACHELOR = "laurea_triennale", _("Bachelor's degree, laurea triennale (ISCED 6)")
+    MASTER = "laurea_magistrale", _("Master's degree, laurea magistrale or master (ISCED 7)")
+    DOCTORATE = "dottorato", _("Doctorate (ISCED 8)")
+
+
+# Each level's ISCED 2011 level (ISCED 0-1 counted together, as Italian statistics do).
+EDUCATION_ISCED: dict[str, str] = {
+    EducationLevel.NONE: "0-1",
+    EducationLevel.LOWER_SECONDARY: "2",
+    EducationLevel.VOCATIONAL: "3",
+    EducationLevel.UPPER_SECONDARY: "3",
+    EducationLevel.POST_DIPLOMA: "4",
+    EducationLevel.ITS: "5",
+    EducationLevel.BACHELOR: "6",
+    EducationLevel.MASTER: "7",
+    EducationLevel.DOCTORATE: "8",
+}
+
+# A worker whose level is not recorded, in the segmentations (never stored).
+EDUCATION_UNKNOWN = "unknown"
+
+
+class CitizenshipGroup(models.TextChoices):
+    """Italian, other EU member state (as of 2026), outside the EU; unknown when no country."""
+
+    ITALIAN = "italian", _("Italian")
+    EU = "eu", _("EU")
+    NON_EU = "non_eu", _("Non-EU")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class OutcomeKind(models.TextChoices):

@@ -45,6 +45,7 @@ from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, check_bytes
 from workers.enums import IncomeSupport, Sex, Step
 from workers.models import Cohort, Involvement, MoveKind, StepTransition, Worker
+from workers.reference import CitizenshipMatcher, education_level_of
 from workers.services import cohort_create, involvement_create, involvement_update
 
 __all__ = [
@@ -135,6 +136,13 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Fine periodo",
     ),
     "citizenship": ("Cittadinanza", "Nazionalità"),
+    "education_level": (
+        "Titolo di studio",
+        "Titolo studio",
+        "Istruzione",
+        "Livello di istruzione",
+        "Scolarità",
+    ),
     "email": ("Email", "E-mail", "Indirizzo email", "Mail"),
     "phone": ("Telefono", "Cellulare", "Tel.", "Recapito telefonico"),
     "cohort": ("Gruppo", "Coorte"),
@@ -153,6 +161,8 @@ FIELD_LABELS = {
     "period_start": gettext_lazy("support from"),
     "period_end": gettext_lazy("support until"),
     "citizenship": gettext_lazy("citizenship"),
+    "citizenship_country_id": gettext_lazy("citizenship country"),
+    "education_level": gettext_lazy("education level"),
     "email": gettext_lazy("e-mail"),
     "phone": gettext_lazy("phone"),
     "cohort": gettext_lazy("cohort"),
@@ -162,11 +172,20 @@ MAX_LENGTHS = {
     "last_name": 100,
     "first_name": 100,
     "citizenship": 60,
+    "education_level": 100,
     "phone": 30,
     "cohort": 120,
 }
 NAME_FIELDS = ("last_name", "first_name")
-CONTACT_FIELDS = ("citizenship", "email", "phone")
+# Filled on a stored worker only where blank; citizenship_country_id and education_level are
+# what workers.reference maps the file's citizenship and education to.
+CONTACT_FIELDS = (
+    "citizenship",
+    "citizenship_country_id",
+    "education_level",
+    "email",
+    "phone",
+)
 INVOLVEMENT_FIELDS = ("income_support", "hours_reduction_pct", "period_start", "period_end")
 
 
@@ -390,6 +409,13 @@ class _RowParser:
         self.columns = columns
         self.result = result
         self.income_support = _accepted_income_support()
+        self._citizenships: CitizenshipMatcher | None = None
+
+    @property
+    def citizenships(self) -> CitizenshipMatcher:
+        if self._citizenships is None:  # one query, and only for a file with the column
+            self._citizenships = CitizenshipMatcher()
+        return self._citizenships
 
     def column(self, name: str) -> str:
         index = self.columns.get(name)
@@ -466,6 +492,7 @@ class _RowParser:
             else:
                 values["last_name"], values["first_name"] = (proper_case(n) for n in names)
         self.check_against_fiscal_code(line, values)
+        self.map_reference(line, values)
         start, end = values.get("period_start"), values.get("period_end")
         if start and end and end < start:
             self.error(line, "period_end", _("The end of the period precedes its start."))
@@ -514,6 +541,40 @@ class _RowParser:
             validate_email(text)
             return text.lower()
         return text
+
+    def map_reference(self, line: int, values: dict[str, Any]) -> None:
+        """The citizenship's country and the education level; what is not recognised is
+        warned on its line, the citizenship's text kept as written (no country: "unknown")."""
+        citizenship = values.get("citizenship")
+        if citizenship:
+            code = self.citizenships.match(citizenship)
+            if code:
+                values["citizenship_country_id"] = code
+            else:
+                self.warn(
+                    line,
+                    "citizenship",
+                    _(
+                        "'%(v)s' is not a citizenship we recognise (a country's name, ISTAT or "
+                        "ISO code, or e.g. 'italiana'): kept as written, with no country."
+                    )
+                    % {"v": citizenship},
+                )
+        education = values.pop("education_level", None)
+        if education:
+            level = education_level_of(education)
+            if level:
+                values["education_level"] = level
+            else:
+                self.warn(
+                    line,
+                    "education_level",
+                    _(
+                        "'%(v)s' is not an education level we recognise (e.g. licenza media, "
+                        "qualifica professionale, diploma, laurea triennale): left empty."
+                    )
+                    % {"v": education},
+                )
 
     def check_against_fiscal_code(self, line: int, values: dict[str, Any]) -> None:
         code = values.get("fiscal_code")
@@ -913,7 +974,7 @@ def _change(row: _Row, worker: Worker | None, involvement, cohort_name: str) -> 
     if worker is not None:
         change.worker = str(worker)
         fills, kept = _worker_fills(worker, values)
-        change.changed_fields.extend(fills)
+        change.changed_fields.extend(n.removesuffix("_id") for n in fills)
         change.notes.extend(
             _("%(field)s differs from the stored one, which is kept.") % {"field": FIELD_LABELS[n]}
             for n in kept
@@ -970,7 +1031,10 @@ def _apply_in_bulk(procedure, plan: _Plan, pending, cohorts, *, user, reason: st
             continue
         if worker is None:
             worker = Worker(**{n: values[n] for n in WORKER_FIELDS if n in values})
-            worker.full_clean(validate_unique=False, validate_constraints=False)
+            # The country was read from the Country table: not looked up once more per row.
+            worker.full_clean(
+                exclude=["citizenship_country"], validate_unique=False, validate_constraints=False
+            )
             new_workers.append(worker)
         if user is not None and not user.is_admin:
             province = row.unit.province_id

@@ -11,6 +11,7 @@ from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
     STEP_SHORT_LABELS,
+    CitizenshipGroup,
     ContractKind,
     EducationLevel,
     IncomeSupport,
@@ -73,6 +74,42 @@ class ExemptionReason(models.Model):
         return self.label
 
 
+class Country(models.Model):
+    """A citizenship: ISTAT's code of a foreign country, and Italy (reference data).
+
+    Shipped by the data migration ``0009_countries`` from ISTAT's "Elenco dei codici e delle
+    denominazioni delle unità territoriali estere"; Italy, which that list does not hold, has
+    the code 100 that ISTAT gives Italian citizenship in its population statistics. ``group``
+    is derived from EU membership as of 2026.
+    """
+
+    istat_code = models.CharField(_("ISTAT code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    iso_alpha2 = models.CharField(_("ISO 3166 alpha-2 code"), max_length=2, blank=True)
+    group = models.CharField(_("citizenship group"), max_length=8, choices=CitizenshipGroup)
+    eu_member = models.BooleanField(_("EU member state"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    group__in=[
+                        CitizenshipGroup.ITALIAN,
+                        CitizenshipGroup.EU,
+                        CitizenshipGroup.NON_EU,
+                    ]
+                ),
+                name="country_group_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WorkerQuerySet(ScopedQuerySet):
     def in_provinces(self, codes):
         involvements = Involvement.objects.filter(
@@ -94,7 +131,21 @@ class Worker(AuditedModel):
     first_name = models.CharField(_("first name"), max_length=100)
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex)
-    citizenship = models.CharField(_("citizenship"), max_length=60, blank=True, default="")
+    citizenship = models.CharField(
+        _("citizenship (as received)"),
+        max_length=60,
+        blank=True,
+        default="",
+        help_text=_("The text imported; the country below is what the figures count."),
+    )
+    citizenship_country = models.ForeignKey(
+        Country,
+        verbose_name=_("citizenship"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     education_level = models.CharField(
         _("education level"), max_length=32, choices=EducationLevel, blank=True
     )
@@ -273,6 +324,15 @@ class Involvement(AuditedModel):
     )
     period_start = models.DateField(_("support from"), null=True, blank=True)
     period_end = models.DateField(_("support until"), null=True, blank=True)
+    cpi = models.ForeignKey(
+        "cases.Cpi",
+        verbose_name=_("competent CPI"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only when it is not the unit's CPI (e.g. the worker lives elsewhere)."),
+    )
     current_step = models.CharField(
         _("current step"), max_length=8, choices=Step, default=Step.STEP_1, editable=False
     )

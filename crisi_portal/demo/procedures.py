@@ -18,7 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.enums import Cause, CompanyKind, Family, MeetingKind, Status
-from cases.models import Company, CrisisProcedure, Meeting, ProductionUnit, number_procedures
+from cases.models import (
+    Company,
+    CrisisProcedure,
+    Meeting,
+    ProductionUnit,
+    assign_cpis,
+    number_procedures,
+)
 from crisi_portal.demo.accounts import seed_operators, seed_users
 from crisi_portal.demo.common import random_day, split_workers, validate, weighted
 from crisi_portal.demo.identity import partita_iva
@@ -424,6 +431,7 @@ def seed_procedures(today: date) -> int:
     # bulk_create copies the new primary keys of companies and procedures into the foreign keys.
     number_procedures(procedures)
     bulk_create_recorded(procedures, CrisisProcedure, reason=CHANGE_REASON)
+    assign_cpis(units)
     bulk_create_recorded(units, ProductionUnit, reason=CHANGE_REASON)
 
     for meeting, discussed in build_meetings(random.Random(2026), procedures, today):
