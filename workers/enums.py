@@ -98,11 +98,41 @@ class OutcomeKind(models.TextChoices):
 
 
 class ContractKind(models.TextChoices):
-    INDETERMINATO = "indeterminato", _("Permanent")
-    DETERMINATO = "determinato", _("Fixed-term")
-    APPRENDISTATO = "apprendistato", _("Apprenticeship")
-    SOMMINISTRAZIONE = "somministrazione", _("Agency work")
-    AUTONOMO = "autonomo", _("Self-employed")
+    """The contract of an outcome (issue #15): the six kinds the Region's monitoring counts.
+
+    A fixed-term contract is split at six months of duration (from the outcome's date to the
+    contract's end); agency work is an employee contract of one of the first four kinds.
+    """
+
+    PERMANENT = "indeterminato", _("Permanent")
+    FIXED_TERM_6_PLUS = "determinato_6_piu", _("Fixed term, 6 months or more")
+    FIXED_TERM_UNDER_6 = "determinato_meno_6", _("Fixed term, under 6 months")
+    APPRENTICESHIP = "apprendistato", _("Apprenticeship")
+    SELF_EMPLOYMENT = "autonomo", _("Self-employment")
+    SAME_COMPANY = "stessa_azienda", _("Back at the same company")
+
+
+# The contracts of an employee with a new employer (what a RICOLLOCATO outcome needs).
+EMPLOYEE_CONTRACTS = (
+    ContractKind.PERMANENT,
+    ContractKind.FIXED_TERM_6_PLUS,
+    ContractKind.FIXED_TERM_UNDER_6,
+    ContractKind.APPRENTICESHIP,
+)
+FIXED_TERM_CONTRACTS = (ContractKind.FIXED_TERM_6_PLUS, ContractKind.FIXED_TERM_UNDER_6)
+# Fixed terms of at least this many months are "6 months or more".
+FIXED_TERM_SPLIT_MONTHS = 6
+
+
+class OutcomeSource(models.TextChoices):
+    """Who says the outcome happened."""
+
+    OPERATOR = "operatore", _("Declared by the operator")
+    MANDATORY_COMMUNICATION = (
+        "comunicazione_obbligatoria",
+        _("Confirmed by mandatory communications (UNILAV)"),
+    )
+    WORKER = "lavoratore", _("Declared by the worker")
 
 
 class RuleCode(models.TextChoices):

@@ -1,21 +1,29 @@
+import calendar
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.history import AuditedModel
 from crisi_portal.identifiers import normalise_tax_code, validate_fiscal_code
 from crisi_portal.scoping import ScopedQuerySet
 from workers.enums import (
+    EMPLOYEE_CONTRACTS,
+    FIXED_TERM_CONTRACTS,
+    FIXED_TERM_SPLIT_MONTHS,
     STEP_SHORT_LABELS,
     CitizenshipGroup,
     ContractKind,
     EducationLevel,
     IncomeSupport,
     OutcomeKind,
+    OutcomeSource,
     Sex,
     Step,
 )
@@ -489,8 +497,55 @@ class OutcomeQuerySet(ScopedQuerySet):
         return self.for_operator(operator_id)
 
 
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` calendar months later, or the month's last day when that month
+    is shorter: 31 August + 6 months = 28 February (29 in a leap year), 30 June + 6 = 30
+    December. PostgreSQL's ``date + interval 'n months'`` and dateutil's relativedelta agree."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return datetime.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+# The contract each outcome kind allows: a new employer's employee contract for a worker
+# re-employed elsewhere, the same company for one back in it, self-employment for one who
+# set up on their own, none for retirement or another outcome. The model's clean() and the
+# database's check constraint both read it.
+OUTCOME_CONTRACTS: dict[str, tuple[str, ...]] = {
+    OutcomeKind.RICOLLOCATO: tuple(EMPLOYEE_CONTRACTS),
+    OutcomeKind.REINTEGRATO: (ContractKind.SAME_COMPANY,),
+    OutcomeKind.AUTOIMPIEGO: (ContractKind.SELF_EMPLOYMENT,),
+    OutcomeKind.PENSIONAMENTO: (),
+    OutcomeKind.ALTRO_ESITO: (),
+}
+
+
+def _contracts_consistent() -> Q:
+    """The outcome kind ↔ contract kind rule as a check constraint. A blank contract is
+    accepted for RICOLLOCATO only in the database: outcomes recorded before issue #15 may not
+    say which contract (migration 0008); every save through the application needs one."""
+    condition = Q()
+    for kind, contracts in OUTCOME_CONTRACTS.items():
+        if kind == OutcomeKind.RICOLLOCATO:
+            allowed = Q(contract_kind__in=[*contracts, ""])
+        elif contracts:
+            allowed = Q(contract_kind__in=list(contracts))
+        else:
+            allowed = Q(contract_kind="")
+        condition |= Q(kind=kind) & allowed
+    return condition
+
+
 class Outcome(AuditedModel):
-    """Where the worker ended up, after or without PAL."""
+    """Where the worker ended up, after or without PAL: when, with which contract, and who
+    says so (issue #15).
+
+    Rules (``clean()``; the contract rule and the dates' order also as check constraints):
+    the contract fits the kind (``OUTCOME_CONTRACTS``; a blank one is filled in where the kind
+    allows only one); ``contract_end`` only for fixed terms, not before ``date``, and when given
+    it decides the split at six months (``date`` + 6 months, :func:`add_months`, or later is
+    "6 months or more"); ``date`` neither in the future nor before the worker was taken in
+    charge (the START move's date).
+    """
 
     involvement = models.OneToOneField(
         Involvement, on_delete=models.CASCADE, related_name="outcome"
@@ -498,6 +553,15 @@ class Outcome(AuditedModel):
     kind = models.CharField(_("outcome"), max_length=16, choices=OutcomeKind)
     date = models.DateField(_("date"))
     contract_kind = models.CharField(_("contract"), max_length=20, choices=ContractKind, blank=True)
+    contract_end = models.DateField(
+        _("contract end"),
+        null=True,
+        blank=True,
+        help_text=_("For a fixed-term contract: its last day (decides the 6-month split)."),
+    )
+    source = models.CharField(
+        _("source"), max_length=26, choices=OutcomeSource, default=OutcomeSource.OPERATOR
+    )
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -510,10 +574,80 @@ class Outcome(AuditedModel):
             models.CheckConstraint(
                 condition=Q(kind__in=OutcomeKind.values), name="outcome_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=_contracts_consistent(), name="outcome_contract_fits_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=OutcomeSource.values), name="outcome_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_end__isnull=True)
+                | (
+                    Q(contract_kind__in=list(FIXED_TERM_CONTRACTS))
+                    & Q(contract_end__gte=models.F("date"))
+                ),
+                name="outcome_contract_end_fixed_term",
+            ),
         ]
+        indexes = [models.Index(fields=["kind", "date"], name="outcome_kind_date")]
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    def taken_on(self) -> datetime.date | None:
+        """The day the worker was taken in charge (STEP 1): the date of the START move."""
+        if not self.involvement_id:
+            return None
+        return (
+            StepTransition.objects.filter(involvement_id=self.involvement_id, kind=MoveKind.START)
+            .order_by("effective_date")
+            .values_list("effective_date", flat=True)
+            .first()
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        allowed = OUTCOME_CONTRACTS.get(self.kind)
+        if allowed is not None:
+            if not self.contract_kind and len(allowed) == 1:
+                self.contract_kind = allowed[0]
+            if not allowed and self.contract_kind:
+                errors["contract_kind"] = _("This outcome has no contract: leave it empty.")
+            elif allowed and self.contract_kind not in allowed:
+                errors["contract_kind"] = (
+                    _("Choose the contract with the new employer.")
+                    if self.kind == OutcomeKind.RICOLLOCATO
+                    else _("For this outcome the contract can only be: %(kinds)s.")
+                    % {"kinds": ", ".join(str(ContractKind(k).label) for k in allowed)}
+                )
+        if self.contract_end and self.contract_kind not in FIXED_TERM_CONTRACTS:
+            errors["contract_end"] = _("Only a fixed-term contract has an end date.")
+        elif self.contract_end and self.date:
+            if self.contract_end < self.date:
+                errors["contract_end"] = _("The contract cannot end before the outcome's date.")
+            elif "contract_kind" not in errors:
+                long = self.contract_end >= add_months(self.date, FIXED_TERM_SPLIT_MONTHS)
+                expected = (
+                    ContractKind.FIXED_TERM_6_PLUS if long else ContractKind.FIXED_TERM_UNDER_6
+                )
+                if self.contract_kind != expected:
+                    errors["contract_kind"] = _(
+                        "The contract ends on %(end)s: that is %(kind)s."
+                    ) % {
+                        "end": self.contract_end.strftime("%d/%m/%Y"),
+                        "kind": str(ContractKind(expected).label).lower(),
+                    }
+        if self.date:
+            if self.date > timezone.localdate():
+                errors["date"] = _("The outcome date cannot be in the future.")
+            else:
+                taken_on = self.taken_on()
+                if taken_on and self.date < taken_on:
+                    errors["date"] = _(
+                        "The outcome cannot precede the day the worker was taken in charge."
+                    )
+        if errors:
+            raise ValidationError(errors)
 
 
 class AccessRecordImmutable(Exception):

@@ -546,6 +546,10 @@ def cohort_remove(*, user: UserOrSystem, involvements: list[Involvement]) -> int
     )
 
 
+# What an outcome form or body may set.
+OUTCOME_FIELDS = ("kind", "date", "contract_kind", "contract_end", "source", "employer", "notes")
+
+
 @transaction.atomic
 def outcome_record(
     *, user: UserOrSystem, involvement: Involvement, data: dict[str, Any]
@@ -555,20 +559,11 @@ def outcome_record(
     if user is not None:
         ensure_editable(locked, user)
     outcome = Outcome.objects.filter(involvement=locked).first() or Outcome(involvement=locked)
-    for field in ("kind", "date", "contract_kind", "employer", "notes"):
+    for field in OUTCOME_FIELDS:
         if field in data:
             setattr(outcome, field, data[field])
-    if outcome.date and outcome.date > timezone.localdate():
-        raise ValidationError({"date": _("The outcome date cannot be in the future.")})
-    taken_on = (
-        locked.transitions.order_by("effective_date")
-        .values_list("effective_date", flat=True)
-        .first()
-    )
-    if outcome.date and taken_on and outcome.date < taken_on:
-        raise ValidationError(
-            {"date": _("The outcome cannot precede the day the worker was taken in charge.")}
-        )
+    # The date's rules (not in the future, not before the taking in charge) and the contract's
+    # are the model's (Outcome.clean).
     save_validated(outcome, user=user)
     return outcome
 

@@ -456,10 +456,10 @@ OUTCOMES_AFTER_PAL = [
     (OutcomeKind.ALTRO_ESITO, 8),
 ]
 NEW_CONTRACTS = [
-    (ContractKind.INDETERMINATO, 32),
-    (ContractKind.DETERMINATO, 36),
-    (ContractKind.SOMMINISTRAZIONE, 24),
-    (ContractKind.APPRENDISTATO, 8),  # only under 30, see below
+    (ContractKind.PERMANENT, 32),
+    (ContractKind.FIXED_TERM_6_PLUS, 34),
+    (ContractKind.FIXED_TERM_UNDER_6, 26),
+    (ContractKind.APPRENTICESHIP, 8),  # only under 30, see below
 ]
 # For NO_PAL involvements: the exemption reason → (outcome, how often).
 OUTCOMES_WITHOUT_PAL = {

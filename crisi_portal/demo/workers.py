@@ -569,10 +569,10 @@ class Builder:
                 f"{sector.noun} {rng.choice(LOMBARD_SURNAMES)} {rng.choice(['S.r.l.', 'S.p.A.'])}"
             )
         elif kind == OutcomeKind.REINTEGRATO:
-            outcome.contract_kind = ContractKind.INDETERMINATO
+            outcome.contract_kind = ContractKind.SAME_COMPANY
             outcome.employer = involvement.procedure.company.name
         elif kind == OutcomeKind.AUTOIMPIEGO:
-            outcome.contract_kind = ContractKind.AUTONOMO
+            outcome.contract_kind = ContractKind.SELF_EMPLOYMENT
             outcome.employer = rng.choice(SELF_EMPLOYMENT)
         elif kind == OutcomeKind.PENSIONAMENTO:
             outcome.notes = "Pensione decorrente dal primo giorno del mese successivo."

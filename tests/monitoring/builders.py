@@ -6,7 +6,7 @@ from cases.enums import Family
 from pal.models import Measure
 from tests.cases.factories import CrisisProcedureFactory, ProductionUnitFactory
 from tests.workers.factories import InvolvementFactory, exemption_reason
-from workers.enums import Step
+from workers.enums import ContractKind, OutcomeKind, Step
 from workers.services import involvement_move, outcome_record
 
 D = datetime.date
@@ -51,5 +51,11 @@ def worker(site, step=Step.STEP_1, taken_on=TAKEN_ON, days_to_step_4=28):
     return involvement
 
 
-def outcome(involvement, kind, day=OUTCOME_ON):
-    return outcome_record(user=None, involvement=involvement, data={"kind": kind, "date": day})
+def outcome(involvement, kind, day=OUTCOME_ON, **fields):
+    """Record an outcome; a new employer's contract is permanent unless ``contract_kind`` says
+    otherwise (the kinds with one possible contract get it from the model)."""
+    if kind == OutcomeKind.RICOLLOCATO:
+        fields.setdefault("contract_kind", ContractKind.PERMANENT)
+    return outcome_record(
+        user=None, involvement=involvement, data={"kind": kind, "date": day, **fields}
+    )

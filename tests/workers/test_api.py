@@ -722,7 +722,7 @@ class TestInvolvementChanges:
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
         response = api_client_for(staff_bg, if_match=True).put(
             f"/api/v1/involvements/{world['bg'].pk}/outcome/",
-            {"kind": "ricollocato", "date": tomorrow.isoformat()},
+            {"kind": "ricollocato", "date": tomorrow.isoformat(), "contract_kind": "indeterminato"},
         )
         assert assert_problem(response, 422)["errors"][0]["field"] == "date"
         assert not Outcome.objects.exists()
