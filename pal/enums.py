@@ -33,6 +33,9 @@ models, in the ``ValidationError``'s ``code``:
   ``certification_qualification``: a new certification names an offered qualification of the
   catalogue; ``certification_accreditation``: only an operator accredited for training
   certifies (l.r. 19/2007, art. 10: certification belongs to the training system).
+* ``funding_overdrawn``: approving the PIP would commit more than a funding source's budget;
+  ``funding_shares``: a measure's shares of its funding sources must sum to 100 %;
+  ``payment_beyond_delivered``: a Dote's payments cannot exceed what was delivered on it.
 """
 
 from django.db import models
@@ -58,6 +61,8 @@ class PIPStatus(models.TextChoices):
 
 
 # PIPs that hold part of the Dote (and of the measure's caps) while they live.
+# The PIPs whose services commit the funding sources' money (the money ledger's "committed").
+APPROVED_PIP_STATUSES = (PIPStatus.APPROVATO, PIPStatus.IN_CORSO, PIPStatus.CONCLUSO)
 COMMITTING_PIP_STATUSES = (
     PIPStatus.PRESENTATO,
     PIPStatus.APPROVATO,
@@ -129,6 +134,9 @@ class RuleCode(models.TextChoices):
     SUPPORT_NOT_ONGOING = "support_not_ongoing"
     CERTIFICATION_QUALIFICATION = "certification_qualification"
     CERTIFICATION_ACCREDITATION = "certification_accreditation"
+    FUNDING_OVERDRAWN = "funding_overdrawn"
+    FUNDING_SHARES = "funding_shares"
+    PAYMENT_BEYOND_DELIVERED = "payment_beyond_delivered"
 
 
 class ServiceKind(models.TextChoices):

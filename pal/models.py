@@ -81,6 +81,102 @@ class FundingSource(models.TextChoices):
     ALTRO = "altro", _("Other")
 
 
+class Fund(AuditedModel):
+    """A funding source as data (issue #15): a fund with its budget, period and legal basis,
+    which measures draw on by shares (:class:`MeasureFunding`). ``kind`` is the family it
+    belongs to (the choices a measure's ``funding_source`` and a plan's budget lines use).
+
+    The budget is the ceiling the approvals may commit (``pal.services.pip_approve`` refuses,
+    under a lock on these rows, an approval that would pass it); empty: no ceiling recorded."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=32, choices=FundingSource, default=FundingSource.ALTRO
+    )
+    legal_basis = models.TextField(
+        _("legal basis and notes"),
+        blank=True,
+        help_text=_("The act that allocates the resources (decree, programme, allocation)."),
+    )
+    budget = models.DecimalField(
+        _("budget (€)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty: no ceiling recorded, approvals are not checked against it."),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    province = models.ForeignKey(
+        "cases.Province",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only for a fund allocated to one province."),
+    )
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("funding source")
+        verbose_name_plural = _("funding sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0), name="fund_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="fund_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The period cannot end before it starts.")})
+
+
+class MeasureFunding(models.Model):
+    """The share (%) of a measure's spending charged to a fund; a measure's shares sum to 100
+    (``pal.services.measure_fundings_set`` checks it)."""
+
+    measure = models.ForeignKey(
+        "Measure", verbose_name=_("measure"), on_delete=models.CASCADE, related_name="fundings"
+    )
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("funding source"), on_delete=models.PROTECT, related_name="fundings"
+    )
+    share = models.DecimalField(
+        _("share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["measure", "-share", "fund__code"]
+        verbose_name = _("measure's funding share")
+        verbose_name_plural = _("measures' funding shares")
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "fund"], name="measure_funding_unique"),
+            models.CheckConstraint(
+                condition=Q(share__gt=0) & Q(share__lte=100), name="measure_funding_share_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_id} – {self.fund_id}: {self.share} %"
+
+
 class HoursCutComparison(models.TextChoices):
     """How a worker's hours cut is compared with a measure's minimum."""
 
@@ -1050,3 +1146,52 @@ class NetworkServiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} – Dote {self.dote_id}"
+
+
+class PaymentQuerySet(ScopedQuerySet):
+    def in_provinces(self, codes):
+        return self.filter(dote__involvement__unit__province__in=list(codes))
+
+    def for_operator(self, operator_id):
+        return self.filter(dote__operator_id=operator_id)
+
+    def editable_in_provinces(self, codes):
+        return self.none()  # the Region pays
+
+    def editable_by_region(self):
+        return self.all()
+
+
+class Payment(AuditedModel):
+    """Money paid on a Dote (liquidazione), recorded by the Region; the payments of a Dote
+    never exceed what was delivered on it (``pal.services.payment_record``)."""
+
+    dote = models.ForeignKey(
+        Dote, verbose_name=_("Dote"), on_delete=models.PROTECT, related_name="payments"
+    )
+    paid_on = models.DateField(_("paid on"))
+    amount = models.DecimalField(_("amount (€)"), max_digits=10, decimal_places=2)
+    reference = models.CharField(
+        _("reference"), max_length=80, help_text=_("The payment order or decree.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} – Dote {self.dote_id}"

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -43,6 +43,7 @@ from crisi_portal.services import delete_recorded, history_author, save_validate
 from pal import eligibility
 from pal.enums import (
     ACTIVE_PIP_STATUSES,
+    APPROVED_PIP_STATUSES,
     COMMITTING_PIP_STATUSES,
     EDITABLE_PIP_STATUSES,
     PIP_TRANSITIONS,
@@ -59,21 +60,25 @@ from pal.models import (
     Attendance,
     CompetenceCertification,
     Dote,
+    Fund,
     InvitationChannel,
     Measure,
     MeasureCatalogue,
+    MeasureFunding,
     Network,
     NetworkMember,
     NetworkService,
     NetworkServiceLine,
     NetworkShare,
     Operator,
+    Payment,
     PIPService,
     PIPTransition,
     Qualification,
     Step3Invitation,
     Step3Meeting,
 )
+from pal.spending import dote_figures
 from pal.step3 import invitation_measures
 from workers.enums import Step
 from workers.models import Cohort, Involvement
@@ -101,6 +106,11 @@ def _euro(amount: Decimal) -> str:
 
 
 # --- Exclusivity -----------------------------------------------------------------------------
+
+
+def _pct(share: Decimal) -> str:
+    """A percentage without trailing zeros: 40, 59.81."""
+    return f"{share.normalize():f}"
 
 
 def _overlaps(start: date, end: date | None) -> Q:
@@ -511,6 +521,7 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
     pip = _locked(pip)
     _require_reviewer(user, pip)
     pip_rules_check(pip)
+    funding_check(pip)
     pip.decided_at = timezone.now()
     pip.decided_by = user if user is not None and user.is_authenticated else None
     _move(pip, PIPStatus.APPROVATO, user)
@@ -537,6 +548,58 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
                 "changed."
             ) % {"step": Step(involvement.current_step).label}
     return Approval(pip, moved, note)
+
+
+def funding_check(pip: PIP) -> None:
+    """Approving ``pip`` commits its cost on its measure's funding sources, by share: refuse
+    (``funding_overdrawn``) if any source would pass its budget.
+
+    The sources' rows are locked first, in a fixed order (by id), so that two approvals
+    drawing on the same source (through the same measure or different ones) serialise: the
+    second reads what the first committed."""
+    shares = {
+        row.fund_id: row.share
+        for row in MeasureFunding.objects.filter(measure=pip.dote.measure_id).order_by("fund_id")
+    }
+    funds = list(Fund.objects.select_for_update().filter(pk__in=shares).order_by("pk"))
+    budgeted = [fund for fund in funds if fund.budget is not None]
+    if not budgeted:
+        return
+    share_path = "pip__dote__measure__fundings__share"
+    committed = dict(
+        PIPService.objects.filter(
+            pip__status__in=APPROVED_PIP_STATUSES,
+            pip__dote__measure__fundings__fund__in=[fund.pk for fund in budgeted],
+        )
+        .exclude(pip=pip)
+        .order_by()
+        .values_list("pip__dote__measure__fundings__fund")
+        .annotate(total=Sum(F("cost") * F(share_path) / Decimal(100)))
+    )
+    total = pip_total(pip)
+    for fund in budgeted:
+        assert fund.budget is not None
+        already = (committed.get(fund.pk) or ZERO).quantize(Decimal("0.01"))
+        part = (total * shares[fund.pk] / Decimal(100)).quantize(Decimal("0.01"))
+        if already + part > fund.budget:
+            raise PALRuleRefused(
+                RuleCode.FUNDING_OVERDRAWN,
+                _(
+                    "Funding source %(fund)s: its budget is %(budget)s, %(committed)s is "
+                    "already committed; this PIP would add %(part)s (%(share)s %% of "
+                    "%(total)s), %(over)s over the budget."
+                )
+                % {
+                    "fund": fund.name,
+                    "budget": _euro(fund.budget),
+                    "committed": _euro(already),
+                    "part": _euro(part),
+                    "share": _pct(shares[fund.pk]),
+                    "total": _euro(total),
+                    "over": _euro(already + part - fund.budget),
+                },
+                field="services",
+            )
 
 
 @transaction.atomic
@@ -1295,3 +1358,95 @@ def qualification_save(
         setattr(qualification, field, value)
     save_validated(qualification, user=user)
     return qualification
+
+
+# --- Money: funding sources, measures' shares, payments ------------------------------------
+
+
+@transaction.atomic
+def fund_save(*, user: UserOrSystem, data: dict[str, Any], fund: Fund | None = None) -> Fund:
+    """Create or change a funding source (Region officials); the history records who."""
+    _require_region(user)
+    fund = Fund.objects.select_for_update().get(pk=fund.pk) if fund is not None else Fund()
+    for field, value in data.items():
+        setattr(fund, field, value)
+    save_validated(fund, user=user)
+    return fund
+
+
+@transaction.atomic
+def measure_fundings_set(
+    *, user: UserOrSystem, measure: Measure, shares: Sequence[tuple[Fund, Decimal]]
+) -> None:
+    """Replace the measure's funding shares: each source once, shares that sum to 100 %
+    (``funding_shares``, an error on ``shares``)."""
+    _require_region(user)
+    Measure.objects.select_for_update().get(pk=measure.pk)
+    funds = [fund.pk for fund, _share in shares]
+    if not shares:
+        raise PALRuleRefused(
+            RuleCode.FUNDING_SHARES,
+            _("A measure draws on at least one funding source."),
+            field="shares",
+        )
+    if len(set(funds)) != len(funds):
+        raise PALRuleRefused(
+            RuleCode.FUNDING_SHARES,
+            _("Each funding source appears once among the measure's shares."),
+            field="shares",
+        )
+    total = sum((share for _fund, share in shares), ZERO)
+    if any(share <= 0 for _fund, share in shares) or total != Decimal(100):
+        raise PALRuleRefused(
+            RuleCode.FUNDING_SHARES,
+            _(
+                "The shares of the measure's funding sources must sum to 100 %% (they sum to "
+                "%(total)s %%)."
+            )
+            % {"total": _pct(total)},
+            field="shares",
+        )
+    MeasureFunding.objects.filter(measure=measure).delete()
+    MeasureFunding.objects.bulk_create(
+        [MeasureFunding(measure=measure, fund=fund, share=share) for fund, share in shares]
+    )
+
+
+@transaction.atomic
+def payment_record(
+    *, user: UserOrSystem, dote: Dote, paid_on: date, amount: Decimal, reference: str
+) -> Payment:
+    """Record a payment on a Dote (the Region): never beyond what was delivered on it
+    (``payment_beyond_delivered``, an error on ``amount``); the Dote's row is locked, so two
+    payments recorded at once cannot both slip under."""
+    if not manages_reference_data(user):
+        raise PermissionDenied(_("Payments are recorded by the Region."))
+    locked = Dote.objects.select_for_update().get(pk=dote.pk)
+    if paid_on > timezone.localdate():
+        raise PALRuleRefused(
+            RuleCode.REPORT_DATE, _("The payment date cannot be in the future."), field="paid_on"
+        )
+    figures = dote_figures(locked)
+    if figures["paid"] + amount > figures["delivered"]:
+        raise PALRuleRefused(
+            RuleCode.PAYMENT_BEYOND_DELIVERED,
+            _(
+                "The payments would reach %(paid)s, more than the %(delivered)s delivered on "
+                "the Dote (%(left)s can still be paid)."
+            )
+            % {
+                "paid": _euro(figures["paid"] + amount),
+                "delivered": _euro(figures["delivered"]),
+                "left": _euro(max(figures["delivered"] - figures["paid"], ZERO)),
+            },
+            field="amount",
+        )
+    payment = Payment(
+        dote=locked,
+        paid_on=paid_on,
+        amount=amount,
+        reference=reference.strip(),
+        recorded_by=user if user is not None and user.is_authenticated else None,
+    )
+    save_validated(payment, user=user)
+    return payment

@@ -91,6 +91,8 @@ FLUSHED = (
     "pal.NetworkShare",
     "pal.NetworkService",
     "pal.NetworkServiceLine",
+    # Issue #15: payments on the Doti.
+    "pal.Payment",
     # The dashboard's figures pre-aggregated from the rows above.
     "monitoring.DashboardInvolvements",
     "monitoring.DashboardActivationDays",
