@@ -47,6 +47,9 @@ MAP_MEASURE_LABELS = {
     "workers_involved": _("Workers involved"),
     "involvements": _("Workers taken in charge"),
     "activation_rate": _("Activation rate (STEP 4)"),
+    "reemployment_rate": _("Re-employment rate at 12 months"),
+    "committed": _("Spending: committed (€)"),
+    "delivered": _("Spending: delivered (€)"),
 }
 
 

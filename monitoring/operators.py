@@ -39,14 +39,10 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import PROVINCE_CODES
 from crisi_portal.exports import Column
 from monitoring.dashboard import DaysBetween, _one_decimal, median_of_histogram, share
-from pal.enums import DoteStatus, PIPStatus
+from monitoring.reemployment import REEMPLOYED_KINDS
+from pal.enums import APPROVED_PIP_STATUSES, DoteStatus
 from pal.models import Dote, OperatorOffice
-from workers.enums import OutcomeKind
 
-# What counts as back at work (the outcomes helper's monitoring.reemployment names the same).
-REEMPLOYED_KINDS = (OutcomeKind.RICOLLOCATO, OutcomeKind.REINTEGRATO, OutcomeKind.AUTOIMPIEGO)
-# A PIP the province approved, whatever happened to it since.
-APPROVED_PIP_STATUSES = (PIPStatus.APPROVATO, PIPStatus.IN_CORSO, PIPStatus.CONCLUSO)
 ZERO = Decimal("0")
 
 COUNTS = (

@@ -18,10 +18,10 @@ from pal.enums import DoteStatus, PIPStatus
 from pal.models import OperatorOffice
 from tests.cases.factories import OperatorFactory, ProductionUnitFactory
 from tests.factories import UserFactory
+from tests.monitoring.builders import outcome as record_outcome
 from tests.pal.factories import DoteFactory, PIPFactory, PIPServiceFactory, measure
 from tests.workers.factories import InvolvementFactory
 from workers.enums import OutcomeKind
-from workers.models import Outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def office(operator, code: str, comune: str) -> None:
 
 
 def outcome(involvement, kind: str, day: datetime.date) -> None:
-    Outcome.objects.create(involvement=involvement, kind=kind, date=day)
+    record_outcome(involvement, kind, day)
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def world(db):
     - w1 (BG): Dote A from 1 May 2025, PIP approved with a service delivered (€300) and one not;
       Dote B from 1 June 2025; re-employed on 31 July 2025 (91 days after A's start, 60 after B's);
     - w2 (BG): Dote A from 1 May 2025, PIP only submitted; retired (not re-employed);
-    - w3 (MI): Dote A from 1 March 2025, PIP in progress; back in the company 20 days later;
-    - w4 (MI): Dote B from 1 May 2025; re-employed on 1 April 2025, before the Dote: not B's;
+    - w3 (MI): Dote A from 3 April 2025, PIP in progress; back in the company 20 days later;
+    - w4 (MI): Dote B from 1 May 2025; re-employed on 15 April 2025, before the Dote: not B's;
     - w5 (BG): Dote A revoked: not counted.
     """
     a = OperatorFactory(name="Alfa Lavoro")
@@ -74,12 +74,12 @@ def world(db):
     PIPFactory(dote=DoteFactory(involvement=w2, operator=a), status=PIPStatus.PRESENTATO)
     outcome(w2, OutcomeKind.PENSIONAMENTO, D(2025, 8, 1))
 
-    dote_3 = DoteFactory(involvement=w3, operator=a, valid_from=D(2025, 3, 1))
+    dote_3 = DoteFactory(involvement=w3, operator=a, valid_from=D(2025, 4, 3))
     PIPFactory(dote=dote_3, status=PIPStatus.IN_CORSO)
-    outcome(w3, OutcomeKind.REINTEGRATO, D(2025, 3, 21))
+    outcome(w3, OutcomeKind.REINTEGRATO, D(2025, 4, 23))
 
     DoteFactory(involvement=w4, operator=b, valid_from=D(2025, 5, 1))
-    outcome(w4, OutcomeKind.RICOLLOCATO, D(2025, 4, 1))
+    outcome(w4, OutcomeKind.RICOLLOCATO, D(2025, 4, 15))
 
     DoteFactory(involvement=w5, operator=a, status=DoteStatus.REVOCATA)
     return {"a": a, "b": b}
@@ -156,9 +156,9 @@ def test_an_operator_sees_only_its_own_organisation(world):
 
 
 def test_the_period_is_when_the_doti_started(world, region):
-    data = operator_results(region, OperatorFilters(start=D(2025, 4, 1), end=D(2025, 6, 30)))
+    data = operator_results(region, OperatorFilters(start=D(2025, 5, 1), end=D(2025, 6, 30)))
     a = by_name(data)["Alfa Lavoro"]
-    assert (a["workers"], list(by_province(a))) == (2, ["BG"])  # w3's Dote started in March
+    assert (a["workers"], list(by_province(a))) == (2, ["BG"])  # w3's Dote started in April
 
 
 def test_filters_by_measure_and_province(world, region):
