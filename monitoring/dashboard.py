@@ -46,15 +46,30 @@ from monitoring.models import (
     DashboardRefresh,
     DashboardStarts,
 )
+from monitoring.reemployment import WINDOWS, reemployment_table
 from monitoring.reports import percentage
 from pal.models import CompetenceCertification
+from pal.spending import FIGURES as MONEY_FIGURES
+from pal.spending import spending_rows, spending_totals
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
+from workers.segments import SEGMENTS, annotate_segments
 
 FUNNEL_STEPS = [Step.STEP_1, Step.STEP_2, Step.STEP_3, Step.STEP_4]
 ALL_STEPS = [*FUNNEL_STEPS, Step.NO_PAL]
 # What the map can be coloured by (the GET parameter ``map`` of the page).
-MAP_MEASURES = ("workers_involved", "involvements", "activation_rate")
+MAP_MEASURES = (
+    "workers_involved",
+    "involvements",
+    "activation_rate",
+    "reemployment_rate",
+    "committed",
+    "delivered",
+)
+# The breakdowns of re-employment at 6 and 12 months (``workers.segments.SEGMENTS`` codes).
+REEMPLOYMENT_DIMENSIONS = ("sex", "age_band", "citizenship", "education", "cpi")
+# The window the map and the headline figure show.
+MAP_WINDOW = 12
 
 
 def share(part: int, whole: int) -> float | None:
@@ -582,6 +597,83 @@ def dashboard_certifications(scope: DashboardScope) -> list[dict[str, Any]]:
     )
 
 
+def _window_columns(row: dict) -> dict[str, Any]:
+    return {
+        f"{figure}_{months}": row[f"{figure}_{months}"]
+        for months in WINDOWS
+        for figure in ("eligible", "reemployed", "rate")
+    }
+
+
+def dashboard_reemployment(scope: DashboardScope, as_of: datetime.date) -> dict[str, Any]:
+    """Re-employment at 6 and 12 months after STEP 1 (``monitoring.reemployment``, survival-
+    style) of the workers in scope: overall, by province (for the map) and by each of
+    ``REEMPLOYMENT_DIMENSIONS``, on ``as_of``. One query each (the CPI's name is read in the
+    same query as its figures)."""
+    overall = reemployment_table(scope.involvements, as_of=as_of)[0]
+    by_province = {
+        row["key"]: row
+        for row in reemployment_table(scope.involvements, as_of=as_of, by="unit__province")
+    }
+    segmented = annotate_segments(scope.involvements).annotate(
+        seg_cpi_name=Coalesce(F("cpi__name"), F("unit__cpi__name"))
+    )
+    not_recorded = str(gettext_lazy("Not recorded"))
+    dimensions = []
+    for code in REEMPLOYMENT_DIMENSIONS:
+        segment = SEGMENTS[code]
+        by = "seg_cpi_name" if code == "cpi" else segment.annotation
+        rows = reemployment_table(segmented, as_of=as_of, by=by)
+        if code == "cpi":
+            labels: dict = {row["key"]: row["key"] for row in rows if row["key"] is not None}
+        else:
+            labels = segment.labels_for(row["key"] for row in rows)
+        order = {key: i for i, key in enumerate(labels)}
+        rows.sort(key=lambda row: (row["key"] is None, order.get(row["key"], len(order))))
+        dimensions.append(
+            {
+                "dimension": code,
+                "label": str(segment.label),
+                "rows": [
+                    {
+                        "key": row["key"],
+                        "label": str(labels.get(row["key"], not_recorded)),
+                        **_window_columns(row),
+                    }
+                    for row in rows
+                ],
+            }
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "windows": list(WINDOWS),
+        "total": _window_columns(overall),
+        "by_province": {code: _window_columns(row) for code, row in by_province.items()},
+        "dimensions": dimensions,
+    }
+
+
+def _euros(row: dict) -> dict:
+    """Amounts as plain numbers (the dashboard's data is JSON as it is): cents are exact in a
+    float at these sizes."""
+    return {
+        key: float(value) if isinstance(value, Decimal) else value for key, value in row.items()
+    }
+
+
+def dashboard_money(user) -> dict[str, Any]:
+    """Where the money goes (``pal.spending``) over the Doti the user sees: totals, and rows by
+    funding source, by measure and by province (the map). Budget and what is left only for
+    those who see the whole region. The dashboard's filters do not narrow it: the spending
+    figures are counted over Doti, whatever year or family their procedure. Five queries."""
+    return {
+        "totals": _euros(spending_totals(user)),
+        "by_source": [_euros(row) for row in spending_rows(user, by="source")],
+        "by_measure": [_euros(row) for row in spending_rows(user, by="measure")],
+        "by_province": {row["key"]: _euros(row) for row in spending_rows(user, by="province")},
+    }
+
+
 def dashboard_data(
     user,
     *,
@@ -600,19 +692,30 @@ def dashboard_data(
     scope = dashboard_scope(user, year=year, province=province, family=family)
     refresh = None if live else DashboardRefresh.objects.order_by().first()
     figures = live_figures(scope) if refresh is None else table_figures(scope)
+    by_province = dashboard_by_province(scope, figures)
+    reemployment = dashboard_reemployment(scope, timezone.localdate())
+    money = dashboard_money(user)
+    for row in by_province:
+        rates = reemployment["by_province"].get(row["province"], {})
+        spent = money["by_province"].get(row["province"], {})
+        row["reemployment_rate"] = rates.get(f"rate_{MAP_WINDOW}")
+        row["committed"] = spent.get("committed")
+        row["delivered"] = spent.get("delivered")
     return {
         "filters": {"year": year, "province": province, "family": family},
         "provinces": scope.codes,
         "updated_at": refresh.finished_at if refresh else None,
         "kpis": dashboard_kpis(scope, figures.totals, figures.medians),
         "funnel": dashboard_funnel(figures.totals),
-        "by_province": dashboard_by_province(scope, figures),
+        "by_province": by_province,
         "by_family": dashboard_by_family(scope, figures),
         "per_month": dashboard_per_month(scope, figures),
         "outcomes": dashboard_outcomes(figures),
         "agreements": dashboard_agreements(scope),
         "certifications": dashboard_certifications(scope),
         "tables": dashboard_tables(scope),
+        "reemployment": reemployment,
+        "money": money,
     }
 
 
@@ -722,6 +825,33 @@ def _certification_rows(data: dict) -> list[list]:
     ]
 
 
+REEMPLOYMENT_HEADER = [
+    f"{figure}_{months}" for months in WINDOWS for figure in ("eligible", "reemployed", "rate")
+]
+MONEY_HEADER = ["budget", *MONEY_FIGURES, "left"]
+
+
+def _reemployment_rows(dimension: str):
+    def rows(data: dict) -> list[list]:
+        (entry,) = [d for d in data["reemployment"]["dimensions"] if d["dimension"] == dimension]
+        return [
+            [row["key"], row["label"], *(row[key] for key in REEMPLOYMENT_HEADER)]
+            for row in entry["rows"]
+        ]
+
+    return rows
+
+
+def _money_rows(by: str):
+    def rows(data: dict) -> list[list]:
+        return [
+            [row["key"], row["label"], *(row[key] for key in MONEY_HEADER)]
+            for row in data["money"][f"by_{by}"]
+        ]
+
+    return rows
+
+
 CSV_CHARTS = {
     "funnel": (
         ["step", "label", "current", "current_pct", "reached", "reached_pct"],
@@ -769,6 +899,15 @@ CSV_CHARTS = {
         _agreement_rows,
     ),
     "certifications": (["province", "eqf_level", "certifications"], _certification_rows),
+    **{
+        f"reemployment_{dimension}": (
+            [dimension, "label", *REEMPLOYMENT_HEADER],
+            _reemployment_rows(dimension),
+        )
+        for dimension in REEMPLOYMENT_DIMENSIONS
+    },
+    "money_sources": (["source", "label", *MONEY_HEADER], _money_rows("source")),
+    "money_measures": (["measure", "label", *MONEY_HEADER], _money_rows("measure")),
 }
 
 
@@ -815,6 +954,18 @@ CSV_LABELS = {
     "convener": gettext_lazy("Convened by"),
     "regional_tables": gettext_lazy("Regional tables"),
     "bilateral_tables": gettext_lazy("Bilateral tables"),
+    "eligible_6": gettext_lazy("Workers whose 6 months have passed"),
+    "reemployed_6": gettext_lazy("Re-employed within 6 months"),
+    "rate_6": gettext_lazy("Re-employment rate at 6 months (%)"),
+    "eligible_12": gettext_lazy("Workers whose 12 months have passed"),
+    "reemployed_12": gettext_lazy("Re-employed within 12 months"),
+    "rate_12": gettext_lazy("Re-employment rate at 12 months (%)"),
+    "budget": gettext_lazy("Budget (€)"),
+    "assigned": gettext_lazy("Assigned (€)"),
+    "committed": gettext_lazy("Committed (€)"),
+    "delivered": gettext_lazy("Delivered (€)"),
+    "paid": gettext_lazy("Paid (€)"),
+    "left": gettext_lazy("Left (€)"),
 }
 
 

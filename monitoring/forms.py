@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import FAMILY_SHORT_LABELS, Family
 from cases.models import Province
 from crisi_portal.forms import DateInput, StyledFormMixin, add_service_errors
-from crisi_portal.scoping import acting_provinces, readable_provinces
-from monitoring import selectors
+from crisi_portal.scoping import acting_provinces, acts_as_operator, readable_provinces
+from monitoring import operators, selectors
 from monitoring.dashboard import MAP_MEASURES
 from monitoring.enums import ReportFormat, ReportKind
 from monitoring.filtersets import scope_choices
@@ -26,14 +26,30 @@ from monitoring.models import (
     ReemploymentPlan,
 )
 from monitoring.periods import Period, PeriodError, offered_periods
+from pal.models import Measure
 
 # --- dashboard ---
+
+
+def province_filter_field() -> forms.ModelChoiceField:
+    """A filter by province, by its code in the query string; empty: every province."""
+    return forms.ModelChoiceField(
+        label=_("Province"),
+        queryset=Province.objects.order_by("position"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All provinces"),
+    )
+
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAP_MEASURE_LABELS = {
     "workers_involved": _("Workers involved"),
     "involvements": _("Workers taken in charge"),
     "activation_rate": _("Activation rate (STEP 4)"),
+    "reemployment_rate": _("Re-employment rate at 12 months"),
+    "committed": _("Spending: committed (€)"),
+    "delivered": _("Spending: delivered (€)"),
 }
 
 
@@ -51,13 +67,7 @@ class DashboardFilterForm(StyledFormMixin, forms.Form):
         max_value=LAST_YEAR,
         widget=forms.Select,
     )
-    province = forms.ModelChoiceField(
-        label=_("Province"),
-        queryset=Province.objects.order_by("position"),
-        to_field_name="code",
-        required=False,
-        empty_label=_("All provinces"),
-    )
+    province = province_filter_field()
     family = forms.ChoiceField(
         label=_("Family"),
         choices=[("", _("All families")), *[(f.value, FAMILY_SHORT_LABELS[f]) for f in Family]],
@@ -383,3 +393,60 @@ def plan_parts(formsets: dict) -> dict[str, list[dict]]:
             rows.append(row)
         parts[name] = rows
     return parts
+
+
+# --- operators' results ---
+
+
+def _operator_period_choices(today: date) -> list[tuple[str, str]]:
+    """Each of the last five years, newest first, followed by its quarters."""
+    choices: list[tuple[str, str]] = [("", _("Any period"))]
+    quarters = offered_periods(ReportKind.QUARTERLY, today)
+    for year in offered_periods(ReportKind.ANNUAL, today):
+        choices.append((year.code, str(year.year)))
+        choices += [(q.code, q.words) for q in quarters if q.year == year.year]
+    return choices
+
+
+class OperatorResultsFilterForm(StyledFormMixin, forms.Form):
+    """The filters of the operators' results: when the Doti started, measure, province."""
+
+    period = forms.ChoiceField(label=_("Doti started in"), required=False)
+    measure = forms.ModelChoiceField(
+        label=_("Measure"),
+        queryset=Measure.objects.order_by("name"),
+        required=False,
+        empty_label=_("All measures"),
+    )
+    province = province_filter_field()
+    ordering = forms.ChoiceField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = _operator_period_choices(today)
+        self.fields["ordering"].choices = [
+            (f"{sign}{key}", key) for key in operators.ORDERINGS for sign in ("", "-")
+        ]
+        codes = readable_provinces(user)
+        if codes is not None and not acts_as_operator(user):
+            if len(codes) > 1:
+                self.fields["province"].queryset = Province.objects.filter(code__in=codes)
+            else:  # one province: the figures are already its own
+                del self.fields["province"]
+
+    def filters(self):
+        """``operators.OperatorFilters`` from a valid form."""
+        data = self.cleaned_data
+        period = None
+        if data.get("period"):
+            kind = ReportKind.QUARTERLY if "-" in data["period"] else ReportKind.ANNUAL
+            period = Period.parse(kind, data["period"])
+        return operators.OperatorFilters(
+            start=period.start if period else None,
+            end=period.end if period else None,
+            measure=data["measure"].pk if data.get("measure") else None,
+            province=data["province"].code if data.get("province") else None,
+        )
+
+    def chosen_ordering(self) -> str:
+        return getattr(self, "cleaned_data", {}).get("ordering") or operators.DEFAULT_ORDERING

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import cruscotto, dashboard, plans, reports
+from monitoring.views import cruscotto, dashboard, operators, plans, reports
 
 app_name = "monitoring"
 
@@ -11,6 +11,13 @@ urlpatterns: list = [
     # --- cruscotto ---
     path("cruscotto/", cruscotto.CruscottoView.as_view(), name="cruscotto"),
     path("cruscotto.csv", cruscotto.CruscottoCsvView.as_view(), name="cruscotto_csv"),
+    # --- operators' results ---
+    path("operators/", operators.OperatorResultsView.as_view(), name="operator_results"),
+    path(
+        "operators/download/",
+        operators.OperatorResultsExportView.as_view(),
+        name="operator_results_export",
+    ),
     # --- report archive ---
     path("reports/", reports.ReportListView.as_view(), name="report_list"),
     path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report_detail"),

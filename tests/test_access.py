@@ -761,6 +761,11 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Region officials (all provinces) and province staff (their own); the CSV is the same list.
     "monitoring:cruscotto": {None: HTML_STAFF_REGION},
     "monitoring:cruscotto_csv": {None: HTML_STAFF_REGION},
+    # --- monitoring: operators' results ---
+    # The Region every operator, province staff the Doti of their provinces' workers, an
+    # operator its own organisation; API clients have no page.
+    "monitoring:operator_results": {None: (302, 200, 200, 200, 403, 200)},
+    "monitoring:operator_results_export": {None: (302, 200, 200, 200, 403, 200)},
     # --- monitoring: report archive ---
     # Province staff and Region officials (HTML); the API also serves API clients. Runs out of
     # scope (MI for BG) are 404; the rerun is POST only (a GET past the role check is 405).

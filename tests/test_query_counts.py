@@ -60,6 +60,7 @@ PAGES = {
     "its workers": lambda proc: reverse("workers:procedure_workers", args=[proc.pk]),
     "dashboard": lambda proc: reverse("monitoring:dashboard"),
     "cruscotto": lambda proc: reverse("monitoring:cruscotto"),
+    "operators' results": lambda proc: reverse("monitoring:operator_results"),
 }
 
 

@@ -75,6 +75,15 @@ class DashboardProvinceSerializer(serializers.Serializer):
     step_4 = api_fields.IntegerField()
     activation_rate = api_fields.FloatField(allow_null=True)
     median_days_to_step_4 = api_fields.FloatField(allow_null=True)
+    reemployment_rate = api_fields.FloatField(
+        allow_null=True, help_text="Re-employed within 12 months of STEP_1 (%), survival-style."
+    )
+    committed = api_fields.FloatField(
+        allow_null=True, help_text="€ committed by approved PIPs; null: no Dote there."
+    )
+    delivered = api_fields.FloatField(
+        allow_null=True, help_text="€ of services reported as delivered; null: no Dote there."
+    )
 
 
 class DashboardFamilySerializer(serializers.Serializer):
@@ -106,6 +115,61 @@ class DashboardTablesSerializer(serializers.Serializer):
     bilateral = api_fields.IntegerField(help_text="Tavoli Bilaterali.")
 
 
+class DashboardWindowsSerializer(serializers.Serializer):
+    eligible_6 = api_fields.IntegerField(help_text="Taken in charge at least 6 months ago.")
+    reemployed_6 = api_fields.IntegerField(help_text="Of them, re-employed within 6 months.")
+    rate_6 = api_fields.FloatField(allow_null=True)
+    eligible_12 = api_fields.IntegerField(help_text="Taken in charge at least 12 months ago.")
+    reemployed_12 = api_fields.IntegerField(help_text="Of them, re-employed within 12 months.")
+    rate_12 = api_fields.FloatField(allow_null=True)
+
+
+class DashboardSegmentRowSerializer(DashboardWindowsSerializer):
+    key = api_fields.CharField(
+        allow_null=True, help_text="The segment's code (the CPI's name for cpi); null: unknown."
+    )
+    label = api_fields.CharField()
+
+
+class DashboardDimensionSerializer(serializers.Serializer):
+    dimension = api_fields.CharField(
+        help_text="One of: sex, age_band, citizenship, education, cpi."
+    )
+    label = api_fields.CharField()
+    rows = DashboardSegmentRowSerializer(many=True)
+
+
+class DashboardReemploymentSerializer(serializers.Serializer):
+    as_of = api_fields.CharField(help_text="The day the windows are measured at (today).")
+    windows = serializers.ListField(child=api_fields.IntegerField())
+    total = DashboardWindowsSerializer()
+    by_province = serializers.DictField(child=DashboardWindowsSerializer())
+    dimensions = DashboardDimensionSerializer(many=True)
+
+
+class DashboardMoneyFiguresSerializer(serializers.Serializer):
+    budget = api_fields.FloatField(
+        allow_null=True, help_text="€; only for those who see the whole region."
+    )
+    assigned = api_fields.FloatField()
+    committed = api_fields.FloatField()
+    delivered = api_fields.FloatField()
+    paid = api_fields.FloatField()
+    left = api_fields.FloatField(allow_null=True, help_text="budget − committed.")
+
+
+class DashboardMoneyRowSerializer(DashboardMoneyFiguresSerializer):
+    key = serializers.JSONField(help_text="The source's or measure's id; the province's code.")
+    label = api_fields.CharField()
+
+
+class DashboardMoneySerializer(serializers.Serializer):
+    totals = DashboardMoneyFiguresSerializer()
+    by_source = DashboardMoneyRowSerializer(many=True)
+    by_measure = DashboardMoneyRowSerializer(many=True)
+    by_province = serializers.DictField(child=DashboardMoneyRowSerializer())
+
+
 class DashboardSerializer(serializers.Serializer):
     filters = DashboardFiltersSerializer()
     provinces = serializers.ListField(
@@ -132,6 +196,15 @@ class DashboardSerializer(serializers.Serializer):
         many=True,
         help_text="Regional and bilateral tables per year held and convener (a regional table "
         "counts once, for the Region).",
+    )
+    reemployment = DashboardReemploymentSerializer(
+        help_text="Re-employment at 6 and 12 months after STEP_1, survival-style: only workers "
+        "whose window has passed count; overall, by province and by sex, age band, "
+        "citizenship group, education and CPI."
+    )
+    money = DashboardMoneySerializer(
+        help_text="Assigned, committed, delivered and paid over the Doti in the caller's scope "
+        "(not narrowed by year or family)."
     )
 
 

@@ -22,3 +22,11 @@ def pct(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{num(value, 1)}\N{NO-BREAK SPACE}%"
+
+
+@register.filter
+def eur(value) -> str:
+    """An amount in whole euros (``€ 1.615``); ``—`` when there is none (no budget)."""
+    if value is None or value == "":
+        return "—"
+    return f"€\N{NO-BREAK SPACE}{num(value)}"

@@ -17,12 +17,14 @@ from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin
 from monitoring.dashboard import (
     CSV_CHARTS,
+    MAP_WINDOW,
     chart_csv_rows,
     chart_readable_rows,
     dashboard_data,
 )
 from monitoring.forms import MAP_MEASURE_LABELS, DashboardFilterForm
 from monitoring.templatetags.dashboard import num, pct
+from pal.spending import sees_whole_region
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -104,6 +106,32 @@ class DashboardView(DashboardMixin, TemplateView):
                 ],
             },
             certifications=data["certifications"],
+            reemployment={
+                **data["reemployment"],
+                "dimensions": [
+                    {
+                        **entry,
+                        "chart": f"reemployment_{entry['dimension']}",
+                        # The CPIs are many: their table says it better than bars.
+                        "show_chart": bool(entry["rows"]) and entry["dimension"] != "cpi",
+                        "axis": "y" if entry["dimension"] == "education" else "",
+                    }
+                    for entry in data["reemployment"]["dimensions"]
+                ],
+            },
+            reemployment_as_of=datetime.date.fromisoformat(data["reemployment"]["as_of"]),
+            reemployment_kpis=[
+                {
+                    "months": months,
+                    "rate": data["reemployment"]["total"][f"rate_{months}"],
+                    "reemployed": data["reemployment"]["total"][f"reemployed_{months}"],
+                    "eligible": data["reemployment"]["total"][f"eligible_{months}"],
+                    "accent": months == MAP_WINDOW,
+                }
+                for months in data["reemployment"]["windows"]
+            ],
+            money=data["money"],
+            money_whole=sees_whole_region(user),
             month_range=f"{month_labels[0]} – {month_labels[-1]}",
             csv_query=query.urlencode(),
             map_measure=measure,
@@ -154,7 +182,11 @@ def _scope_label(user, data: dict) -> str:
 
 
 def _map_value_text(measure: str, value) -> str:
-    return pct(value) if measure == "activation_rate" else num(value)
+    if measure in ("activation_rate", "reemployment_rate"):
+        return pct(value)
+    if measure in ("committed", "delivered"):
+        return f"€\N{NO-BREAK SPACE}{num(value)}"
+    return num(value)
 
 
 def _map_context(data: dict, measure: str) -> dict:
@@ -179,7 +211,15 @@ def _map_context(data: dict, measure: str) -> dict:
         "workers_involved": _("workers involved"),
         "involvements": _("workers taken in charge"),
         "activation_rate": _("activation rate"),
+        "reemployment_rate": _("re-employed within 12 months"),
+        "committed": _("committed"),
+        "delivered": _("delivered"),
     }[measure]
+    nothing = {
+        "reemployment_rate": _("nobody whose 12 months have passed"),
+        "committed": _("no Dote"),
+        "delivered": _("no Dote"),
+    }.get(measure, _("no workers taken in charge"))
     for province in Province.objects.order_by("position").values("code", "name"):
         code, name = province["code"], province["name"]
         row = rows.get(code)
@@ -187,7 +227,7 @@ def _map_context(data: dict, measure: str) -> dict:
             classes[code], titles[code] = "map-out", name
         elif row[measure] is None:
             classes[code] = "map-nodata"
-            titles[code] = _("%(name)s: no workers taken in charge") % {"name": name}
+            titles[code] = f"{name}: {nothing}"
         else:
             classes[code] = f"map-q{class_of[row[measure]]}"
             titles[code] = f"{name}: {_map_value_text(measure, row[measure])} {unit}"
@@ -200,7 +240,7 @@ def _map_context(data: dict, measure: str) -> dict:
         low, high = (_map_value_text(measure, v) for v in (members[0], members[-1]))
         legend.append({"css": f"map-q{index}", "text": low if low == high else f"{low} – {high}"})
     if any(row[measure] is None for row in rows.values()):
-        legend.append({"css": "map-nodata", "text": _("no workers taken in charge")})
+        legend.append({"css": "map-nodata", "text": nothing})
     if len(rows) < len(classes):
         legend.append({"css": "map-out", "text": _("outside your provinces")})
     return {"map_classes": classes, "map_titles": titles, "map_legend": legend}
@@ -242,6 +282,33 @@ def _chart_data(data: dict, month_labels: list) -> dict:
         "outcomes": {
             "labels": [str(OutcomeKind(r["kind"]).label) for r in data["outcomes"]],
             "series": [{"label": _("Workers"), "data": [r["workers"] for r in data["outcomes"]]}],
+        },
+        **{
+            f"reemployment_{entry['dimension']}": {
+                "labels": [row["label"] for row in entry["rows"]],
+                "series": [
+                    {
+                        "label": _("Within %(months)s months (%%)") % {"months": months},
+                        "data": [row[f"rate_{months}"] for row in entry["rows"]],
+                    }
+                    for months in data["reemployment"]["windows"]
+                ],
+            }
+            for entry in data["reemployment"]["dimensions"]
+        },
+        **{
+            f"money_{by}s": {
+                "labels": [row["label"] for row in data["money"][f"by_{by}"]],
+                "series": [
+                    {"label": label, "data": [row[figure] for row in data["money"][f"by_{by}"]]}
+                    for figure, label in (
+                        ("committed", _("Committed (€)")),
+                        ("delivered", _("Delivered (€)")),
+                        ("paid", _("Paid (€)")),
+                    )
+                ],
+            }
+            for by in ("source", "measure")
         },
         "provinces": {
             "labels": [r["name"] for r in data["by_province"]],

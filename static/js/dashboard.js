@@ -10,6 +10,8 @@
   // Bootstrap Italia's palette; steps as on the step badges (portal.css).
   var BLUE = "#0066cc";
   var TEAL = "#00a3a3";
+  // A third series (the money's paid) in a colour the first two do not use.
+  var SERIES_COLOURS = [BLUE, TEAL, "#7a3fc9"];
   var STEP_COLOURS = ["#8a94a6", "#0073e6", "#7a3fc9", "#008055", "#cc7a00"];
   var OUTCOME_COLOURS = ["#0066cc", "#008055", "#7a3fc9", "#cc7a00", "#8a94a6"];
 
@@ -61,7 +63,7 @@
       };
     }
     var datasets = spec.series.map(function (series, index) {
-      var colour = index === 0 ? BLUE : TEAL;
+      var colour = SERIES_COLOURS[Math.min(index, SERIES_COLOURS.length - 1)];
       var dataset = { label: series.label, data: series.data, backgroundColor: colour };
       if (name === "funnel") {
         // Reached (first) in light step colours, "now at" (second) in full ones.

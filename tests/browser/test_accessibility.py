@@ -115,6 +115,7 @@ def pages_of(role: str, day: dict) -> list[str]:
             reverse("pal:pip_detail", args=[pip.pk]),
             reverse("pal:pip_create", args=[day["dote"].pk]),
             reverse("password_change"),
+            reverse("monitoring:operator_results"),
             # Not the API documentation (/api/v1/docs/): Swagger UI's own page, not the portal's.
         ]
     pages = [
@@ -133,6 +134,8 @@ def pages_of(role: str, day: dict) -> list[str]:
         reverse("monitoring:dashboard"),
         reverse("monitoring:cruscotto"),
         reverse("monitoring:cruscotto") + "?ordering=-next_meeting",
+        reverse("monitoring:operator_results"),
+        reverse("monitoring:operator_results") + "?ordering=-reemployment_rate",
         reverse("monitoring:report_list"),
     ]
     if role == "province_staff":
@@ -375,6 +378,8 @@ def test_pages_on_a_phone_have_no_axe_violation(page, browser, live_server, watc
         reverse("cases:procedure_list"),
         reverse("workers:procedure_workers", args=[procedure.pk]),
         reverse("monitoring:cruscotto"),
+        reverse("monitoring:operator_results"),
+        reverse("monitoring:dashboard"),
         reverse("pal:review_queue"),
     ):
         tab.goto(f"{live_server.url}{path}")

@@ -27,7 +27,12 @@ COMPANY = "Manifattura Tessile Bergamasca di Precisione e Finissaggio S.p.A."
 
 def pages_of(role: str, procedure) -> list[str]:
     if role == "operator":
-        return [reverse("home"), reverse("pal:operator_home"), reverse("pal:worker_find")]
+        return [
+            reverse("home"),
+            reverse("pal:operator_home"),
+            reverse("pal:worker_find"),
+            reverse("monitoring:operator_results"),
+        ]
     common = [
         reverse("home"),
         reverse("cases:procedure_list"),
@@ -37,6 +42,7 @@ def pages_of(role: str, procedure) -> list[str]:
         reverse("pal:network_list"),
         reverse("monitoring:dashboard"),
         reverse("monitoring:cruscotto"),
+        reverse("monitoring:operator_results"),
         reverse("monitoring:report_list"),
     ]
     if role == "province_staff":

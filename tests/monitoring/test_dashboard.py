@@ -313,9 +313,10 @@ def test_the_page_shows_every_chart_with_its_table_and_csv_link(client, world, r
     for chart in ("funnel", "families", "months", "outcomes", "provinces"):
         assert f'data-chart="{chart}"' in html
     # Seven tables behind <details> (agreements, certifications and the tables' counts, issue
-    # #14, have no chart) plus the province table beside the map.
-    assert html.count('<details class="dashboard-table" open>') == 7
-    assert html.count("<table") == 8
+    # #14, have no chart), five of re-employment and two of money (issue #15), plus the
+    # province table beside the map.
+    assert html.count('<details class="dashboard-table" open>') == 14
+    assert html.count("<table") == 15
     assert 'id="dashboard-data" type="application/json"' in html
     assert 'id="map-MI" data-province="MI" class="map-province map-q4' in html
 
@@ -456,6 +457,14 @@ def test_every_chart_downloads_as_csv_with_a_header_row(client, world, region, c
     }
     # Issue #14: one row per kind of agreement; no certification in this world.
     expected |= {"agreements": 5, "certifications": 0}
+    # Issue #15 (figures pinned in test_dashboard_breakdowns.py): a row per segment met, every
+    # funding source for the Region, no measure without a Dote.
+    data = dashboard_data(region, year=2025)
+    expected |= {
+        f"reemployment_{entry['dimension']}": len(entry["rows"])
+        for entry in data["reemployment"]["dimensions"]
+    }
+    expected |= {"money_sources": len(data["money"]["by_source"]), "money_measures": 0}
     assert len(rows) - 1 == expected[chart]
 
 

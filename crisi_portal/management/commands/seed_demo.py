@@ -13,6 +13,7 @@ from crisi_portal.demo import (
     money,
     monitoring,
     netsvc,
+    opresults,
     pal,
     plans,
     procedures,
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             agreements.seed_agreements_and_certifications(today)
             plans.seed_plan(today)
             seed_tables(today)
+            operator_outcomes = opresults.seed_operator_outcomes(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         if result.procedures_skipped:
@@ -97,6 +99,7 @@ class Command(BaseCommand):
         if policies.skipped:
             self.stdout.write("Demo Doti already present: Doti, PIPs and networks left as is.")
         self.stdout.write(policies.summary())
+        self.stdout.write(operator_outcomes)
         self.stdout.write(eligibility.seed_eligibility(today))
         self.stdout.write(f"Report contacts: {contacts} created (one per Nucleo, one regional).")
         self.stdout.write(
