@@ -1049,6 +1049,12 @@ def measure_save(
     save_validated(measure, user=user)
     if incompatible is not None:
         measure.incompatible_with.set([m for m in incompatible if m.pk != measure.pk])
+    if not MeasureFunding.objects.filter(measure=measure).exists():
+        # A new measure draws 100 % on the fund of its kind of source, until the Region
+        # splits it (measure_fundings_set).
+        fund = Fund.objects.filter(code=measure.funding_source).first()
+        if fund is not None:
+            save_validated(MeasureFunding(measure=measure, fund=fund, share=100), user=user)
     return measure
 
 
