@@ -119,3 +119,11 @@ def test_the_region_edits_a_source_and_the_shares(client, region, world):  # noq
         Decimal("50"),
     ]
     assert Fund.objects.get(pk=fund.pk).history.count() >= 1
+
+
+def test_the_review_page_says_beforehand_that_approving_would_overdraw(client, staff_mi, world):  # noqa: F811
+    Fund.objects.filter(pk=world["fund_b"].pk).update(budget=Decimal("800"))
+    client.force_login(staff_mi)
+    pip = world["mi"].pips.get()
+    page = client.get(f"/pal/review/{pip.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Funding source Fondo B" in page and "over the budget" in page
