@@ -13,6 +13,7 @@ from monitoring.api.views import DashboardViewSet, PlanViewSet, ReportRunViewSet
 from pal.api.views import (
     CertificationViewSet,
     DoteViewSet,
+    FundViewSet,
     MeasureViewSet,
     NetworkServiceViewSet,
     NetworkShareViewSet,
@@ -40,6 +41,7 @@ router.register("networks", NetworkViewSet, basename="network")
 router.register("network-shares", NetworkShareViewSet, basename="network-share")
 router.register("network-services", NetworkServiceViewSet, basename="network-service")
 router.register("qualifications", QualificationViewSet, basename="qualification")
+router.register("funding-sources", FundViewSet, basename="fund")
 router.register("certifications", CertificationViewSet, basename="certification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("reports", ReportRunViewSet, basename="report")

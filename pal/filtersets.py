@@ -12,6 +12,7 @@ from pal.models import (
     PIP,
     CompetenceCertification,
     Dote,
+    Fund,
     FundingSource,
     Measure,
     Network,
@@ -170,6 +171,12 @@ class QualificationFilterSet(BaseFilterSet):
     class Meta:
         model = Qualification
         fields = ["framework", "is_active"]
+
+
+class FundFilterSet(BaseFilterSet):
+    class Meta:
+        model = Fund
+        fields = ["kind", "province"]
 
 
 class CertificationFilterSet(BaseFilterSet):

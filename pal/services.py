@@ -550,18 +550,20 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
     return Approval(pip, moved, note)
 
 
-def funding_check(pip: PIP) -> None:
+def funding_check(pip: PIP, *, lock: bool = True) -> None:
     """Approving ``pip`` commits its cost on its measure's funding sources, by share: refuse
     (``funding_overdrawn``) if any source would pass its budget.
 
     The sources' rows are locked first, in a fixed order (by id), so that two approvals
     drawing on the same source (through the same measure or different ones) serialise: the
-    second reads what the first committed."""
+    second reads what the first committed. ``lock=False``: only a preview (the review page),
+    outside the approval's transaction."""
     shares = {
         row.fund_id: row.share
         for row in MeasureFunding.objects.filter(measure=pip.dote.measure_id).order_by("fund_id")
     }
-    funds = list(Fund.objects.select_for_update().filter(pk__in=shares).order_by("pk"))
+    rows = Fund.objects.filter(pk__in=shares).order_by("pk")
+    funds = list(rows.select_for_update() if lock else rows)
     budgeted = [fund for fund in funds if fund.budget is not None]
     if not budgeted:
         return
@@ -1049,6 +1051,12 @@ def measure_save(
     save_validated(measure, user=user)
     if incompatible is not None:
         measure.incompatible_with.set([m for m in incompatible if m.pk != measure.pk])
+    if not MeasureFunding.objects.filter(measure=measure).exists():
+        # A new measure draws 100 % on the fund of its kind of source, until the Region
+        # splits it (measure_fundings_set).
+        fund = Fund.objects.filter(code=measure.funding_source).first()
+        if fund is not None:
+            save_validated(MeasureFunding(measure=measure, fund=fund, share=100), user=user)
     return measure
 
 

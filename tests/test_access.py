@@ -739,6 +739,8 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # the worker's unit, operators their own.
     "qualification-list": {None: API_EVERYONE},
     "qualification-detail": {"qualification_q": API_EVERYONE},
+    "fund-list": {None: API_EVERYONE},
+    "fund-detail": {"fund_fse": API_EVERYONE},
     "certification-list": {None: API_EVERYONE},
     "certification-detail": {
         "certification_op": API_EVERYONE,

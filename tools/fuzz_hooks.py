@@ -37,6 +37,7 @@ REFERENCE_PATHS = (
     "/api/v1/operators/{id}/",
     "/api/v1/measures/{id}/",
     "/api/v1/qualifications/{id}/",
+    "/api/v1/funding-sources/{id}/",
 )
 DETAIL_PATH = re.compile(r"^/api/v1/[a-z-]+/\{id\}/$")
 TIMEOUT = 30

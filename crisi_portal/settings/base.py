@@ -474,6 +474,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReportKindEnum": "monitoring.enums.ReportKind",
         "PlanStatusEnum": "monitoring.enums.PlanStatus",
+        "FundingSourceEnum": "pal.models.FundingSource",
     },
 }
 

@@ -15,7 +15,9 @@ from pal.models import (
     PIP,
     CompetenceCertification,
     Dote,
+    Fund,
     Measure,
+    MeasureFunding,
     Network,
     NetworkMember,
     NetworkService,
@@ -549,3 +551,32 @@ class CertificationSerializer(api_fields.ModelSerializer):
         ]
         read_only_fields = ["id", "worker", "operator", "updated_at"]
         extra_kwargs = {"title": {"required": False, "allow_blank": True}}
+
+
+class FundShareSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = MeasureFunding
+        fields = ["measure", "share"]
+
+
+class FundSerializer(api_fields.ModelSerializer):
+    """A funding source with its budget, period and the measures drawing on it (by share)."""
+
+    measures = FundShareSerializer(source="fundings", many=True, read_only=True)
+
+    class Meta:
+        model = Fund
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "legal_basis",
+            "budget",
+            "valid_from",
+            "valid_until",
+            "province",
+            "measures",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -13,6 +13,7 @@ from pal import selectors, services
 from pal.api.serializers import (
     CertificationSerializer,
     DoteSerializer,
+    FundSerializer,
     MeasureSerializer,
     NetworkSerializer,
     NetworkServiceSerializer,
@@ -29,6 +30,7 @@ from pal.api.serializers import (
 from pal.filtersets import (
     CertificationFilterSet,
     DoteFilterSet,
+    FundFilterSet,
     MeasureFilterSet,
     NetworkFilterSet,
     NetworkServiceFilterSet,
@@ -41,6 +43,7 @@ from pal.models import (
     PIP,
     CompetenceCertification,
     Dote,
+    Fund,
     Measure,
     Network,
     NetworkMember,
@@ -532,3 +535,21 @@ class CertificationViewSet(
             pk=data.pop("pip").pk
         )
         serializer.instance = services.certification_record(user=self.request.user, pip=pip, **data)
+
+
+class FundViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    ConditionalViewSetMixin,
+    ScopedViewSetMixin,
+    viewsets.GenericViewSet,
+):
+    """Funding sources (issue #15): budgets, periods and the measures' shares; reference data
+    every role reads, the Region edits them in the portal."""
+
+    resource_family = ResourceFamily.PAL
+    read_roles = EVERYONE
+    http_method_names = ["get", "head", "options"]
+    queryset = Fund.objects.prefetch_related("fundings")
+    serializer_class = FundSerializer
+    filterset_class = FundFilterSet

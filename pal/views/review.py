@@ -178,6 +178,7 @@ class ReviewPIPView(ScopedViewMixin, View):
             # pip_rules_check only reads; what it refuses is what approving would refuse.
             try:
                 services.pip_rules_check(pip)
+                services.funding_check(pip, lock=False)
             except DomainError as exc:
                 rule_failure = exc
         involvement = pip.dote.involvement

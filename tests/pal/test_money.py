@@ -245,3 +245,16 @@ def test_an_approval_that_would_overdraw_a_source_is_refused_and_changes_nothing
     services.pip_approve(user=staff_mi, pip=pip)
     pip.refresh_from_db()
     assert pip.status == PIPStatus.APPROVATO
+
+
+def test_a_new_measure_draws_fully_on_the_fund_of_its_source(region):
+    created = services.measure_save(
+        user=region,
+        data={
+            "code": "nuova-misura",
+            "name": "Nuova misura",
+            "funding_source": "regionale",
+            "valid_from": datetime.date(2026, 1, 1),
+        },
+    )
+    assert list(created.fundings.values_list("fund__code", "share")) == [("regionale", D("100"))]

@@ -7,7 +7,6 @@ widened (a pause after the funding check passes), so that without the lock on th
 both would pass every time. PostgreSQL only: SQLite has no row locks.
 """
 
-import threading
 import time
 from decimal import Decimal
 
@@ -16,9 +15,10 @@ from django.db import connection
 
 from pal import services
 from pal.enums import PIPStatus
-from pal.models import PIP, Fund
-from pal.services import PALRuleRefused, pip_approve, pip_withdraw
+from pal.models import Fund
+from pal.services import pip_approve, pip_withdraw
 from tests.pal.factories import DoteFactory, measure, pip_with_service
+from tests.pal.test_concurrency import race
 
 pytestmark = [
     pytest.mark.skipif(
@@ -28,32 +28,6 @@ pytestmark = [
 ]
 
 ROUNDS = 3
-
-
-def race(pips: list[PIP]) -> dict[int, object]:
-    barrier = threading.Barrier(len(pips), timeout=10)
-    outcomes: dict[int, object] = {}
-
-    def attempt(pk: int) -> None:
-        try:
-            pip = PIP.objects.get(pk=pk)
-            barrier.wait()
-            pip_approve(user=None, pip=pip, activate_step_4=False)
-            outcomes[pk] = "approved"
-        except PALRuleRefused as refusal:
-            outcomes[pk] = refusal.code
-        except Exception as exc:  # reported in the assertion, not lost in the thread
-            outcomes[pk] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(pip.pk,)) for pip in pips]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "an approval never finished"
-    return outcomes
 
 
 def test_of_two_simultaneous_approvals_only_the_one_within_the_budget_passes(monkeypatch):
@@ -79,7 +53,9 @@ def test_of_two_simultaneous_approvals_only_the_one_within_the_budget_passes(mon
             )
             for code in codes
         ]
-        outcomes = race(pips)
+        outcomes = race(
+            pips, lambda pip: pip_approve(user=None, pip=pip, activate_step_4=False), "approved"
+        )
         assert sorted(map(str, outcomes.values())) == ["approved", "funding_overdrawn"], (
             f"round {round_}: {outcomes}"
         )
