@@ -1,3 +1,4 @@
+import unicodedata
 from pathlib import PurePath
 
 from django.conf import settings
@@ -477,8 +478,6 @@ class ProductionUnit(AuditedModel):
 def fold_name(name: str) -> str:
     """A municipality's name for matching: lower case, no accents, apostrophes, hyphens or
     repeated spaces ("Sant'Angelo Lodigiano" and "SANT ANGELO LODIGIANO" are the same)."""
-    import unicodedata
-
     text = unicodedata.normalize("NFKD", name or "")
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = "".join(c if c.isalnum() else " " for c in text)

@@ -8,19 +8,9 @@ triennale"… to an :class:`~workers.enums.EducationLevel`. What neither recogni
 callers report it (the import as a warning naming the line and the value) and keep the text.
 """
 
-import unicodedata
-
+from cases.models import fold_name as fold
 from workers.enums import EducationLevel
 from workers.models import Country
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, single spaces."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = "".join(c if c.isalnum() else " " for c in text)
-    return " ".join(text.split())
-
 
 # The adjectives (and ISO alpha-3 codes) of the citizenships most common among workers in
 # Lombardy, by ISTAT code; names, ISTAT and ISO alpha-2 codes come from the Country table.

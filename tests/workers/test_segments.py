@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Cpi, Province
@@ -136,3 +137,21 @@ def test_one_statement_whatever_the_rows_and_segments_iterate_generically():
     assert SEGMENTS["age_band"].labels_for([]) == dict(AGE_BANDS)
     assert SEGMENTS["cpi"].labels_for([cpi("T-L").pk, None]) == {cpi("T-L").pk: "CPI T-L"}
     assert SEGMENTS["education"].labels_for([])["unknown"]
+
+
+def test_every_dimension_groups_and_counts_in_the_database():
+    born(D(1960, 1, 1), sex=Sex.M)
+    born(D(1990, 1, 1), citizenship_country=country("235", "Romania", CitizenshipGroup.EU))
+    born(D(2000, 1, 1), education_level=EducationLevel.UPPER_SECONDARY)
+
+    for segment in SEGMENTS.values():
+        rows = (
+            annotate_segments(Involvement.objects.all())
+            .order_by()
+            .values(segment.annotation)
+            .annotate(n=Count("id"))
+        )
+        counts = {row[segment.annotation]: row["n"] for row in rows}
+        assert sum(counts.values()) == 3
+        labels = segment.labels_for(counts)
+        assert all(value is None or value in labels for value in counts), segment
