@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from cases import services, tables
 from cases.enums import DecisionKind, MeetingKind, ParticipantRole
@@ -158,7 +159,8 @@ def decide(meeting, user, procedure, kind, **extra):
 
 
 def follow_up(decision):
-    return tables.with_follow_ups([decision])[0].follow_up
+    with translation.override("en"):  # the texts compared below are the English ones
+        return tables.with_follow_ups([decision])[0].follow_up
 
 
 def test_step_2_counts_moves_from_the_meeting_day_not_the_day_before(
