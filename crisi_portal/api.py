@@ -9,7 +9,12 @@ from cases.api.views import (
     ProcedureViewSet,
     UnitViewSet,
 )
-from monitoring.api.views import DashboardViewSet, PlanViewSet, ReportRunViewSet
+from monitoring.api.views import (
+    DashboardViewSet,
+    OperatorResultsViewSet,
+    PlanViewSet,
+    ReportRunViewSet,
+)
 from pal.api.views import (
     CertificationViewSet,
     DoteViewSet,
@@ -42,5 +47,6 @@ router.register("network-services", NetworkServiceViewSet, basename="network-ser
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("certifications", CertificationViewSet, basename="certification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("operator-results", OperatorResultsViewSet, basename="operator-results")
 router.register("reports", ReportRunViewSet, basename="report")
 router.register("plans", PlanViewSet, basename="plan")
