@@ -9,7 +9,12 @@ from cases.api.views import (
     ProcedureViewSet,
     UnitViewSet,
 )
-from monitoring.api.views import DashboardViewSet, PlanViewSet, ReportRunViewSet
+from monitoring.api.views import (
+    DashboardViewSet,
+    OperatorResultsViewSet,
+    PlanViewSet,
+    ReportRunViewSet,
+)
 from pal.api.views import (
     CertificationViewSet,
     DoteViewSet,
@@ -44,5 +49,6 @@ router.register("qualifications", QualificationViewSet, basename="qualification"
 router.register("funding-sources", FundViewSet, basename="fund")
 router.register("certifications", CertificationViewSet, basename="certification")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("operator-results", OperatorResultsViewSet, basename="operator-results")
 router.register("reports", ReportRunViewSet, basename="report")
 router.register("plans", PlanViewSet, basename="plan")

@@ -768,6 +768,8 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # operator its own organisation; API clients have no page.
     "monitoring:operator_results": {None: (302, 200, 200, 200, 403, 200)},
     "monitoring:operator_results_export": {None: (302, 200, 200, 200, 403, 200)},
+    # The API: the same figures, also for API clients.
+    "operator-results-list": {None: API_EVERYONE},
     # --- monitoring: report archive ---
     # Province staff and Region officials (HTML); the API also serves API clients. Runs out of
     # scope (MI for BG) are 404; the rerun is POST only (a GET past the role check is 405).

@@ -14,11 +14,12 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from cases.filtersets import ProcedureFilterSet
 from cases.views import ProcedureExportView
-from monitoring.api.views import DashboardViewSet
+from monitoring.api.views import DashboardViewSet, OperatorResultsViewSet
 from monitoring.filtersets import ReportRunFilterSet
-from monitoring.forms import DashboardFilterForm
+from monitoring.forms import DashboardFilterForm, OperatorResultsFilterForm
 from monitoring.views.cruscotto import CruscottoCsvView, CruscottoFilterForm, CruscottoView
 from monitoring.views.dashboard import DashboardCsvView, DashboardView
+from monitoring.views.operators import OperatorResultsExportView, OperatorResultsView
 from monitoring.views.reports import ReportListView
 from pal.views.operator import OperatorHomeView
 from tests.cases.factories import CrisisProcedureFactory, MeetingFactory, ProductionUnitFactory
@@ -64,6 +65,9 @@ VIEW_PARAMETERS = {
     ProcedureWorkersView: set(InvolvementFilterSet.base_filters),
     OperatorHomeView: {"dote_status", "pip_status"},
     DashboardViewSet: set(DashboardFilterForm.base_fields),
+    OperatorResultsViewSet: set(OperatorResultsFilterForm.base_fields),
+    OperatorResultsView: set(OperatorResultsFilterForm.base_fields),
+    OperatorResultsExportView: set(OperatorResultsFilterForm.base_fields) | {"format"},
 }
 # The query a page needs besides the hostile parameter (the chart a CSV is for).
 BASE_QUERY = {DashboardCsvView: {"chart": "provinces"}}

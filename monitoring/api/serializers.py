@@ -208,6 +208,44 @@ class DashboardSerializer(serializers.Serializer):
     )
 
 
+# --- operators' results ---
+
+
+class OperatorFiguresSerializer(serializers.Serializer):
+    workers = api_fields.IntegerField(help_text="Workers with a Dote (revoked ones excluded).")
+    doti = api_fields.IntegerField()
+    pips_approved = api_fields.IntegerField(help_text="Approved, in progress or concluded.")
+    services_delivered = api_fields.IntegerField(help_text="PIP services reported.")
+    delivered_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    reemployed = api_fields.IntegerField(help_text="Re-employed on or after the Dote's start.")
+    reemployment_rate = api_fields.FloatField(allow_null=True, help_text="% of workers.")
+    median_days = api_fields.FloatField(
+        allow_null=True, help_text="Median days from the Dote's start to re-employment."
+    )
+
+
+class OperatorOfficeResultsSerializer(OperatorFiguresSerializer):
+    province = api_fields.CharField(help_text="The workers' unit province.")
+    offices = serializers.ListField(
+        child=api_fields.CharField(),
+        help_text="The comuni of the operator's offices in that province (may be empty).",
+    )
+
+
+class OperatorLineSerializer(OperatorFiguresSerializer):
+    operator = api_fields.IntegerField(help_text="Operator id.")
+    operator_name = api_fields.CharField()
+    is_public = serializers.BooleanField(help_text="A public employment centre (CPI).")
+    offices = OperatorOfficeResultsSerializer(many=True)
+
+
+class OperatorResultsSerializer(serializers.Serializer):
+    operators = OperatorLineSerializer(many=True)
+    total = OperatorFiguresSerializer(
+        allow_null=True, help_text="A worker with Doti of two operators counts once."
+    )
+
+
 # --- report archive ---
 
 

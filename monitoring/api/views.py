@@ -1,6 +1,7 @@
 """Monitoring API views."""
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,7 @@ from crisi_portal.scoping_api import ClientScopedViewMixin, RolePermission, Scop
 from monitoring import services
 from monitoring.api.serializers import (
     DashboardSerializer,
+    OperatorResultsSerializer,
     PlanDetailSerializer,
     PlanSerializer,
     ReportRequestSerializer,
@@ -34,8 +36,14 @@ from monitoring.dashboard import dashboard_data
 from monitoring.downloads import document_response
 from monitoring.enums import CONTENT_TYPES, RunStatus, Trigger
 from monitoring.filtersets import PlanFilterSet, ReportRunFilterSet
-from monitoring.forms import FIRST_YEAR, LAST_YEAR, DashboardFilterForm
+from monitoring.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    DashboardFilterForm,
+    OperatorResultsFilterForm,
+)
 from monitoring.models import PlanIndicator, ReemploymentPlan, ReportRun
+from monitoring.operators import ORDERINGS, operator_results
 
 # --- dashboard ---
 
@@ -103,6 +111,67 @@ class DashboardViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.ViewSe
                 _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
             )
         return Response(dashboard_data(request.user, **form.filters()))
+
+
+# --- operators' results ---
+
+
+class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.ViewSet):
+    """The operators' results page as data (issue #15): per operator and office."""
+
+    schema = OneObjectSchema()
+    permission_classes = [RolePermission]
+    resource_family = ResourceFamily.REPORTS
+    read_roles = frozenset(
+        {Role.PROVINCE_STAFF, Role.REGION_OFFICIAL, Role.OPERATOR, Role.API_CLIENT}
+    )
+
+    @extend_schema(
+        summary="Operators' results (workers taken, PIPs approved, services, re-employment)",
+        description=(
+            "Counted over the Doti in the caller's scope: the Region every operator, province "
+            "staff the Doti of their provinces' workers, an operator (or a client restricted to "
+            "one) its own. The office is the operator's office in the province of the worker's "
+            "production unit; re-employed: an outcome dated on or after the Dote's start; "
+            "median_days: from the Dote's start."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "period",
+                OpenApiTypes.STR,
+                description="Doti started in this year (2025) or quarter (2025-Q3), among the "
+                "last five years.",
+            ),
+            OpenApiParameter("measure", OpenApiTypes.INT, description="Measure id."),
+            OpenApiParameter("province", OpenApiTypes.STR, enum=list(PROVINCE_CODES)),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=[f"{sign}{key}" for key in ORDERINGS for sign in ("", "-")],
+            ),
+        ],
+        responses={
+            200: OperatorResultsSerializer,
+            400: OpenApiResponse(description="A parameter is not valid (application/problem+json)"),
+        },
+    )
+    def list(self, request):
+        form = OperatorResultsFilterForm(
+            request.query_params, user=request.user, today=timezone.localdate()
+        )
+        if not form.is_valid():
+            errors = [
+                {"field": field, "message": str(message)}
+                for field, messages in form.errors.items()
+                for message in messages
+            ]
+            names = ", ".join(form.errors)
+            raise InvalidDashboardParameter(
+                _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
+            )
+        return Response(
+            operator_results(request.user, form.filters(), ordering=form.chosen_ordering())
+        )
 
 
 # --- report archive ---

@@ -253,3 +253,28 @@ def test_the_xlsx_downloads(world, client, staff_bg):
         "application/vnd.openxmlformats-officedocument.spreadsheetml"
     )
     response.close()
+
+
+API = "/api/v1/operator-results/"
+
+
+def test_the_api_answers_the_pages_figures(world, api_client_for, region):
+    body = api_client_for(region).get(API, {"ordering": "-reemployment_rate"}).json()
+    assert [row["operator_name"] for row in body["operators"]] == ["Alfa Lavoro", "Beta Servizi"]
+    alfa = body["operators"][0]
+    assert (alfa["workers"], alfa["reemployed"], alfa["reemployment_rate"]) == (3, 2, 66.7)
+    assert alfa["offices"][1]["offices"] == ["Milano", "Rho"]
+    assert body["total"]["workers"] == 4
+
+
+def test_the_api_scopes_an_operator_to_its_own(world, api_client_for):
+    user = UserFactory(operator=True, operator_id=world["b"].pk)
+    body = api_client_for(user).get(API).json()
+    assert [row["operator_name"] for row in body["operators"]] == ["Beta Servizi"]
+
+
+def test_the_api_refuses_a_bad_parameter_naming_it(world, api_client_for, region):
+    response = api_client_for(region).get(API, {"period": "2025-Q9"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert [error["field"] for error in response.json()["errors"]] == ["period"]
