@@ -36,8 +36,6 @@ INVOLVEMENT_COLUMNS = [
 ]
 
 
-
-
 def _outcome(involvement):
     """The involvement's outcome or None (read with ``select_related("outcome")``)."""
     try:
