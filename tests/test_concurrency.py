@@ -172,7 +172,12 @@ class TestWorkersData:
         Involvement.objects.filter(pk=involvement.pk).update(hours_reduction_pct=30)
         response = client.put(
             involvement_path(involvement, "outcome"),
-            {"kind": "ricollocato", "date": DAY},
+            {
+                "kind": "ricollocato",
+                "date": DAY,
+                "contract_kind": "indeterminato",
+                "source": "operatore",
+            },
             HTTP_IF_MATCH=etag,
         )
         assert response.status_code == 412
@@ -183,7 +188,12 @@ class TestWorkersData:
         etag = client.get(involvement_path(involvement))["ETag"]
         response = client.put(
             involvement_path(involvement, "outcome"),
-            {"kind": "ricollocato", "date": DAY},
+            {
+                "kind": "ricollocato",
+                "date": DAY,
+                "contract_kind": "indeterminato",
+                "source": "operatore",
+            },
             HTTP_IF_MATCH=etag,
         )
         assert response.status_code == 201, response.content

@@ -17,6 +17,7 @@ from crisi_portal.exports import readable_cell
 from tests.cases.factories import CompanyFactory, CrisisProcedureFactory, ProductionUnitFactory
 from tests.workers.factories import InvolvementFactory, WorkerFactory
 from workers.models import PersonalDataAccess
+from workers.services import outcome_record
 
 pytestmark = pytest.mark.django_db
 
@@ -243,6 +244,37 @@ def test_the_workers_download_as_xlsx_and_as_technical_csv(client, staff_bg, wor
     technical = list(csv.DictReader(io.StringIO(text)))
     assert {r["income_support"] for r in technical} == {"cigs"}
     assert {r["current_step"] for r in technical} == {"STEP_1"}
+
+
+def test_the_workers_export_carries_the_outcome(
+    client, staff_bg, workers, django_assert_max_num_queries
+):
+    bg, _mi, hostile, plain, _other = workers
+    outcome_record(
+        user=None,
+        involvement=hostile,
+        data={
+            "kind": "ricollocato",
+            "date": datetime.date(2025, 6, 2),
+            "contract_end": datetime.date(2025, 9, 30),
+            "source": "comunicazione_obbligatoria",
+        },
+    )
+    client.force_login(staff_bg)
+    text = body(client.get(worker_export(bg), {"format": "technical"})).decode()
+    technical = {r["fiscal_code"]: r for r in csv.DictReader(io.StringIO(text))}
+    row = technical[hostile.worker.fiscal_code]
+    assert [row[k] for k in ("outcome", "outcome_date", "contract_kind", "contract_end")] == [
+        "ricollocato",
+        "2025-06-02",
+        "determinato_meno_6",
+        "2025-09-30",
+    ]
+    assert row["outcome_source"] == "comunicazione_obbligatoria"
+    assert technical[plain.worker.fiscal_code]["outcome"] == ""
+    rows = excel_rows(client.get(worker_export(bg)))
+    line = next(r for r in rows[1:] if r[0] == hostile.worker.fiscal_code)
+    assert "Tempo determinato, meno di 6 mesi" in line or "Fixed term, under 6 months" in line
 
 
 def test_a_procedure_out_of_scope_is_404(client, staff_bg, workers):

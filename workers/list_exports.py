@@ -1,6 +1,7 @@
 """The workers of a procedure as people open them in Excel (readable CSV, XLSX) or as a
 technical CSV: the columns of the list page, identities only for those who see them."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 from crisi_portal.exports import Column
@@ -35,5 +36,46 @@ INVOLVEMENT_COLUMNS = [
 ]
 
 
+def _outcome(involvement):
+    """The involvement's outcome or None (read with ``select_related("outcome")``)."""
+    try:
+        return involvement.outcome
+    except ObjectDoesNotExist:
+        return None
+
+
+def _outcome_value(attribute: str, display: bool = False):
+    def value(involvement):
+        outcome = _outcome(involvement)
+        if outcome is None:
+            return ""
+        if display:
+            return getattr(outcome, f"get_{attribute}_display")()
+        return getattr(outcome, attribute) or ""
+
+    return value
+
+
+# Where the worker ended up (issue #15): kind, date, contract and its end, who says so.
+OUTCOME_COLUMNS = [
+    Column("outcome", _("Outcome"), _outcome_value("kind"), _outcome_value("kind", True)),
+    Column("outcome_date", _("Outcome date"), _outcome_value("date")),
+    Column(
+        "contract_kind",
+        _("Contract"),
+        _outcome_value("contract_kind"),
+        _outcome_value("contract_kind", True),
+    ),
+    Column("contract_end", _("Contract end"), _outcome_value("contract_end")),
+    Column(
+        "outcome_source",
+        _("Outcome source"),
+        _outcome_value("source"),
+        _outcome_value("source", True),
+    ),
+]
+
+
 def worker_columns(*, show_identity: bool) -> list[Column]:
-    return [*(IDENTITY_COLUMNS if show_identity else ()), *INVOLVEMENT_COLUMNS]
+    """The export's columns; the queryset must ``select_related("outcome")``."""
+    return [*(IDENTITY_COLUMNS if show_identity else ()), *INVOLVEMENT_COLUMNS, *OUTCOME_COLUMNS]

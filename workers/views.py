@@ -300,6 +300,7 @@ class ProcedureWorkersExportView(ProcedureWorkersView):
             self.filter_data(procedure), queryset=base, request=request
         )
         rows = base.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
+        rows = rows.select_related("outcome")
         show_identity = can_see_identity(request.user)
         purpose = _("export of the workers of procedure %(id)s") % {"id": procedure.external_id}
 

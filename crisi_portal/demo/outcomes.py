@@ -7,8 +7,8 @@ Used by :class:`crisi_portal.demo.workers.Builder` (so by ``seed_demo`` and by
 (``shared/sources/004``: 27 % of the workers taken in charge re-employed overall, 15 % of the
 workers on mobility):
 
-* **Back at work within 12 months of STEP 1**: drawn for 28 % of the suspended workers (CIGS)
-  and 12 % of the dismissed ones (NASpI or mobility, collective dismissals); with the exempted
+* **Back at work within 12 months of STEP 1**: drawn for 26 % of the suspended workers (CIGS)
+  and 15 % of the dismissed ones (NASpI or mobility, collective dismissals); with the exempted
   workers below, the demo's re-employment at 12 months comes to about 27 % overall and 15 % for
   the dismissed (``tests/workers/test_seed_workers.py`` checks the ranges). About 45 % of
   them within the first 6 months (day 15–180 after STEP 1), the others in days 185–365.
@@ -43,7 +43,7 @@ from crisi_portal.demo.reference import (
 from workers.enums import ContractKind, IncomeSupport, OutcomeKind, OutcomeSource, Step
 from workers.models import Involvement, Outcome, StepTransition, Worker, add_months
 
-WITHIN_12_MONTHS = {"suspended": 0.28, "dismissed": 0.12}
+WITHIN_12_MONTHS = {"suspended": 0.26, "dismissed": 0.15}
 WITHIN_6_OF_12 = 0.45
 LATER = 0.10
 RETIREMENT_AGE, RETIREMENT_SHARE = 60, 0.25
