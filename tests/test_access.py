@@ -1024,7 +1024,13 @@ WRITE_PAYLOADS = {
     "agreement-detail": {"notes": "Verbale di accordo aggiornato."},
     "involvement-detail": {"hours_reduction_pct": 50},
     "involvement-move": {**MOVE, "expected_from": "STEP_1"},
-    "involvement-outcome": {"kind": "ricollocato", "date": "2025-09-01", "employer": "Altra"},
+    "involvement-outcome": {
+        "kind": "ricollocato",
+        "date": "2025-09-01",
+        "contract_kind": "indeterminato",
+        "source": "operatore",
+        "employer": "Altra",
+    },
     "cohort-move": MOVE,
     # BG may not pull a worker it cannot see (MI unit of the shared procedure) into a cohort.
     "cohort-assign": lambda world: {"involvements": [world["involvement_shared_mi"].pk]},
