@@ -8,7 +8,7 @@ class ReportKind(models.TextChoices):
     QUARTERLY = "quarterly", _("quarterly PAL monitoring")
     # Issue #15: the funnel, segmentations, outcomes and times (monitoring.pal_report),
     # quarterly and annual.
-    PAL_MONITORING = "pal_monitoring", _("PAL monitoring report")
+    PAL_MONITORING = "pal_monitoring", _("PAL outcomes monitoring")
 
 
 class ReportFormat(models.TextChoices):

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='reportrun',
             name='kind',
-            field=models.CharField(choices=[('annual', 'annual table'), ('bimonthly', 'bimonthly report'), ('quarterly', 'quarterly PAL monitoring'), ('pal_monitoring', 'PAL monitoring report')], max_length=16, verbose_name='report'),
+            field=models.CharField(choices=[('annual', 'annual table'), ('bimonthly', 'bimonthly report'), ('quarterly', 'quarterly PAL monitoring'), ('pal_monitoring', 'PAL outcomes monitoring')], max_length=16, verbose_name='report'),
         ),
         migrations.AddConstraint(
             model_name='reportrun',
