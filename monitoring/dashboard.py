@@ -50,7 +50,7 @@ from monitoring.reemployment import WINDOWS, reemployment_table
 from monitoring.reports import percentage
 from pal.models import CompetenceCertification
 from pal.spending import FIGURES as MONEY_FIGURES
-from pal.spending import spending_rows, spending_totals
+from pal.spending import sees_whole_region, spending_rows, spending_totals
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 from workers.models import Involvement, MoveKind, Outcome, StepTransition
 from workers.segments import SEGMENTS, annotate_segments
@@ -661,16 +661,20 @@ def _euros(row: dict) -> dict:
     }
 
 
-def dashboard_money(user) -> dict[str, Any]:
-    """Where the money goes (``pal.spending``) over the Doti the user sees: totals, and rows by
-    funding source, by measure and by province (the map). Budget and what is left only for
-    those who see the whole region. The dashboard's filters do not narrow it: the spending
-    figures are counted over Doti, whatever year or family their procedure. Five queries."""
+def dashboard_money(user, within: QuerySet | None = None) -> dict[str, Any]:
+    """Where the money goes (``pal.spending``) over the Doti the user sees, narrowed to the
+    Doti of the involvements ``within`` (the dashboard's filters) when given: totals, and rows
+    by funding source, by measure and by province (the map). Budget and what is left
+    (``whole``) only for those who see the whole region, unfiltered: a part's committed is not
+    what a source has given. Five queries."""
     return {
-        "totals": _euros(spending_totals(user)),
-        "by_source": [_euros(row) for row in spending_rows(user, by="source")],
-        "by_measure": [_euros(row) for row in spending_rows(user, by="measure")],
-        "by_province": {row["key"]: _euros(row) for row in spending_rows(user, by="province")},
+        "whole": sees_whole_region(user) and within is None,
+        "totals": _euros(spending_totals(user, within=within)),
+        "by_source": [_euros(row) for row in spending_rows(user, by="source", within=within)],
+        "by_measure": [_euros(row) for row in spending_rows(user, by="measure", within=within)],
+        "by_province": {
+            row["key"]: _euros(row) for row in spending_rows(user, by="province", within=within)
+        },
     }
 
 
@@ -694,7 +698,8 @@ def dashboard_data(
     figures = live_figures(scope) if refresh is None else table_figures(scope)
     by_province = dashboard_by_province(scope, figures)
     reemployment = dashboard_reemployment(scope, timezone.localdate())
-    money = dashboard_money(user)
+    filtered = year is not None or province is not None or family is not None
+    money = dashboard_money(user, scope.involvements if filtered else None)
     for row in by_province:
         rates = reemployment["by_province"].get(row["province"], {})
         spent = money["by_province"].get(row["province"], {})

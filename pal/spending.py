@@ -120,16 +120,26 @@ def sees_whole_region(user: AnyUser) -> bool:
     )
 
 
-def spending_rows(user: AnyUser, *, by: str, on: date | None = None) -> list[dict[str, Any]]:
+def doti_for(user: AnyUser, within: QuerySet | None = None) -> QuerySet:
+    """The Doti the figures are counted over: those the user sees, narrowed to the Doti of
+    the involvements ``within`` (e.g. the dashboard's filters) when given."""
+    doti = Dote.objects.visible_to(user)
+    return doti if within is None else doti.filter(involvement__in=within.values("pk"))
+
+
+def spending_rows(
+    user: AnyUser, *, by: str, on: date | None = None, within: QuerySet | None = None
+) -> list[dict[str, Any]]:
     """One row per measure, funding source, province or operator (``by``) with budget,
     assigned, committed, delivered, paid and left: one query, the rows that have Doti the user
     sees (every funding source for the whole region). ``budget``/``left``: the measure's
-    total budget or the source's budget, for the whole region only; ``None`` otherwise."""
+    total budget or the source's budget, for the whole region unnarrowed only (``within``
+    None); ``None`` otherwise: a part's committed is not what the source has given."""
     if by not in _DIMENSION:
         raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}")
     model, path, label = _DIMENSION[by]
-    doti = Dote.objects.visible_to(user)
-    whole = sees_whole_region(user)
+    doti = doti_for(user, within)
+    whole = sees_whole_region(user) and within is None
     rows = model._default_manager.all()
     if not (whole and by == "source"):
         rows = rows.filter(Exists(doti.filter(**{path: OuterRef("pk")})))
@@ -154,17 +164,20 @@ def spending_rows(user: AnyUser, *, by: str, on: date | None = None) -> list[dic
     ]
 
 
-def spending_totals(user: AnyUser, on: date | None = None) -> dict[str, Any]:
-    """The same figures over every Dote the user sees; ``budget``/``left``: the sources that
-    have a budget, whole region only (their budgets, minus what is committed on them)."""
-    doti = Dote.objects.visible_to(user)
+def spending_totals(
+    user: AnyUser, on: date | None = None, within: QuerySet | None = None
+) -> dict[str, Any]:
+    """The same figures over every Dote the user sees (of the involvements ``within``, when
+    given); ``budget``/``left``: the sources that have a budget, whole region unnarrowed only
+    (their budgets, minus what is committed on them)."""
+    doti = doti_for(user, within)
     figures = {figure: per_dote(figure, on) for figure in FIGURES}
     totals = doti.annotate(**{f"{k}_": v for k, v in figures.items()}).aggregate(
         **{figure: Coalesce(Sum(f"{figure}_"), ZERO) for figure in FIGURES}
     )
     totals = {figure: _money(value) for figure, value in totals.items()}
     totals["budget"] = totals["left"] = None
-    if sees_whole_region(user):
+    if sees_whole_region(user) and within is None:
         budgeted = Fund.objects.filter(budget__isnull=False).aggregate(
             budget=Sum("budget"), committed=Sum(_figure("committed", doti, "source", on))
         )

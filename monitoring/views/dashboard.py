@@ -24,7 +24,6 @@ from monitoring.dashboard import (
 )
 from monitoring.forms import MAP_MEASURE_LABELS, DashboardFilterForm
 from monitoring.templatetags.dashboard import num, pct
-from pal.spending import sees_whole_region
 from workers.enums import STEP_SHORT_LABELS, OutcomeKind, Step
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -131,7 +130,8 @@ class DashboardView(DashboardMixin, TemplateView):
                 for months in data["reemployment"]["windows"]
             ],
             money=data["money"],
-            money_whole=sees_whole_region(user),
+            money_whole=data["money"]["whole"],
+            money_filtered=any(value is not None for value in data["filters"].values()),
             month_range=f"{month_labels[0]} – {month_labels[-1]}",
             csv_query=query.urlencode(),
             map_measure=measure,

@@ -145,6 +145,20 @@ def test_the_money_is_the_spending_of_the_doti_in_scope(people, region, staff_bg
     assert dashboard_data(staff_mi)["money"]["totals"]["assigned"] == 0.0
 
 
+def test_the_filters_narrow_the_money_and_hide_the_budgets(people, region):
+    DoteFactory(involvement=Worker.objects.first().involvements.first())  # a BG worker's
+    assert dashboard_data(region)["money"]["whole"] is True
+    in_bg = dashboard_data(region, province="BG")["money"]
+    assert in_bg["totals"]["assigned"] == 3000.0
+    # A part's committed is not what a source has given: no budget, nothing "left".
+    assert in_bg["whole"] is False
+    assert (in_bg["totals"]["budget"], in_bg["totals"]["left"]) == (None, None)
+    assert {row["budget"] for row in in_bg["by_source"]} <= {None}
+    assert dashboard_data(region, province="MI")["money"]["totals"]["assigned"] == 0.0
+    assert dashboard_data(region, year=2024)["money"]["totals"]["assigned"] == 0.0
+    assert dashboard_data(region, family="licenziamento_collettivo")["money"]["by_measure"] == []
+
+
 def test_the_page_shows_the_tables_without_javascript(people, client, region):
     client.force_login(region)
     with translation.override("en"):
