@@ -37,20 +37,20 @@ import calendar
 import datetime
 from typing import Any
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from monitoring.reports import percentage
 from workers.enums import OutcomeKind
-from workers.models import MoveKind, add_months
+from workers.models import add_months
+from workers.segments import TAKEN_ON, with_start_move
 
 # The outcomes that count as back at work.
 REEMPLOYED_KINDS = (OutcomeKind.RICOLLOCATO, OutcomeKind.REINTEGRATO, OutcomeKind.AUTOIMPIEGO)
 # The windows the reports show, in months after STEP 1.
 WINDOWS = (6, 12)
 
-_START = "_reemployment_start"
-_TAKEN = f"{_START}__effective_date"
+_TAKEN = TAKEN_ON
 
 
 def eligible_until(as_of: datetime.date, months: int) -> datetime.date:
@@ -71,21 +71,11 @@ def _month_index(field: str) -> Any:
 def _with_windows(involvements: QuerySet) -> QuerySet:
     """The involvements with their START move joined (one LEFT JOIN) and the year-month
     indexes and day numbers of taken_on and of the outcome's date."""
-    return (
-        involvements.order_by()
-        .annotate(
-            **{
-                _START: FilteredRelation(
-                    "transitions", condition=Q(transitions__kind=MoveKind.START)
-                )
-            }
-        )
-        .annotate(
-            _reemployment_taken_ym=_month_index(_TAKEN),
-            _reemployment_taken_day=ExtractDay(_TAKEN),
-            _reemployment_outcome_ym=_month_index("outcome__date"),
-            _reemployment_outcome_day=ExtractDay("outcome__date"),
-        )
+    return with_start_move(involvements.order_by()).annotate(
+        _reemployment_taken_ym=_month_index(_TAKEN),
+        _reemployment_taken_day=ExtractDay(_TAKEN),
+        _reemployment_outcome_ym=_month_index("outcome__date"),
+        _reemployment_outcome_day=ExtractDay("outcome__date"),
     )
 
 

@@ -10,8 +10,9 @@ can iterate them generically::
         labels = segment.labels_for(row[segment.annotation] for row in counts)
 
 * ``seg_sex``: the worker's sex (``Sex``);
-* ``seg_age``: completed years at taking in charge (the date of the involvement's first STEP 1
-  move), ``seg_age_band`` its :data:`AGE_BANDS` code;
+* ``seg_age``: completed years at taking in charge (the date of the involvement's START move,
+  the move into STEP 1 the service records once per involvement, as ``Outcome.taken_on`` and
+  ``monitoring.reemployment`` read it), ``seg_age_band`` its :data:`AGE_BANDS` code;
 * ``seg_citizenship``: the :class:`~workers.enums.CitizenshipGroup` of the worker's citizenship
   country, ``"unknown"`` without one;
 * ``seg_education``: the :class:`~workers.enums.EducationLevel`, ``"unknown"`` when empty;
@@ -25,13 +26,12 @@ from typing import Any, NamedTuple
 from django.db.models import (
     Case,
     CharField,
-    DateField,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
-    OuterRef,
+    Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -39,8 +39,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Cpi
-from workers.enums import EDUCATION_UNKNOWN, CitizenshipGroup, EducationLevel, Sex, Step
-from workers.models import StepTransition
+from workers.enums import EDUCATION_UNKNOWN, CitizenshipGroup, EducationLevel, Sex
+from workers.models import MoveKind
 
 AGE_BANDS: list[tuple[str, Any]] = [
     ("under_30", _("Under 30")),
@@ -82,21 +82,32 @@ class YearsBetween(Func):
         return sql, params
 
 
-def taken_on() -> Subquery:
-    """The day the involvement was taken in charge: its earliest STEP 1 move (correlated on
-    ``pk``; read from the index of an involvement's moves)."""
-    return Subquery(
-        StepTransition.objects.filter(involvement=OuterRef("pk"), to_step=Step.STEP_1)
-        .order_by("effective_date")
-        .values("effective_date")[:1],
-        output_field=DateField(),
+# The START move, joined once (a LEFT JOIN, not a subquery per row: the age band's CASE names
+# the age three times, and a correlated subquery there ran three times per involvement, 1 s
+# of the dashboard at 20,000 workers). ``monitoring.reemployment`` joins the same alias, so a
+# queryset read by both joins the moves once.
+START_MOVE = "_start_move"
+TAKEN_ON = f"{START_MOVE}__effective_date"
+
+
+def with_start_move(involvements: QuerySet) -> QuerySet:
+    """``involvements`` with their START move (into STEP 1: the day taken in charge, ``TAKEN_ON``)
+    joined once, whoever asked for it first."""
+    if START_MOVE in involvements.query._filtered_relations:
+        return involvements
+    return involvements.annotate(
+        **{
+            START_MOVE: FilteredRelation(
+                "transitions", condition=Q(transitions__kind=MoveKind.START)
+            )
+        }
     )
 
 
 def annotate_segments(involvements: QuerySet) -> QuerySet:
     """``involvements`` with the ``seg_*`` annotations of the module docstring (one statement)."""
-    rows = involvements.annotate(
-        seg_age=YearsBetween(taken_on(), F("worker__birth_date")),
+    rows = with_start_move(involvements).annotate(
+        seg_age=YearsBetween(F(TAKEN_ON), F("worker__birth_date")),
     )
     return rows.annotate(
         seg_sex=F("worker__sex"),
@@ -161,5 +172,5 @@ __all__ = [
     "YearsBetween",
     "annotate_segments",
     "cpi_labels",
-    "taken_on",
+    "with_start_move",
 ]

@@ -7,15 +7,18 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from monitoring.dashboard import dashboard_data
+from monitoring.services import dashboard_refresh
 from pal.spending import spending_rows, spending_totals
 from tests.monitoring.builders import outcome, procedure, unit, worker
 from tests.pal.factories import DoteFactory
 from workers.enums import OutcomeKind, Sex
-from workers.models import Country, Worker
+from workers.models import Country, Involvement, Worker
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +160,23 @@ def test_the_filters_narrow_the_money_and_hide_the_budgets(people, region):
     assert dashboard_data(region, province="MI")["money"]["totals"]["assigned"] == 0.0
     assert dashboard_data(region, year=2024)["money"]["totals"]["assigned"] == 0.0
     assert dashboard_data(region, family="licenziamento_collettivo")["money"]["by_measure"] == []
+
+
+def test_between_refreshes_the_sections_are_read_from_the_cache(people, region):
+    """Once the tables are built, re-employment and money are counted once per refresh (they lag
+    the data as the tables' figures do); ``live`` and a new refresh count them again."""
+    dashboard_refresh()
+    with CaptureQueriesContext(connection) as counted:
+        first = dashboard_data(region)
+    with CaptureQueriesContext(connection) as again:
+        assert dashboard_data(region) == first
+    # Six grouped re-employment queries and the money's five are not run again.
+    assert len(again.captured_queries) <= len(counted.captured_queries) - 10
+    Involvement.objects.filter(outcome__isnull=False).first().outcome.delete()
+    assert dashboard_data(region)["reemployment"] == first["reemployment"]  # until the refresh
+    assert dashboard_data(region, live=True)["reemployment"] != first["reemployment"]
+    dashboard_refresh()
+    assert dashboard_data(region)["reemployment"] != first["reemployment"]
 
 
 def test_the_page_shows_the_tables_without_javascript(people, client, region):
