@@ -999,6 +999,13 @@ CSV_LABELS = {
     "delivered": gettext_lazy("Delivered (€)"),
     "paid": gettext_lazy("Paid (€)"),
     "left": gettext_lazy("Left (€)"),
+    "sex": gettext_lazy("Sex"),
+    "age_band": gettext_lazy("Age at taking in charge"),
+    "citizenship": gettext_lazy("Citizenship"),
+    "education": gettext_lazy("Education"),
+    "cpi": gettext_lazy("Employment centre (CPI)"),
+    "source": gettext_lazy("Funding source"),
+    "measure": gettext_lazy("Measure"),
 }
 
 

@@ -400,7 +400,7 @@ def aggregate(workers: QuerySet, period: Period, dimensions: list[Dimension]) ->
         f"{_sum(condition % {'start': '%s'})} AS {name}" for name, condition in FIGURES
     )
     per_select = sum(condition.count("%(start)s") for _name, condition in FIGURES)
-    selects = [f"SELECT NULL AS dim, NULL AS k, {columns} FROM p"]
+    selects = [f"SELECT NULL AS dim, NULL AS k, {columns} FROM p"]  # nosec B608 - our FIGURES
     for d in dimensions:
         selects.append(
             f"SELECT '{d.code}', COALESCE(p.k_{d.code}, ''), {columns} FROM p "  # nosec B608 - codes are ours
@@ -456,7 +456,7 @@ def times(workers: QuerySet) -> dict[str, dict]:
         f"GROUP BY p.{column}"
         for name, column, where in TIMES
     ]
-    sql = f"WITH p AS ({inner}) SELECT * FROM (" + " UNION ALL ".join(selects) + ") ORDER BY 1, 2"  # nosec B608
+    sql = f"WITH p AS ({inner}) SELECT * FROM (" + " UNION ALL ".join(selects) + ") ORDER BY 1, 2"  # nosec B608 - inner is the ORM-compiled query, selects our own
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -183,7 +183,8 @@ def test_the_worker_page_links_the_pip_and_edits_the_personal_details(
 
     page.get_by_role("link", name="Edit personal details").click()
     page.get_by_label("E-mail").fill("not-an-address")
-    page.get_by_label("Citizenship").fill("rumena")
+    page.get_by_label("Citizenship (as received)").fill("rumena")
+    page.get_by_label("Citizenship", exact=True).select_option(label="Romania")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#id_email_error")).to_be_visible()  # refused, naming the field
     assert Worker.objects.get(pk=worker.pk).citizenship == ""
@@ -194,6 +195,7 @@ def test_the_worker_page_links_the_pip_and_edits_the_personal_details(
     expect(page.get_by_role("status").first).to_have_text("Personal details saved.")
     expect(page.locator("main")).to_contain_text("rumena")
     expect(page.locator("main")).to_contain_text("lavoratore@example.org")
+    assert Worker.objects.get(pk=worker.pk).citizenship_country_id == "235"  # ISTAT: Romania
     assert "personal" not in page.url and worker.fiscal_code not in page.url
     screenshot("ux-forms-worker-page")
 
