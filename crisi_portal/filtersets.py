@@ -207,7 +207,7 @@ def only_unknown_objects(filterset, query) -> bool:
         if not names_objects(filter_) or any(e.code != "invalid_choice" for e in field_errors):
             return False
         if isinstance(filter_, MODEL_CHOICE_FILTERS) and _takes_ids(filter_):
-            return all(_is_id(value) for value in query.getlist(name))
+            return all(is_id(value) for value in query.getlist(name))
         return True
 
     return bool(errors) and all(unknown(name, errs) for name, errs in errors.items())
@@ -223,7 +223,8 @@ def _takes_ids(filter_) -> bool:
     )
 
 
-def _is_id(value: str) -> bool:
+def is_id(value: str) -> bool:
+    """A whole number from 1 to the largest bigint, as the schema says an id is."""
     value = value.strip()
     return value.isascii() and value.isdigit() and 1 <= int(value[:20]) <= MAX_ID
 

@@ -1,5 +1,7 @@
 """Monitoring API views."""
 
+import dataclasses
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from rest_framework.response import Response
 from cases.enums import PROVINCE_CODES, Family
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.errors import ConflictError, DomainError
+from crisi_portal.filtersets import MAX_ID, is_id
 from crisi_portal.models import ResourceFamily
 from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
@@ -142,7 +145,11 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
                 description="Doti started in this year (2025) or quarter (2025-Q3), among the "
                 "last five years.",
             ),
-            OpenApiParameter("measure", OpenApiTypes.INT, description="Measure id."),
+            OpenApiParameter(
+                "measure",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Measure id (one naming no measure matches nothing).",
+            ),
             OpenApiParameter("province", OpenApiTypes.STR, enum=list(PROVINCE_CODES)),
             OpenApiParameter(
                 "ordering",
@@ -159,7 +166,13 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
         form = OperatorResultsFilterForm(
             request.query_params, user=request.user, today=timezone.localdate()
         )
-        if not form.is_valid():
+        if form.is_valid():
+            filters = form.filters()
+        elif (unknown := _unknown_objects(form, request.query_params)) is not None:
+            # ``?measure=<an id naming no measure>`` or a province outside the caller's:
+            # nothing matches, as for the collections' filters (out of scope looks the same).
+            filters = dataclasses.replace(form.filters(), **unknown)
+        else:
             errors = [
                 {"field": field, "message": str(message)}
                 for field, messages in form.errors.items()
@@ -169,9 +182,24 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
             raise InvalidDashboardParameter(
                 _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
             )
-        return Response(
-            operator_results(request.user, form.filters(), ordering=form.chosen_ordering())
-        )
+        return Response(operator_results(request.user, filters, ordering=form.chosen_ordering()))
+
+
+def _unknown_objects(form, query) -> dict | None:
+    """The filters whose only fault is naming no object the form offers (a measure id, a
+    province code), as values to filter by, so that they match nothing; None otherwise."""
+    unknown: dict = {}
+    for name, field_errors in form.errors.as_data().items():
+        value = query.get(name, "").strip()
+        if any(error.code != "invalid_choice" for error in field_errors):
+            return None
+        if name == "measure" and is_id(value):
+            unknown["measure"] = int(value)
+        elif name == "province" and value.upper() in PROVINCE_CODES:
+            unknown["province"] = value.upper()
+        else:
+            return None
+    return unknown
 
 
 # --- report archive ---

@@ -278,3 +278,23 @@ def test_the_api_refuses_a_bad_parameter_naming_it(world, api_client_for, region
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
     assert [error["field"] for error in response.json()["errors"]] == ["period"]
+
+
+def test_the_api_matches_nothing_for_an_id_naming_no_measure(world, api_client_for, region):
+    """As the collections' filters: a well-formed id naming no measure is no bad request (the
+    schema cannot list the measures), an id out of its range is."""
+    client = api_client_for(region)
+    body = client.get(API, {"measure": 999_999}).json()
+    assert (body["operators"], body["total"]["workers"]) == ([], 0)
+    refused = client.get(API, {"measure": 0})
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["measure"]
+    both = client.get(API, {"measure": 999_999, "period": "2025-Q9"})  # a real fault: all named
+    assert both.status_code == 400
+    assert {error["field"] for error in both.json()["errors"]} == {"period", "measure"}
+
+
+def test_the_api_matches_nothing_for_a_province_not_the_officers(world, api_client_for):
+    officer = UserFactory(province_staff=True, provinces=["BG", "BS"])
+    body = api_client_for(officer).get(API, {"province": "MI"}).json()
+    assert (body["operators"], body["total"]["workers"]) == ([], 0)
