@@ -194,6 +194,11 @@ def names_objects(filter_) -> bool:
     )
 
 
+# A value that names no object: none of the choices, or text with a NUL character (which no
+# code or name holds; Django's forms refuse it before looking).
+NAMES_NOTHING = frozenset({"invalid_choice", "null_characters_not_allowed"})
+
+
 def only_unknown_objects(filterset, query) -> bool:
     """Every error is a value naming no object (``invalid_choice``) of a filter that names one.
 
@@ -204,7 +209,7 @@ def only_unknown_objects(filterset, query) -> bool:
 
     def unknown(name, field_errors) -> bool:
         filter_ = filterset.filters.get(name)
-        if not names_objects(filter_) or any(e.code != "invalid_choice" for e in field_errors):
+        if not names_objects(filter_) or any(e.code not in NAMES_NOTHING for e in field_errors):
             return False
         if isinstance(filter_, MODEL_CHOICE_FILTERS) and _takes_ids(filter_):
             return all(is_id(value) for value in query.getlist(name))

@@ -1,6 +1,7 @@
 """Monitoring API views."""
 
 import dataclasses
+import re
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -21,7 +22,7 @@ from rest_framework.response import Response
 from cases.enums import PROVINCE_CODES, Family
 from crisi_portal.concurrency import ConditionalViewSetMixin
 from crisi_portal.errors import ConflictError, DomainError
-from crisi_portal.filtersets import MAX_ID, is_id
+from crisi_portal.filtersets import MAX_ID, NAMES_NOTHING, is_id
 from crisi_portal.models import ResourceFamily
 from crisi_portal.replica import ReplicaReadsMixin
 from crisi_portal.roles import Role
@@ -37,7 +38,7 @@ from monitoring.api.serializers import (
 )
 from monitoring.dashboard import dashboard_data
 from monitoring.downloads import document_response
-from monitoring.enums import CONTENT_TYPES, RunStatus, Trigger
+from monitoring.enums import CONTENT_TYPES, ReportKind, RunStatus, Trigger
 from monitoring.filtersets import PlanFilterSet, ReportRunFilterSet
 from monitoring.forms import (
     FIRST_YEAR,
@@ -47,6 +48,10 @@ from monitoring.forms import (
 )
 from monitoring.models import PlanIndicator, ReemploymentPlan, ReportRun
 from monitoring.operators import ORDERINGS, operator_results
+from monitoring.periods import Period, PeriodError
+
+# A year (2025) or a quarter (2025-Q3), as the schema declares the operators' period.
+PERIOD_PATTERN = r"^(19|20)\d{2}(-Q[1-4])?$"
 
 # --- dashboard ---
 
@@ -141,7 +146,7 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
         parameters=[
             OpenApiParameter(
                 "period",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": PERIOD_PATTERN},
                 description="Doti started in this year (2025) or quarter (2025-Q3), among the "
                 "last five years.",
             ),
@@ -166,8 +171,25 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
         form = OperatorResultsFilterForm(
             request.query_params, user=request.user, today=timezone.localdate()
         )
+        province = request.query_params.get("province", "").strip()
+        if province and "province" not in form.fields:
+            # An officer of one province has no province choice: theirs is the only one, any
+            # other province matches nothing, and a code no province has is refused.
+            if province.upper() not in PROVINCE_CODES:
+                raise InvalidDashboardParameter(
+                    _("Invalid query parameter: %(names)s.") % {"names": "province"},
+                    errors=[
+                        {
+                            "field": "province",
+                            "message": _("%(code)s is not a Lombardy province code.")
+                            % {"code": province[:8]},
+                        }
+                    ],
+                )
         if form.is_valid():
             filters = form.filters()
+            if province and "province" not in form.fields:
+                filters = dataclasses.replace(filters, province=province.upper())
         elif (unknown := _unknown_objects(form, request.query_params)) is not None:
             # ``?measure=<an id naming no measure>`` or a province outside the caller's:
             # nothing matches, as for the collections' filters (out of scope looks the same).
@@ -191,11 +213,19 @@ def _unknown_objects(form, query) -> dict | None:
     unknown: dict = {}
     for name, field_errors in form.errors.as_data().items():
         value = query.get(name, "").strip()
-        if any(error.code != "invalid_choice" for error in field_errors):
+        if any(error.code not in NAMES_NOTHING for error in field_errors):
             return None
         if name == "measure" and is_id(value):
             unknown["measure"] = int(value)
-        elif name == "province" and value.upper() in PROVINCE_CODES:
+        elif name == "period" and re.fullmatch(PERIOD_PATTERN, value):
+            # A year or quarter the page does not offer (older than five years, or to come).
+            kind = ReportKind.QUARTERLY if "-" in value else ReportKind.ANNUAL
+            try:
+                period = Period.parse(kind, value)
+            except PeriodError:
+                return None
+            unknown["start"], unknown["end"] = period.start, period.end
+        elif name == "province" and (value.upper() in PROVINCE_CODES or "\x00" in value):
             unknown["province"] = value.upper()
         else:
             return None

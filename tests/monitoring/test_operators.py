@@ -298,3 +298,22 @@ def test_the_api_matches_nothing_for_a_province_not_the_officers(world, api_clie
     officer = UserFactory(province_staff=True, provinces=["BG", "BS"])
     body = api_client_for(officer).get(API, {"province": "MI"}).json()
     assert (body["operators"], body["total"]["workers"]) == ([], 0)
+
+
+def test_the_api_takes_any_year_or_quarter_the_page_does_not_offer(world, api_client_for, region):
+    client = api_client_for(region)
+    for period in ("2015", "2015-Q2"):  # well-formed, older than the page's five years
+        body = client.get(API, {"period": period}).json()
+        assert (body["operators"], body["total"]["workers"]) == ([], 0), period
+    assert client.get(API, {"period": "M$"}).status_code == 400
+
+
+def test_an_officer_of_one_province_names_another_and_gets_nothing(world, api_client_for):
+    officer = UserFactory(province_staff=True, provinces=["BG"])
+    client = api_client_for(officer)
+    own = client.get(API).json()["total"]["workers"]
+    assert client.get(API, {"province": "BG"}).json()["total"]["workers"] == own
+    assert client.get(API, {"province": "MI"}).json()["operators"] == []
+    refused = client.get(API, {"province": "XX"})
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["province"]
