@@ -199,3 +199,48 @@ def test_the_licence_is_the_eupl_1_2():
     assert "‘Compatible Licences’ according to Article 5 EUPL are:" in text
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["license"] == "EUPL-1.2"
+
+
+def test_the_fuzz_summary_leaves_out_query_objects_sent_as_nothing(tmp_path):
+    """tools/api_fuzz_summary.py: a negative case that turned a query parameter into an object
+    goes out without the parameter (a query string has no form for it): its acceptance is no
+    failure; any other accepted negative case still is."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "api_fuzz_summary", ROOT / "tools" / "api_fuzz_summary.py"
+    )
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+
+    def case(new_value):
+        mutation = {"parameter_location": "query", "parameter": "measure", "new_value": new_value}
+        return {"value": {"meta": {"phase": {"data": {"mutations": [mutation]}}}}}
+
+    failed = {
+        "name": "negative_data_rejection",
+        "status": "failure",
+        "failure_info": {"failure": {"title": "Schema-violating request accepted"}},
+    }
+    events = [
+        {"LoadingFinished": {"statistic": {"operations": {"selected": 1}}}},
+        {
+            "ScenarioFinished": {
+                "recorder": {
+                    "label": "GET /api/v1/networks/",
+                    "cases": {"a": case("object"), "b": case("string")},
+                    "checks": {"a": [failed]},
+                }
+            }
+        },
+        {"EngineFinished": {}},
+    ]
+    path = tmp_path / "role.ndjson"
+    path.write_text("\n".join(json.dumps(event) for event in events))
+    assert summary.read_run(path)[2] == {}
+    events[1]["ScenarioFinished"]["recorder"]["checks"] = {"b": [failed]}
+    path.write_text("\n".join(json.dumps(event) for event in events))
+    assert list(summary.read_run(path)[2]) == [
+        ("negative_data_rejection", "GET /api/v1/networks/", "Schema-violating request accepted")
+    ]

@@ -21,6 +21,18 @@ from collections import Counter
 from pathlib import Path
 
 
+def _unsendable(case: dict) -> bool:
+    """A negative case that turned a query parameter into an object: a query string has no
+    form for a nested object, and the client sends the request without that parameter (seen:
+    ``GET /api/v1/networks/`` bare, answered 200). The request as sent is a valid one, so its
+    acceptance is no failure."""
+    mutations = (case.get("meta", {}).get("phase", {}).get("data") or {}).get("mutations") or []
+    return any(
+        mutation.get("parameter_location") == "query" and mutation.get("new_value") == "object"
+        for mutation in mutations
+    )
+
+
 def read_run(path: Path):
     operations = 0
     cases: set[str] = set()
@@ -39,9 +51,13 @@ def read_run(path: Path):
         elif kind == "ScenarioFinished":
             recorder = body["recorder"]
             cases.update(recorder.get("cases", {}))
-            for case_checks in recorder.get("checks", {}).values():
+            for case_id, case_checks in recorder.get("checks", {}).items():
                 for check in case_checks:
                     if check["status"] != "failure":
+                        continue
+                    if check["name"] == "negative_data_rejection" and _unsendable(
+                        recorder["cases"].get(case_id, {}).get("value", {})
+                    ):
                         continue
                     failure = check["failure_info"]["failure"]
                     operation = failure.get("operation") or recorder["label"]

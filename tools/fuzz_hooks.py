@@ -146,12 +146,3 @@ def peer_gets_not_found(ctx, response, case):
         f"'does not exist' (GET {missing_path}) -> {missing.status_code} "
         f"{missing.headers.get('Content-Type', '')} {missing.text[:300]!r}"
     )
-
-
-@schemathesis.hook
-def filter_query(ctx, query):
-    """Leave out a query whose parameter was drawn as an empty object (a negative case's
-    "became object"): an exploded empty object is sent as no parameter at all, so the request
-    is a valid one and its 200 no acceptance of malformed data. A non-empty object still goes:
-    its keys arrive as unknown parameters, which the API refuses."""
-    return not any(isinstance(value, dict) and not value for value in (query or {}).values())

@@ -50,8 +50,9 @@ from monitoring.models import PlanIndicator, ReemploymentPlan, ReportRun
 from monitoring.operators import ORDERINGS, operator_results
 from monitoring.periods import Period, PeriodError
 
-# A year (2025) or a quarter (2025-Q3), as the schema declares the operators' period.
-PERIOD_PATTERN = r"^(19|20)\d{2}(-Q[1-4])?$"
+# A year (2025) or a quarter (2025-Q3) from 2000 (periods.FIRST_YEAR), as the schema declares
+# the operators' period.
+PERIOD_PATTERN = r"^20\d{2}(-Q[1-4])?$"
 
 # --- dashboard ---
 

@@ -239,12 +239,15 @@ def test_the_province_records_the_source_and_the_worker_page_shows_it(client, st
     assert response.status_code == 302
     outcome = Outcome.objects.get(involvement=involvement)
     assert outcome.contract_kind == ContractKind.SAME_COMPANY
-    page = client.get(involvement.worker.get_absolute_url()).content.decode()
+    with translation.override("en"):  # the labels compared are the English ones
+        page = client.get(
+            involvement.worker.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
     assert "Back at the same company" in page
     assert "Confirmed by mandatory communications (UNILAV)" in page
 
 
-# --- migration 0008 ---------------------------------------------------------------------------
+# --- migration 0010 ---------------------------------------------------------------------------
 
 
 OLD_ROWS = [

@@ -76,6 +76,10 @@ def own_database(transactional_db):
 
 
 @postgres_only
+# serialized_rollback: the flush after it then leaves the content types to the next
+# transactional test's restore; without, its post_migrate re-created them and the next
+# serialized test's restore met them (a duplicate-key error in that test's setup).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_partitioned_schema_migrates_and_the_app_reads_and_writes_it(own_database):
     executor = MigrationExecutor(own_database)
     executor.migrate([("workers", "0003_transition_field_labels")])
