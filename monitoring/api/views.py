@@ -172,7 +172,21 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
         form = OperatorResultsFilterForm(
             request.query_params, user=request.user, today=timezone.localdate()
         )
-        province = request.query_params.get("province", "").strip()
+        query = request.query_params
+        empty = [
+            name
+            for name in ("period", "measure", "province")
+            if name in query and not any(value.strip() for value in query.getlist(name))
+        ]
+        if empty:  # as for the collections: a blank value is no value of its type
+            raise InvalidDashboardParameter(
+                _("Invalid query parameter: %(names)s.") % {"names": ", ".join(empty)},
+                errors=[
+                    {"field": name, "message": _("Give a value, or leave the parameter out.")}
+                    for name in empty
+                ],
+            )
+        province = query.get("province", "").strip()
         if province and "province" not in form.fields:
             # An officer of one province has no province choice: theirs is the only one, any
             # other province matches nothing, and a code no province has is refused.

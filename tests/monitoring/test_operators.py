@@ -317,3 +317,9 @@ def test_an_officer_of_one_province_names_another_and_gets_nothing(world, api_cl
     refused = client.get(API, {"province": "XX"})
     assert refused.status_code == 400
     assert [error["field"] for error in refused.json()["errors"]] == ["province"]
+
+
+def test_the_api_refuses_a_blank_filter_naming_it(world, api_client_for, region):
+    response = api_client_for(region).get(API, {"period": "", "measure": " "})
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["period", "measure"]
