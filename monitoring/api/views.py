@@ -54,6 +54,15 @@ from monitoring.periods import Period, PeriodError
 # the operators' period.
 PERIOD_PATTERN = r"^20\d{2}(-Q[1-4])?$"
 
+
+def invalid_parameters(errors: list[dict]) -> "InvalidDashboardParameter":
+    """The 400 naming each query parameter of ``errors`` ({"field", "message"} items)."""
+    names = ", ".join(dict.fromkeys(error["field"] for error in errors))
+    return InvalidDashboardParameter(
+        _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
+    )
+
+
 # --- dashboard ---
 
 
@@ -110,14 +119,12 @@ class DashboardViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.ViewSe
     def list(self, request):
         form = DashboardFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
-            errors = [
-                {"field": field, "message": str(message)}
-                for field, messages in form.errors.items()
-                for message in messages
-            ]
-            names = ", ".join(form.errors)
-            raise InvalidDashboardParameter(
-                _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
+            raise invalid_parameters(
+                [
+                    {"field": field, "message": str(message)}
+                    for field, messages in form.errors.items()
+                    for message in messages
+                ]
             )
         return Response(dashboard_data(request.user, **form.filters()))
 
@@ -179,27 +186,25 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
             if name in query and not any(value.strip() for value in query.getlist(name))
         ]
         if empty:  # as for the collections: a blank value is no value of its type
-            raise InvalidDashboardParameter(
-                _("Invalid query parameter: %(names)s.") % {"names": ", ".join(empty)},
-                errors=[
+            raise invalid_parameters(
+                [
                     {"field": name, "message": _("Give a value, or leave the parameter out.")}
                     for name in empty
-                ],
+                ]
             )
         province = query.get("province", "").strip()
         if province and "province" not in form.fields:
             # An officer of one province has no province choice: theirs is the only one, any
             # other province matches nothing, and a code no province has is refused.
             if province.upper() not in PROVINCE_CODES:
-                raise InvalidDashboardParameter(
-                    _("Invalid query parameter: %(names)s.") % {"names": "province"},
-                    errors=[
+                raise invalid_parameters(
+                    [
                         {
                             "field": "province",
                             "message": _("%(code)s is not a Lombardy province code.")
                             % {"code": province[:8]},
                         }
-                    ],
+                    ]
                 )
         if form.is_valid():
             filters = form.filters()
@@ -210,14 +215,12 @@ class OperatorResultsViewSet(ReplicaReadsMixin, ClientScopedViewMixin, viewsets.
             # nothing matches, as for the collections' filters (out of scope looks the same).
             filters = dataclasses.replace(form.filters(), **unknown)
         else:
-            errors = [
-                {"field": field, "message": str(message)}
-                for field, messages in form.errors.items()
-                for message in messages
-            ]
-            names = ", ".join(form.errors)
-            raise InvalidDashboardParameter(
-                _("Invalid query parameter: %(names)s.") % {"names": names}, errors=errors
+            raise invalid_parameters(
+                [
+                    {"field": field, "message": str(message)}
+                    for field, messages in form.errors.items()
+                    for message in messages
+                ]
             )
         return Response(operator_results(request.user, filters, ordering=form.chosen_ordering()))
 
