@@ -110,3 +110,16 @@ AGE_BOUNDS: dict[str, tuple[int | None, int | None]] = {
     AgeBand.FROM_30_TO_49: (30, 49),
     AgeBand.FROM_50: (50, None),
 }
+
+
+# --- Open data (issue #16 item 4) ---
+
+
+class OpenDataset(models.TextChoices):
+    """The datasets published as open data: aggregates of the Region-scope reports, each with
+    the small-cell suppression of the PAL report (``monitoring.open_data``)."""
+
+    ANNUAL_PROVINCES = "annual-provinces", _("Crisis procedures by province and family (annual)")
+    PAL_STEPS_QUARTERLY = "pal-steps-quarterly", _("Workers by PAL step and province (quarterly)")
+    PAL_OUTCOMES_QUARTERLY = "pal-outcomes-quarterly", _("PAL outcomes monitoring (quarterly)")
+    PAL_OUTCOMES_ANNUAL = "pal-outcomes-annual", _("PAL outcomes monitoring (annual)")

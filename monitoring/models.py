@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.enums import Family
@@ -12,6 +13,7 @@ from crisi_portal.history import AuditedModel
 from crisi_portal.scoping import ScopedQuerySet
 from monitoring.enums import (
     AgeBand,
+    OpenDataset,
     PartnerRole,
     PlanMetric,
     PlanStatus,
@@ -180,6 +182,74 @@ class ReportRun(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class OpenDataReleaseQuerySet(models.QuerySet):
+    """Releases are public: no scoping, every version of every dataset is open to all."""
+
+    def of(self, dataset: str, period: str):
+        return self.filter(dataset=dataset, period=period)
+
+    def latest_versions(self):
+        """Only the newest version of each (dataset, period)."""
+        newer = OpenDataRelease.objects.filter(
+            dataset=models.OuterRef("dataset"),
+            period=models.OuterRef("period"),
+            version__gt=models.OuterRef("version"),
+        )
+        return self.filter(~models.Exists(newer))
+
+
+class OpenDataRelease(models.Model):
+    """One published version of an open dataset for one period (issue #16 item 4).
+
+    The content is aggregates only, with small cells withheld; it holds no version or date, so
+    the same figures give the same bytes: publishing them again adds nothing, a changed figure
+    is version n+1, and older versions stay downloadable."""
+
+    dataset = models.CharField(_("dataset"), max_length=32, choices=OpenDataset)
+    period = models.CharField(_("period"), max_length=8, help_text=_("2025 or 2025-Q3"))
+    version = models.PositiveIntegerField(_("version"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    csv = models.TextField(_("CSV content"))
+    json = models.TextField(_("JSON content"))
+    csv_sha256 = models.CharField(_("CSV SHA-256"), max_length=64)
+    json_sha256 = models.CharField(_("JSON SHA-256"), max_length=64)
+    row_count = models.PositiveIntegerField(_("rows"))
+    min_cell = models.PositiveSmallIntegerField(
+        _("smallest count shown"), help_text=_("Counts from 1 to this minus one are withheld.")
+    )
+    suppressed_cells = models.PositiveIntegerField(_("withheld cells"), default=0)
+    report_run = models.ForeignKey(
+        ReportRun,
+        verbose_name=_("report run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="open_data_releases",
+        help_text=_(
+            "The Region-scope run whose figures these are; empty when published from "
+            "the live data by the command."
+        ),
+    )
+
+    objects = OpenDataReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dataset", "-period", "-version"]
+        verbose_name = _("open data release")
+        verbose_name_plural = _("open data releases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "period", "version"], name="open_data_release_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(dataset__in=OpenDataset.values), name="open_data_release_dataset_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.period} v{self.version}"
 
 
 class ReportContactQuerySet(models.QuerySet):

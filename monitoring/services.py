@@ -43,7 +43,7 @@ from crisi_portal.scoping import (
     province_officers,
 )
 from crisi_portal.services import delete_recorded, save_validated
-from monitoring import reports
+from monitoring import open_data, reports
 from monitoring.dashboard import activation_days
 from monitoring.enums import ReportFormat, ReportKind, RunStatus, Trigger
 from monitoring.models import (
@@ -51,6 +51,7 @@ from monitoring.models import (
     DashboardInvolvements,
     DashboardRefresh,
     DashboardStarts,
+    OpenDataRelease,
     PlanBudgetLine,
     PlanIndicator,
     PlanPartner,
@@ -224,6 +225,9 @@ def report_run_produce(run_id: int) -> ReportRun | None:
         )
         if updated:
             run.refresh_from_db()
+            # A Region-scope run's figures are open data (issue #16 item 4): published at
+            # once, a new version only when a figure changed.
+            open_data_publish_run(run, data)
             # On the e-mail queue: a slow or failing mail server neither holds a report worker
             # nor fails the run; the task retries on its own.
             notify = current_app.tasks[REPORT_READY_NOTIFY_TASK]
@@ -591,3 +595,87 @@ def plan_save(
         _plan_part_sync(plan, model, (parts or {}).get(name, []), user)
     plan_check_parts(plan)
     return plan
+
+
+# --- Open data (issue #16 item 4) ----------------------------------------------------------------
+
+
+def open_data_publish(
+    dataset: str, period: str, *, data: dict | None = None, run: ReportRun | None = None
+) -> tuple[OpenDataRelease, bool]:
+    """Publish the figures of ``dataset`` for ``period``: from ``data`` (a Region-scope report's,
+    unsuppressed; built from the live data when None). The same figures as the latest version
+    add nothing (that version, False); changed figures are version n+1 (True). Older versions
+    stay. Releases are public and not historied: each row is itself a permanent record."""
+    spec = open_data.DATASETS[dataset]
+    parsed = open_data.period_of(spec, period)
+    if data is None:
+        with translation.override(settings.LANGUAGE_CODE), replica_reads():
+            data = reports.build(spec.kind, parsed, None)
+    published = open_data.content(spec, data)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    [f"open_data:{dataset}:{parsed.code}"],
+                )
+        latest = OpenDataRelease.objects.of(dataset, parsed.code).order_by("-version").first()
+        if (
+            latest is not None
+            and latest.csv_sha256 == published.csv_sha256
+            and latest.json_sha256 == published.json_sha256
+        ):
+            return latest, False
+        release = OpenDataRelease.objects.create(
+            dataset=dataset,
+            period=parsed.code,
+            version=(latest.version + 1) if latest else 1,
+            csv=published.csv,
+            json=published.json,
+            csv_sha256=published.csv_sha256,
+            json_sha256=published.json_sha256,
+            row_count=published.rows,
+            min_cell=published.min_cell,
+            suppressed_cells=published.suppressed,
+            report_run=run,
+        )
+    log.info("open data %s published (%d rows)", release, release.row_count)
+    return release, True
+
+
+def open_data_publish_run(run: ReportRun, data: dict) -> OpenDataRelease | None:
+    """After a Region-scope run succeeded: publish the dataset its figures feed, if any. A
+    failure is logged, never the run's (the document is ready either way; the command
+    ``publish_open_data`` publishes again)."""
+    if run.province_id is not None:
+        return None
+    spec = open_data.dataset_of(run.kind, run.period_obj)
+    if spec is None:
+        return None
+    try:
+        with transaction.atomic():
+            release, _created = open_data_publish(spec.slug, run.period, data=data, run=run)
+    except Exception:
+        log.exception("open data from report run %s not published", run.pk)
+        return None
+    return release
+
+
+def open_data_publish_all(dataset: str | None = None, period: str | None = None) -> list[tuple]:
+    """What ``publish_open_data`` does: every dataset (or one) for every period a Region-scope
+    run succeeded for (or the one named), from the live data. Returns (release, created)."""
+    specs = [open_data.DATASETS[dataset]] if dataset else list(open_data.DATASETS.values())
+    results = []
+    for spec in specs:
+        if period:
+            periods = [period]
+        else:
+            runs = ReportRun.objects.filter(
+                kind=spec.kind, province__isnull=True, status=RunStatus.SUCCEEDED
+            ).values_list("period", flat=True)
+            periods = sorted({p for p in runs if Period.parse(spec.kind, p).kind == spec.span})
+        for code in periods:
+            # From the live data: no run's figures, so the release names none.
+            results.append(open_data_publish(spec.slug, code))
+    return results

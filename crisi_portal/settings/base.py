@@ -324,6 +324,21 @@ REPORT_SCHEDULED_FORMATS = {
 PAL_REPORT_TARGET_PCT = env.int("PAL_REPORT_TARGET_PCT", default=40)
 PAL_REPORT_MIN_CELL = env.int("PAL_REPORT_MIN_CELL", default=5)
 
+# Open data (issue #16 item 4, monitoring.open_data): the Region-scope reports' aggregates,
+# every count below PAL_REPORT_MIN_CELL withheld, published at /open-data/ with DCAT-AP_IT
+# metadata. The publisher and rights holder is named by its IPA code (indicepa.gov.it:
+# r_lombar is Regione Lombardia); the contact point is an office mailbox, never a person's.
+OPEN_DATA_PUBLISHER_NAME = env("OPEN_DATA_PUBLISHER_NAME", default="Regione Lombardia")
+OPEN_DATA_IPA_CODE = env("OPEN_DATA_IPA_CODE", default="r_lombar")
+OPEN_DATA_CONTACT_EMAIL = env(
+    "OPEN_DATA_CONTACT_EMAIL", default="opendata@regione.lombardia.it"
+)
+# Anonymous requests per address to /open-data/ (a harvester reads the catalogue and a few
+# files); how long the catalogue, landing pages and "latest" files may be cached (seconds;
+# numbered versions never change and are cached for a year).
+OPEN_DATA_THROTTLE_RATE = env("OPEN_DATA_THROTTLE_RATE", default="120/minute")
+OPEN_DATA_CACHE_SECONDS = env.int("OPEN_DATA_CACHE_SECONDS", default=15 * 60)
+
 # How often the dashboard's pre-aggregated tables are rebuilt (minutes, a divisor of 60).
 DASHBOARD_REFRESH_MINUTES = env.int("DASHBOARD_REFRESH_MINUTES", default=5)
 
