@@ -64,6 +64,8 @@ urlpatterns = [
     path("", include("workers.urls")),
     path("pal/", include("pal.urls")),
     path("monitoring/", include("monitoring.urls")),
+    # Open data (issue #16 item 4): public, no login.
+    path("open-data/", include("monitoring.urls_open_data")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

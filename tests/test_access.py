@@ -38,6 +38,7 @@ from cases.services import calendar_feed_issue
 from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, Notification
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
+from monitoring.services import open_data_publish
 from pal.enums import PIPStatus
 from pal.models import (
     PIP,
@@ -183,6 +184,8 @@ OBJECTS = {
     "report_bg": "ready quarterly document of BG: in scope",
     "report_mi": "ready quarterly document of MI: out of scope",
     "report_regional": "ready annual table of the Region: everyone with a role reads it",
+    # Open data (issue #16 item 4): public aggregates, every role and nobody read them.
+    "open_data_release": "version 1 of the annual open dataset of 2025: public",
     # Notifications (issue #13) are their recipient's only (someone else's: 404).
     "notification_op": "a notification of operator_user",
     # STEP 3 meetings (issue #14): by the provinces of their cohorts; operators see those
@@ -283,6 +286,7 @@ def world(db, operator_user, staff_bg) -> dict:
     objects["report_bg"] = ReportRunFactory(in_province="BG", ready=True)
     objects["report_mi"] = ReportRunFactory(in_province="MI", ready=True)
     objects["report_regional"] = ReportRunFactory(regional=True, ready=True)
+    objects["open_data_release"] = open_data_publish("annual-provinces", "2025")[0]
     objects["notification_op"] = Notification.objects.create(
         recipient=operator_user, kind="pip_approved", key="k", url="/", channel="in_app"
     )
@@ -374,6 +378,20 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     "home": {None: LOGGED_IN},
     "glossary": {None: LOGGED_IN},
     "healthz": {None: OPEN},
+    # Open data (issue #16 item 4): public, no login.
+    "open_data:catalog": {None: OPEN},
+    "open_data:catalog_rdf": {None: OPEN},
+    **{
+        f"open_data:{name}": {"open_data_release": OPEN}
+        for name in (
+            "dataset",
+            "period",
+            "release_csv",
+            "release_json",
+            "latest_csv",
+            "latest_json",
+        )
+    },
     "readyz": {None: OPEN},
     # A logged-in user is sent on to the home page.
     "login": {None: (200, 302, 302, 302, 302, 302)},
