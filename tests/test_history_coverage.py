@@ -97,6 +97,11 @@ NO_HISTORIED_WRITES = {
     "monitoring.services.report_run_store": "writes ReportRun, not historied",
     "monitoring.services.plan_check_parts": "a check: reads only",
     "monitoring.services.report_run_time_limit": "a setting",
+    # Open data releases (issue #16 item 4): each row is itself the permanent public record
+    # (a new figure is a new version; nothing is changed or deleted).
+    "monitoring.services.open_data_publish": "writes OpenDataRelease, not historied",
+    "monitoring.services.open_data_publish_run": "writes OpenDataRelease, not historied",
+    "monitoring.services.open_data_publish_all": "writes OpenDataRelease, not historied",
     "monitoring.services.report_request_validate": "a check: reads only",
     "monitoring.services.report_runs_watchdog": "writes ReportRun, not historied",
     "monitoring.services.dashboard_refresh": (

@@ -330,9 +330,7 @@ PAL_REPORT_MIN_CELL = env.int("PAL_REPORT_MIN_CELL", default=5)
 # r_lombar is Regione Lombardia); the contact point is an office mailbox, never a person's.
 OPEN_DATA_PUBLISHER_NAME = env("OPEN_DATA_PUBLISHER_NAME", default="Regione Lombardia")
 OPEN_DATA_IPA_CODE = env("OPEN_DATA_IPA_CODE", default="r_lombar")
-OPEN_DATA_CONTACT_EMAIL = env(
-    "OPEN_DATA_CONTACT_EMAIL", default="opendata@regione.lombardia.it"
-)
+OPEN_DATA_CONTACT_EMAIL = env("OPEN_DATA_CONTACT_EMAIL", default="opendata@regione.lombardia.it")
 # Anonymous requests per address to /open-data/ (a harvester reads the catalogue and a few
 # files); how long the catalogue, landing pages and "latest" files may be cached (seconds;
 # numbered versions never change and are cached for a year).

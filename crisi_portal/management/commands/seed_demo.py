@@ -13,6 +13,7 @@ from crisi_portal.demo import (
     money,
     monitoring,
     netsvc,
+    opendata,
     opresults,
     pal,
     plans,
@@ -62,6 +63,8 @@ class Command(BaseCommand):
             operator_outcomes = opresults.seed_operator_outcomes(today)
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
+        # After the data: the open datasets of the latest periods (issue #16 item 4).
+        open_data = opendata.seed_open_data(today)
         if result.procedures_skipped:
             self.stdout.write(
                 "Demo procedures already present: procedures, companies and meetings left as is."
@@ -101,6 +104,7 @@ class Command(BaseCommand):
         self.stdout.write(policies.summary())
         self.stdout.write(operator_outcomes)
         self.stdout.write(eligibility.seed_eligibility(today))
+        self.stdout.write(open_data)
         self.stdout.write(f"Report contacts: {contacts} created (one per Nucleo, one regional).")
         self.stdout.write(
             self.style.SUCCESS(
