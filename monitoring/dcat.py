@@ -58,7 +58,15 @@ def absolute(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
-def _el(parent, name: str, text: str | None = None, *, lang=None, resource=None, datatype=None):
+def _el(
+    parent: ET.Element,
+    name: str,
+    text: str | None = None,
+    *,
+    lang: str | None = None,
+    resource: str | None = None,
+    datatype: str | None = None,
+) -> ET.Element:
     element = ET.SubElement(parent, q(name))
     if text is not None:
         element.text = text
@@ -71,13 +79,13 @@ def _el(parent, name: str, text: str | None = None, *, lang=None, resource=None,
     return element
 
 
-def _both_languages(parent, name: str, lazy_text) -> None:
+def _both_languages(parent: ET.Element, name: str, lazy_text: object) -> None:
     for lang in ("it", "en"):
         with translation.override(lang):
             _el(parent, name, str(lazy_text), lang=lang)
 
 
-def _agent(parent, name: str) -> None:
+def _agent(parent: ET.Element, name: str) -> None:
     """The Region as publisher or rights holder: a dcatapit:Agent with its IPA code."""
     holder = _el(parent, name)
     agent = _el(holder, "dcatapit:Agent")
@@ -89,7 +97,7 @@ def _agent(parent, name: str) -> None:
     _el(agent, "foaf:name", settings.OPEN_DATA_PUBLISHER_NAME, lang="it")
 
 
-def _contact(parent) -> None:
+def _contact(parent: ET.Element) -> None:
     point = _el(parent, "dcat:contactPoint")
     org = _el(point, "dcatapit:Organization")
     org.set(q("rdf:about"), absolute(reverse("open_data:catalog")) + "#contact")
@@ -98,7 +106,7 @@ def _contact(parent) -> None:
     _el(org, "vcard:hasEmail", resource=f"mailto:{settings.OPEN_DATA_CONTACT_EMAIL}")
 
 
-def _license(parent) -> None:
+def _license(parent: ET.Element) -> None:
     holder = _el(parent, "dct:license")
     doc = _el(holder, "dcatapit:LicenseDocument")
     doc.set(q("rdf:about"), LICENSE_URI)
@@ -114,7 +122,9 @@ def dataset_identifier(release: OpenDataRelease) -> str:
     return f"{settings.OPEN_DATA_IPA_CODE}:crisi-{release.dataset}-{release.period}"
 
 
-def _distribution(dataset_el, release: OpenDataRelease, fmt: str, landing: str) -> None:
+def _distribution(
+    dataset_el: ET.Element, release: OpenDataRelease, fmt: str, landing: str
+) -> ET.Element:
     spec = DATASETS[release.dataset]
     url = absolute(
         reverse(
@@ -183,7 +193,7 @@ def catalog(releases: list[OpenDataRelease]) -> bytes:
     _el(cat, "foaf:homepage", resource=home)
     _el(cat, "dct:language", resource=LANGUAGE + "ITA")
     _el(cat, "dcat:themeTaxonomy", resource=f"{EU}/data-theme")
-    distributions = []
+    distributions: list[ET.Element] = []
     for release in releases:
         spec = DATASETS[release.dataset]
         period = period_of(spec, release.period)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cases.enums import Family
 from monitoring.enums import OpenDataset, ReportKind
@@ -122,7 +122,15 @@ def _flag(rows: list[dict], shown: list[dict]) -> list[dict]:
     return out
 
 
-def _row(period: str, territory: tuple[str, str], dimension: str, category, label, measure, value):
+def _row(
+    period: str,
+    territory: tuple[str, str],
+    dimension: str,
+    category: str,
+    label: object,
+    measure: str,
+    value: float | None,
+) -> dict:
     return {
         "period": period,
         "territory": territory[0],
@@ -168,11 +176,20 @@ def _annual_cells(row: dict) -> list[tuple]:
     return cells
 
 
-def _grid_tidy(period, grid, columns, across, min_cell, cells_of) -> list[dict]:
+def _grid_tidy(
+    period: str,
+    grid: list[dict],
+    columns: list[str],
+    across: list[str],
+    min_cell: int,
+    cells_of: Callable[[dict], list[tuple]],
+) -> list[dict]:
+    """The tidy rows of a per-province ``grid`` (its last row the region's), withheld by
+    :func:`suppress_grid`; a rate whose count was withheld is withheld by ``cells_of``."""
     shown = copy.deepcopy(grid)
     suppress_grid(shown, columns, across, min_cell)
 
-    def tidy(rows):
+    def tidy(rows: list[dict]) -> list[dict]:
         return [_row(period, row["territory"], *cell) for row in rows for cell in cells_of(row)]
 
     return _flag(tidy(grid), tidy(shown))
@@ -207,42 +224,20 @@ def pal_steps_tidy(data: dict, min_cell: int) -> list[dict]:
     )
     columns = [f"step_{s}" for s in STEPS] + ["workers", "activated_in_quarter"]
     across = [f"step_{s}" for s in STEPS] + ["workers"]
-    shown = copy.deepcopy(grid)
-    suppress_grid(shown, columns, across, min_cell)
-    for row in shown:
-        if {f"step_{Step.STEP_4}", "workers"} & set(row["suppressed"]):
-            row["activation_rate"] = None
+    return _grid_tidy(data["period"], grid, columns, across, min_cell, _pal_steps_cells)
 
-    def tidy(rows):
-        out = []
-        for row in rows:
-            for s in STEPS:
-                out.append(
-                    _row(
-                        data["period"],
-                        row["territory"],
-                        "step",
-                        s,
-                        Step(s).label,
-                        "workers",
-                        row[f"step_{s}"],
-                    )
-                )
-            for measure in ("workers", "activated_in_quarter", "activation_rate"):
-                out.append(
-                    _row(
-                        data["period"],
-                        row["territory"],
-                        "all",
-                        "all",
-                        gettext_lazy("All steps"),
-                        measure,
-                        row[measure],
-                    )
-                )
-        return out
 
-    return _flag(tidy(grid), tidy(shown))
+def _pal_steps_cells(row: dict) -> list[tuple]:
+    cells = [("step", s, Step(s).label, "workers", row[f"step_{s}"]) for s in STEPS]
+    withheld = {f"step_{Step.STEP_4}", "workers"} & set(row.get("suppressed", []))
+    rate = None if withheld else row["activation_rate"]
+    for measure, value in (
+        ("workers", row["workers"]),
+        ("activated_in_quarter", row["activated_in_quarter"]),
+        ("activation_rate", rate),
+    ):
+        cells.append(("all", "all", gettext_lazy("All steps"), measure, value))
+    return cells
 
 
 # --- The PAL outcomes report ---------------------------------------------------------------------
@@ -281,7 +276,7 @@ def _pal_outcomes_rows(data: dict) -> list[dict]:
         )
     )
     for window in data["reemployment"]:
-        label = gettext_lazy("Re-employed within %(months)s months of STEP 1") % {
+        window_label = gettext("Re-employed within %(months)s months of STEP 1") % {
             "months": window["months"]
         }
         for measure in ("eligible", "reemployed", "rate"):
@@ -291,7 +286,7 @@ def _pal_outcomes_rows(data: dict) -> list[dict]:
                     region,
                     "reemployment_window",
                     str(window["months"]),
-                    label,
+                    window_label,
                     measure,
                     window[measure],
                 )
