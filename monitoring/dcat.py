@@ -89,9 +89,7 @@ def _agent(parent: ET.Element, name: str) -> None:
     """The Region as publisher or rights holder: a dcatapit:Agent with its IPA code."""
     holder = _el(parent, name)
     agent = _el(holder, "dcatapit:Agent")
-    agent.set(
-        q("rdf:about"), f"https://indicepa.gov.it/ipa-dati/dataset/{settings.OPEN_DATA_IPA_CODE}"
-    )
+    # A blank node: the agent is identified by its IPA code (dct:identifier), as the profile asks.
     _el(agent, "rdf:type", resource=NS["foaf"] + "Agent")
     _el(agent, "dct:identifier", settings.OPEN_DATA_IPA_CODE)
     _el(agent, "foaf:name", settings.OPEN_DATA_PUBLISHER_NAME, lang="it")
