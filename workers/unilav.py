@@ -454,3 +454,88 @@ def read_communications(raw: bytes, file_name: str) -> ParsedBatch:
     if not batch.communications and not batch.errors and not batch.invalid:
         batch.errors.append(RowError(1, None, _("The file holds no communication.")))
     return batch
+
+
+# ---------------------------------------------------------------------------------------
+# Writing: the samples, the demo and the tests build files of the same shape.
+
+
+def communication_xml(
+    item: ParsedCommunication, *, worker_name: tuple[str, str] = ("", "")
+) -> bytes:
+    """A UNILAV document holding ``item`` (the elements this module reads, and the worker's
+    name as the model carries it)."""
+    from xml.sax.saxutils import quoteattr
+
+    def attrs(**values) -> str:
+        return "".join(f" {k}={quoteattr(str(v))}" for k, v in values.items() if v)
+
+    start = item.start_date.isoformat() if item.start_date else ""
+    end = item.end_date.isoformat() if item.end_date else ""
+    event = item.event_date.isoformat()
+    kinds = {"ASS": "", "PRO": "Proroga", "CES": "Cessazione"}
+    section = kinds.get(item.kind, "Trasformazione")
+    last, first = worker_name
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<UniLav xmlns="{NAMESPACE}"'
+        + attrs(
+            codiceComunicazione=item.code,
+            codiceComunicazionePrecedente=item.previous_code,
+            versione="CO160201R1",
+        )
+        + ">",
+        "  <DatoreLavoro"
+        + attrs(codiceFiscale=item.employer_tax_code, denominazione=item.employer_name)
+        + ">",
+        f"    <SedeLavoro><Comune>{item.workplace_comune}</Comune></SedeLavoro>",
+        "  </DatoreLavoro>",
+        "  <Lavoratore>",
+        "    <AnagraficaCompleta>",
+        f"      <cognome>{last}</cognome><nome>{first}</nome>",
+        f"      <codice-fiscale>{item.worker_fiscal_code}</codice-fiscale>",
+        "    </AnagraficaCompleta>",
+        "  </Lavoratore>",
+        "  <InizioRapporto"
+        + attrs(dataInizio=start, dataFine=end, TipologiaContrattuale=item.contract_code)
+        + "/>",
+    ]
+    if section == "Proroga":
+        lines.append(f'  <Proroga dataFineProroga="{event}"/>')
+    elif section == "Cessazione":
+        lines.append(f'  <Cessazione dataCessazione="{event}"/>')
+    elif section:
+        lines.append(
+            f'  <Trasformazione dataTrasformazione="{event}" codiceTrasformazione="{item.kind}"/>'
+        )
+    lines.append("</UniLav>")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def communications_csv(items: list[ParsedCommunication]) -> bytes:
+    """The CSV extract of ``items`` (the columns the reader documents, ``;``-separated)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow([names[0] for names in CSV_HEADERS.values()])
+    for item in items:
+        transformation = item.kind not in CSV_KINDS
+        writer.writerow(
+            [
+                item.code,
+                "TRS" if transformation else item.kind,
+                item.kind if transformation else "",
+                item.event_date.isoformat(),
+                item.worker_fiscal_code,
+                item.employer_tax_code,
+                item.employer_name,
+                item.workplace_comune,
+                item.start_date.isoformat() if item.start_date else "",
+                item.end_date.isoformat() if item.end_date else "",
+                item.contract_code,
+                item.previous_code,
+            ]
+        )
+    return out.getvalue().encode()
