@@ -166,6 +166,9 @@ class ProposalQueueView(ScopedViewMixin, View):
         return form, status, queryset.filter(status=status).order_by("date", "pk")
 
     def get(self, request):
+        return self.render_queue(request)
+
+    def render_queue(self, request, *, error: str = "", status_code: int = 200):
         form, status, queryset = self.filtered(request)
         total = queryset.count()
         proposals = list(queryset[:QUEUE_LIMIT])
@@ -189,7 +192,9 @@ class ProposalQueueView(ScopedViewMixin, View):
                 "show_identity": show_identity,
                 "may_decide": _may_decide(request.user) and status == ProposalStatus.PENDING,
                 "query": request.GET.urlencode(),
+                "error": error,
             },
+            status=status_code,
         )
 
     def post(self, request):
@@ -204,15 +209,20 @@ class ProposalQueueView(ScopedViewMixin, View):
                 del kept[key]
         if kept:
             back += "?" + kept.urlencode()
-        if action not in ("confirm", "reject") or not ids:
-            messages.error(request, _("Tick at least one proposal, then confirm or reject."))
-            return redirect(back)
         proposals = list(
             self.get_queryset()
             .filter(pk__in=ids)
             .filter(Q(status=ProposalStatus.PENDING))
             .select_related("involvement__worker")
         )
+        if action not in ("confirm", "reject") or not proposals:
+            # Nothing ticked, or only proposals already decided (or that the user cannot see,
+            # which answer the same).
+            return self.render_queue(
+                request,
+                error=_("Tick at least one pending proposal, then confirm or reject."),
+                status_code=422,
+            )
         if action == "reject":
             count = proposals_reject(user=request.user, proposals=proposals)
             messages.success(request, _("Proposals rejected: %(n)d.") % {"n": count})

@@ -28,8 +28,10 @@ workplaces outside Lombardy (``out_of_region``: still a re-employment of a worke
 so matched like the others), fiscal codes set aside as invalid (``invalid``). The same file
 imported twice changes nothing (its SHA-256 is kept).
 
-With ``settings.COMMUNICATIONS_AUTO_APPLY`` the proposals are applied at once, as the system,
-where the involvement has no outcome or one from a communication (a dated in the future one,
+The import's writes are recorded in the history as the importing officer's or admin's (a
+Region official's or a command's as the system's). With ``settings.COMMUNICATIONS_AUTO_APPLY``
+the proposals are applied at once,
+where the involvement has no outcome or one from a communication (one dated in the future,
 or one the outcome rules refuse, stays pending).
 """
 
@@ -112,6 +114,14 @@ def may_import(user: UserOrSystem) -> bool:
         user.is_active
         and (user.is_admin or user.role in (Role.REGION_OFFICIAL, Role.PROVINCE_STAFF))
     )
+
+
+def _actor(user: UserOrSystem) -> UserOrSystem:
+    """Whom an import's writes are recorded as: the importing officer or admin; the system for
+    a Region official (who reads and reports, and imports the Region's flow as the system)."""
+    if user is not None and (user.is_admin or user.role == Role.PROVINCE_STAFF):
+        return user
+    return None
 
 
 def _matching_provinces(user: UserOrSystem) -> frozenset[str] | None:
@@ -208,7 +218,10 @@ def _same_outcome(outcome: Outcome | None, fields: dict) -> bool:
 
 
 def _propose(
-    communication: MandatoryCommunication, involvement: Involvement, counts: dict
+    communication: MandatoryCommunication,
+    involvement: Involvement,
+    counts: dict,
+    actor: UserOrSystem,
 ) -> ProposedOutcome | None:
     fields = _proposal_fields(communication, involvement)
     if fields is None:
@@ -226,14 +239,19 @@ def _propose(
         return None
     for pending in active.filter(status=ProposalStatus.PENDING):
         pending.status = ProposalStatus.SUPERSEDED
-        save_validated(pending, reason=_("superseded by a newer communication"))
+        save_validated(pending, user=actor, reason=_("superseded by a newer communication"))
     proposal = ProposedOutcome(involvement=involvement, communication=communication, **fields)
-    save_validated(proposal, reason=_("proposed by a mandatory communication"))
+    save_validated(proposal, user=actor, reason=_("proposed by a mandatory communication"))
     counts["proposed"] += 1
     return proposal
 
 
-def _end(communication: MandatoryCommunication, involvement: Involvement, counts: dict) -> None:
+def _end(
+    communication: MandatoryCommunication,
+    involvement: Involvement,
+    counts: dict,
+    actor: UserOrSystem,
+) -> None:
     day = communication.event_date
     earlier = ProposedOutcome.objects.filter(
         involvement=involvement,
@@ -248,9 +266,9 @@ def _end(communication: MandatoryCommunication, involvement: Involvement, counts
         proposal.ended_on = day
         if proposal.status == ProposalStatus.PENDING:
             proposal.status = ProposalStatus.ENDED
-            save_validated(proposal, reason=_("ended by a termination"))
+            save_validated(proposal, user=actor, reason=_("ended by a termination"))
             continue
-        save_validated(proposal, reason=_("ended by a termination"))
+        save_validated(proposal, user=actor, reason=_("ended by a termination"))
         outcome = Outcome.objects.filter(involvement=involvement).first()
         if (
             outcome is None
@@ -265,7 +283,7 @@ def _end(communication: MandatoryCommunication, involvement: Involvement, counts
         ):
             data["contract_end"] = day
             data["contract_kind"] = Outcome.fixed_term_kind(outcome.date, day)
-        outcome_record(user=None, involvement=involvement, data=data)
+        outcome_record(user=actor, involvement=involvement, data=data)
     counts["ended" if ended else "not_relevant"] += 1
 
 
@@ -307,6 +325,7 @@ def communications_import(
         result.batch, result.already_imported = existing, True
         return result
     provinces = _matching_provinces(user)
+    actor = _actor(user)
     counts = dict.fromkeys(COUNTERS, 0)
     counts["total"] = len(parsed.communications) + len(parsed.invalid)
     counts["invalid"] = len(parsed.invalid)
@@ -334,15 +353,15 @@ def communications_import(
             event = communication.kind.event
             for involvement in involvements:
                 if event == CommunicationEvent.HIRING or communication.kind.to_permanent:
-                    proposal = _propose(communication, involvement, counts)
+                    proposal = _propose(communication, involvement, counts, actor)
                     if proposal is not None:
                         proposals.append(proposal)
                 elif event == CommunicationEvent.TERMINATION:
-                    _end(communication, involvement, counts)
+                    _end(communication, involvement, counts, actor)
                 else:
                     counts["not_relevant"] += 1
         if getattr(settings, "COMMUNICATIONS_AUTO_APPLY", False):
-            counts["applied"] = _auto_apply(proposals)
+            counts["applied"] = _auto_apply(proposals, actor)
         for name, value in counts.items():
             setattr(batch, name, value)
         batch.save()
@@ -350,7 +369,7 @@ def communications_import(
     return result
 
 
-def _auto_apply(proposals: list[ProposedOutcome]) -> int:
+def _auto_apply(proposals: list[ProposedOutcome], actor: UserOrSystem) -> int:
     applied = 0
     for proposal in proposals:
         proposal.refresh_from_db()
@@ -358,7 +377,7 @@ def _auto_apply(proposals: list[ProposedOutcome]) -> int:
             continue
         try:
             with transaction.atomic():
-                _confirm_one(proposal, user=None, replace=False)
+                _confirm_one(proposal, user=actor, replace=False)
         except ProposalRefused:
             continue
         applied += 1

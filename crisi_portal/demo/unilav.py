@@ -57,7 +57,8 @@ def seed_unilav(today: datetime.date) -> str:
         .select_related("worker", "procedure__company", "unit")
         .order_by("pk")
     )
-    chosen = list(base.filter(unit__province_id__in=["BG", "MI"])[: HOW_MANY * 3 // 4])
+    chosen = list(base.filter(unit__province_id="BG")[: HOW_MANY * 3 // 8])
+    chosen += list(base.filter(unit__province_id="MI")[: HOW_MANY * 3 // 8])
     chosen += list(base.exclude(unit__province_id__in=["BG", "MI"])[: HOW_MANY // 4])
     items: list[ParsedCommunication] = []
     n = 0
