@@ -532,3 +532,23 @@ def test_auto_apply(involvement):
 
 def test_fiscal_code_helper_is_valid():
     assert len(fiscal_code(1)) == 16
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs/samples/unilav"
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.iterdir()), ids=lambda p: p.name)
+def test_the_samples_in_the_repository_read_cleanly(path):
+    from workers.unilav import read_communications
+
+    parsed = read_communications(path.read_bytes(), path.name)
+    assert parsed.ok and not parsed.invalid, parsed.errors
+    assert len(parsed.communications) == (9 if path.suffix in (".zip", ".csv") else 1)
+
+
+def test_the_sample_batch_imports_twice_without_change():
+    raw = (SAMPLES / "lotto-comunicazioni.zip").read_bytes()
+    first = communications_import(user=None, raw=raw, file_name="lotto-comunicazioni.zip")
+    assert first.batch.total == 9 and first.batch.unmatched == 9
+    assert first.batch.out_of_region == 1
+    assert communications_import(user=None, raw=raw, file_name="x.zip").already_imported
