@@ -204,6 +204,24 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bool, i
     return False, cells, rows
 
 
+def _outside(name: str, seen: set[str]) -> bool:
+    """Whether an archive member's name repeats one in ``seen`` or points outside the archive
+    (absolute, ``..``, backslashes); remembers it in ``seen``."""
+    path = PurePosixPath(name)
+    outside = name in seen or path.is_absolute() or ".." in path.parts or "\\" in name
+    seen.add(name)
+    return outside
+
+
+def _ratio(info: zipfile.ZipInfo) -> int:
+    return info.file_size // max(info.compress_size, 1)
+
+
+def _bomb(info: zipfile.ZipInfo, max_ratio: int, from_size: int) -> bool:
+    """A member over ``from_size`` once unzipped and compressed more than ``max_ratio`` times."""
+    return info.file_size > from_size and info.file_size > max_ratio * max(info.compress_size, 1)
+
+
 def inspect_xlsx(raw: bytes) -> None:
     """Refuse a workbook that would cost too much to open, before openpyxl opens it."""
     try:
@@ -220,12 +238,10 @@ def inspect_xlsx(raw: bytes) -> None:
         total = 0
         for info in members:
             name = info.filename
-            path = PurePosixPath(name)
-            if name in names or path.is_absolute() or ".." in path.parts or "\\" in name:
+            if _outside(name, names):
                 raise _unreadable(
                     _("part %(name)s is duplicated or outside the workbook") % {"name": name}
                 )
-            names.add(name)
             if info.flag_bits & 0x1:
                 raise _unreadable(_("part %(name)s is encrypted") % {"name": name})
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -241,9 +257,7 @@ def inspect_xlsx(raw: bytes) -> None:
             )
             if info.file_size > bound:
                 raise _expands(name, info.file_size, bound)
-            if info.file_size > XLSX_RATIO_FROM_SIZE and info.file_size > XLSX_MAX_RATIO * max(
-                info.compress_size, 1
-            ):
+            if _bomb(info, XLSX_MAX_RATIO, XLSX_RATIO_FROM_SIZE):
                 raise UploadRefused(
                     _(
                         "Part %(name)s of the workbook is compressed %(ratio)d times: "
@@ -251,7 +265,7 @@ def inspect_xlsx(raw: bytes) -> None:
                     )
                     % {
                         "name": name,
-                        "ratio": info.file_size // max(info.compress_size, 1),
+                        "ratio": _ratio(info),
                         "max": XLSX_MAX_RATIO,
                     },
                     status=413,
@@ -519,14 +533,12 @@ def zip_members(raw: bytes, *, name: str, suffixes: tuple[str, ...]) -> list[tup
         seen = set()
         for info in members:
             member = info.filename
-            path = PurePosixPath(member)
-            if member in seen or path.is_absolute() or ".." in path.parts or "\\" in member:
+            if _outside(member, seen):
                 raise UploadRefused(
                     _("%(name)s: file %(member)s is duplicated or outside the archive.")
                     % {"name": name, "member": member},
                     line=1,
                 )
-            seen.add(member)
             if info.is_dir():
                 continue
             lower = member.lower()
@@ -547,9 +559,7 @@ def zip_members(raw: bytes, *, name: str, suffixes: tuple[str, ...]) -> list[tup
                 )
             if info.file_size > XML_MAX_DOCUMENT_SIZE:
                 raise _expands(member, info.file_size, XML_MAX_DOCUMENT_SIZE)
-            if info.file_size > ZIP_RATIO_FROM_SIZE and info.file_size > ZIP_MAX_RATIO * max(
-                info.compress_size, 1
-            ):
+            if _bomb(info, ZIP_MAX_RATIO, ZIP_RATIO_FROM_SIZE):
                 raise UploadRefused(
                     _(
                         "%(name)s: file %(member)s is compressed %(ratio)d times: at most "
@@ -558,7 +568,7 @@ def zip_members(raw: bytes, *, name: str, suffixes: tuple[str, ...]) -> list[tup
                     % {
                         "name": name,
                         "member": member,
-                        "ratio": info.file_size // max(info.compress_size, 1),
+                        "ratio": _ratio(info),
                         "max": ZIP_MAX_RATIO,
                     },
                     status=413,

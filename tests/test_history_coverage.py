@@ -341,14 +341,13 @@ def _outcome_record(user, walk):
     return [outcome]
 
 
-def _communications_import(user, walk):
-    from workers.communications import communications_import
-    from workers.models import ProposedOutcome
+def _unilav_hiring(code: str):
+    """A worker taken in charge on DAY and a UNILAV document of their hiring that day."""
     from workers.unilav import ParsedCommunication, communication_xml
 
     involvement = InvolvementFactory(taken_on=DAY)
     item = ParsedCommunication(
-        code="1300025000000001",
+        code=code,
         kind="ASS",
         worker_fiscal_code=involvement.worker.fiscal_code,
         employer_tax_code="02877740213",
@@ -359,29 +358,24 @@ def _communications_import(user, walk):
         contract_code="A.01.00",
         workplace_comune="A794",
     )
-    walk(communications_import)(user=user, raw=communication_xml(item), file_name="c.xml")
+    return involvement, communication_xml(item)
+
+
+def _communications_import(user, walk):
+    from workers.communications import communications_import
+    from workers.models import ProposedOutcome
+
+    involvement, raw = _unilav_hiring("1300025000000001")
+    walk(communications_import)(user=user, raw=raw, file_name="c.xml")
     return list(ProposedOutcome.objects.filter(involvement=involvement))
 
 
 def _proposal(user):
     from workers.communications import communications_import
     from workers.models import ProposedOutcome
-    from workers.unilav import ParsedCommunication, communication_xml
 
-    involvement = InvolvementFactory(taken_on=DAY)
-    item = ParsedCommunication(
-        code="1300025000000002",
-        kind="ASS",
-        worker_fiscal_code=involvement.worker.fiscal_code,
-        employer_tax_code="02877740213",
-        employer_name="Meccanica Orobica S.r.l.",
-        event_date=DAY,
-        start_date=DAY,
-        end_date=None,
-        contract_code="A.01.00",
-        workplace_comune="A794",
-    )
-    communications_import(user=user, raw=communication_xml(item), file_name="c.xml")
+    involvement, raw = _unilav_hiring("1300025000000002")
+    communications_import(user=user, raw=raw, file_name="c.xml")
     return ProposedOutcome.objects.get(involvement=involvement)
 
 
