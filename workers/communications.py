@@ -145,7 +145,7 @@ def comune_province(cadastral_code: str, on: datetime.date | None = None) -> str
     return (place or {}).get("province", "") or ""
 
 
-def _in_charge(fiscal_code: str, provinces: frozenset[str] | None):
+def _in_charge(fiscal_code: str, provinces: frozenset[str] | None) -> list[Involvement]:
     started = StepTransition.objects.filter(involvement=OuterRef("pk"), kind=MoveKind.START)
     involvements = (
         Involvement.objects.of_worker(fiscal_code)
@@ -185,6 +185,8 @@ def _proposal_fields(
             "contract_end": None,
         }
     contract = communication.contract_type
+    contract_kind: str
+    end: datetime.date | None
     if communication.kind.to_permanent:
         contract_kind, end = ContractKind.PERMANENT, None
     elif contract is None:
@@ -277,7 +279,7 @@ def _end(
         ):
             continue  # another outcome now: an operator's declaration is never changed
         note = _("Ended on %(day)s (termination communicated).") % {"day": f"{day:%d/%m/%Y}"}
-        data = {"notes": f"{outcome.notes}\n{note}".strip()}
+        data: dict[str, object] = {"notes": f"{outcome.notes}\n{note}".strip()}
         if outcome.contract_kind in FIXED_TERM_CONTRACTS and (
             outcome.contract_end is None or day < outcome.contract_end
         ):
