@@ -204,6 +204,24 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bool, i
     return False, cells, rows
 
 
+def _outside(name: str, seen: set[str]) -> bool:
+    """Whether an archive member's name repeats one in ``seen`` or points outside the archive
+    (absolute, ``..``, backslashes); remembers it in ``seen``."""
+    path = PurePosixPath(name)
+    outside = name in seen or path.is_absolute() or ".." in path.parts or "\\" in name
+    seen.add(name)
+    return outside
+
+
+def _ratio(info: zipfile.ZipInfo) -> int:
+    return info.file_size // max(info.compress_size, 1)
+
+
+def _bomb(info: zipfile.ZipInfo, max_ratio: int, from_size: int) -> bool:
+    """A member over ``from_size`` once unzipped and compressed more than ``max_ratio`` times."""
+    return info.file_size > from_size and info.file_size > max_ratio * max(info.compress_size, 1)
+
+
 def inspect_xlsx(raw: bytes) -> None:
     """Refuse a workbook that would cost too much to open, before openpyxl opens it."""
     try:
@@ -220,12 +238,10 @@ def inspect_xlsx(raw: bytes) -> None:
         total = 0
         for info in members:
             name = info.filename
-            path = PurePosixPath(name)
-            if name in names or path.is_absolute() or ".." in path.parts or "\\" in name:
+            if _outside(name, names):
                 raise _unreadable(
                     _("part %(name)s is duplicated or outside the workbook") % {"name": name}
                 )
-            names.add(name)
             if info.flag_bits & 0x1:
                 raise _unreadable(_("part %(name)s is encrypted") % {"name": name})
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -241,9 +257,7 @@ def inspect_xlsx(raw: bytes) -> None:
             )
             if info.file_size > bound:
                 raise _expands(name, info.file_size, bound)
-            if info.file_size > XLSX_RATIO_FROM_SIZE and info.file_size > XLSX_MAX_RATIO * max(
-                info.compress_size, 1
-            ):
+            if _bomb(info, XLSX_MAX_RATIO, XLSX_RATIO_FROM_SIZE):
                 raise UploadRefused(
                     _(
                         "Part %(name)s of the workbook is compressed %(ratio)d times: "
@@ -251,7 +265,7 @@ def inspect_xlsx(raw: bytes) -> None:
                     )
                     % {
                         "name": name,
-                        "ratio": info.file_size // max(info.compress_size, 1),
+                        "ratio": _ratio(info),
                         "max": XLSX_MAX_RATIO,
                     },
                     status=413,
@@ -421,3 +435,163 @@ class RequestSizeLimitMiddleware:
                 f"<!doctype html><title>413</title><p>{escape(message)}</p>", status=413
             )
         return response
+
+
+# ---------------------------------------------------------------------------------------
+# XML documents and ZIP batches of them (mandatory communications, issue #16)
+
+# One communication is a few KB; a batch of them fits the row limit.
+XML_MAX_DOCUMENT_SIZE = 1024 * 1024
+XML_MAX_DEPTH = 20
+XML_MAX_ELEMENTS = 2_000
+ZIP_MAX_MEMBERS = MAX_ROWS
+ZIP_MAX_TOTAL_SIZE = 64 * 1024 * 1024
+# A UNILAV document compresses 3-10 times; a zip bomb hundreds of times.
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_FROM_SIZE = 64 * 1024
+
+
+def _xml_refused(name: str, reason: str, line: int | None = None) -> UploadRefused:
+    return UploadRefused(
+        _("%(name)s is not a readable XML document (%(e)s).") % {"name": name, "e": reason},
+        line=line or 1,
+    )
+
+
+def parse_xml(raw: bytes, *, name: str):
+    """The root element of an XML document, parsed with defusedxml: a DTD, entities or an
+    external reference refuse it (XXE, "billion laughs"), as do more than
+    ``XML_MAX_DOCUMENT_SIZE`` bytes, ``XML_MAX_DEPTH`` levels or ``XML_MAX_ELEMENTS``
+    elements. Errors name the document and, when the parser says it, the line."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if len(raw) > XML_MAX_DOCUMENT_SIZE:
+        raise UploadRefused(
+            _("%(name)s is %(size)s: an XML document of at most %(max)s is accepted.")
+            % {
+                "name": name,
+                "size": _megabytes(len(raw)),
+                "max": _megabytes(XML_MAX_DOCUMENT_SIZE),
+            },
+            status=413,
+            line=1,
+        )
+    try:
+        root = fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise UploadRefused(
+            _("%(name)s declares a DTD, entities or external references: refused.")
+            % {"name": name},
+            line=1,
+        ) from None
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise _xml_refused(name, str(exc).split(":")[0], line) from None
+    count = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        if depth > XML_MAX_DEPTH or count > XML_MAX_ELEMENTS:
+            raise UploadRefused(
+                _("%(name)s nests more than %(depth)d levels or holds more than %(n)d elements.")
+                % {"name": name, "depth": XML_MAX_DEPTH, "n": XML_MAX_ELEMENTS},
+                status=413,
+                line=1,
+            )
+        stack.extend((child, depth + 1) for child in element)
+    return root
+
+
+def zip_members(raw: bytes, *, name: str, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each member of a ZIP batch ending in one of ``suffixes``, in name
+    order, once the archive's directory passed the bounds: at most ``ZIP_MAX_MEMBERS``
+    members, each at most ``XML_MAX_DOCUMENT_SIZE`` and compressed at most ``ZIP_MAX_RATIO``
+    times, ``ZIP_MAX_TOTAL_SIZE`` in all, no nested archive, no encrypted member, no path
+    outside the archive. Folders and other files are skipped."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise UploadRefused(
+            _("%(name)s is not a readable ZIP archive (%(e)s).") % {"name": name, "e": exc},
+            line=1,
+        ) from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > ZIP_MAX_MEMBERS:
+            raise UploadRefused(
+                _("%(name)s holds %(n)d files: at most %(max)d are read.")
+                % {"name": name, "n": len(members), "max": ZIP_MAX_MEMBERS},
+                status=413,
+                line=1,
+            )
+        total = 0
+        chosen = []
+        seen = set()
+        for info in members:
+            member = info.filename
+            if _outside(member, seen):
+                raise UploadRefused(
+                    _("%(name)s: file %(member)s is duplicated or outside the archive.")
+                    % {"name": name, "member": member},
+                    line=1,
+                )
+            if info.is_dir():
+                continue
+            lower = member.lower()
+            if lower.endswith(NESTED_ARCHIVE_SUFFIXES):
+                raise UploadRefused(
+                    _("%(name)s: file %(member)s is an archive inside the archive.")
+                    % {"name": name, "member": member},
+                    line=1,
+                )
+            if info.flag_bits & 0x1 or info.compress_type not in (
+                zipfile.ZIP_STORED,
+                zipfile.ZIP_DEFLATED,
+            ):
+                raise UploadRefused(
+                    _("%(name)s: file %(member)s is encrypted or uses an unknown compression.")
+                    % {"name": name, "member": member},
+                    line=1,
+                )
+            if info.file_size > XML_MAX_DOCUMENT_SIZE:
+                raise _expands(member, info.file_size, XML_MAX_DOCUMENT_SIZE)
+            if _bomb(info, ZIP_MAX_RATIO, ZIP_RATIO_FROM_SIZE):
+                raise UploadRefused(
+                    _(
+                        "%(name)s: file %(member)s is compressed %(ratio)d times: at most "
+                        "%(max)d times is accepted (a 'zip bomb' is refused)."
+                    )
+                    % {
+                        "name": name,
+                        "member": member,
+                        "ratio": _ratio(info),
+                        "max": ZIP_MAX_RATIO,
+                    },
+                    status=413,
+                    line=1,
+                )
+            total += info.file_size
+            if total > ZIP_MAX_TOTAL_SIZE:
+                raise _expands(name, total, ZIP_MAX_TOTAL_SIZE)
+            if lower.endswith(suffixes):
+                chosen.append(info)
+        result = []
+        for info in sorted(chosen, key=lambda i: i.filename):
+            try:
+                with archive.open(info) as stream:
+                    # The directory's size is what zipfile stops at: read one byte more.
+                    data = stream.read(XML_MAX_DOCUMENT_SIZE + 1)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+                raise UploadRefused(
+                    _("%(name)s: file %(member)s cannot be read (%(e)s).")
+                    % {"name": name, "member": info.filename, "e": exc},
+                    line=1,
+                ) from exc
+            if len(data) > XML_MAX_DOCUMENT_SIZE:
+                raise _expands(info.filename, len(data), XML_MAX_DOCUMENT_SIZE)
+            result.append((info.filename, data))
+        return result

@@ -76,6 +76,7 @@ from tests.pal.step3_factories import step3_meeting
 from tests.workers.factories import CohortFactory, InvolvementFactory, WorkerFactory
 from workers.models import (
     Cohort,
+    CommunicationBatch,
     Involvement,
     Outcome,
     PersonalDataAccess,
@@ -204,6 +205,10 @@ OBJECTS = {
     # Re-employment plans (issue #14) follow their province: the Nucleo writes, the Region reads.
     "plan_bg": "re-employment plan of BG: in scope, BG staff edit it",
     "plan_mi": "re-employment plan of MI: out of scope",
+    # Mandatory communications (issue #16): a batch's summary is its uploader's (a Nucleo
+    # officer sees their own), the Region's and the admins'.
+    "batch_bg": "communications batch uploaded by staff_bg: theirs",
+    "batch_region": "communications batch imported by the system: Region and admins",
 }
 
 
@@ -331,6 +336,10 @@ def world(db, operator_user, staff_bg) -> dict:
     token = calendar_feed_issue(user=staff_bg)
     objects["calendar_feed_bg"] = CalendarFeed.objects.get(user=staff_bg)
     objects["calendar_feed_bg"].token = token
+    for name, uploader in (("batch_bg", staff_bg), ("batch_region", None)):
+        objects[name] = CommunicationBatch.objects.create(
+            file_name=f"{name}.zip", digest=name * 8, file_format="zip", uploaded_by=uploader
+        )
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -533,6 +542,13 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Find a worker (POST; GET is the empty form): results are scoped, see
     # tests/workers/test_worker_search.py and tests/test_access_references.py.
     "workers:worker_search": {None: HTML_STAFF_REGION},
+    # Mandatory communications (issue #16): the Nucleo, the Region and admins; no operator.
+    "workers:communications_queue": {None: HTML_STAFF_REGION},
+    "workers:communications_import": {None: HTML_STAFF_REGION},
+    "workers:communications_batch": {
+        "batch_bg": HTML_STAFF_REGION,
+        "batch_region": HTML_STAFF_REGION_OUT,
+    },
     # A group's page: of any cohort the user sees (its rows scoped by unit).
     "workers:cohort_detail": {
         "cohort_bg": HTML_STAFF_REGION,

@@ -476,6 +476,16 @@ CASES = {
         MISSING_ID,
         api=False,
     ),
+    # Mandatory communications (issue #16): a proposal of another province's worker.
+    "communications queue: proposal ids": Case(
+        ("staff_bg",),
+        lambda client, ref, w: client.post(
+            reverse("workers:communications_queue"), {"action": "confirm", "proposal": [ref]}
+        ),
+        lambda w: (proposal_of(w["involvement_mi"]).pk, w["involvement_mi"]),
+        MISSING_ID,
+        api=False,
+    ),
     "HTML bulk move: involvement ids": Case(
         ("staff_bg",),
         lambda client, ref, w: client.post(
@@ -705,6 +715,37 @@ def withdrawn_qualification():
         code="QRSP-RITIRATO",
         defaults={"title": "Profilo ritirato", "eqf_level": 3, "is_active": False},
     )[0]
+
+
+def proposal_of(involvement):
+    """A pending proposed outcome for ``involvement`` (from a stored communication)."""
+    import datetime
+
+    from workers.models import (
+        CommunicationBatch,
+        MandatoryCommunication,
+        ProposedOutcome,
+        UnilavCommunicationType,
+    )
+
+    batch = CommunicationBatch.objects.create(file_name="r.xml", digest="r" * 64, file_format="xml")
+    communication = MandatoryCommunication.objects.create(
+        code="1300025999999999",
+        batch=batch,
+        kind=UnilavCommunicationType.objects.get(pk="ASS"),
+        worker_fiscal_code=involvement.worker.fiscal_code,
+        employer_tax_code="02877740213",
+        employer_name="Meccanica Orobica S.r.l.",
+        event_date=datetime.date(2025, 6, 2),
+        workplace_comune="A794",
+    )
+    return ProposedOutcome.objects.create(
+        involvement=involvement,
+        communication=communication,
+        kind="ricollocato",
+        date=datetime.date(2025, 6, 2),
+        contract_kind="indeterminato",
+    )
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ SERVICE_MODULES = (
     "monitoring.services",
     "crisi_portal.services",
     "workers.retention",
+    "workers.communications",
 )
 
 # Services that write no historied model, and why.
@@ -121,6 +122,7 @@ NO_HISTORIED_WRITES = {
     "workers.retention.pseudonym": "computes a pseudonym",
     "workers.retention.workers_to_pseudonymise": "selects workers",
     "workers.retention.years_before": "date arithmetic",
+    "workers.communications.may_import": "a check: reads only",
 }
 
 DAY = datetime.date(2025, 5, 2)
@@ -342,6 +344,60 @@ def _outcome_record(user, walk):
         data={"kind": OutcomeKind.RICOLLOCATO, "date": DAY, "contract_kind": "indeterminato"},
     )
     return [outcome]
+
+
+def _unilav_hiring(code: str):
+    """A worker taken in charge on DAY and a UNILAV document of their hiring that day."""
+    from workers.unilav import ParsedCommunication, communication_xml
+
+    involvement = InvolvementFactory(taken_on=DAY)
+    item = ParsedCommunication(
+        code=code,
+        kind="ASS",
+        worker_fiscal_code=involvement.worker.fiscal_code,
+        employer_tax_code="02877740213",
+        employer_name="Meccanica Orobica S.r.l.",
+        event_date=DAY,
+        start_date=DAY,
+        end_date=None,
+        contract_code="A.01.00",
+        workplace_comune="A794",
+    )
+    return involvement, communication_xml(item)
+
+
+def _communications_import(user, walk):
+    from workers.communications import communications_import
+    from workers.models import ProposedOutcome
+
+    involvement, raw = _unilav_hiring("1300025000000001")
+    walk(communications_import)(user=user, raw=raw, file_name="c.xml")
+    return list(ProposedOutcome.objects.filter(involvement=involvement))
+
+
+def _proposal(user):
+    from workers.communications import communications_import
+    from workers.models import ProposedOutcome
+
+    involvement, raw = _unilav_hiring("1300025000000002")
+    communications_import(user=user, raw=raw, file_name="c.xml")
+    return ProposedOutcome.objects.get(involvement=involvement)
+
+
+def _proposals_confirm(user, walk):
+    from workers.communications import proposals_confirm
+
+    proposal = _proposal(user)
+    walk(proposals_confirm)(user=user, proposals=[proposal])
+    return [proposal, proposal.involvement.outcome]
+
+
+def _proposals_reject(user, walk):
+    from workers.communications import proposals_reject
+
+    proposal = _proposal(user)
+    walk(proposals_reject)(user=user, proposals=[proposal])
+    return [proposal]
 
 
 def _dote_assign(user, walk):
@@ -713,6 +769,9 @@ SCENARIOS = {
     "workers.services.worker_update_personal": _worker_update_personal,
     "workers.services.involvements_move": _involvements_move,
     "workers.services.outcome_record": _outcome_record,
+    "workers.communications.communications_import": _communications_import,
+    "workers.communications.proposals_confirm": _proposals_confirm,
+    "workers.communications.proposals_reject": _proposals_reject,
     "pal.services.dote_assign": _dote_assign,
     "pal.services.pip_save": _pip_save,
     "pal.services.pip_submit": _pip_submit,

@@ -723,3 +723,233 @@ class PersonalDataAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AccessRecordImmutable("personal data access records cannot be deleted")
+
+
+# --- Mandatory communications (UNILAV), issue #16 item 1 -------------------------------------
+
+
+class UnilavContractCategory(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent")
+    FIXED = "fixed", _("Fixed term")
+    APPRENTICESHIP = "apprenticeship", _("Apprenticeship")
+    OTHER = "other", _("Other (not an employee contract the monitoring counts)")
+
+
+class UnilavContractType(models.Model):
+    """A "tipologia contrattuale" of the Ministry of Labour's standard classifications
+    (sheet "ST-Tipo contratti"), shipped by a data migration that names its source; what it
+    becomes in an outcome (``maps_to``: blank when it is no employee contract the monitoring
+    counts, e.g. a traineeship or a collaboration)."""
+
+    code = models.CharField(_("code"), max_length=7, primary_key=True)
+    description = models.CharField(_("description"), max_length=200)
+    category = models.CharField(_("category"), max_length=16, choices=UnilavContractCategory)
+    maps_to = models.CharField(
+        _("outcome contract"), max_length=20, choices=ContractKind, blank=True
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("UNILAV contract type")
+        verbose_name_plural = _("UNILAV contract types")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class CommunicationEvent(models.TextChoices):
+    HIRING = "hiring", _("Hiring")
+    EXTENSION = "extension", _("Extension")
+    TRANSFORMATION = "transformation", _("Transformation")
+    TERMINATION = "termination", _("Termination")
+
+
+class UnilavCommunicationType(models.Model):
+    """What a communication tells: the section of the UNILAV model it carries (InizioRapporto,
+    Proroga, Trasformazione, Cessazione) and, for transformations, the model's transformation
+    codes ("ST-Trasformazioni"); ``to_permanent`` says whether it makes the contract permanent.
+    Shipped by a data migration that names its source and its assumptions."""
+
+    code = models.CharField(_("code"), max_length=3, primary_key=True)
+    description = models.CharField(_("description"), max_length=200)
+    event = models.CharField(_("event"), max_length=16, choices=CommunicationEvent)
+    to_permanent = models.BooleanField(_("makes the contract permanent"), default=False)
+
+    class Meta:
+        ordering = ["event", "code"]
+        verbose_name = _("UNILAV communication type")
+        verbose_name_plural = _("UNILAV communication types")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class CommunicationBatch(models.Model):
+    """One imported file of mandatory communications and what its import did (counts only:
+    no personal data). The digest makes a second import of the same file change nothing."""
+
+    file_name = models.CharField(_("file"), max_length=200)
+    digest = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    file_format = models.CharField(_("format"), max_length=4)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    provinces = models.CharField(
+        _("matched in provinces"),
+        max_length=100,
+        blank=True,
+        help_text=_("The uploader's provinces (blank: the whole region)."),
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    total = models.PositiveIntegerField(_("communications"), default=0)
+    matched = models.PositiveIntegerField(_("of workers in charge"), default=0)
+    proposed = models.PositiveIntegerField(_("outcomes proposed"), default=0)
+    applied = models.PositiveIntegerField(_("outcomes applied"), default=0)
+    ended = models.PositiveIntegerField(_("outcomes ended"), default=0)
+    unmatched = models.PositiveIntegerField(_("no worker in charge"), default=0)
+    already_applied = models.PositiveIntegerField(_("already applied"), default=0)
+    duplicates = models.PositiveIntegerField(_("already imported"), default=0)
+    out_of_region = models.PositiveIntegerField(_("workplace outside Lombardy"), default=0)
+    not_relevant = models.PositiveIntegerField(_("no outcome to propose"), default=0)
+    invalid = models.PositiveIntegerField(_("set aside as invalid"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("communications batch")
+        verbose_name_plural = _("communications batches")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class MandatoryCommunication(models.Model):
+    """One UNILAV communication, as much of it as the matching needs. ``code`` is the
+    ministry's "codice comunicazione": a communication already stored is never read again."""
+
+    code = models.CharField(_("communication code"), max_length=16, unique=True)
+    batch = models.ForeignKey(
+        CommunicationBatch,
+        verbose_name=_("batch"),
+        on_delete=models.CASCADE,
+        related_name="communications",
+    )
+    kind = models.ForeignKey(
+        UnilavCommunicationType,
+        verbose_name=_("kind"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    worker_fiscal_code = models.CharField(_("worker's fiscal code"), max_length=16)
+    employer_tax_code = models.CharField(_("employer's tax code"), max_length=16)
+    employer_name = models.CharField(_("employer"), max_length=200)
+    event_date = models.DateField(_("date"))
+    start_date = models.DateField(_("contract start"), null=True, blank=True)
+    end_date = models.DateField(_("contract end"), null=True, blank=True)
+    contract_type = models.ForeignKey(
+        UnilavContractType,
+        verbose_name=_("contract type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    workplace_comune = models.CharField(_("workplace comune (cadastral code)"), max_length=4)
+    workplace_province = models.CharField(_("workplace province"), max_length=2, blank=True)
+    in_region = models.BooleanField(_("workplace in Lombardy"), default=True)
+    previous_code = models.CharField(_("previous communication"), max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["event_date", "code"]
+        verbose_name = _("mandatory communication")
+        verbose_name_plural = _("mandatory communications")
+        indexes = [models.Index(fields=["worker_fiscal_code"], name="communication_worker")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded")
+    ENDED = "ended", _("Ended by a termination")
+
+
+class ProposedOutcomeQuerySet(ScopedQuerySet):
+    province_path = "involvement__unit__province"
+
+    def in_provinces(self, codes):
+        return self.filter(involvement__unit__province__in=list(codes))
+
+
+class ProposedOutcome(AuditedModel):
+    """An outcome a mandatory communication suggests for one involvement in charge, waiting for
+    a Nucleo officer (or applied at once with ``COMMUNICATIONS_AUTO_APPLY``). Its fields are
+    an :class:`Outcome`'s; ``ended_on`` is the day a later termination ended the contract."""
+
+    involvement = models.ForeignKey(
+        Involvement,
+        verbose_name=_("involvement"),
+        on_delete=models.CASCADE,
+        related_name="proposed_outcomes",
+    )
+    communication = models.ForeignKey(
+        MandatoryCommunication,
+        verbose_name=_("communication"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    kind = models.CharField(_("outcome"), max_length=16, choices=OutcomeKind)
+    date = models.DateField(_("date"))
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    contract_kind = models.CharField(_("contract"), max_length=20, choices=ContractKind)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ProposalStatus, default=ProposalStatus.PENDING
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = ProposedOutcomeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("proposed outcome")
+        verbose_name_plural = _("proposed outcomes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["involvement", "communication"], name="proposal_once_per_communication"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ProposalStatus.values), name="proposal_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "date"], name="proposal_status_date")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"
+
+    def outcome_data(self) -> dict:
+        """What confirming records as the involvement's outcome (``outcome_record`` data)."""
+        return {
+            "kind": self.kind,
+            "date": self.date,
+            "contract_kind": self.contract_kind,
+            "contract_end": self.contract_end,
+            "employer": self.employer,
+            "source": OutcomeSource.MANDATORY_COMMUNICATION,
+        }

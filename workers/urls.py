@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workers import views
+from workers import communication_views, views
 
 app_name = "workers"
 
@@ -31,6 +31,21 @@ urlpatterns = [
         "workers/involvements/<int:pk>/move/",
         views.InvolvementMoveView.as_view(),
         name="involvement_move",
+    ),
+    path(
+        "communications/",
+        communication_views.ProposalQueueView.as_view(),
+        name="communications_queue",
+    ),
+    path(
+        "communications/import/",
+        communication_views.CommunicationsImportView.as_view(),
+        name="communications_import",
+    ),
+    path(
+        "communications/batches/<int:pk>/",
+        communication_views.CommunicationsBatchView.as_view(),
+        name="communications_batch",
     ),
     path(
         "workers/involvements/<int:pk>/outcome/",

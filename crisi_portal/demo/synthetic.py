@@ -94,6 +94,10 @@ FLUSHED = (
     "pal.NetworkServiceLine",
     # Issue #15: payments on the Doti.
     "pal.Payment",
+    # Issue #16: mandatory communications (UNILAV) and the outcomes they propose.
+    "workers.ProposedOutcome",
+    "workers.MandatoryCommunication",
+    "workers.CommunicationBatch",
     # The dashboard's figures pre-aggregated from the rows above.
     "monitoring.DashboardInvolvements",
     "monitoring.DashboardActivationDays",

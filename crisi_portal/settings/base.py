@@ -140,6 +140,10 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "crisi_portal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "crisi_portal.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+# Mandatory communications (UNILAV, issue #16): proposals from an imported batch are applied as
+# outcomes at once instead of waiting in the Nucleo's confirmation queue.
+COMMUNICATIONS_AUTO_APPLY = env.bool("COMMUNICATIONS_AUTO_APPLY", default=False)
+
 # Single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_ENABLED. The Region's
 # identity provider or a SPID/CIE proxy; the fiscal-number claim picks the linked account
 # (User.fiscal_number) and nobody is created (crisi_portal/oidc.py).

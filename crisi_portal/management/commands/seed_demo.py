@@ -20,6 +20,7 @@ from crisi_portal.demo import (
     procedures,
     segdata,
     step3,
+    unilav,
     workers,
 )
 from crisi_portal.demo.reference import DEMO_PASSWORD, DEMO_PREFIX
@@ -61,6 +62,8 @@ class Command(BaseCommand):
             plans.seed_plan(today)
             seed_tables(today)
             operator_outcomes = opresults.seed_operator_outcomes(today)
+            # After every outcome: communications propose outcomes for workers without one.
+            self.stdout.write(unilav.seed_unilav(today))
         # The demo data is loaded behind the services' back: the dashboard's figures at once.
         dashboard_refresh()
         # After the data: the open datasets of the latest periods (issue #16 item 4).
