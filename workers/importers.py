@@ -360,7 +360,9 @@ def _parse_profile_date(text: str, formats: tuple[tuple[str, str], ...]) -> date
     )
 
 
-def _parse_hours(value: Any, *, decimal: str = ",", fraction: bool = False) -> int:
+def _parse_hours(
+    value: Any, *, decimal: str = ",", fraction: bool = False, strict: bool = False
+) -> int:
     """A whole percentage from 0 to 100. ``fraction``: the cell writes 0.3 for 30%
     (a cell formatted as a percentage is read as such whatever the profile says)."""
     scale = 100 if fraction else 1
@@ -373,6 +375,8 @@ def _parse_hours(value: Any, *, decimal: str = ",", fraction: bool = False) -> i
         shown = cell_text(value)
         text = shown.removesuffix("%").strip()
         percent_sign = text != shown
+        if strict and decimal == "," and "." in text:
+            text = "?"  # a profile writing decimals with ',' has no '.' (a thousands separator)
         text = text.replace(decimal, ".") if decimal == "," else text
         if not re.fullmatch(r"\d+(\.\d+)?", text):
             if fraction:
@@ -589,7 +593,7 @@ class _RowParser:
         if name == "hours_reduction_pct":
             if self.fmt is not None:
                 return _parse_hours(
-                    value, decimal=self.fmt.decimal, fraction=self.fmt.hours_fraction
+                    value, decimal=self.fmt.decimal, fraction=self.fmt.hours_fraction, strict=True
                 )
             return _parse_hours(value)
         text = cell_text(value)
@@ -1088,7 +1092,7 @@ def _change(row: _Row, worker: Worker | None, involvement, cohort_name: str) -> 
         line=row.line,
         action="create",
         fiscal_code=values["fiscal_code"],
-        worker=f"{values['last_name']} {values['first_name']}",
+        worker=f"{values.get('last_name', '')} {values.get('first_name', '')}".strip(),
         unit=str(row.unit),
         new_worker=worker is None,
         cohort=cohort_name
