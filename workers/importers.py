@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -23,7 +23,6 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases.validators import validate_company_tax_code
 from crisi_portal.history import bulk_create_recorded
@@ -44,13 +43,12 @@ from crisi_portal.imports import (
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, check_bytes
+from workers.columns import COLUMN_SYNONYMS, FIELD_LABELS, NAME_FIELDS, REQUIRED_FIELDS
 from workers.enums import IncomeSupport, Sex, Step
 from workers.models import Cohort, Involvement, MoveKind, StepTransition, Worker
+from workers.profiles import ProfileFormat
 from workers.reference import CitizenshipMatcher, education_level_of
 from workers.services import cohort_create, involvement_create, involvement_update
-
-if TYPE_CHECKING:
-    from workers.profiles import ProfileFormat
 
 __all__ = [
     "COLUMN_SYNONYMS",
@@ -62,115 +60,6 @@ __all__ = [
     "import_workers",
 ]
 
-# field → the headers that mean it (compared case-, accent- and space-insensitively).
-COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "fiscal_code": (
-        "Codice Fiscale",
-        "CF",
-        "C.F.",
-        "C.F",
-        "Cod. Fiscale",
-        "Cod. fisc.",
-        "codice_fiscale",
-        "Codice fiscale lavoratore",
-        "Codice fiscale dipendente",
-    ),
-    "last_name": ("Cognome",),
-    "first_name": ("Nome",),
-    # One column with both (how payroll software often writes them): split with the fiscal
-    # code, which encodes the surname's and the name's letters (see ``split_full_name``).
-    "full_name": ("Cognome e nome", "Cognome nome", "Nominativo", "Cognome e nome lavoratore"),
-    "birth_date": ("Data di nascita", "Data nascita", "data_nascita", "Nato il", "Nata il"),
-    "sex": ("Sesso", "Genere", "M/F"),
-    "unit": (
-        "Unità produttiva",
-        "Unita produttiva",
-        "Unità locale",
-        "Unità operativa",
-        "Sede",
-        "Sede operativa",
-        "Sede di lavoro",
-        "Luogo di lavoro",
-        "Stabilimento",
-    ),
-    "income_support": (
-        "Tipo ammortizzatore",
-        "Ammortizzatore",
-        "Ammortizzatore sociale",
-        "Tipo intervento",
-        "Tipo di ammortizzatore",
-        "Trattamento di integrazione salariale",
-        "Sostegno al reddito",
-    ),
-    "hours_reduction_pct": (
-        "% riduzione orario",
-        "Riduzione orario",
-        "% riduzione",
-        "Riduzione %",
-        "Riduzione",
-        "% riduzione orario di lavoro",
-        "Percentuale riduzione",
-        "Percentuale riduzione orario",
-        "Perc. riduzione",
-        "% sospensione",
-        "% di riduzione",
-        "Percentuale di riduzione",
-        "% riduzione oraria",
-    ),
-    "period_start": (
-        "Data inizio",
-        "Inizio",
-        "Dal",
-        "Data inizio CIGS",
-        "Inizio CIGS",
-        "Data inizio CIG",
-        "Data inizio sospensione",
-        "Data inizio ammortizzatore",
-        "Inizio periodo",
-    ),
-    "period_end": (
-        "Data fine",
-        "Fine",
-        "Al",
-        "Data fine CIGS",
-        "Fine CIGS",
-        "Data fine CIG",
-        "Data fine sospensione",
-        "Data fine ammortizzatore",
-        "Fine periodo",
-    ),
-    "citizenship": ("Cittadinanza", "Nazionalità"),
-    "education_level": (
-        "Titolo di studio",
-        "Titolo studio",
-        "Istruzione",
-        "Livello di istruzione",
-        "Scolarità",
-    ),
-    "email": ("Email", "E-mail", "Indirizzo email", "Mail"),
-    "phone": ("Telefono", "Cellulare", "Tel.", "Recapito telefonico"),
-    "cohort": ("Gruppo", "Coorte"),
-}
-REQUIRED_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", "unit")
-FIELD_LABELS = {
-    "fiscal_code": gettext_lazy("fiscal code"),
-    "last_name": gettext_lazy("last name"),
-    "first_name": gettext_lazy("first name"),
-    "full_name": gettext_lazy("last and first name"),
-    "birth_date": gettext_lazy("birth date"),
-    "sex": gettext_lazy("sex"),
-    "unit": gettext_lazy("production unit"),
-    "income_support": gettext_lazy("income support"),
-    "hours_reduction_pct": gettext_lazy("hours reduction (%)"),
-    "period_start": gettext_lazy("support from"),
-    "period_end": gettext_lazy("support until"),
-    "citizenship": gettext_lazy("citizenship"),
-    "citizenship_country_id": gettext_lazy("citizenship country"),
-    "education_level": gettext_lazy("education level"),
-    "email": gettext_lazy("e-mail"),
-    "phone": gettext_lazy("phone"),
-    "cohort": gettext_lazy("cohort"),
-}
 MAX_LENGTHS = {
     "full_name": 201,
     "last_name": 100,
@@ -180,7 +69,6 @@ MAX_LENGTHS = {
     "phone": 30,
     "cohort": 120,
 }
-NAME_FIELDS = ("last_name", "first_name")
 # Filled on a stored worker only where blank; citizenship_country_id and education_level are
 # what workers.reference maps the file's citizenship and education to.
 CONTACT_FIELDS = (
@@ -448,7 +336,7 @@ class _RowParser:
         table: Table,
         columns: dict[str, int],
         result: WorkerImportResult,
-        fmt: "ProfileFormat | None" = None,
+        fmt: ProfileFormat | None = None,
     ):
         self.table = table
         self.columns = columns
@@ -1279,8 +1167,6 @@ def read_rows(
     check_bytes(raw, name=filename)
     fmt = None
     if profile is not None:
-        from workers.profiles import ProfileFormat  # noqa: PLC0415 - profiles import this module
-
         fmt = ProfileFormat.of(profile)
     spec = fmt.columns if fmt is not None else COLUMNS
     result = WorkerImportResult(filename=filename, profile=fmt.slug if fmt else "")

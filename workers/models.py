@@ -21,12 +21,14 @@ from workers.enums import (
     CitizenshipGroup,
     ContractKind,
     EducationLevel,
+    HoursFormat,
     IncomeSupport,
     OutcomeKind,
     OutcomeSource,
     Sex,
     Step,
 )
+from workers.profiles import profile_errors
 
 
 class MoveKind(models.TextChoices):
@@ -731,20 +733,6 @@ class ImportSourceKind(models.TextChoices):
     OTHER = "other", _("Other source")
 
 
-class HoursFormat(models.TextChoices):
-    PERCENT = "percent", _("Percentage from 0 to 100 (30 or 30,5%)")
-    FRACTION = "fraction", _("Fraction from 0 to 1 (0,3)")
-
-
-# The date formats a profile may name, as people write them → strptime's.
-PROFILE_DATE_FORMATS = {
-    "dd/mm/yyyy": "%d/%m/%Y",
-    "dd-mm-yyyy": "%d-%m-%Y",
-    "dd.mm.yyyy": "%d.%m.%Y",
-    "yyyy-mm-dd": "%Y-%m-%d",
-    "yyyymmdd": "%Y%m%d",
-    "dd/mm/yy": "%d/%m/%y",
-}
 PROFILE_ENCODINGS = (
     ("", _("UTF-8, else Windows-1252")),
     ("utf-8", "UTF-8"),
@@ -815,8 +803,6 @@ class ImportProfile(AuditedModel):
         return self.name
 
     def clean(self):
-        from workers.profiles import profile_errors  # noqa: PLC0415 - importers import models
-
         errors = profile_errors(self)
         if errors:
             raise ValidationError(errors)

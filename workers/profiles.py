@@ -1,6 +1,7 @@
 """Import profiles (issue #16 item 2): how one source writes an income-support list.
 
-A profile (:class:`workers.models.ImportProfile`, data the admin adds) names, for the fields of
+A profile (:class:`workers.models.ImportProfile`, data the admin adds; this module does not import
+the models, whose ``clean`` calls it) names, for the fields of
 the worker-list importer (:data:`workers.importers.COLUMN_SYNONYMS`, and ``company_tax_code``),
 the header as that source writes it, and how its dates, decimals and hours cut are written.
 :func:`profile_errors` is its validation (each error names the profile's field);
@@ -19,9 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crisi_portal.imports import Columns, normalise_header
-from workers.enums import IncomeSupport
-from workers.importers import COLUMN_SYNONYMS, FIELD_LABELS, NAME_FIELDS
-from workers.models import PROFILE_DATE_FORMATS, HoursFormat, ImportProfile
+from workers.columns import COLUMN_SYNONYMS, FIELD_LABELS, NAME_FIELDS
+from workers.enums import HoursFormat, IncomeSupport
+
+# The date formats a profile may name, as people write them → strptime's.
+PROFILE_DATE_FORMATS = {
+    "dd/mm/yyyy": "%d/%m/%Y",
+    "dd-mm-yyyy": "%d-%m-%Y",
+    "dd.mm.yyyy": "%d.%m.%Y",
+    "yyyy-mm-dd": "%Y-%m-%d",
+    "yyyymmdd": "%Y%m%d",
+    "dd/mm/yy": "%d/%m/%y",
+}
 
 # The fields a profile maps: the importer's, and the company's tax code (an income-support
 # list names the company it is about; see workers.income_support).
@@ -38,7 +48,7 @@ def date_formats(text: str) -> list[str]:
     return [part.strip().lower() for part in (text or "").split(",") if part.strip()]
 
 
-def profile_errors(profile: ImportProfile) -> dict[str, list[str]]:
+def profile_errors(profile: Any) -> dict[str, list[str]]:
     """What makes ``profile`` unusable, by the field of the profile it is about."""
     errors: dict[str, list[str]] = {}
 
@@ -132,7 +142,7 @@ class ProfileFormat:
     income_support: str
 
     @classmethod
-    def of(cls, profile: ImportProfile) -> "ProfileFormat":
+    def of(cls, profile: Any) -> "ProfileFormat":
         mapped = {name: header for name, header in profile.columns.items()}
         synonyms = {name: (header,) for name, header in mapped.items()}
         # A column the profile names must be there (that is the format), but the company's tax
