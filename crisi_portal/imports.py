@@ -269,10 +269,28 @@ def _delimiter_candidates(text: str) -> list[str]:
     return [sniffed, *(d for d in by_count if d != sniffed)]
 
 
-def _read_csv(raw: bytes, columns: Columns, result: TableImport) -> Table:
+def _read_csv(
+    raw: bytes,
+    columns: Columns,
+    result: TableImport,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Table:
     try:
-        text, result.encoding = decode(raw, fallback="cp1252")
+        if encoding is None:
+            text, result.encoding = decode(raw, fallback="cp1252")
+        else:
+            # A source that says its encoding: read with it only (a BOM is dropped).
+            text = raw.decode(encoding).removeprefix("\ufeff")
+            result.encoding = encoding
     except UnicodeDecodeError as exc:
+        if encoding is not None:
+            raise FileRefused(
+                line_of(raw, exc.start),
+                _("The file is not %(encoding)s (byte %(pos)d cannot be read).")
+                % {"encoding": encoding, "pos": exc.start},
+            ) from exc
         raise FileRefused(
             line_of(raw, exc.start),
             _(
@@ -283,10 +301,11 @@ def _read_csv(raw: bytes, columns: Columns, result: TableImport) -> Table:
         ) from exc
     if not text.strip():
         raise FileRefused(1, _("The file is empty."))
-    for delimiter in _delimiter_candidates(text):
-        table = _table(csv_rows(text, delimiter), columns)
+    candidates = _delimiter_candidates(text) if delimiter is None else [delimiter]
+    for candidate in candidates:
+        table = _table(csv_rows(text, candidate), columns)
         if table is not None:
-            result.delimiter = delimiter
+            result.delimiter = candidate
             return table
     raise columns.no_header()
 
@@ -323,8 +342,18 @@ def _read_xlsx(raw: bytes, columns: Columns, result: TableImport) -> Table:
     raise columns.no_header()
 
 
-def read_table(raw: bytes, columns: Columns, result: TableImport) -> Table:
+def read_table(
+    raw: bytes,
+    columns: Columns,
+    result: TableImport,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Table:
     """The table of a CSV (UTF-8 or Windows-1252, delimiter sniffed) or XLSX file, by its name.
+
+    A source that fixes its CSV ``delimiter`` or ``encoding`` (an import profile) is read with
+    those only.
 
     Records the format, encoding, delimiter, sheet and header line on ``result`` as they are
     found; raises ``FileRefused`` for a file that cannot be read as a list.
@@ -347,7 +376,7 @@ def read_table(raw: bytes, columns: Columns, result: TableImport) -> Table:
                 % {"name": filename},
             )
         result.format = "csv"
-        table = _read_csv(raw, columns, result)
+        table = _read_csv(raw, columns, result, delimiter=delimiter, encoding=encoding)
     elif name.endswith(".xls") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRefused(
             1, _("Old Excel files (.xls) are not accepted: save the list as .xlsx or CSV.")

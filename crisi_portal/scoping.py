@@ -24,6 +24,7 @@ Roles and provinces are turned into decisions here and nowhere else:
 """
 
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeGuard, cast
 
 from django.apps import apps
@@ -378,6 +379,26 @@ def scoped_get(queryset: ScopedQuerySet, user: AnyUser, **lookup: Any) -> models
 
 def is_editable(obj: models.Model, user: AnyUser) -> bool:
     return _scoped_rows(type(obj)).editable_by(user).filter(pk=obj.pk).exists()
+
+
+def company_procedures(
+    user: UserOrSystem, tax_code: str, start: date | None = None, end: date | None = None
+) -> models.QuerySet:
+    """The crisis procedures ``user`` sees (the system: all) of the company with ``tax_code``
+    (normalised) whose income support period overlaps ``start``–``end`` (either may be open).
+
+    A natural-key lookup (an income-support list names its company, issue #16): a procedure
+    out of the user's scope is absent, so the answer is that of a tax code with no procedure.
+    """
+    procedure_model = apps.get_model("cases", "CrisisProcedure")
+    rows = _scoped_rows(procedure_model)
+    rows = rows.all() if user is None else rows.visible_to(user)
+    rows = rows.filter(company__tax_code=tax_code)
+    if end is not None:
+        rows = rows.filter(start_date__lte=end)
+    if start is not None:
+        rows = rows.filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+    return rows.select_related("company").order_by("start_date", "pk")
 
 
 def dote_involvements(user: AnyUser, fiscal_code: str) -> models.QuerySet:

@@ -534,6 +534,9 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         "proc_mi": HTML_STAFF_OUT,
         "proc_shared": HTML_STAFF,
     },
+    # An income-support list: the procedure is found by the company's tax code among those the
+    # user sees (tests/workers/test_import_profiles.py); who may import worker lists may.
+    "workers:income_support_import": {None: HTML_STAFF},
     "workers:cohort_create": {
         "proc_bg": HTML_STAFF,
         "proc_mi": HTML_STAFF_OUT,

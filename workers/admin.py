@@ -14,6 +14,7 @@ from workers.models import (
     Cohort,
     Country,
     ExemptionReason,
+    ImportProfile,
     Involvement,
     Outcome,
     PersonalDataAccess,
@@ -34,6 +35,32 @@ class ExemptionReasonAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # transitions point at reasons: history must keep its meaning
+
+
+@admin.register(ImportProfile)
+class ImportProfileAdmin(SimpleHistoryAdmin):
+    """How each source writes an income-support list (issue #16): added and changed here, no
+    code; the model's ``clean`` refuses, naming the field, what the importer could not follow.
+    Retire a profile (inactive) rather than deleting it."""
+
+    list_display = ["name", "slug", "source_kind", "hours_format", "is_active"]
+    list_filter = ["source_kind", "is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = [
+        "name",
+        "slug",
+        "source_kind",
+        "source",
+        "columns",
+        "date_formats",
+        "decimal_separator",
+        "delimiter",
+        "encoding",
+        "hours_format",
+        "income_support",
+        "is_active",
+    ]
 
 
 class IdentityReadsLoggedAdmin:

@@ -40,6 +40,13 @@ class IncomeSupport(models.TextChoices):
     ALTRO = "altro", _("Other")
 
 
+class HoursFormat(models.TextChoices):
+    """How an import profile's source writes the hours cut (issue #16)."""
+
+    PERCENT = "percent", _("Percentage from 0 to 100 (30 or 30,5%)")
+    FRACTION = "fraction", _("Fraction from 0 to 1 (0,3)")
+
+
 class Sex(models.TextChoices):
     F = "F", _("Female")
     M = "M", _("Male")

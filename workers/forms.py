@@ -10,6 +10,7 @@ from workers.enums import OutcomeSource, Step
 from workers.models import (
     Cohort,
     ExemptionReason,
+    ImportProfile,
     Involvement,
     Outcome,
     Worker,
@@ -168,6 +169,18 @@ class CohortForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
+def _profile_field(*, required: bool) -> forms.ModelChoiceField:
+    """The import profiles in use, by code (issue #16): the source's headers and formats."""
+    return forms.ModelChoiceField(
+        queryset=ImportProfile.objects.filter(is_active=True),
+        to_field_name="slug",
+        required=required,
+        label=_("Format"),
+        empty_label=None if required else _("Columns recognised by their names (any company list)"),
+        help_text=_("The source's format: its headers, dates and decimals, as the admin set it."),
+    )
+
+
 class WorkerImportForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Worker list (CSV or XLSX)"),
@@ -176,6 +189,10 @@ class WorkerImportForm(StyledFormMixin, forms.Form):
         ),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"] = _profile_field(required=False)
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
@@ -183,6 +200,19 @@ class WorkerImportForm(StyledFormMixin, forms.Form):
         except UploadRefused as refused:
             raise forms.ValidationError(str(refused)) from refused
         return upload
+
+
+class IncomeSupportImportForm(WorkerImportForm):
+    """An income-support list: the procedure is found by the company's tax code and period."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = _("Income-support list (CSV or XLSX)")
+        self.fields["file"].help_text = _(
+            "The company's list sent with the CIGS application or an INPS extract: every row "
+            "names the company's tax code."
+        )
+        self.fields["profile"] = _profile_field(required=True)
 
 
 FISCAL_CODE_SHAPE = re.compile(r"^[A-Z0-9]{16}$")

@@ -23,8 +23,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from cases.validators import validate_company_tax_code
 from crisi_portal.history import bulk_create_recorded
 from crisi_portal.identifiers import decode_fiscal_code, normalise_tax_code, validate_fiscal_code
 from crisi_portal.imports import (
@@ -43,8 +43,10 @@ from crisi_portal.imports import (
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, check_bytes
+from workers.columns import COLUMN_SYNONYMS, FIELD_LABELS, NAME_FIELDS, REQUIRED_FIELDS
 from workers.enums import IncomeSupport, Sex, Step
 from workers.models import Cohort, Involvement, MoveKind, StepTransition, Worker
+from workers.profiles import ProfileFormat
 from workers.reference import CitizenshipMatcher, education_level_of
 from workers.services import cohort_create, involvement_create, involvement_update
 
@@ -58,115 +60,6 @@ __all__ = [
     "import_workers",
 ]
 
-# field → the headers that mean it (compared case-, accent- and space-insensitively).
-COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "fiscal_code": (
-        "Codice Fiscale",
-        "CF",
-        "C.F.",
-        "C.F",
-        "Cod. Fiscale",
-        "Cod. fisc.",
-        "codice_fiscale",
-        "Codice fiscale lavoratore",
-        "Codice fiscale dipendente",
-    ),
-    "last_name": ("Cognome",),
-    "first_name": ("Nome",),
-    # One column with both (how payroll software often writes them): split with the fiscal
-    # code, which encodes the surname's and the name's letters (see ``split_full_name``).
-    "full_name": ("Cognome e nome", "Cognome nome", "Nominativo", "Cognome e nome lavoratore"),
-    "birth_date": ("Data di nascita", "Data nascita", "data_nascita", "Nato il", "Nata il"),
-    "sex": ("Sesso", "Genere", "M/F"),
-    "unit": (
-        "Unità produttiva",
-        "Unita produttiva",
-        "Unità locale",
-        "Unità operativa",
-        "Sede",
-        "Sede operativa",
-        "Sede di lavoro",
-        "Luogo di lavoro",
-        "Stabilimento",
-    ),
-    "income_support": (
-        "Tipo ammortizzatore",
-        "Ammortizzatore",
-        "Ammortizzatore sociale",
-        "Tipo intervento",
-        "Tipo di ammortizzatore",
-        "Trattamento di integrazione salariale",
-        "Sostegno al reddito",
-    ),
-    "hours_reduction_pct": (
-        "% riduzione orario",
-        "Riduzione orario",
-        "% riduzione",
-        "Riduzione %",
-        "Riduzione",
-        "% riduzione orario di lavoro",
-        "Percentuale riduzione",
-        "Percentuale riduzione orario",
-        "Perc. riduzione",
-        "% sospensione",
-        "% di riduzione",
-        "Percentuale di riduzione",
-        "% riduzione oraria",
-    ),
-    "period_start": (
-        "Data inizio",
-        "Inizio",
-        "Dal",
-        "Data inizio CIGS",
-        "Inizio CIGS",
-        "Data inizio CIG",
-        "Data inizio sospensione",
-        "Data inizio ammortizzatore",
-        "Inizio periodo",
-    ),
-    "period_end": (
-        "Data fine",
-        "Fine",
-        "Al",
-        "Data fine CIGS",
-        "Fine CIGS",
-        "Data fine CIG",
-        "Data fine sospensione",
-        "Data fine ammortizzatore",
-        "Fine periodo",
-    ),
-    "citizenship": ("Cittadinanza", "Nazionalità"),
-    "education_level": (
-        "Titolo di studio",
-        "Titolo studio",
-        "Istruzione",
-        "Livello di istruzione",
-        "Scolarità",
-    ),
-    "email": ("Email", "E-mail", "Indirizzo email", "Mail"),
-    "phone": ("Telefono", "Cellulare", "Tel.", "Recapito telefonico"),
-    "cohort": ("Gruppo", "Coorte"),
-}
-REQUIRED_FIELDS = ("fiscal_code", "last_name", "first_name", "birth_date", "sex", "unit")
-FIELD_LABELS = {
-    "fiscal_code": gettext_lazy("fiscal code"),
-    "last_name": gettext_lazy("last name"),
-    "first_name": gettext_lazy("first name"),
-    "full_name": gettext_lazy("last and first name"),
-    "birth_date": gettext_lazy("birth date"),
-    "sex": gettext_lazy("sex"),
-    "unit": gettext_lazy("production unit"),
-    "income_support": gettext_lazy("income support"),
-    "hours_reduction_pct": gettext_lazy("hours reduction (%)"),
-    "period_start": gettext_lazy("support from"),
-    "period_end": gettext_lazy("support until"),
-    "citizenship": gettext_lazy("citizenship"),
-    "citizenship_country_id": gettext_lazy("citizenship country"),
-    "education_level": gettext_lazy("education level"),
-    "email": gettext_lazy("e-mail"),
-    "phone": gettext_lazy("phone"),
-    "cohort": gettext_lazy("cohort"),
-}
 MAX_LENGTHS = {
     "full_name": 201,
     "last_name": 100,
@@ -176,7 +69,6 @@ MAX_LENGTHS = {
     "phone": 30,
     "cohort": 120,
 }
-NAME_FIELDS = ("last_name", "first_name")
 # Filled on a stored worker only where blank; citizenship_country_id and education_level are
 # what workers.reference maps the file's citizenship and education to.
 CONTACT_FIELDS = (
@@ -264,6 +156,8 @@ class WorkerChange:
 class WorkerImportResult(TableImport):
     changes: list[WorkerChange] = field(default_factory=list)
     new_cohorts: list[str] = field(default_factory=list)
+    profile: str = ""  # the import profile's slug ("": columns recognised by their names)
+    procedure: Any = None  # the procedure imported into
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -314,12 +208,14 @@ def proper_case(value: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), value)
 
 
-def _parse_date(value: Any) -> date:
+def _parse_date(value: Any, formats: tuple[tuple[str, str], ...] | None = None) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = cell_text(value)
+    if formats is not None:
+        return _parse_profile_date(text, formats)
     formats = ((r"\d{1,2}/\d{1,2}/\d{4}", "%d/%m/%Y"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"))
     for pattern, fmt in formats:
         if re.fullmatch(pattern, text):
@@ -338,21 +234,49 @@ def _parse_date(value: Any) -> date:
     )
 
 
-def _parse_hours(value: Any) -> int:
+def _parse_profile_date(text: str, formats: tuple[tuple[str, str], ...]) -> date:
+    """A date in one of a profile's formats (a time of midnight after it is dropped)."""
+    day = re.sub(r"[ T]00:00(:00)?$", "", text)
+    for _written, fmt in formats:
+        try:
+            return datetime.strptime(day, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    raise ValueError(
+        _("'%(value)s' is not a date in this list's format: write %(formats)s.")
+        % {"value": text, "formats": _(" or ").join(written for written, _fmt in formats)}
+    )
+
+
+def _parse_hours(
+    value: Any, *, decimal: str = ",", fraction: bool = False, strict: bool = False
+) -> int:
+    """A whole percentage from 0 to 100. ``fraction``: the cell writes 0.3 for 30%
+    (a cell formatted as a percentage is read as such whatever the profile says)."""
+    scale = 100 if fraction else 1
     if isinstance(value, PercentCell):
         number = round(value.value * 100, 6)
         shown = str(value)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        number, shown = float(value), cell_text(value)
+        number, shown = round(float(value) * scale, 6), cell_text(value)
     else:
         shown = cell_text(value)
-        text = shown.removesuffix("%").strip().replace(",", ".")
+        text = shown.removesuffix("%").strip()
+        percent_sign = text != shown
+        if strict and decimal == "," and "." in text:
+            text = "?"  # a profile writing decimals with ',' has no '.' (a thousands separator)
+        text = text.replace(decimal, ".") if decimal == "," else text
         if not re.fullmatch(r"\d+(\.\d+)?", text):
+            if fraction:
+                raise ValueError(
+                    _("'%(value)s' is not a fraction: write a number from 0 to 1 (e.g. 0%(d)s3).")
+                    % {"value": shown, "d": decimal}
+                )
             raise ValueError(
                 _("'%(value)s' is not a percentage: write a whole number from 0 to 100.")
                 % {"value": shown}
             )
-        number = float(text)
+        number = round(float(text) * (1 if percent_sign else scale), 6)
     if not number.is_integer():
         raise ValueError(
             _("'%(value)s' is not a whole percentage: write a whole number from 0 to 100.")
@@ -401,13 +325,23 @@ class _Row:
     line: int
     values: dict[str, Any]  # cleaned values of the fields present and not blank
     unit: Any = None
+    # Fields the file does not have, read from the fiscal code (birth date, sex): used for a
+    # new worker, never compared with a stored one (the code gives two digits of the year).
+    decoded: frozenset[str] = frozenset()
 
 
 class _RowParser:
-    def __init__(self, table: Table, columns: dict[str, int], result: WorkerImportResult):
+    def __init__(
+        self,
+        table: Table,
+        columns: dict[str, int],
+        result: WorkerImportResult,
+        fmt: ProfileFormat | None = None,
+    ):
         self.table = table
         self.columns = columns
         self.result = result
+        self.fmt = fmt
         self.income_support = _accepted_income_support()
         self._citizenships: CitizenshipMatcher | None = None
 
@@ -419,7 +353,9 @@ class _RowParser:
 
     def column(self, name: str) -> str:
         index = self.columns.get(name)
-        return self.table.header[index] if index is not None else COLUMN_SYNONYMS[name][0]
+        if index is not None:
+            return self.table.header[index]
+        return COLUMN_SYNONYMS.get(name, (name,))[0]
 
     def error(self, line: int, name: str | None, message: str) -> None:
         self.result.errors.append(RowError(line, self.column(name) if name else None, str(message)))
@@ -461,12 +397,21 @@ class _RowParser:
         errors_before = len(self.result.errors)
         values: dict[str, Any] = {}
         by_full_name = "last_name" not in self.columns or "first_name" not in self.columns
-        for name in REQUIRED_FIELDS:
+        required: tuple[str, ...] = REQUIRED_FIELDS
+        if self.fmt is not None:
+            # A profile's list has the required fields it maps (an INPS extract has no names,
+            # no birth date) and the company's tax code when it maps it.
+            required = tuple(n for n in (*REQUIRED_FIELDS, "company_tax_code") if n in self.columns)
+        for name in required:
             if name in NAME_FIELDS and by_full_name:
                 continue
             if name not in raw:
                 self.error(line, name, _("Required: this cell is empty."))
-        if by_full_name and "full_name" not in raw:
+        if (
+            by_full_name
+            and (self.fmt is None or "full_name" in self.columns)
+            and "full_name" not in raw
+        ):
             self.error(line, "full_name", _("Required: this cell is empty."))
         for name, value in raw.items():
             try:
@@ -492,24 +437,52 @@ class _RowParser:
             else:
                 values["last_name"], values["first_name"] = (proper_case(n) for n in names)
         self.check_against_fiscal_code(line, values)
+        decoded = self.complete_from_profile(values)
         self.map_reference(line, values)
         start, end = values.get("period_start"), values.get("period_end")
         if start and end and end < start:
             self.error(line, "period_end", _("The end of the period precedes its start."))
         if len(self.result.errors) > errors_before:
             return None
-        return _Row(line, values)
+        return _Row(line, values, decoded=decoded)
+
+    def complete_from_profile(self, values: dict[str, Any]) -> frozenset[str]:
+        """A profile's list: the income support it fixes, and the birth date and sex it does
+        not have, read from the fiscal code. Returns the fields read from the code."""
+        if self.fmt is None:
+            return frozenset()
+        if self.fmt.income_support and "income_support" not in values:
+            values["income_support"] = self.fmt.income_support
+        code = values.get("fiscal_code")
+        if not code or ("birth_date" in values and "sex" in values):
+            return frozenset()
+        try:
+            birth, sex = decode_fiscal_code(code)
+        except ValueError:
+            return frozenset()  # reported by validate_fiscal_code
+        decoded = set()
+        if "birth_date" not in values:
+            values["birth_date"] = birth.date()
+            decoded.add("birth_date")
+        if "sex" not in values:
+            values["sex"] = sex
+            decoded.add("sex")
+        return frozenset(decoded)
 
     def clean(self, name: str, value: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL cannot store it (a 500 before this check); Django's forms refuse it too.
             raise ValueError(_("Null characters are not allowed."))
         if name in ("birth_date", "period_start", "period_end"):
-            parsed = _parse_date(value)
+            parsed = _parse_date(value, self.fmt.date_formats if self.fmt else None)
             if name == "birth_date" and parsed > timezone.localdate():
                 raise ValueError(_("A birth date cannot be in the future."))
             return parsed
         if name == "hours_reduction_pct":
+            if self.fmt is not None:
+                return _parse_hours(
+                    value, decimal=self.fmt.decimal, fraction=self.fmt.hours_fraction, strict=True
+                )
             return _parse_hours(value)
         text = cell_text(value)
         if name in MAX_LENGTHS and len(text) > MAX_LENGTHS[name]:
@@ -520,6 +493,10 @@ class _RowParser:
         if name == "fiscal_code":
             code = normalise_tax_code(text)
             validate_fiscal_code(code)
+            return code
+        if name == "company_tax_code":
+            code = normalise_tax_code(text)
+            validate_company_tax_code(code)
             return code
         if name in ("last_name", "first_name"):
             return proper_case(text)
@@ -779,7 +756,36 @@ def _plan(procedure, rows: list[_Row], parser: _RowParser, *, user) -> _Plan:
         values, unit = row.values, row.unit
         worker = workers.get(values["fiscal_code"])
         known = worker is not None and worker.pk not in hidden
-        if known and not _same_identity(worker, values, parser, row.line):
+        if known and not _same_identity(worker, row, parser):
+            continue
+        if not known and "last_name" not in values:
+            # A list without names (an INPS extract) updates the workers the user knows; a
+            # person not yet in the portal (or one they may not see: the same answer) is not
+            # created under a placeholder name that every page, letter and report would show.
+            parser.error(
+                row.line,
+                "fiscal_code",
+                _(
+                    "No worker of yours has this fiscal code and the list gives no last and "
+                    "first name: import the company's list (with names) first, or add them."
+                ),
+            )
+            continue
+        company = values.get("company_tax_code")
+        if company and company != procedure.company.tax_code:
+            parser.error(
+                row.line,
+                "company_tax_code",
+                _(
+                    "%(code)s is not the tax code of the company of procedure %(procedure)s "
+                    "(%(company)s)."
+                )
+                % {
+                    "code": company,
+                    "procedure": procedure.external_id,
+                    "company": procedure.company.tax_code,
+                },
+            )
             continue
         involvement = involvements.get(worker.pk) if worker is not None else None
         if (
@@ -903,11 +909,16 @@ def _warn_over_declared(procedure, rows: list[_Row], workers, involvements, pars
         )
 
 
-def _same_identity(worker: Worker, values: dict[str, Any], parser: _RowParser, line: int) -> bool:
+def _same_identity(worker: Worker, row: _Row, parser: _RowParser) -> bool:
+    values, line = row.values, row.line
     differing = [
         name
         for name in ("last_name", "first_name", "birth_date", "sex")
-        if (
+        # What the list does not say (no names in an INPS extract; the birth date read from
+        # the fiscal code) is not compared.
+        if name in values
+        and name not in row.decoded
+        and (
             _fold(getattr(worker, name)) != _fold(values[name])
             if isinstance(values[name], str)
             else getattr(worker, name) != values[name]
@@ -923,7 +934,11 @@ def _same_identity(worker: Worker, values: dict[str, Any], parser: _RowParser, l
             "code": worker.fiscal_code,
             "stored": _describe(worker.last_name, worker.first_name, worker.birth_date)
             + ("" if "sex" not in differing else f" ({worker.sex})"),
-            "file": _describe(values["last_name"], values["first_name"], values["birth_date"])
+            "file": _describe(
+                values.get("last_name", worker.last_name),
+                values.get("first_name", worker.first_name),
+                values.get("birth_date", worker.birth_date),
+            )
             + ("" if "sex" not in differing else f" ({values['sex']})"),
         },
     )
@@ -965,7 +980,7 @@ def _change(row: _Row, worker: Worker | None, involvement, cohort_name: str) -> 
         line=row.line,
         action="create",
         fiscal_code=values["fiscal_code"],
-        worker=f"{values['last_name']} {values['first_name']}",
+        worker=f"{values.get('last_name', '')} {values.get('first_name', '')}".strip(),
         unit=str(row.unit),
         new_worker=worker is None,
         cohort=cohort_name
@@ -1143,6 +1158,41 @@ def _apply(procedure, plan: _Plan, parser: _RowParser, *, user) -> None:
 # The entry point
 
 
+def read_rows(
+    raw: bytes, *, filename: str, profile=None
+) -> tuple[WorkerImportResult, list[_Row], _RowParser | None]:
+    """The file read and every row checked on its own (no database): the result with the
+    problems found, the clean rows, and the parser (None when the file could not be read).
+    ``profile`` (an ``ImportProfile``): the headers and formats are the profile's."""
+    check_bytes(raw, name=filename)
+    fmt = None
+    if profile is not None:
+        fmt = ProfileFormat.of(profile)
+    spec = fmt.columns if fmt is not None else COLUMNS
+    result = WorkerImportResult(filename=filename, profile=fmt.slug if fmt else "")
+    try:
+        table = read_table(
+            raw,
+            spec,
+            result,
+            delimiter=fmt.delimiter if fmt else None,
+            encoding=fmt.encoding if fmt else None,
+        )
+    except FileRefused as refused:
+        result.errors.append(refused.error)
+        return result, [], None
+    columns = map_header(table, spec, result)
+    if not result.ok:
+        return result, [], None
+    parser = _RowParser(table, columns, result, fmt)
+    rows = list(parser.rows())
+    if not rows and result.ok:
+        result.errors.append(
+            RowError(table.header_line + 1, None, _("The file has a header but no workers."))
+        )
+    return result, rows, parser
+
+
 def import_workers(
     procedure,
     raw: bytes,
@@ -1151,6 +1201,7 @@ def import_workers(
     user=None,
     dry_run: bool = False,
     accepted_warnings: str | None = None,
+    profile=None,
 ) -> WorkerImportResult:
     """Check a worker list for ``procedure`` and, when clean and not a dry run, apply it.
 
@@ -1161,25 +1212,16 @@ def import_workers(
     warnings is applied only when they are those confirmed; without it (API, commands) the
     warnings are reported and the list applied.
     ``user=None`` means the system (management commands): no province restriction.
+    ``profile`` (a ``workers.models.ImportProfile``): the file is in that source's format —
+    headers mapped by the profile's names only, its date, decimal and hours formats; a list
+    without names updates the workers already known and refuses, on its line, a new one.
     Raises ``UploadRefused`` (nothing read further, nothing saved) for a file over a limit
     of the upload guard or a hostile workbook.
     """
-    check_bytes(raw, name=filename)
-    result = WorkerImportResult(filename=filename)
-    try:
-        table = read_table(raw, COLUMNS, result)
-    except FileRefused as refused:
-        result.errors.append(refused.error)
+    result, rows, parser = read_rows(raw, filename=filename, profile=profile)
+    result.procedure = procedure
+    if parser is None:
         return result
-    columns = map_header(table, COLUMNS, result)
-    if not result.ok:
-        return result
-    parser = _RowParser(table, columns, result)
-    rows = list(parser.rows())
-    if not rows and result.ok:
-        result.errors.append(
-            RowError(table.header_line + 1, None, _("The file has a header but no workers."))
-        )
     with transaction.atomic():
         plan = _plan(procedure, rows, parser, user=user)
         result.errors.sort(key=lambda e: (e.line, e.column or ""))

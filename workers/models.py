@@ -21,12 +21,14 @@ from workers.enums import (
     CitizenshipGroup,
     ContractKind,
     EducationLevel,
+    HoursFormat,
     IncomeSupport,
     OutcomeKind,
     OutcomeSource,
     Sex,
     Step,
 )
+from workers.profiles import profile_errors
 
 
 class MoveKind(models.TextChoices):
@@ -953,3 +955,84 @@ class ProposedOutcome(AuditedModel):
             "employer": self.employer,
             "source": OutcomeSource.MANDATORY_COMMUNICATION,
         }
+
+
+class ImportSourceKind(models.TextChoices):
+    COMPANY_LIST = "company_list", _("Company's list sent with the CIGS application")
+    INPS_EXTRACT = "inps_extract", _("INPS extract")
+    OTHER = "other", _("Other source")
+
+
+PROFILE_ENCODINGS = (
+    ("", _("UTF-8, else Windows-1252")),
+    ("utf-8", "UTF-8"),
+    ("cp1252", "Windows-1252"),
+    ("iso-8859-1", "ISO-8859-1"),
+)
+PROFILE_DELIMITERS = (("", _("Recognised")), (";", ";"), (",", ","), ("tab", _("Tab")), ("|", "|"))
+
+
+class ImportProfile(AuditedModel):
+    """How one source writes an income-support list (issue #16 item 2): which header means
+    which field of the worker-list importer, and how dates, decimals and the hours cut are
+    written. Data the admin adds without code; ``clean`` refuses, naming the field, a mapping
+    the importer could not follow."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("code"), max_length=60, unique=True)
+    source_kind = models.CharField(_("source"), max_length=20, choices=ImportSourceKind)
+    source = models.TextField(
+        _("source described"),
+        blank=True,
+        help_text=_("Who sends files in this format and which document defines them."),
+    )
+    columns = models.JSONField(
+        _("columns"),
+        default=dict,
+        help_text=_(
+            'Field → the header as the source writes it, e.g. {"fiscal_code": "Codice fiscale '
+            'lavoratore", "unit": "Unità produttiva"}.'
+        ),
+    )
+    date_formats = models.CharField(
+        _("date formats"),
+        max_length=100,
+        default="dd/mm/yyyy",
+        help_text=_(
+            "One or more, separated by commas: dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, "
+            "yyyy-mm-dd, yyyymmdd, dd/mm/yy."
+        ),
+    )
+    decimal_separator = models.CharField(
+        _("decimal separator"), max_length=1, default=",", choices=((",", ","), (".", "."))
+    )
+    delimiter = models.CharField(
+        _("CSV delimiter"), max_length=3, blank=True, default="", choices=PROFILE_DELIMITERS
+    )
+    encoding = models.CharField(
+        _("CSV encoding"), max_length=20, blank=True, default="", choices=PROFILE_ENCODINGS
+    )
+    hours_format = models.CharField(
+        _("hours cut written as"), max_length=10, default=HoursFormat.PERCENT, choices=HoursFormat
+    )
+    income_support = models.CharField(
+        _("income support of every row"),
+        max_length=20,
+        blank=True,
+        choices=IncomeSupport,
+        help_text=_("When the file has no such column (e.g. CIGS for an authorised CIGS list)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import profile")
+        verbose_name_plural = _("import profiles")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        errors = profile_errors(self)
+        if errors:
+            raise ValidationError(errors)

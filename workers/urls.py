@@ -21,6 +21,11 @@ urlpatterns = [
         name="worker_import",
     ),
     path(
+        "workers/income-support/import/",
+        views.IncomeSupportImportView.as_view(),
+        name="income_support_import",
+    ),
+    path(
         "procedures/<int:pk>/cohorts/new/", views.CohortCreateView.as_view(), name="cohort_create"
     ),
     path("workers/search/", views.WorkerSearchView.as_view(), name="worker_search"),

@@ -1,12 +1,13 @@
 """Province staff's daily work on workers: lists per procedure, step moves, timelines."""
 
-from functools import cached_property
+from functools import cached_property, partial
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,15 +31,18 @@ from workers.forms import (
     BulkCohortForm,
     BulkMoveForm,
     CohortForm,
+    IncomeSupportImportForm,
     MoveForm,
     OutcomeForm,
     WorkerImportForm,
     WorkerPersonalForm,
     WorkerSearchForm,
 )
-from workers.importers import FIELD_LABELS, import_workers
+from workers.importers import import_workers
+from workers.income_support import import_income_support
 from workers.list_exports import worker_columns
-from workers.models import Cohort, Involvement, StepTransition, Worker
+from workers.models import Cohort, ImportProfile, Involvement, StepTransition, Worker
+from workers.profiles import PROFILE_LABELS
 from workers.selectors import can_see_identity, log_identity_reads, step_tiles
 
 STAFF_AND_REGION = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
@@ -672,11 +676,49 @@ class CohortDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class WorkerImportView(ImportView):
+class ProfileImportMixin:
+    """An import page with a format (``ImportProfile``) select: the profile chosen travels with
+    the kept file (in its purpose), so the confirmation imports with the same one."""
+
+    request: Any
+    base_form_class: Any = None
+
+    @cached_property
+    def profile(self) -> ImportProfile | None:
+        slug = self.request.POST.get("profile", "") or self.request.GET.get("profile", "")
+        if not slug:
+            return None
+        return ImportProfile.objects.filter(is_active=True, slug=slug).first()
+
+    @property
+    def form_class(self):
+        initial = {"profile": self.profile.slug} if self.profile else {}
+        return partial(self.base_form_class, initial=initial)
+
+    def profile_purpose(self) -> str:
+        return f":{self.profile.slug}" if self.profile else ""
+
+    def confirmation(self, raw: bytes, filename: str, result) -> dict:
+        return {
+            **super().confirmation(raw, filename, result),  # type: ignore[misc]
+            "confirm_fields": [("profile", self.profile.slug if self.profile else "")],
+        }
+
+    def preview_context(self, result) -> dict:
+        return {
+            "mapping_labels": [
+                (source, PROFILE_LABELS.get(field) if field else None)
+                for source, field in result.mapping
+            ],
+            "profile": self.profile,
+        }
+
+
+class WorkerImportView(ProfileImportMixin, ImportView):
     """Upload a company's worker list → preview with the column mapping → confirm."""
 
     roles = STAFF
-    form_class = WorkerImportForm
+    base_form_class = WorkerImportForm
     title = gettext_lazy("Import worker list")
     intro_template = "workers/_worker_import_intro.html"
     preview_template = "workers/_worker_import_preview.html"
@@ -702,7 +744,7 @@ class WorkerImportView(ImportView):
         }
 
     def purpose(self) -> str:
-        return f"workers:{self.procedure.pk}"
+        return f"workers:{self.procedure.pk}{self.profile_purpose()}"
 
     def run_import(
         self,
@@ -719,21 +761,64 @@ class WorkerImportView(ImportView):
             user=self.request.user,
             dry_run=dry_run,
             accepted_warnings=accepted_warnings,
+            profile=self.profile,
         )
 
-    def preview_context(self, result) -> dict:
-        return {
-            "mapping_labels": [
-                (source, FIELD_LABELS.get(field) if field else None)
-                for source, field in result.mapping
-            ]
-        }
-
     def done_message(self, result) -> str:
-        summary = result.summary()
-        return _(
-            "Worker list imported: %(c)d workers taken in charge, %(u)d updated, %(n)d unchanged."
-        ) % {"c": summary["create"], "u": summary["update"], "n": summary["unchanged"]}
+        return _done_message(result)
 
     def success_url(self) -> str:
         return reverse("workers:procedure_workers", args=[self.procedure.pk])
+
+
+def _done_message(result) -> str:
+    summary = result.summary()
+    return _(
+        "Worker list imported: %(c)d workers taken in charge, %(u)d updated, %(n)d unchanged."
+    ) % {"c": summary["create"], "u": summary["update"], "n": summary["unchanged"]}
+
+
+class IncomeSupportImportView(ProfileImportMixin, ImportView):
+    """An income-support list (the company's list for the CIGS application, an INPS extract)
+    → the procedure of its company and period found → preview → confirm (issue #16)."""
+
+    roles = STAFF
+    base_form_class = IncomeSupportImportForm
+    title = gettext_lazy("Import an income-support list")
+    intro_template = "workers/_income_support_import_intro.html"
+    preview_template = "workers/_income_support_import_preview.html"
+
+    def page_context(self) -> dict:
+        return {
+            "breadcrumbs": [(reverse("cases:procedure_list"), _("Procedures"))],
+            "back_url": reverse("cases:procedure_list"),
+        }
+
+    def purpose(self) -> str:
+        return f"income-support{self.profile_purpose()}"
+
+    def run_import(
+        self,
+        raw: bytes,
+        *,
+        filename: str,
+        dry_run: bool = False,
+        accepted_warnings: str | None = None,
+    ):
+        if self.profile is None:  # the form requires one; a confirmation without it is a 404
+            raise Http404
+        self.result = import_income_support(
+            raw,
+            filename=filename,
+            profile=self.profile,
+            user=self.request.user,
+            dry_run=dry_run,
+            accepted_warnings=accepted_warnings,
+        )
+        return self.result
+
+    def done_message(self, result) -> str:
+        return _done_message(result)
+
+    def success_url(self) -> str:
+        return reverse("workers:procedure_workers", args=[self.result.procedure.pk])

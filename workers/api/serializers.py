@@ -16,6 +16,7 @@ from workers.models import (
     TRANSITIONS,
     Cohort,
     ExemptionReason,
+    ImportProfile,
     Involvement,
     MoveKind,
     Outcome,
@@ -501,6 +502,22 @@ class WorkerImportRequestSerializer(serializers.Serializer):
     dry_run = api_fields.BooleanField(
         default=False, help_text="Check and preview without saving anything."
     )
+    profile = api_fields.CharField(
+        required=False,
+        max_length=60,
+        help_text=(
+            "Code of an active import profile (the source's headers and formats, e.g. "
+            "estratto-inps-cigs); without it the columns are recognised by their names."
+        ),
+    )
+
+    def validate_profile(self, value: str) -> ImportProfile:
+        profile = ImportProfile.objects.filter(is_active=True, slug=value).first()
+        if profile is None:
+            raise serializers.ValidationError(
+                _("No import profile %(slug)s.") % {"slug": value}, code="does_not_exist"
+            )
+        return profile
 
     def validate(self, attrs):
         if not attrs.get("procedure") and not attrs.get("procedure_external_id"):

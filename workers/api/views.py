@@ -303,6 +303,7 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkersVie
             filename=upload.name,
             user=request.user,
             dry_run=data["dry_run"],
+            profile=data.get("profile"),
         )
         if not result.ok:
             raise DomainError(
