@@ -218,10 +218,10 @@ def _fields(obj: models.Model, changes: Mapping[str, Any] | Iterable[str] | None
         "id": obj.pk,
         "url": _api_url(type(obj), obj.pk),
     }
-    for name in ("step", "status"):
+    for key, name in (("step", "current_step"), ("status", "status")):
         value = getattr(obj, name, None)
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            entry[name] = value
+        if isinstance(value, str) and value:
+            entry[key] = value
     if isinstance(changes, Mapping):
         entry.update({k: v for k, v in changes.items() if k in SAFE_FIELDS})
     elif changes is not None:
