@@ -141,6 +141,15 @@ def if_match(client, url: str) -> dict:
 
 
 CASES = {
+    # --- webhooks (issue #16): a delivery id in the URL, under one's own endpoint
+    "webhook redeliver: another client's delivery id": Case(
+        ("api_client_bg",),
+        lambda client, ref, w: client.post(
+            f"/api/v1/webhooks/{w['webhook_bg'].pk}/deliveries/{ref}/redeliver/"
+        ),
+        lambda w: (w["webhook_other"].delivery_id, w["webhook_other"]),
+        MISSING_ID,
+    ),
     # --- cases
     "unit create: procedure id": Case(
         ("staff_bg", "api_client_bg"),
