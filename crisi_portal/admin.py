@@ -325,9 +325,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.secret = endpoint.pk, endpoint.secret
 
-    def save_related(self, request, form, formsets, change) -> None:
-        if change:
-            super().save_related(request, form, formsets, change)
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
 
     def log_addition(self, request, obj, message):
         return super().log_addition(request, WebhookEndpoint.objects.get(pk=obj.pk), message)

@@ -348,7 +348,7 @@ class WebhookEvent(models.TextChoices):
     PROCEDURE_UPDATED = "procedure.updated", _("A procedure is changed")
     INVOLVEMENT_TAKEN_IN_CHARGE = "involvement.taken_in_charge", _("A worker is taken in charge")
     INVOLVEMENT_STEP_MOVED = "involvement.step_moved", _("A worker moves to another step")
-    PIP_DECIDED = "pip.decided", _("A PIP is approved, returned or rejected")
+    PIP_DECIDED = "pip.decided", _("A PIP is approved or returned")
     REPORT_READY = "report.ready", _("A report is ready")
     PING = "ping", _("Test event")
 

@@ -172,7 +172,6 @@ class WebhookEndpointViewSet(
     """Webhooks (issue #16): the events of the client's scope POSTed, signed, to its URLs.
     Each client sees and changes only its own endpoints."""
 
-    queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
     filterset_class = WebhookEndpointFilterSet
     permission_classes = [RolePermission]
@@ -182,16 +181,22 @@ class WebhookEndpointViewSet(
     read_actions = ("deliveries",)
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
-    def get_queryset(self) -> models.QuerySet:
+    def _endpoints(self) -> models.QuerySet:
         # An API client's own endpoints; administrators read every one (and change them in
         # the admin: an endpoint belongs to an API-client account).
         if getattr(self.request.user, "is_admin", False):
             return WebhookEndpoint.objects.all()
-        return WebhookEndpoint.objects.filter(owner_id=self.request.user.pk)
+        return WebhookEndpoint.objects.filter(owner_id=getattr(self.request.user, "pk", None))
+
+    def get_queryset(self) -> models.QuerySet:
+        if self.action == "deliveries":
+            # The log's rows (its filters and schema are the deliveries'), of one's endpoints.
+            return WebhookDelivery.objects.filter(endpoint__in=self._endpoints())
+        return self._endpoints()
 
     def _own_endpoint(self, pk: Any) -> WebhookEndpoint:
         try:
-            return get_object_or_404(self.get_queryset(), pk=int(pk))
+            return get_object_or_404(self._endpoints(), pk=int(pk))
         except (OverflowError, TypeError, ValueError) as exc:
             raise Http404 from exc
 
@@ -225,7 +230,8 @@ class WebhookEndpointViewSet(
     def deliveries(self, request, pk=None):
         # Not get_object(): this action's filters are the deliveries', not the endpoints'.
         endpoint = self._own_endpoint(pk)
-        queryset = self.filter_queryset(endpoint.deliveries.order_by("-created_at", "-id"))
+        deliveries = self.get_queryset().filter(endpoint=endpoint).order_by("-created_at", "-id")
+        queryset = self.filter_queryset(deliveries)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 

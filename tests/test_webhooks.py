@@ -605,3 +605,49 @@ def test_a_real_worker_retries_through_the_broker(receiver, celery_worker):
 def test_an_id_that_is_not_a_number_is_not_found(path):
     _user, key = client_user()
     assert api(key).get(path).status_code == 404
+
+
+# --- The admin -------------------------------------------------------------------------------
+
+
+def test_the_admin_shows_the_secret_once_and_redelivers(
+    client, receiver, django_capture_on_commit_callbacks
+):
+    owner, _ = client_user()
+    client.force_login(UserFactory(admin=True))
+
+    with override_settings(LANGUAGE_CODE="en"):
+        created = client.post(
+            "/admin/crisi_portal/webhookendpoint/add/",
+            {
+                "owner": owner.pk,
+                "url": receiver.url,
+                "description": "sistema regionale",
+                "events": ["procedure.created"],
+                "active": "on",
+                "deliveries-TOTAL_FORMS": "0",
+                "deliveries-INITIAL_FORMS": "0",
+            },
+        )
+    assert created.status_code == 200, created.content[:2000]
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret in created.content.decode()
+    assert "no-store" in created["Cache-Control"]
+    change = client.get(f"/admin/crisi_portal/webhookendpoint/{endpoint.pk}/change/")
+    assert change.status_code == 200
+    assert endpoint.secret not in change.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = webhooks.ping(endpoint)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/crisi_portal/webhookdelivery/",
+            {"action": "redeliver", "_selected_action": [delivery.pk]},
+        )
+    assert response.status_code == 302
+    assert WebhookDelivery.objects.filter(event_id=delivery.event_id).count() == 2
+    assert len(receiver.received) == 2
+    assert client.get("/admin/crisi_portal/webhookdelivery/").status_code == 200
+    assert (
+        client.get(f"/admin/crisi_portal/webhookdelivery/{delivery.pk}/change/").status_code == 200
+    )
