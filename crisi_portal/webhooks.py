@@ -139,7 +139,11 @@ def url_check(url: str, *, resolve: bool = True) -> None:
     host that is, or resolves to, a private, loopback, link-local or reserved address —
     unless WEBHOOK_ALLOW_PRIVATE_HOSTS (tests, development). Checked when an endpoint is
     saved and again before every attempt (the name may resolve elsewhere by then)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError({"url": _("Enter a valid URL.")}, code="invalid") from exc
     allow = _allow_private()
     if parts.scheme != "https" and not (allow and parts.scheme == "http"):
         raise ValidationError({"url": _("Webhook URLs must use https.")}, code="scheme")
@@ -153,8 +157,8 @@ def url_check(url: str, *, resolve: bool = True) -> None:
     if allow:
         return
     try:
-        addresses = {host} if _is_ip(host) else (_resolve(host, parts.port) if resolve else set())
-    except OSError as exc:
+        addresses = {host} if _is_ip(host) else (_resolve(host, port) if resolve else set())
+    except (OSError, UnicodeError) as exc:
         raise ValidationError(
             {"url": _("The host name of this URL does not resolve.")}, code="unresolved"
         ) from exc

@@ -14,7 +14,12 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -237,13 +242,18 @@ class WebhookEndpointViewSet(
 
     @extend_schema(
         summary="Send a delivery's event again (a new delivery, same event id)",
+        parameters=[
+            OpenApiParameter(
+                "delivery_id", int, OpenApiParameter.PATH, description="The delivery's id."
+            )
+        ],
         request=None,
         responses={202: WebhookDeliverySerializer, 404: NOT_YOURS},
     )
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"deliveries/(?P<delivery_id>[0-9]{1,18})/redeliver",
+        url_path=r"deliveries/(?P<delivery_id>[0-9]+)/redeliver",
         filterset_class=None,
         serializer_class=WebhookDeliverySerializer,
     )

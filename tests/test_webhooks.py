@@ -651,3 +651,26 @@ def test_the_admin_shows_the_secret_once_and_redelivers(
     assert (
         client.get(f"/admin/crisi_portal/webhookdelivery/{delivery.pk}/change/").status_code == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "https://example.org:99999/h", "events": ["ping"]}, "url"),
+        ({"url": "https://" + "a" * 300 + ".org/h", "events": ["procedure.created"]}, "url"),
+        ({"url": "https://example.org/h", "events": "procedure.created"}, "events"),
+        ({"url": "https://example.org/h", "events": ["pip.decided"], "active": "yes"}, "active"),
+        (
+            {"url": "https://example.org/h", "events": ["pip.decided"], "description": "\x00"},
+            "description",
+        ),
+        ({"url": "https://example.org/h", "events": ["pip.decided"] * 50}, "events"),
+    ],
+)
+def test_odd_bodies_are_refused_naming_the_field(body, field):
+    _user, key = client_user()
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_HOSTS=False):
+        response = api(key).post("/api/v1/webhooks/", body, format="json")
+    assert response.status_code in (400, 422), response.content
+    assert field in {e["field"].split("[")[0] for e in response.json()["errors"]}
+    assert not WebhookEndpoint.objects.exists()
