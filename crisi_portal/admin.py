@@ -23,6 +23,19 @@ from crisi_portal.roles import Role
 from crisi_portal.services import api_token_check, api_token_issue, api_token_revoke
 
 
+def shown_once(model_admin, request, template: str, **context) -> TemplateResponse:
+    """The page after an "add" that shows a secret (a key, a signing secret) this once:
+    never cached, never in a message."""
+    response = TemplateResponse(
+        request,
+        template,
+        {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **context},
+    )
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "get_full_name", "email", "role", "operator", "is_active"]
@@ -181,20 +194,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         # The key, once: on this page only, never in a message (messages may live in a cookie).
-        response = TemplateResponse(
+        return shown_once(
+            self,
             request,
             "admin/crisi_portal/apitoken/issued.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "token": ApiToken.objects.select_related("user").get(pk=obj.pk),
-                "key": obj._issued_key,
-                "title": _("API token issued"),
-            },
+            token=ApiToken.objects.select_related("user").get(pk=obj.pk),
+            key=obj._issued_key,
+            title=_("API token issued"),
         )
-        add_never_cache_headers(response)
-        response["Cache-Control"] = "no-store"
-        return response
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -332,20 +339,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return super().log_addition(request, WebhookEndpoint.objects.get(pk=obj.pk), message)
 
     def response_add(self, request, obj, post_url_continue=None):
-        response = TemplateResponse(
+        # The secret, once, like an API token's key.
+        return shown_once(
+            self,
             request,
             "admin/crisi_portal/webhookendpoint/created.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "endpoint": WebhookEndpoint.objects.select_related("owner").get(pk=obj.pk),
-                "secret": obj.secret,
-                "title": _("Webhook endpoint registered"),
-            },
+            endpoint=WebhookEndpoint.objects.select_related("owner").get(pk=obj.pk),
+            secret=obj.secret,
+            title=_("Webhook endpoint registered"),
         )
-        add_never_cache_headers(response)
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 @admin.register(WebhookDelivery)

@@ -144,10 +144,17 @@ ALL_SCOPES = frozenset(value for value, _label in SCOPE_CHOICES)
 READ_SCOPES = frozenset(scope_name(family, Access.READ) for family in ResourceFamily.values)
 
 
-def validate_scopes(value) -> None:
+def unknown_names(value, known: frozenset[str], not_a_list: str) -> list[str]:
+    """The names of the list ``value`` that are not ``known`` (a JSON list of names: scopes,
+    webhook events); ``not_a_list`` refuses anything else."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(_("Scopes are a list of names such as 'procedures:read'."))
-    unknown = sorted(set(value) - ALL_SCOPES)
+        raise ValidationError(not_a_list)
+    return sorted(set(value) - known)
+
+
+def validate_scopes(value) -> None:
+    message = _("Scopes are a list of names such as 'procedures:read'.")
+    unknown = unknown_names(value, ALL_SCOPES, message)
     if unknown:
         raise ValidationError(
             _("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}, code="invalid"
@@ -357,9 +364,8 @@ SUBSCRIBABLE_EVENTS = frozenset(WebhookEvent.values) - {WebhookEvent.PING}
 
 
 def validate_webhook_events(value) -> None:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(_("Events are a list of names such as 'procedure.created'."))
-    unknown = sorted(set(value) - SUBSCRIBABLE_EVENTS)
+    message = _("Events are a list of names such as 'procedure.created'.")
+    unknown = unknown_names(value, SUBSCRIBABLE_EVENTS, message)
     if unknown:
         raise ValidationError(
             _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}, code="invalid"
