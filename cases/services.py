@@ -32,10 +32,10 @@ from cases.models import (
     Province,
 )
 from cases.selectors import feed_hash
-from crisi_portal import notifications
+from crisi_portal import notifications, webhooks
 from crisi_portal.errors import ConflictError
 from crisi_portal.identifiers import normalise_tax_code
-from crisi_portal.models import NotificationKind, User
+from crisi_portal.models import NotificationKind, User, WebhookEvent
 from crisi_portal.scoping import (
     UserOrSystem,
     ensure_editable,
@@ -193,6 +193,7 @@ def procedure_create(
     save_validated(procedure, user=user)
     for unit_data in units:
         unit_create(user=user, procedure=procedure, data=unit_data, _lead_checked=True)
+    webhooks.emit(WebhookEvent.PROCEDURE_CREATED, procedure)
     return procedure
 
 
@@ -208,6 +209,11 @@ def procedure_update(
     if "lead_province" in data and user is not None:
         _require_province(user, procedure.lead_province_id, _lead_message())
     save_validated(procedure, user=user)
+    webhooks.emit(
+        WebhookEvent.PROCEDURE_UPDATED,
+        procedure,
+        changes=[field for field in data if field in PROCEDURE_FIELDS],
+    )
     return procedure
 
 

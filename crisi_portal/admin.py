@@ -7,15 +7,33 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from crisi_portal import webhooks
 from crisi_portal.models import (
     SCOPE_CHOICES,
+    SUBSCRIBABLE_EVENTS,
     ApiToken,
     Notification,
     NotificationPreference,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from crisi_portal.roles import Role
 from crisi_portal.services import api_token_check, api_token_issue, api_token_revoke
+
+
+def shown_once(model_admin, request, template: str, **context) -> TemplateResponse:
+    """The page after an "add" that shows a secret (a key, a signing secret) this once:
+    never cached, never in a message."""
+    response = TemplateResponse(
+        request,
+        template,
+        {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **context},
+    )
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(User)
@@ -176,20 +194,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         # The key, once: on this page only, never in a message (messages may live in a cookie).
-        response = TemplateResponse(
+        return shown_once(
+            self,
             request,
             "admin/crisi_portal/apitoken/issued.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "token": ApiToken.objects.select_related("user").get(pk=obj.pk),
-                "key": obj._issued_key,
-                "title": _("API token issued"),
-            },
+            token=ApiToken.objects.select_related("user").get(pk=obj.pk),
+            key=obj._issued_key,
+            title=_("API token issued"),
         )
-        add_never_cache_headers(response)
-        response["Cache-Control"] = "no-store"
-        return response
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -219,3 +231,174 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "channel"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+# --- Webhooks (issue #16) --------------------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=[
+            (value, label) for value, label in WebhookEvent.choices if value in SUBSCRIBABLE_EVENTS
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["owner", "url", "description", "events", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = User.objects.filter(role=Role.API_CLIENT).order_by(
+                "username"
+            )
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.url_check(url)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from exc
+        return url
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    """The endpoint's latest deliveries, read-only (redeliver from the deliveries' list)."""
+
+    model = WebhookDelivery
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+    fields = [
+        "created_at",
+        "event",
+        "status",
+        "attempts",
+        "last_response_status",
+        "last_error",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        endpoint_id = (request.resolver_match.kwargs if request.resolver_match else {}).get(
+            "object_id"
+        )
+        latest = WebhookDelivery.objects.filter(endpoint_id=endpoint_id if endpoint_id else None)
+        ids = list(latest.order_by("-created_at", "-id").values_list("pk", flat=True)[:20])
+        return super().get_queryset(request).filter(pk__in=ids)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """API clients' webhook endpoints. The signing secret is shown once, on the page that
+    follows the creation, and never again."""
+
+    form = WebhookEndpointForm
+    list_display = ["url", "owner", "event_list", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "owner__username", "description"]
+    list_select_related = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [WebhookDeliveryInline]
+    actions = ["send_ping"]
+
+    @admin.display(description=_("events"))
+    def event_list(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events)
+
+    @admin.action(description=_("Send a test event"), permissions=["change"])
+    def send_ping(self, request, queryset) -> None:
+        for endpoint in queryset:
+            webhooks.ping(endpoint)
+        self.message_user(request, _("Test events queued."), messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        if change:
+            webhooks.endpoint_update(endpoint=obj, data=data)
+            return
+        endpoint = webhooks.endpoint_create(
+            owner=data["owner"],
+            url=data["url"],
+            events=data["events"],
+            description=data.get("description", ""),
+            active=data.get("active", True),
+        )
+        obj.pk, obj.secret = endpoint.pk, endpoint.secret
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, WebhookEndpoint.objects.get(pk=obj.pk), message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret, once, like an API token's key.
+        return shown_once(
+            self,
+            request,
+            "admin/crisi_portal/webhookendpoint/created.html",
+            endpoint=WebhookEndpoint.objects.select_related("owner").get(pk=obj.pk),
+            secret=obj.secret,
+            title=_("Webhook endpoint registered"),
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: what was sent where, the last answer; redeliver from here."""
+
+    list_display = [
+        "created_at",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_response_status",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event"]
+    search_fields = ["endpoint__url", "event_id"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [
+        "endpoint",
+        "event_id",
+        "event",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_response_status",
+        "last_response_body",
+        "last_error",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["redeliver"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_redeliver_permission(self, request) -> bool:
+        return request.user.has_perm("crisi_portal.change_webhookendpoint")
+
+    @admin.action(description=_("Redeliver the selected events"), permissions=["redeliver"])
+    def redeliver(self, request, queryset) -> None:
+        deliveries = list(queryset.select_related("endpoint"))
+        for delivery in deliveries:
+            webhooks.redeliver(delivery)
+        self.message_user(
+            request,
+            _("%(count)d deliveries queued again.") % {"count": len(deliveries)},
+            messages.SUCCESS,
+        )

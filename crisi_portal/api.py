@@ -9,6 +9,7 @@ from cases.api.views import (
     ProcedureViewSet,
     UnitViewSet,
 )
+from crisi_portal.webhooks_api import WebhookEndpointViewSet
 from monitoring.api.views import (
     DashboardViewSet,
     OperatorResultsViewSet,
@@ -52,3 +53,4 @@ router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("operator-results", OperatorResultsViewSet, basename="operator-results")
 router.register("reports", ReportRunViewSet, basename="report")
 router.register("plans", PlanViewSet, basename="plan")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")

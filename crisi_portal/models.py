@@ -123,6 +123,7 @@ class ResourceFamily(models.TextChoices):
     STEPS = "steps", _("Involvements and their steps (moves, outcomes)")
     PAL = "pal", _("PAL: operators, measures, Doti, PIPs, networks")
     REPORTS = "reports", _("Reports and dashboard")
+    WEBHOOKS = "webhooks", _("Webhooks: the client's own endpoints and delivery log")
 
 
 class Access(models.TextChoices):
@@ -143,10 +144,17 @@ ALL_SCOPES = frozenset(value for value, _label in SCOPE_CHOICES)
 READ_SCOPES = frozenset(scope_name(family, Access.READ) for family in ResourceFamily.values)
 
 
-def validate_scopes(value) -> None:
+def unknown_names(value, known: frozenset[str], not_a_list: str) -> list[str]:
+    """The names of the list ``value`` that are not ``known`` (a JSON list of names: scopes,
+    webhook events); ``not_a_list`` refuses anything else."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(_("Scopes are a list of names such as 'procedures:read'."))
-    unknown = sorted(set(value) - ALL_SCOPES)
+        raise ValidationError(not_a_list)
+    return sorted(set(value) - known)
+
+
+def validate_scopes(value) -> None:
+    message = _("Scopes are a list of names such as 'procedures:read'.")
+    unknown = unknown_names(value, ALL_SCOPES, message)
     if unknown:
         raise ValidationError(
             _("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}, code="invalid"
@@ -335,3 +343,118 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_kind_display()} → {self.get_channel_display()}"
+
+
+# --- Webhooks (issue #16): events out to API clients -----------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """What an endpoint may subscribe to; ``ping`` is only sent on request (a test event)."""
+
+    PROCEDURE_CREATED = "procedure.created", _("A procedure is created")
+    PROCEDURE_UPDATED = "procedure.updated", _("A procedure is changed")
+    INVOLVEMENT_TAKEN_IN_CHARGE = "involvement.taken_in_charge", _("A worker is taken in charge")
+    INVOLVEMENT_STEP_MOVED = "involvement.step_moved", _("A worker moves to another step")
+    PIP_DECIDED = "pip.decided", _("A PIP is approved or returned")
+    REPORT_READY = "report.ready", _("A report is ready")
+    PING = "ping", _("Test event")
+
+
+SUBSCRIBABLE_EVENTS = frozenset(WebhookEvent.values) - {WebhookEvent.PING}
+
+
+def validate_webhook_events(value) -> None:
+    message = _("Events are a list of names such as 'procedure.created'.")
+    unknown = unknown_names(value, SUBSCRIBABLE_EVENTS, message)
+    if unknown:
+        raise ValidationError(
+            _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}, code="invalid"
+        )
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of an API client's system that is told, by signed POSTs, what happens in its
+    scope (the client user's provinces or operator, and its tokens' read scopes).
+
+    ``secret`` signs every delivery (HMAC-SHA256, see :mod:`crisi_portal.webhooks`): it is
+    shown once, when the endpoint is created, and never returned again (the admin and the API
+    only say that it exists). Not historied: the client's own configuration, not case data."""
+
+    owner = models.ForeignKey(
+        User,
+        verbose_name=_("API client"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        help_text=_("The API-client account whose scope the events follow."),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=80, editable=False)
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        validators=[validate_webhook_events],
+        help_text=_("The kinds of event sent to this URL."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    RETRYING = "retrying", _("retrying")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one endpoint, with its last attempt's outcome.
+
+    The payload is what is POSTed, byte for byte on every attempt (a redelivery is a new
+    row with the same event id, so the receiver can tell it has seen the event)."""
+
+    RESPONSE_EXCERPT = 1024  # characters of the receiver's answer kept
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event_id = models.UUIDField(_("event id"))
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(
+        _("last response status"), null=True, blank=True
+    )
+    last_response_body = models.TextField(_("last response (excerpt)"), blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

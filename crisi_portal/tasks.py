@@ -5,7 +5,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from crisi_portal import notifications
+from crisi_portal import notifications, webhooks
 
 RETRIED = (SMTPException, OSError, OperationalError, InterfaceError)
 
@@ -28,3 +28,25 @@ def notification_deliver(  # notifications.DELIVER_TASK
 def notification_digest() -> int:
     """Beat entry point (daily): the digest e-mails; idempotent."""
     return notifications.digest_send()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+def webhook_deliver(delivery_id: int) -> str | None:  # webhooks.DELIVER_TASK
+    """One attempt at a webhook delivery; after a failure, the next one is sent with the
+    backoff's countdown (webhooks.backoff_seconds) until WEBHOOK_MAX_ATTEMPTS."""
+    result = webhooks.attempt(delivery_id)
+    if result is None:
+        return None
+    if result.retry_in is not None:
+        webhooks.enqueue(delivery_id, countdown=result.retry_in or None)
+    return result.status
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3)
+def webhook_sweep() -> int:
+    """Beat entry point: deliveries overdue by more than a minute (a lost worker's) are sent
+    again; the claim in webhooks.attempt makes a duplicate message harmless."""
+    ids = webhooks.due()
+    for delivery_id in ids:
+        webhooks.enqueue(delivery_id)
+    return len(ids)

@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
 from cases.models import CrisisProcedure, Province
-from crisi_portal import notifications
+from crisi_portal import notifications, webhooks
 from crisi_portal.errors import DomainError
-from crisi_portal.models import NotificationKind
+from crisi_portal.models import NotificationKind, WebhookEvent
 from crisi_portal.replica import replica_reads
 from crisi_portal.scoping import (
     UserOrSystem,
@@ -233,6 +233,11 @@ def report_run_produce(run_id: int) -> ReportRun | None:
             notify = current_app.tasks[REPORT_READY_NOTIFY_TASK]
             transaction.on_commit(lambda: notify.delay(run.pk))
             report_run_notify_users(run)
+            webhooks.emit(
+                WebhookEvent.REPORT_READY,
+                run,
+                changes={"kind": run.kind, "period": run.period, "format": run.format},
+            )
     log.info(
         "report run %s (%s) produced in %.2fs, %d bytes",
         run.pk,

@@ -27,9 +27,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.enums import Status as ProcedureStatus
-from crisi_portal import notifications
+from crisi_portal import notifications, webhooks
 from crisi_portal.errors import DomainError
-from crisi_portal.models import NotificationKind
+from crisi_portal.models import NotificationKind, WebhookEvent
 from crisi_portal.scoping import (
     AnyUser,
     UserOrSystem,
@@ -526,6 +526,7 @@ def pip_approve(*, user: UserOrSystem, pip: PIP, activate_step_4: bool = True) -
     pip.decided_by = user if user is not None and user.is_authenticated else None
     _move(pip, PIPStatus.APPROVATO, user)
     _notify_filer(pip, NotificationKind.PIP_APPROVED, user)
+    webhooks.emit(WebhookEvent.PIP_DECIDED, pip, changes={"status": pip.status})
     _dote_status(pip.dote, DoteStatus.ATTIVA, user, only_from=DoteStatus.ASSEGNATA)
     involvement = pip.dote.involvement
     moved, note = False, ""
@@ -617,6 +618,7 @@ def pip_return(*, user: UserOrSystem, pip: PIP, note: str) -> PIP:
     pip.decided_by = user if user is not None and user.is_authenticated else None
     pip = _move(pip, PIPStatus.RESTITUITO, user, note.strip())
     _notify_filer(pip, NotificationKind.PIP_RETURNED, user)
+    webhooks.emit(WebhookEvent.PIP_DECIDED, pip, changes={"status": pip.status})
     return pip
 
 

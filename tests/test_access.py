@@ -35,6 +35,7 @@ from cases.models import (
     ProductionUnit,
 )
 from cases.services import calendar_feed_issue
+from crisi_portal import webhooks
 from crisi_portal.models import ALL_SCOPES, READ_SCOPES, ApiToken, Notification
 from crisi_portal.services import api_token_issue
 from monitoring.models import ReportRun
@@ -189,6 +190,9 @@ OBJECTS = {
     "open_data_release": "version 1 of the annual open dataset of 2025: public",
     # Notifications (issue #13) are their recipient's only (someone else's: 404).
     "notification_op": "a notification of operator_user",
+    # Webhooks (issue #16) are their API client's only (another client's: 404).
+    "webhook_bg": "api_bg's webhook endpoint, with one delivery",
+    "webhook_other": "another API client's webhook endpoint: 404 to api_bg",
     # STEP 3 meetings (issue #14): by the provinces of their cohorts; operators see those
     # they present.
     "step3_bg": "STEP 3 meeting of cohort_bg convened by BG, operator_op presents: BG's",
@@ -340,6 +344,17 @@ def world(db, operator_user, staff_bg) -> dict:
         objects[name] = CommunicationBatch.objects.create(
             file_name=f"{name}.zip", digest=name * 8, file_format="zip", uploaded_by=uploader
         )
+    # Webhook endpoints: api_bg's (the api_client role's user) and another client's; each
+    # carries the id of one of its deliveries for the redeliver route.
+    for name, owner in (
+        ("webhook_bg", UserFactory(username="api_bg", api_client=True, provinces=["BG"])),
+        ("webhook_other", UserFactory(username="api_other", api_client=True)),
+    ):
+        endpoint = webhooks.endpoint_create(
+            owner=owner, url="https://hooks.example.org/crisi", events=["procedure.created"]
+        )
+        endpoint.delivery_id = webhooks.ping(endpoint).pk
+        objects[name] = endpoint
     assert set(objects) == set(OBJECTS)
     return objects
 
@@ -381,6 +396,12 @@ HTML_STAFF_REDIRECT_OUT = (302, 404, 403, 403, 403, 302)
 API_EVERYONE = (401, 200, 200, 200, 200, 200)
 API_EVERYONE_OUT = (401, 404, 200, 404, 404, 200)
 API_EVERYONE_NO_GET = (401, 405, 405, 405, 405, 405)
+
+# Webhooks (issue #16): API clients manage their own endpoints (admins read every one);
+# other roles are refused by role (403), another client's endpoint is 404.
+API_CLIENTS = (401, 403, 403, 403, 200, 200)
+API_CLIENTS_OTHER = (401, 403, 403, 403, 404, 200)
+API_CLIENTS_NO_GET = (401, 403, 403, 403, 405, 405)
 
 EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # --- portal
@@ -823,6 +844,16 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
         obj: (302, 405, 405, 403, 403, 405) for obj in ("report_bg", "report_mi", "report_regional")
     },
     "report-list": {None: API_READERS},
+    # --- webhooks (issue #16) ---
+    "webhook-list": {None: API_CLIENTS},
+    **{
+        name: {"webhook_bg": API_CLIENTS, "webhook_other": API_CLIENTS_OTHER}
+        for name in ("webhook-detail", "webhook-deliveries")
+    },
+    **{
+        name: {"webhook_bg": API_CLIENTS_NO_GET, "webhook_other": API_CLIENTS_NO_GET}
+        for name in ("webhook-redeliver", "webhook-ping", "webhook-rotate-secret")
+    },
     # --- monitoring: re-employment plans ---
     # Province staff and Region officials read (HTML; the API also serves API clients); the
     # Nucleo of the plan's province writes; operators have no plans (the role check: 403).

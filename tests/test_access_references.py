@@ -85,9 +85,9 @@ def body_of(response) -> str:
 def normalised(text: str, *references) -> str:
     """The answer with the references the caller sent (and per-response tokens) blanked out.
 
-    A reference counts where a request's value is echoed: quoted, in a list, or in the
-    "is not one of the available choices" / "Unknown ...: 5." sentences, never inside prose
-    (an id of 3 must not blank "STEP 3").
+    A reference counts where a request's value is echoed: quoted, in a list, in a delivery's
+    URL, or in the "is not one of the available choices" / "Unknown ...: 5." sentences, never
+    inside prose (an id of 3 must not blank "STEP 3").
     """
     # The choices a form offers are the caller's own (in scope) and do not depend on what was
     # sent; an id among them must not be taken for the reference.
@@ -99,6 +99,9 @@ def normalised(text: str, *references) -> str:
             rf"\b{ref}(?= is not one of)",
             rf"(?<=: ){ref}(?=\.)",
             rf"(?<=\[){ref}(?=[,\]])",
+            # A delivery id in the URL, under one's own webhook endpoint, echoed as the
+            # problem's ``instance``.
+            rf"(?<=/deliveries/){ref}(?=/)",
         ):
             text = re.sub(pattern, "<ref>", text)
     text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
@@ -141,6 +144,15 @@ def if_match(client, url: str) -> dict:
 
 
 CASES = {
+    # --- webhooks (issue #16): a delivery id in the URL, under one's own endpoint
+    "webhook redeliver: another client's delivery id": Case(
+        ("api_client_bg",),
+        lambda client, ref, w: client.post(
+            f"/api/v1/webhooks/{w['webhook_bg'].pk}/deliveries/{ref}/redeliver/"
+        ),
+        lambda w: (w["webhook_other"].delivery_id, w["webhook_other"]),
+        MISSING_ID,
+    ),
     # --- cases
     "unit create: procedure id": Case(
         ("staff_bg", "api_client_bg"),

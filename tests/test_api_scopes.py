@@ -54,6 +54,10 @@ FAMILY_REQUESTS = {
         ("get", "/api/v1/reports/"),
         ("post", "/api/v1/reports/"),
     ),
+    ResourceFamily.WEBHOOKS: (
+        ("get", "/api/v1/webhooks/"),
+        ("post", "/api/v1/webhooks/"),
+    ),
 }
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.validators import validate_company_tax_code
+from crisi_portal import webhooks
 from crisi_portal.history import bulk_create_recorded
 from crisi_portal.identifiers import decode_fiscal_code, normalise_tax_code, validate_fiscal_code
 from crisi_portal.imports import (
@@ -40,6 +41,7 @@ from crisi_portal.imports import (
     read_table,
     warnings_digest,
 )
+from crisi_portal.models import WebhookEvent
 from crisi_portal.scoping import may_act_in
 from crisi_portal.services import save_validated
 from crisi_portal.upload_guard import MAX_ROWS, check_bytes
@@ -1090,6 +1092,7 @@ def _apply_in_bulk(procedure, plan: _Plan, pending, cohorts, *, user, reason: st
         ],
         batch_size=BATCH_SIZE,
     )
+    webhooks.emit_many(WebhookEvent.INVOLVEMENT_TAKEN_IN_CHARGE, takes)
     for worker in new_workers:
         plan.workers[worker.fiscal_code] = worker
     return left

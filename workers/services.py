@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import CrisisProcedure, ProductionUnit
+from crisi_portal import webhooks
 from crisi_portal.errors import ConflictError, DomainError
 from crisi_portal.history import bulk_history_recorded
+from crisi_portal.models import WebhookEvent
 from crisi_portal.scoping import UserOrSystem, acts_as_operator, ensure_editable, may_act_in
 from crisi_portal.services import history_author, save_validated
 from workers.enums import STEP_SHORT_LABELS, RuleCode, Step
@@ -216,7 +218,15 @@ def involvement_move(
     locked.save(update_fields=["current_step", "current_step_since", "updated_at"])
     involvement.current_step = to
     involvement.current_step_since = effective_date
+    webhooks.emit(
+        WebhookEvent.INVOLVEMENT_STEP_MOVED, locked, changes=_move_changes(current, to, kind)
+    )
     return transition
+
+
+def _move_changes(current: str, to: str, kind: str) -> dict[str, str]:
+    """What a step-moved event says about the move (no personal data)."""
+    return {"from_step": current, "to_step": to, "kind": kind}
 
 
 def _move_in_bulk(
@@ -316,6 +326,15 @@ def _move_in_bulk(
         bulk_history_recorded(
             changed, Involvement, user=user, update=True, batch_size=BULK_BATCH_SIZE
         )
+        # One event per kind of move, its deliveries in batches (webhooks.emit_many).
+        groups: dict[tuple[str, str], list[Involvement]] = {}
+        for transition in transitions:
+            key = (transition.from_step, transition.kind)
+            groups.setdefault(key, []).append(transition.involvement)
+        for (current, kind), moved in groups.items():
+            webhooks.emit_many(
+                WebhookEvent.INVOLVEMENT_STEP_MOVED, moved, changes=_move_changes(current, to, kind)
+            )
     for involvement in involvements:
         involvement.current_step = to
         involvement.current_step_since = effective_date
@@ -417,6 +436,7 @@ def involvement_create(
         effective_date=start,
         recorded_by=user if user is not None and user.is_authenticated else None,
     )
+    webhooks.emit(WebhookEvent.INVOLVEMENT_TAKEN_IN_CHARGE, involvement)
     return involvement
 
 

@@ -105,6 +105,9 @@ FLUSHED = (
     "monitoring.DashboardRefresh",
     # Issue #16 item 4: the open data published from the rows above.
     "monitoring.OpenDataRelease",
+    # Issue #16: the webhook delivery log (events about the rows above); endpoints are the
+    # API clients' configuration and stay.
+    "crisi_portal.WebhookDelivery",
 )
 # What the digest covers, primary key order, timestamps left out.
 DIGESTED = {

@@ -300,7 +300,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # started without -Q consumes every queue (make run's in-process mode needs none); production
 # runs one worker service per group (docker-compose.yml: worker-reports; worker for the rest).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = (Queue("default"), Queue("reports"), Queue("email"))
+# Webhook deliveries (issue #16) have their own queue: a slow receiver never delays e-mail.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("reports"), Queue("email"), Queue("webhooks"))
 CELERY_TASK_ROUTES = {
     "monitoring.tasks.generate_report": {"queue": "reports"},
     "monitoring.tasks.scheduled_reports": {"queue": "reports"},
@@ -309,7 +310,20 @@ CELERY_TASK_ROUTES = {
     "crisi_portal.tasks.notification_deliver": {"queue": "email"},
     "crisi_portal.tasks.notification_digest": {"queue": "email"},
     "monitoring.tasks.deadline_notifications": {"queue": "email"},
+    "crisi_portal.tasks.webhook_deliver": {"queue": "webhooks"},
+    "crisi_portal.tasks.webhook_sweep": {"queue": "webhooks"},
 }
+
+# Webhooks (issue #16, crisi_portal.webhooks): attempts per delivery (then "failed"), the first
+# retry's wait (doubling each time, plus up to 10 % jitter: 30 s, 1 min, 2 min … ≈ 1 h before
+# the 8th), the receiver's time to answer, objects per delivery of a bulk change. Private,
+# loopback and link-local hosts (and plain http) only with WEBHOOK_ALLOW_PRIVATE_HOSTS (on in
+# DEBUG and the tests).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 
 # Reports (monitoring): a run still "running" after REPORT_TIME_LIMIT seconds is taken as lost
 # by the watchdog and queued again, up to REPORT_MAX_ATTEMPTS attempts in all.
@@ -391,6 +405,11 @@ CELERY_BEAT_SCHEDULE = {
     "notification-digest": {
         "task": "crisi_portal.tasks.notification_digest",
         "schedule": crontab(minute=30, hour=7),
+    },
+    # Webhooks (issue #16): deliveries whose message was lost with a worker are sent again.
+    "webhook-sweep": {
+        "task": "crisi_portal.tasks.webhook_sweep",
+        "schedule": crontab(minute="*/5"),
     },
     # Retention (privacy, issue #9): monthly, at night.
     "retention": {

@@ -30,6 +30,11 @@ LANGUAGE_CODE = "it"
 # off to drive a real Celery worker through the broker when CELERY_BROKER_URL is set.
 CELERY_TASK_ALWAYS_EAGER = True
 
+# Webhooks (issue #16): the tests' receivers listen on loopback, and retries follow at once.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+WEBHOOK_BACKOFF_BASE_SECONDS = 0
+WEBHOOK_TIMEOUT_SECONDS = 2
+
 # A second alias mirroring the test database, for the read-replica router's tests
 # (tests/test_replica.py switches DATABASE_READ_REPLICA on); other tests never read from it.
 DATABASES = {
