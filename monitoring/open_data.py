@@ -477,6 +477,27 @@ def content(spec: DatasetSpec, data: dict) -> Content:
     )
 
 
+def small_differences(before: str, after: str, min_cell: int) -> list[str]:
+    """The counts of ``after`` (a release's JSON) that differ from the same figure of
+    ``before`` by 1 to ``min_cell`` − 1, both shown: such a difference between two versions
+    counts a small group as surely as a small cell would. Named as territory/dimension/
+    category/measure (no value)."""
+
+    def counts(document: str) -> dict[tuple, int]:
+        return {
+            (row["territory"], row["dimension"], row["category"], row["measure"]): row["value"]
+            for row in json.loads(document)["rows"]
+            if isinstance(row["value"], int) and not isinstance(row["value"], bool)
+        }
+
+    old = counts(before)
+    moved = []
+    for key, value in counts(after).items():
+        if key in old and 0 < abs(value - old[key]) < min_cell:
+            moved.append("/".join(key))
+    return moved
+
+
 # The licence: Creative Commons Attribution 4.0 (EU licence authority table; the Italian
 # controlled vocabulary's A21 "CC BY 4.0").
 LICENSE_URI = "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"

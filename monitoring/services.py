@@ -605,15 +605,38 @@ def plan_save(
 # --- Open data (issue #16 item 4) ----------------------------------------------------------------
 
 
+class OpenDataWithheld(DomainError):
+    """A release that would reveal a small group: a period not over yet, or a new version
+    whose figures moved by less than the minimum cell since the last one."""
+
+    code = "open_data_withheld"
+
+
 def open_data_publish(
-    dataset: str, period: str, *, data: dict | None = None, run: ReportRun | None = None
+    dataset: str,
+    period: str,
+    *,
+    data: dict | None = None,
+    run: ReportRun | None = None,
+    today: date | None = None,
 ) -> tuple[OpenDataRelease, bool]:
     """Publish the figures of ``dataset`` for ``period``: from ``data`` (a Region-scope report's,
     unsuppressed; built from the live data when None). The same figures as the latest version
     add nothing (that version, False); changed figures are version n+1 (True). Older versions
-    stay. Releases are public and not historied: each row is itself a permanent record."""
+    stay. Releases are public and not historied: each row is itself a permanent record.
+
+    Two versions side by side must not give away what the suppression withholds: only a
+    period that is over is published (the running quarter's figures change every day), and a
+    new version is refused (``OpenDataWithheld``) when any count moved by 1 to min_cell − 1
+    since the latest version (the difference would count a small group: one worker's record
+    corrected would show as +1 in every breakdown that holds them)."""
     spec = open_data.DATASETS[dataset]
     parsed = open_data.period_of(spec, period)
+    if not parsed.is_over(today or timezone.localdate()):
+        raise OpenDataWithheld(
+            _("%(period)s is not over yet: open data publishes a period once it has ended.")
+            % {"period": parsed.code}
+        )
     if data is None:
         with translation.override(settings.LANGUAGE_CODE), replica_reads():
             data = reports.build(spec.kind, parsed, None)
@@ -632,6 +655,24 @@ def open_data_publish(
             and latest.json_sha256 == published.json_sha256
         ):
             return latest, False
+        if latest is not None:
+            moved = open_data.small_differences(latest.json, published.json, published.min_cell)
+            if moved:
+                raise OpenDataWithheld(
+                    _(
+                        "%(dataset)s %(period)s: %(count)s figures moved by less than "
+                        "%(min_cell)s since version %(version)s (e.g. %(example)s); a new "
+                        "version would reveal the change, so version %(version)s stays."
+                    )
+                    % {
+                        "dataset": dataset,
+                        "period": parsed.code,
+                        "count": len(moved),
+                        "min_cell": published.min_cell,
+                        "version": latest.version,
+                        "example": moved[0],
+                    }
+                )
         release = OpenDataRelease.objects.create(
             dataset=dataset,
             period=parsed.code,
@@ -661,6 +702,9 @@ def open_data_publish_run(run: ReportRun, data: dict) -> OpenDataRelease | None:
     try:
         with transaction.atomic():
             release, _created = open_data_publish(spec.slug, run.period, data=data, run=run)
+    except OpenDataWithheld as withheld:
+        log.info("open data from report run %s not published: %s", run.pk, withheld)
+        return None
     except Exception:
         log.exception("open data from report run %s not published", run.pk)
         return None
@@ -669,9 +713,10 @@ def open_data_publish_run(run: ReportRun, data: dict) -> OpenDataRelease | None:
 
 def open_data_publish_all(dataset: str | None = None, period: str | None = None) -> list[tuple]:
     """What ``publish_open_data`` does: every dataset (or one) for every period a Region-scope
-    run succeeded for (or the one named), from the live data. Returns (release, created)."""
+    run succeeded for (or the one named), from the live data. Returns (release, created) for
+    each, or (None, why) where :class:`OpenDataWithheld` kept it back."""
     specs = [open_data.DATASETS[dataset]] if dataset else list(open_data.DATASETS.values())
-    results = []
+    results: list[tuple[OpenDataRelease | None, bool | str]] = []
     for spec in specs:
         if period:
             periods = [period]
@@ -682,5 +727,8 @@ def open_data_publish_all(dataset: str | None = None, period: str | None = None)
             periods = sorted({p for p in runs if Period.parse(spec.kind, p).kind == spec.span})
         for code in periods:
             # From the live data: no run's figures, so the release names none.
-            results.append(open_data_publish(spec.slug, code))
+            try:
+                results.append(open_data_publish(spec.slug, code))
+            except OpenDataWithheld as withheld:
+                results.append((None, withheld.message))
     return results

@@ -207,7 +207,9 @@ def test_the_same_figures_are_the_same_version_and_a_changed_one_is_the_next(uni
     first, created = services.open_data_publish(ANNUAL, "2025")
     again, created_again = services.open_data_publish(ANNUAL, "2025")
     assert created and not created_again and again.pk == first.pk
-    unit(procedure(lead="BG", opened_on=D(2025, 6, 1)), workers=50)
+    # Five new procedures of 10 workers each: every figure that moves, moves by 5 or more.
+    for _ in range(5):
+        unit(procedure(lead="BG", opened_on=D(2025, 6, 1)), workers=10)
     second, created = services.open_data_publish(ANNUAL, "2025")
     assert created and second.version == 2 and second.csv_sha256 != first.csv_sha256
     client = Client()
@@ -219,6 +221,28 @@ def test_the_same_figures_are_the_same_version_and_a_changed_one_is_the_next(uni
         reverse("open_data:latest_csv", kwargs={"dataset": ANNUAL, "period": "2025"})
     )
     assert latest.content.decode() == second.csv and latest["X-Open-Data-Version"] == "2"
+
+
+def test_a_new_version_that_would_reveal_a_small_group_is_refused(units):
+    first, _ = services.open_data_publish(ANNUAL, "2025")
+    # One more procedure of 3 workers: v2 minus v1 would count them in BG's cells.
+    unit(procedure(lead="BG", opened_on=D(2025, 6, 1)), workers=3)
+    with translation.override("en"), pytest.raises(services.OpenDataWithheld) as refused:
+        services.open_data_publish(ANNUAL, "2025")
+    assert "moved by less than 5 since version 1" in refused.value.message
+    assert "LOM/" in refused.value.message or "BG/" in refused.value.message
+    assert list(OpenDataRelease.objects.filter(dataset=ANNUAL).values_list("pk", flat=True)) == [
+        first.pk
+    ]
+
+
+def test_a_period_not_over_is_not_published(units):
+    with translation.override("en"), pytest.raises(services.OpenDataWithheld) as refused:
+        services.open_data_publish(ANNUAL, "2025", today=D(2025, 12, 31))
+    assert "2025 is not over yet" in refused.value.message
+    assert not OpenDataRelease.objects.exists()
+    release, created = services.open_data_publish(ANNUAL, "2025", today=D(2026, 1, 1))
+    assert created and release.version == 1
 
 
 def test_a_region_scope_run_publishes_and_a_province_run_does_not(

@@ -30,6 +30,9 @@ class Command(BaseCommand):
         except PeriodError as exc:
             raise CommandError(f"--period: {exc}") from exc
         for release, created in results:
+            if release is None:
+                self.stdout.write(f"not published: {created}")
+                continue
             state = "published" if created else "unchanged"
             self.stdout.write(
                 f"{release.dataset} {release.period}: v{release.version} {state} "
