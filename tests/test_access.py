@@ -566,9 +566,10 @@ EXPECTATIONS: dict[str, dict[str | None, tuple[int, ...]]] = {
     # Find a worker (POST; GET is the empty form): results are scoped, see
     # tests/workers/test_worker_search.py and tests/test_access_references.py.
     "workers:worker_search": {None: HTML_STAFF_REGION},
-    # Mandatory communications (issue #16): the Nucleo, the Region and admins; no operator.
+    # Mandatory communications (issue #16): the Nucleo, the Region and admins read; the Nucleo
+    # and admins import (Region officials change no outcome); no operator.
     "workers:communications_queue": {None: HTML_STAFF_REGION},
-    "workers:communications_import": {None: HTML_STAFF_REGION},
+    "workers:communications_import": {None: HTML_STAFF},
     "workers:communications_batch": {
         "batch_bg": HTML_STAFF_REGION,
         "batch_region": HTML_STAFF_REGION_OUT,

@@ -21,12 +21,19 @@ from crisi_portal.roles import Role
 from crisi_portal.scoping import ScopedViewMixin, readable_provinces
 from crisi_portal.throttling import throttle_import_page
 from crisi_portal.upload_guard import UploadRefused, read_upload
-from workers.communications import communications_import, proposals_confirm, proposals_reject
+from workers.communications import (
+    communications_import,
+    may_import,
+    proposals_confirm,
+    proposals_reject,
+)
 from workers.enums import OutcomeKind
 from workers.models import CommunicationBatch, ProposalStatus, ProposedOutcome
 from workers.selectors import can_see_identity, log_identity_reads
 
 QUEUE_ROLES = frozenset({Role.PROVINCE_STAFF, Role.REGION_OFFICIAL})
+# Who uploads (besides admins): the Nucleo; Region officials read (communications.may_import).
+IMPORT_ROLES = frozenset({Role.PROVINCE_STAFF})
 QUEUE_LIMIT = 200
 
 
@@ -47,7 +54,7 @@ def _visible_batches(user):
 
 
 class CommunicationsImportView(ScopedViewMixin, View):
-    roles = QUEUE_ROLES
+    roles = IMPORT_ROLES
     template_name = "workers/communications_import.html"
 
     def _render(self, request, form, status=200, **context):
@@ -114,7 +121,12 @@ class CommunicationsBatchView(ScopedViewMixin, View):
         return render(
             request,
             "workers/communications_batch.html",
-            {"batch": batch, "rows": rows, "invalid": invalid},
+            {
+                "batch": batch,
+                "rows": rows,
+                "invalid": invalid,
+                "may_import": may_import(request.user),
+            },
         )
 
 
@@ -191,6 +203,7 @@ class ProposalQueueView(ScopedViewMixin, View):
                 "limit": QUEUE_LIMIT,
                 "show_identity": show_identity,
                 "may_decide": _may_decide(request.user) and status == ProposalStatus.PENDING,
+                "may_import": may_import(request.user),
                 "query": request.GET.urlencode(),
                 "error": error,
             },

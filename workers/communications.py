@@ -23,19 +23,24 @@ ends outcomes, one per involvement, each judged against its own STEP 1 and compa
 
 Counted, never failing the batch: communications of nobody in charge (``unmatched``; for a
 Nucleo officer, also those of workers in charge in other provinces), already stored ones
-(``duplicates``), those whose outcome the involvement already has (``already_applied``),
+(``duplicates``: stored once, and matched again for the importer's scope, so that a file a
+Nucleo imported first still reaches the other provinces' workers when the Region or their
+Nucleo imports it), those whose outcome the involvement already has (``already_applied``),
 workplaces outside Lombardy (``out_of_region``: still a re-employment of a worker in charge,
 so matched like the others), fiscal codes set aside as invalid (``invalid``). The same file
-imported twice changes nothing (its SHA-256 is kept).
+imported twice from the same scope changes nothing (its SHA-256 is kept).
 
-The import's writes are recorded in the history as the importing officer's or admin's (a
-Region official's or a command's as the system's). With ``settings.COMMUNICATIONS_AUTO_APPLY``
+Who imports: admins (the whole region), province staff (their provinces) and the command (the
+system); Region officials read the queue and the batches but change no outcome. The import's
+writes are recorded in the history as the importing officer's or admin's (the command's as the
+system's). With ``settings.COMMUNICATIONS_AUTO_APPLY``
 the proposals are applied at once,
 where the involvement has no outcome or one from a communication (one dated in the future,
 or one the outcome rules refuse, stays pending).
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -107,21 +112,30 @@ class CommunicationsImport:
 
 
 def may_import(user: UserOrSystem) -> bool:
-    """Admins, Region officials (for the whole region) and province staff (their provinces)."""
+    """Admins (the whole region), province staff (their provinces) and the system (the command:
+    the Region's flow). Region officials read and report, and change no outcome: they see the
+    queue and the batches but import nothing."""
     if user is None:
         return True
-    return bool(
-        user.is_active
-        and (user.is_admin or user.role in (Role.REGION_OFFICIAL, Role.PROVINCE_STAFF))
-    )
+    return bool(user.is_active and (user.is_admin or user.role == Role.PROVINCE_STAFF))
 
 
 def _actor(user: UserOrSystem) -> UserOrSystem:
-    """Whom an import's writes are recorded as: the importing officer or admin; the system for
-    a Region official (who reads and reports, and imports the Region's flow as the system)."""
-    if user is not None and (user.is_admin or user.role == Role.PROVINCE_STAFF):
-        return user
-    return None
+    """Whom an import's writes are recorded as: the importing officer or admin (the system for
+    the command)."""
+    return user
+
+
+# A fiscal code as people name files after it (omocodia letters included): kept out of the
+# batch's file name, which Region officials and admins see without the personal-data permission.
+FISCAL_CODE_IN_NAME = re.compile(
+    r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]", re.I
+)
+
+
+def batch_file_name(file_name: str) -> str:
+    """The name a batch keeps: without the fiscal codes it may carry, at most 200 characters."""
+    return FISCAL_CODE_IN_NAME.sub("****************", file_name)[:200]
 
 
 def _matching_provinces(user: UserOrSystem) -> frozenset[str] | None:
@@ -289,9 +303,10 @@ def _end(
     counts["ended" if ended else "not_relevant"] += 1
 
 
-def _store(parsed: ParsedCommunication, batch: CommunicationBatch) -> MandatoryCommunication:
+def _store(
+    parsed: ParsedCommunication, batch: CommunicationBatch, lombard: frozenset[str]
+) -> MandatoryCommunication:
     province = comune_province(parsed.workplace_comune, parsed.event_date)
-    lombard = set(Province.objects.values_list("code", flat=True))
     return MandatoryCommunication.objects.create(
         code=parsed.code,
         batch=batch,
@@ -310,6 +325,15 @@ def _store(parsed: ParsedCommunication, batch: CommunicationBatch) -> MandatoryC
     )
 
 
+def _stored_communications(codes: list[str]) -> dict[str, MandatoryCommunication]:
+    """The communications of ``codes`` already received, by code (one query per thousand)."""
+    stored: dict[str, MandatoryCommunication] = {}
+    for start in range(0, len(codes), 1000):
+        chunk = MandatoryCommunication.objects.filter(code__in=codes[start : start + 1000])
+        stored.update((c.code, c) for c in chunk.select_related("kind", "contract_type"))
+    return stored
+
+
 def communications_import(
     *, user: UserOrSystem, raw: bytes, file_name: str
 ) -> CommunicationsImport:
@@ -322,29 +346,38 @@ def communications_import(
     result = CommunicationsImport(errors=parsed.errors, invalid=parsed.invalid)
     if not parsed.ok:
         return result
-    existing = CommunicationBatch.objects.filter(digest=parsed.digest).first()
-    if existing is not None:
-        result.batch, result.already_imported = existing, True
-        return result
     provinces = _matching_provinces(user)
+    scope = ",".join(sorted(provinces)) if provinces is not None else ""
+    # The same file from the same scope changes nothing. From another scope (a second
+    # province's officer, then the Region) it is matched again for that scope's workers: the
+    # communications are stored once, and what the first import proposed is "already applied".
+    existing = CommunicationBatch.objects.filter(digest=parsed.digest, provinces=scope)
+    if user is not None and provinces is not None:
+        existing = existing.filter(uploaded_by=user)
+    if (batch := existing.first()) is not None:
+        result.batch, result.already_imported = batch, True
+        return result
     actor = _actor(user)
+    lombard = frozenset(Province.objects.values_list("code", flat=True))
+    stored = _stored_communications([item.code for item in parsed.communications])
     counts = dict.fromkeys(COUNTERS, 0)
     counts["total"] = len(parsed.communications) + len(parsed.invalid)
     counts["invalid"] = len(parsed.invalid)
     proposals: list[ProposedOutcome] = []
     with transaction.atomic():
         batch = CommunicationBatch.objects.create(
-            file_name=file_name[:200],
+            file_name=batch_file_name(file_name),
             digest=parsed.digest,
             file_format=parsed.file_format,
             uploaded_by=user,
-            provinces=",".join(sorted(provinces)) if provinces is not None else "",
+            provinces=scope,
         )
         for item in parsed.communications:
-            if MandatoryCommunication.objects.filter(code=item.code).exists():
-                counts["duplicates"] += 1
-                continue
-            communication = _store(item, batch)
+            communication = stored.get(item.code)
+            if communication is not None:
+                counts["duplicates"] += 1  # received before: matched again, in this scope
+            else:
+                communication = stored[item.code] = _store(item, batch, lombard)
             if not communication.in_region:
                 counts["out_of_region"] += 1
             involvements = _in_charge(item.worker_fiscal_code, provinces)

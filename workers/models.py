@@ -28,7 +28,6 @@ from workers.enums import (
     Sex,
     Step,
 )
-from workers.profiles import profile_errors
 
 
 class MoveKind(models.TextChoices):
@@ -788,10 +787,11 @@ class UnilavCommunicationType(models.Model):
 
 class CommunicationBatch(models.Model):
     """One imported file of mandatory communications and what its import did (counts only:
-    no personal data). The digest makes a second import of the same file change nothing."""
+    no personal data). The digest makes a second import of the same file, from the same scope,
+    change nothing."""
 
     file_name = models.CharField(_("file"), max_length=200)
-    digest = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    digest = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     file_format = models.CharField(_("format"), max_length=4)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1033,6 +1033,10 @@ class ImportProfile(AuditedModel):
         return self.name
 
     def clean(self):
+        # Here, not at the top: workers.profiles reads files (crisi_portal.imports), and the
+        # models load in every process, run_report's too (tests/test_startup.py).
+        from workers.profiles import profile_errors  # noqa: PLC0415
+
         errors = profile_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -204,3 +204,54 @@ def test_replace_an_operator_outcome_from_the_queue(client, involvements, staff_
     assert Outcome.objects.get().kind == OutcomeKind.ALTRO_ESITO
     client.post(url, {"action": "confirm", "proposal": [str(proposal.pk)], "replace": "1"})
     assert Outcome.objects.get().source == OutcomeSource.MANDATORY_COMMUNICATION
+
+
+def test_a_file_one_nucleo_imported_first_still_reaches_the_other_provinces(
+    involvements, staff_bg, staff_mi, admin_user
+):
+    from workers.communications import communications_import
+
+    raw = zipped([communication(i.worker.fiscal_code) for i in involvements.values()])
+    first = communications_import(user=staff_bg, raw=raw, file_name="regione.zip")
+
+    def proposed():
+        return sorted(ProposedOutcome.objects.values_list("involvement__unit__province", flat=True))
+
+    assert first.batch.proposed == 1 and proposed() == ["BG"]
+    # Bergamo's import again: nothing changes. Milan's, of the same file: Milan's worker.
+    again = communications_import(user=staff_bg, raw=raw, file_name="regione.zip")
+    assert again.already_imported and again.batch == first.batch
+    second = communications_import(user=staff_mi, raw=raw, file_name="regione.zip")
+    assert not second.already_imported
+    assert (second.batch.proposed, second.batch.duplicates) == (1, 2)
+    assert proposed() == ["BG", "MI"]
+    # The Region's (an admin's) import of it then proposes nothing new.
+    third = communications_import(user=admin_user, raw=raw, file_name="regione.zip")
+    assert (third.batch.proposed, third.batch.already_applied) == (0, 2)
+    assert ProposedOutcome.objects.count() == 2
+
+
+def test_region_officials_read_but_do_not_import(client, involvements, region):
+    from django.core.exceptions import PermissionDenied
+
+    from workers.communications import communications_import
+
+    raw = zipped([communication(involvements["BG"].worker.fiscal_code)])
+    with pytest.raises(PermissionDenied):
+        communications_import(user=region, raw=raw, file_name="l.zip")
+    client.force_login(region)
+    assert upload(client, raw, "l.zip").status_code == 403
+    assert not ProposedOutcome.objects.exists() and not CommunicationBatch.objects.exists()
+    page = client.get(reverse("workers:communications_queue")).content.decode()
+    assert reverse("workers:communications_import") not in page
+
+
+def test_a_fiscal_code_in_the_file_name_is_not_kept(involvements, staff_bg):
+    from workers.communications import communications_import
+
+    worker = involvements["BG"].worker
+    raw = communication_xml(communication(worker.fiscal_code))
+    result = communications_import(
+        user=staff_bg, raw=raw, file_name=f"UNILAV_{worker.fiscal_code.lower()}.xml"
+    )
+    assert result.batch.file_name == "UNILAV_****************.xml"

@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("file_name", models.CharField(max_length=200, verbose_name="file")),
-                ("digest", models.CharField(max_length=64, unique=True, verbose_name="SHA-256")),
+                ("digest", models.CharField(db_index=True, max_length=64, verbose_name="SHA-256")),
                 ("file_format", models.CharField(max_length=4, verbose_name="format")),
                 (
                     "provinces",
