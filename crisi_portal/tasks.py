@@ -30,7 +30,15 @@ def notification_digest() -> int:
     return notifications.digest_send()
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+# One attempt is bounded by its own deadline (webhooks._post); the time limits are the
+# backstop so that a stuck receiver never holds a worker the e-mails share.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def webhook_deliver(delivery_id: int) -> str | None:  # webhooks.DELIVER_TASK
     """One attempt at a webhook delivery; after a failure, the next one is sent with the
     backoff's countdown (webhooks.backoff_seconds) until WEBHOOK_MAX_ATTEMPTS."""

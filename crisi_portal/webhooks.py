@@ -127,18 +127,41 @@ def _allow_private() -> bool:
     return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False))
 
 
+# IPv6 prefixes that carry an IPv4 address a gateway may forward to: NAT64 (RFC 6052),
+# 6to4 (RFC 3056) and the deprecated IPv4-compatible ::a.b.c.d.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _SIX_TO_FOUR:
+        return ip.sixtofour
+    return None
+
+
 def _refused_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
+        if not embedded.is_global or embedded.is_multicast:
+            return True
     return not ip.is_global or ip.is_multicast
 
 
-def url_check(url: str, *, resolve: bool = True) -> None:
+def url_check(url: str, *, resolve: bool = True) -> list[str]:
     """Refuse (ValidationError on ``url``) a URL a delivery must not go to: not https, or a
     host that is, or resolves to, a private, loopback, link-local or reserved address —
     unless WEBHOOK_ALLOW_PRIVATE_HOSTS (tests, development). Checked when an endpoint is
-    saved and again before every attempt (the name may resolve elsewhere by then)."""
+    saved and again before every attempt (the name may resolve elsewhere by then). Returns
+    the addresses checked: a delivery connects to one of them, never resolving the name again
+    (a name that answers a public address to the check and a private one to the connection
+    — DNS rebinding — gets nowhere)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -154,19 +177,20 @@ def url_check(url: str, *, resolve: bool = True) -> None:
         raise ValidationError(
             {"url": _("A webhook URL may not carry a user name or password.")}, code="invalid"
         )
-    if allow:
-        return
+    if allow and not resolve:
+        return []
     try:
         addresses = {host} if _is_ip(host) else (_resolve(host, port) if resolve else set())
     except (OSError, UnicodeError) as exc:
         raise ValidationError(
             {"url": _("The host name of this URL does not resolve.")}, code="unresolved"
         ) from exc
-    if any(_refused_address(address) for address in addresses):
+    if not allow and any(_refused_address(address) for address in addresses):
         raise ValidationError(
             {"url": _("Webhook URLs may not point to private or local addresses.")},
             code="private",
         )
+    return sorted(addresses)
 
 
 def _is_ip(host: str) -> bool:
@@ -452,24 +476,77 @@ def headers_of(delivery: WebhookDelivery, body: bytes, timestamp: int) -> dict[s
     }
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    """POST without following redirects, with a short timeout; read at most the excerpt."""
-    import requests  # noqa: PLC0415 - only workers deliver; the web process need not load it
+def _post(url: str, body: bytes, headers: dict[str, str], address: str) -> tuple[int, str]:
+    """POST to ``address`` (the checked one; the URL's host name still names the server to
+    TLS — SNI and certificate — and in the Host header), without following redirects, with a
+    short timeout per read and WEBHOOK_TIMEOUT_SECONDS × 3 in all; read at most the excerpt.
+    No proxy from the environment, no .netrc credentials: straight to the checked address."""
+    import urllib3  # noqa: PLC0415 - only workers deliver; the web process need not load it
 
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
     timeout = float(settings.WEBHOOK_TIMEOUT_SECONDS)
-    with requests.Session() as session:
-        # Straight to the checked host: no proxy from the environment, no .netrc credentials.
-        session.trust_env = False
-        response = session.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+    options: dict[str, Any] = {"server_hostname": host, "assert_hostname": host} if https else {}
+    pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
+    pool = pool_class(
+        address,
+        port=port,
+        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        retries=False,
+        maxsize=1,
+        **options,
+    )
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    deadline = time.monotonic() + 3 * timeout
+    try:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": host_header},
+            redirect=False,
+            preload_content=False,
         )
         try:
-            raw = response.raw.read(WebhookDelivery.RESPONSE_EXCERPT, decode_content=True) or b""
+            raw = b""
+            while len(raw) < WebhookDelivery.RESPONSE_EXCERPT:
+                if time.monotonic() > deadline:
+                    break  # a receiver that trickles its answer gets no more of our time
+                chunk = response.read(WebhookDelivery.RESPONSE_EXCERPT - len(raw))
+                if not chunk:
+                    break
+                raw += chunk
         finally:
+            response.release_conn()
             response.close()
-    return response.status_code, raw[: WebhookDelivery.RESPONSE_EXCERPT].decode("utf-8", "replace")[
-        : WebhookDelivery.RESPONSE_EXCERPT
-    ]
+    finally:
+        pool.close()
+    excerpt = raw[: WebhookDelivery.RESPONSE_EXCERPT].decode("utf-8", "replace")
+    return response.status, excerpt[: WebhookDelivery.RESPONSE_EXCERPT]
+
+
+def _failure_kind(exc: Exception) -> str:
+    """A failure to reach the receiver, said without its details."""
+    import urllib3  # noqa: PLC0415
+
+    errors = urllib3.exceptions
+    # NewConnectionError is a ConnectTimeoutError to urllib3: asked first.
+    if isinstance(exc, errors.NewConnectionError | ConnectionRefusedError):
+        return "connection failed"
+    if isinstance(exc, errors.TimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, errors.SSLError):
+        return "TLS error"
+    if isinstance(exc, errors.ProtocolError):
+        return "connection broken"
+    if isinstance(exc, OSError):
+        return "connection failed"
+    return "delivery failed"
 
 
 def attempt(delivery_id: int) -> Attempt | None:
@@ -477,25 +554,28 @@ def attempt(delivery_id: int) -> Attempt | None:
     say whether to retry. None: not due, or already finished (nothing done)."""
     if not _claim(delivery_id):
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint__owner").get(pk=delivery_id)
     endpoint = delivery.endpoint
     delivery.attempts += 1
     status_code: int | None = None
     excerpt = ""
     error = ""
-    if not endpoint.active:
+    active = endpoint.active and endpoint.owner.is_active
+    if not active:
         error = "endpoint inactive"
     else:
         body = body_of(delivery)
         try:
-            url_check(endpoint.url)
+            addresses = url_check(endpoint.url)
             status_code, excerpt = _post(
-                endpoint.url, body, headers_of(delivery, body, int(time.time()))
+                endpoint.url, body, headers_of(delivery, body, int(time.time())), addresses[0]
             )
         except ValidationError as exc:
             error = "; ".join(exc.messages)
         except Exception as exc:  # noqa: BLE001 - every failure of the receiver is a retry
-            error = f"{type(exc).__name__}: {exc}"
+            # The kind of failure only: the exception's text (addresses, ports, what the
+            # network said) would make the delivery log a port scanner's report.
+            error = _failure_kind(exc)
     delivery.last_response_status = status_code
     delivery.last_response_body = excerpt
     delivery.last_error = error[:300]
@@ -504,7 +584,7 @@ def attempt(delivery_id: int) -> Attempt | None:
         delivery.status = DeliveryStatus.SUCCEEDED
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
-    elif delivery.attempts >= int(settings.WEBHOOK_MAX_ATTEMPTS) or not endpoint.active:
+    elif delivery.attempts >= int(settings.WEBHOOK_MAX_ATTEMPTS) or not active:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
     else:
