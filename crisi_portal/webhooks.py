@@ -154,14 +154,15 @@ def _refused_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def url_check(url: str, *, resolve: bool = True) -> list[str]:
+def url_check(url: str, *, resolve: bool = True, pin: bool = False) -> list[str]:
     """Refuse (ValidationError on ``url``) a URL a delivery must not go to: not https, or a
     host that is, or resolves to, a private, loopback, link-local or reserved address —
     unless WEBHOOK_ALLOW_PRIVATE_HOSTS (tests, development). Checked when an endpoint is
     saved and again before every attempt (the name may resolve elsewhere by then). Returns
     the addresses checked: a delivery connects to one of them, never resolving the name again
     (a name that answers a public address to the check and a private one to the connection
-    — DNS rebinding — gets nowhere)."""
+    — DNS rebinding — gets nowhere). With WEBHOOK_ALLOW_PRIVATE_HOSTS the name is resolved
+    only for a delivery (``pin``), not when an endpoint is saved."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -177,7 +178,7 @@ def url_check(url: str, *, resolve: bool = True) -> list[str]:
         raise ValidationError(
             {"url": _("A webhook URL may not carry a user name or password.")}, code="invalid"
         )
-    if allow and not resolve:
+    if allow and not pin:
         return []
     try:
         addresses = {host} if _is_ip(host) else (_resolve(host, port) if resolve else set())
@@ -566,7 +567,7 @@ def attempt(delivery_id: int) -> Attempt | None:
     else:
         body = body_of(delivery)
         try:
-            addresses = url_check(endpoint.url)
+            addresses = url_check(endpoint.url, pin=True)
             status_code, excerpt = _post(
                 endpoint.url, body, headers_of(delivery, body, int(time.time())), addresses[0]
             )

@@ -133,7 +133,7 @@ FISCAL_CODE_IN_NAME = re.compile(
 )
 
 
-def batch_file_name(file_name: str) -> str:
+def _batch_file_name(file_name: str) -> str:
     """The name a batch keeps: without the fiscal codes it may carry, at most 200 characters."""
     return FISCAL_CODE_IN_NAME.sub("****************", file_name)[:200]
 
@@ -366,7 +366,7 @@ def communications_import(
     proposals: list[ProposedOutcome] = []
     with transaction.atomic():
         batch = CommunicationBatch.objects.create(
-            file_name=batch_file_name(file_name),
+            file_name=_batch_file_name(file_name),
             digest=parsed.digest,
             file_format=parsed.file_format,
             uploaded_by=user,

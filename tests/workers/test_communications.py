@@ -367,12 +367,12 @@ def test_csv_extract_and_zip_batch_read_the_same(involvement):
 def test_a_structurally_invalid_file_changes_nothing(involvement):
     good = communication(cf(involvement))
     bad = communication(cf(involvement), contract_code="Z.99.99")
-    result = run([good, bad])
-    assert not result.ok
     with translation.override("en"):
-        (error,) = result.errors
-        assert error.column == f"{bad.code}.xml: InizioRapporto@TipologiaContrattuale"
-        assert "Z.99.99 is not a contract type" in error.message
+        result = run([good, bad])
+    assert not result.ok
+    (error,) = result.errors
+    assert error.column == f"{bad.code}.xml: InizioRapporto@TipologiaContrattuale"
+    assert "Z.99.99 is not a contract type" in error.message
     assert not CommunicationBatch.objects.exists()
     assert not MandatoryCommunication.objects.exists()
 

@@ -21,6 +21,13 @@ from workers.unilav import communication_xml, communications_csv
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """The pages in English, whatever the portal's default language: the tests read their
+    words."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def involvements():
     return {

@@ -24,6 +24,14 @@ from workers.models import ImportProfile, Involvement, Worker
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """The pages in English, whatever the portal's default language: the tests read their
+    words."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples" / "income-support"
 COMPANY_LIST = SAMPLES / "lista_azienda_cigs.csv"
 INPS_EXTRACT = SAMPLES / "estratto_inps_cigs.csv"
