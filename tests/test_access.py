@@ -9,6 +9,7 @@ a page at all answers 403 before any object is looked up.
 
 import csv
 import datetime
+import hashlib
 import io
 import re
 
@@ -342,7 +343,10 @@ def world(db, operator_user, staff_bg) -> dict:
     objects["calendar_feed_bg"].token = token
     for name, uploader in (("batch_bg", staff_bg), ("batch_region", None)):
         objects[name] = CommunicationBatch.objects.create(
-            file_name=f"{name}.zip", digest=name * 8, file_format="zip", uploaded_by=uploader
+            file_name=f"{name}.zip",
+            digest=hashlib.sha256(name.encode()).hexdigest(),
+            file_format="zip",
+            uploaded_by=uploader,
         )
     # Webhook endpoints: api_bg's (the api_client role's user) and another client's; each
     # carries the id of one of its deliveries for the redeliver route.
