@@ -18,7 +18,6 @@ The content names no version and no date: the same figures give the same bytes, 
 """
 
 import copy
-import csv
 import hashlib
 import io
 import json
@@ -30,6 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from cases.enums import Family
+from crisi_portal import exports
 from monitoring.enums import OpenDataset, ReportKind
 from monitoring.pal_report import STAGE_LABELS, pal_settings, suppress, suppress_table
 from monitoring.periods import Period
@@ -434,7 +434,7 @@ def content(spec: DatasetSpec, data: dict) -> Content:
     with translation.override(settings.LANGUAGE_CODE):
         rows = spec.tidy(data, min_cell)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = exports.writer(buffer, lineterminator="\r\n")  # formula-like labels quoted
     writer.writerow(COLUMNS)
     for row in rows:
         value = row["value"]
